@@ -1,0 +1,63 @@
+"""Settings for writing and previewing the site (plain values only)."""
+
+AUTHOR = "Robin"
+SITENAME = "Hearth"
+SITESUBTITLE = "Notes from a slow recovery"
+SITEURL = ""
+
+PATH = "content"
+ARTICLE_PATHS = ["posts"]
+PAGE_PATHS = ["pages"]
+STATIC_PATHS = ["images"]
+
+TIMEZONE = "Europe/London"
+DEFAULT_LANG = "en"
+DEFAULT_DATE_FORMAT = "%-d %B %Y"
+
+THEME = "theme"
+PLUGIN_PATHS = ["plugins"]
+# hearth_frontmatter brings in pelican-yaml-metadata's reader, made strict.
+PLUGINS = [
+    "hearth_frontmatter",
+]
+
+# Feeds: Atom for the whole site only; none while previewing is Pelican's
+# usual advice, but Hearth's theme links the feed, so keep it on.
+# Feeds need absolute links; the preview is served here (invoke serve).
+FEED_DOMAIN = "http://127.0.0.1:8000"
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+CATEGORY_FEED_ATOM = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+
+DEFAULT_PAGINATION = 5
+ARCHIVES_SAVE_AS = "archives.html"
+TAGS_SAVE_AS = "tags.html"
+CATEGORIES_SAVE_AS = "categories.html"
+AUTHORS_SAVE_AS = "authors.html"
+
+ARTICLE_URL = "{date:%Y}/{slug}/"
+ARTICLE_SAVE_AS = "{date:%Y}/{slug}/index.html"
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+
+# No comment system, by design: readers reach the writer by email. The
+# address is split so that the page never holds it whole for scrapers; the
+# theme joins it only when a reader asks for it.
+CONTACT_EMAIL_USER = "robin.writes"
+CONTACT_EMAIL_DOMAIN = "example.org"
+
+# Audiences who may read private posts: name -> label the reader sees.
+HEARTH_AUDIENCES = {
+    "friends": "Close friends",
+    "family": "Family",
+}
+
+# Only this machine previews, so relative URLs keep the site portable.
+RELATIVE_URLS = True
+# Drafts are shown while previewing, marked clearly by the theme.
+
+DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404"]
+YEAR_ARCHIVE_SAVE_AS = "{date:%Y}/index.html"
+MONTH_ARCHIVE_SAVE_AS = "{date:%Y}/{date:%m}/index.html"

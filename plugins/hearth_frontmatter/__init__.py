@@ -1,0 +1,1 @@
+from .hearth_frontmatter import register  # noqa: F401

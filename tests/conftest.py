@@ -1,0 +1,188 @@
+"""Shared fixtures: build a real site, serve it on 127.0.0.1, drive Chromium."""
+
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from pelican import Pelican
+from pelican.settings import read_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "content"
+CHROMIUM = "/usr/bin/chromium"
+# The documented demo passphrases (README, "Passphrases"); nothing else.
+DEMO_PASSPHRASES = {
+    "friends": "demo friends passphrase",
+    "family": "demo family passphrase",
+}
+
+
+def build(output, settings_file="pelicanconf.py", content=None, **override):
+    """Build a site with Hearth's settings and plugins; return the output Path.
+
+    `content` replaces the sample site's content folder; `override` replaces
+    settings as `pelican -e` would.
+    """
+    output = Path(output)
+    settings = read_settings(
+        str(ROOT / settings_file),
+        override={
+            "PATH": str(content or CONTENT),
+            "OUTPUT_PATH": str(output),
+            "THEME": str(ROOT / "theme"),
+            "PLUGIN_PATHS": [str(ROOT / "plugins")],
+            "CACHE_CONTENT": False,
+            "LOAD_CONTENT_CACHE": False,
+            **override,
+        },
+    )
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # settings files may name paths relative to the repository
+    try:
+        Pelican(settings).run()
+    finally:
+        os.chdir(cwd)
+    return output
+
+
+@pytest.fixture
+def build_site(tmp_path):
+    """Build into a fresh folder under tmp_path: build_site(**overrides)."""
+    counter = iter(range(1000))
+
+    def _build(settings_file="pelicanconf.py", content=None, **override):
+        return build(
+            tmp_path / f"out{next(counter)}", settings_file, content, **override
+        )
+
+    return _build
+
+
+@pytest.fixture(scope="session")
+def sample_preview(tmp_path_factory):
+    """The sample site, built once per session with the preview settings."""
+    return build(tmp_path_factory.mktemp("preview"), "pelicanconf.py")
+
+
+@pytest.fixture(scope="session")
+def sample_publish(tmp_path_factory):
+    """The sample site, built once per session with the publish settings."""
+    env = {f"HEARTH_PASSPHRASE_{k.upper()}": v for k, v in DEMO_PASSPHRASES.items()}
+    with _environ(HEARTH_DEMO_OK="1", **env):
+        return build(tmp_path_factory.mktemp("publish"), "publishconf.py")
+
+
+@contextlib.contextmanager
+def _environ(**values):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory):
+    """Serve a folder over http on 127.0.0.1 (a secure context for WebCrypto)."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def http_serve():
+    """http_serve(folder) -> base URL; stopped at the end of the test."""
+    with contextlib.ExitStack() as stack:
+        yield lambda directory: stack.enter_context(serve(directory))
+
+
+def chromium_args():
+    # As root in a container Chromium needs --no-sandbox; the rest keep it
+    # from reaching for Google's hosts, which this machine's network refuses.
+    return [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run .ci/run (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=chromium_args()
+    )
+    yield browser
+    browser.close()
+
+
+class PageWatch:
+    """Records every request a page makes and every console error it logs."""
+
+    def __init__(self, page):
+        self.page = page
+        self.requests = []
+        self.errors = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on(
+            "console",
+            lambda m: self.errors.append(m.text) if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def foreign_requests(self):
+        return [
+            u
+            for u in self.requests
+            if not u.startswith(("http://127.0.0.1", "blob:", "data:", "about:"))
+        ]
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context and page, with its requests and errors watched."""
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.watch = PageWatch(pg)
+    yield pg
+    context.close()
+
+
+def copy_sample(dest):
+    """Copy the sample content to dest and return it (for tests that edit it)."""
+    shutil.copytree(CONTENT, dest)
+    return Path(dest)
