@@ -82,4 +82,3 @@ def test(c, args=""):
     )
     if result.exited:
         raise Exit(f"The tests failed (exit {result.exited}).", code=result.exited)
-

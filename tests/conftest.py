@@ -15,10 +15,12 @@ from pelican.settings import read_settings
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
 CHROMIUM = "/usr/bin/chromium"
-# The documented demo passphrases (README, "Passphrases"); nothing else.
-DEMO_PASSPHRASES = {
-    "friends": "demo friends passphrase",
-    "family": "demo family passphrase",
+# The test passphrases README documents ("Passphrases"). A publish build
+# refuses the preview's demo passphrases, so publish builds in tests use these.
+TEST_PASSPHRASES = {
+    "friends": "hearth-test-friends-passphrase",
+    "family": "hearth-test-family-passphrase",
+    "site": "hearth-test-site-passphrase",
 }
 
 
@@ -72,13 +74,21 @@ def sample_preview(tmp_path_factory):
 @pytest.fixture(scope="session")
 def sample_publish(tmp_path_factory):
     """The sample site, built once per session with the publish settings."""
-    env = {f"HEARTH_PASSPHRASE_{k.upper()}": v for k, v in DEMO_PASSPHRASES.items()}
-    with _environ(HEARTH_DEMO_OK="1", **env):
+    with environ(**passphrase_env()):
         return build(tmp_path_factory.mktemp("publish"), "publishconf.py")
 
 
+def passphrase_env(**passphrases):
+    """Environment variables for the test passphrases (plus any given)."""
+    values = {**TEST_PASSPHRASES, **passphrases}
+    return {
+        f"HEARTH_PASSPHRASE_{k.upper().replace('-', '_')}": v for k, v in values.items()
+    }
+
+
 @contextlib.contextmanager
-def _environ(**values):
+def environ(**values):
+    """Set environment variables for the duration of a with block."""
     old = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:
