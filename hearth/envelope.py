@@ -470,10 +470,10 @@ def _pad(data):
 def _unpad(padded):
     data = padded.rstrip(b"\x00")
     if not data.endswith(_PAD_MARKER):
-        raise Damaged("The payload's padding is malformed.")
+        raise Damaged("The padding is malformed.")
     data = data[:-1]
     if _padded_length(len(data) + 1) != len(padded):
-        raise Damaged("The payload is padded to the wrong length.")
+        raise Damaged("The padding has the wrong length.")
     return data
 
 
