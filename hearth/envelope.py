@@ -533,6 +533,10 @@ def _check_encrypt_args(payload, url, recipients):
     """Check encrypt's arguments; return the recipients with bytes fields."""
     _check_bytes(payload, "payload")
     _check_url(url)
+    if isinstance(recipients, Recipient):
+        raise TypeError(
+            "recipients must be a list of Recipient; wrap the one Recipient in a list."
+        )
     if not isinstance(recipients, (list, tuple)):
         raise TypeError(
             f"recipients must be a list of Recipient, not {type(recipients).__name__}."
