@@ -82,6 +82,13 @@ class State:
             self._audiences[name] = entry
         return base64.b64decode(entry["salt"]), entry["iterations"]
 
+    def known_audience(self, name):
+        """(salt, iterations) of an audience already in the file, else None."""
+        entry = self._audiences.get(name)
+        if entry is None:
+            return None
+        return base64.b64decode(entry["salt"]), entry["iterations"]
+
     def post_id(self, source_path):
         """The stable opaque id of a private post, by its source path."""
         return self._id(self._posts, source_path)

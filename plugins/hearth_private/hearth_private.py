@@ -109,7 +109,11 @@ class _Build:
         self.errors = []
         self.urls = set()
         self.envelopes = {}  # url -> envelope text, cached for the next build
-        self.cache = Path(settings["CACHE_PATH"]) / "hearth" / "envelopes"
+        # Preview and publish builds use different passphrases; each keeps its
+        # own envelopes, so that a preview between two publishes does not
+        # make every private post look changed to the second publish.
+        kind = "publish" if self.publish else "preview"
+        self.cache = Path(settings["CACHE_PATH"]) / "hearth" / "envelopes" / kind
 
 
 _BUILD = None
