@@ -134,6 +134,11 @@ def test_without_javascript_the_native_gate_hides_and_reveals(browser, site):
         entry = page.locator("article", has_text="The waiting room")
         entry.get_by_text("Show the summary").click()
         assert summary.is_visible()
+
+        # The preferences need JavaScript, and say so instead of pretending.
+        open_page(page, site + "/preferences/")
+        assert page.get_by_text("These choices need JavaScript").is_visible()
+        assert page.get_by_role("radio", name="Show without asking").first.is_disabled()
         assert page.watch.foreign_requests() == []
     finally:
         context.close()
