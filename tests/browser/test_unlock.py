@@ -253,3 +253,14 @@ def test_the_locked_panel_passes_axe(page, base):
     page.evaluate(axe)
     result = page.evaluate("axe.run(document).then(r => r.violations.map(v => v.id))")
     assert result == []
+
+
+def test_a_warned_private_post_opens_behind_its_content_warning(page, base):
+    page.goto(base + PHONE_CALL)
+    unlock(page, FRIENDS)
+    page.get_by_role("heading", name="Content warning").wait_for()
+    assert page.get_by_text("therapy rupture").is_visible()
+    assert not page.get_by_text("sat on the kitchen floor").is_visible()
+    page.get_by_text("Show the post").click()
+    page.get_by_text("sat on the kitchen floor", exact=False).wait_for()
+    assert_clean(page)
