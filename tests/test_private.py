@@ -285,6 +285,28 @@ def test_listing_locked_shows_a_neutral_entry_and_hidden_shows_nothing(canary):
             )
 
 
+def test_each_audience_gets_an_encrypted_list_of_its_posts(canary):
+    root, output = canary
+    state = State.load(root / "hearth-state.json")
+    urls = private_urls(root)
+    listed = {}
+    for audience in ("friends", "family"):
+        address = f"/p/i/{state.index_id(audience)}"
+        text = (output / address.lstrip("/")).read_text()
+        salt, iterations = state.known_audience(audience)
+        key = envelope.derive_key(TEST_PASSPHRASES[audience], salt, iterations)
+        payload = json.loads(envelope.decrypt(text, address, key, audience))
+        listed[audience] = {e["url"]: e["title"] for e in payload["entries"]}
+        assert f'"url": "{address}"' in (output / "index.html").read_text()
+    # Posts only (pages are not listed), each in its own audience's list.
+    assert listed["friends"] == {
+        "/" + urls["posts/hidden.md"]: f"{TOKENS['title']} and more"
+    }
+    assert listed["family"] == {"/" + urls["posts/locked.md"]: TOKENS["locked title"]}
+    assert "hearth-indexes" in (output / "archives.html").read_text()
+    assert "hearth-indexes" not in (output / "tag" / "shared.html").read_text()
+
+
 def test_private_pages_are_not_in_the_navigation_and_carry_noindex(canary):
     root, output = canary
     urls = private_urls(root)

@@ -264,3 +264,28 @@ def test_a_warned_private_post_opens_behind_its_content_warning(page, base):
     page.get_by_text("Show the post").click()
     page.get_by_text("sat on the kitchen floor", exact=False).wait_for()
     assert_clean(page)
+
+
+def test_after_unlocking_the_home_page_and_archives_show_the_audiences_posts(
+    page, base
+):
+    page.goto(base + "/")
+    assert page.get_by_role("link", name="A post for Close friends").is_visible()
+    assert "A letter I didn" not in page.content()
+    # A reader without a key fetches no private list at all.
+    assert not [u for u in page.watch.requests if "/p/i/" in u]
+
+    page.goto(base + LETTER)
+    unlock(page, FRIENDS)
+    page.get_by_text(LETTER_TEXT).wait_for()
+    for where in ("/", "/archives.html"):
+        page.goto(base + where)
+        # The locked entry takes its real title; the hidden post joins the list.
+        page.get_by_role("link", name="After the phone call").wait_for()
+        page.get_by_role("link", name="A letter I didn't send").wait_for()
+        assert page.get_by_role("link", name="A post for Close friends").count() == 0
+    titles = page.locator("ul.archive a").all_inner_texts()
+    assert titles.index("A letter I didn't send") < titles.index(
+        "A Sunday walk with the dog"
+    )
+    assert_clean(page)

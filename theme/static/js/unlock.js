@@ -293,21 +293,26 @@ async function renderBody(payload, blobUrls) {
   return template.content;
 }
 
+/** gate.js (content warnings), when the page loads it; else null. */
+async function gateModule() {
+  const script = document.querySelector('script[type="module"][src$="/gate.js"]');
+  if (!script) return null;
+  try {
+    return await import(script.src);
+  } catch {
+    return null;
+  }
+}
+
 /** The content-warning gate (gate.js), if the page has it; else a notice. */
 async function gateWarnings(body, warnings) {
   if (!Array.isArray(warnings) || warnings.length === 0) return;
-  const gateScript = document.querySelector('script[type="module"][src$="/gate.js"]');
-  if (gateScript) {
-    try {
-      const { renderGate } = await import(gateScript.src);
-      if (typeof renderGate === "function") {
-        renderGate(body, warnings);
-        return;
-      }
-    } catch {
-      // Fall through to the plain notice: the reader still gets the warning.
-    }
+  const gate = await gateModule();
+  if (typeof gate?.renderGate === "function") {
+    gate.renderGate(body, warnings);
+    return;
   }
+  // Without gate.js the reader still sees the warning, before the text.
   const labels = warnings.map((w) => w.label).filter(Boolean).join(", ");
   body.prepend(element("p", { class: "cw-notice" }, `Content warning: ${labels}.`));
 }
@@ -467,6 +472,163 @@ export async function initPanel(root) {
   form.hidden = false;
 }
 
+// -- the home page and archives, once an audience is unlocked ---------------
+
+/** Is a key of this audience kept in the session or on the device? */
+async function hasRememberedKey(audience) {
+  const prefix = `${audience}:`;
+  try {
+    for (let index = 0; index < sessionStorage.length; index++) {
+      if (sessionStorage.key(index)?.startsWith(SESSION_PREFIX + prefix)) return true;
+    }
+  } catch {
+    // No session storage: the device store may still hold one.
+  }
+  const db = await openDb();
+  if (!db) return false;
+  try {
+    const names = await request(db.transaction(DB_STORE).objectStore(DB_STORE).getAllKeys());
+    return names.some((name) => String(name).startsWith(prefix));
+  } catch {
+    return false;
+  } finally {
+    db.close();
+  }
+}
+
+/** Open the lists of the audiences this browser holds a key for. */
+async function unlockedEntries(lists) {
+  const entries = new Map();
+  for (const { audience, url } of lists) {
+    // Nothing is fetched for an audience this browser has no key for.
+    if (!(await hasRememberedKey(audience))) continue;
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) continue;
+      const envelope = parseEnvelope(await response.text());
+      const contentKey = await rememberedContentKey(envelope);
+      if (!contentKey) continue;
+      const bytes = await decryptPayload(envelope, contentKey, url);
+      for (const entry of JSON.parse(new TextDecoder().decode(bytes)).entries ?? []) {
+        entries.set(entry.url, entry);
+      }
+    } catch {
+      // A list that cannot be opened stays locked; the page is unchanged.
+    }
+  }
+  return [...entries.values()];
+}
+
+function timeOf(item) {
+  const time = item.querySelector("time[datetime]");
+  return time ? Date.parse(time.getAttribute("datetime")) : Number.NaN;
+}
+
+function linkTo(item, url) {
+  return [...item.querySelectorAll("a[href]")].find(
+    (a) => new URL(a.getAttribute("href"), location.href).pathname === url,
+  );
+}
+
+function labelsOf(entry) {
+  return (Array.isArray(entry.warnings) ? entry.warnings : [])
+    .map((w) => w?.label)
+    .filter((label) => typeof label === "string" && label);
+}
+
+/** The summary, behind the same list gate public entries have (gate.js). */
+function summaryOf(entry) {
+  const template = document.createElement("template");
+  template.innerHTML = String(entry.summary ?? "");
+  const summary = element("div", { class: "entry-summary" }, template.content);
+  const labels = labelsOf(entry);
+  if (!labels.length) return summary;
+  return element(
+    "div",
+    {
+      class: "cw-gate cw-gate-summary",
+      "data-cw-gate": "summary",
+      "data-cw-labels": JSON.stringify(labels),
+    },
+    element("p", { class: "cw-line" }, element("strong", {}, "Content warning:"), ` ${labels.join(", ")}`),
+    element(
+      "details",
+      { class: "cw-details" },
+      element(
+        "summary",
+        { class: "cw-show" },
+        "Show the summary",
+        element("span", { class: "visually-hidden" }, ` of “${entry.title}”`),
+      ),
+      element("div", { class: "cw-content", tabindex: "-1" }, summary),
+    ),
+  );
+}
+
+function newItem(entry, isArchive) {
+  const time = element("time", { datetime: entry.date }, String(entry.locale_date || entry.date));
+  const link = element("a", { href: entry.url }, String(entry.title));
+  const mark = element("span", { class: "unlocked-mark" }, " · private");
+  if (isArchive) {
+    const item = element("li", { class: "entry-unlocked" }, time, " ", link, mark);
+    const labels = labelsOf(entry);
+    if (labels.length) {
+      item.append(
+        " ",
+        element("span", { class: "cw-tag", "data-cw-labels": JSON.stringify(labels) }, `Content warning: ${labels.join(", ")}`),
+      );
+    }
+    return item;
+  }
+  return element(
+    "article",
+    { class: "entry entry-unlocked" },
+    element("h2", { class: "entry-title" }, link),
+    element("p", { class: "entry-meta" }, time, mark),
+    summaryOf(entry),
+  );
+}
+
+/**
+ * Put unlocked private posts in their places: a locked entry takes its real
+ * title and summary; a hidden post joins the list by date, within the dates
+ * this page of the list covers.
+ */
+function placeEntries(entries, page) {
+  const placed = [];
+  const isArchive = page !== "index";
+  const list = document.querySelector(isArchive ? "ul.archive" : "section.entries");
+  if (!list) return;
+  const items = () => [...list.children].filter((item) => !Number.isNaN(timeOf(item)));
+  const dates = items().map(timeOf);
+  if (dates.length === 0) return;
+  const newest = Math.max(...dates);
+  const oldest = Math.min(...dates);
+  // A period archive covers only its own dates; the home page's pages
+  // cover everything between the first page's top and the last's bottom.
+  const pages = document.querySelector(".pagination");
+  const open = page !== "period_archives";
+  const first = open && (page === "archives" || !pages?.querySelector('a[rel="prev"]'));
+  const last = open && (page === "archives" || !pages?.querySelector('a[rel="next"]'));
+  for (const entry of entries) {
+    const when = Date.parse(entry.date);
+    const locked = items().find((item) => linkTo(item, entry.url));
+    if (locked) {
+      const replacement = newItem(entry, isArchive);
+      locked.replaceWith(replacement);
+      placed.push(replacement);
+      continue;
+    }
+    if ((when > newest && !first) || (when < oldest && !last)) continue;
+    const before = items().find((item) => timeOf(item) < when);
+    const item = newItem(entry, isArchive);
+    if (before) before.before(item);
+    else items().at(-1).after(item);
+    placed.push(item);
+  }
+  return placed;
+}
+
 const root = document.getElementById(PANEL_ID);
 if (root) {
   initPanel(root).catch(() => {
@@ -474,4 +636,27 @@ if (root) {
     const status = root.querySelector(".unlock-status");
     if (status) status.textContent = MESSAGES.damaged;
   });
+}
+
+const indexes = document.getElementById("hearth-indexes");
+if (indexes && globalThis.isSecureContext && globalThis.crypto?.subtle) {
+  let lists = [];
+  try {
+    lists = JSON.parse(indexes.textContent);
+  } catch {
+    lists = [];
+  }
+  unlockedEntries(lists)
+    .then(async (entries) => {
+      if (!entries.length) return;
+      const placed = placeEntries(entries, indexes.dataset.page) ?? [];
+      // The reader's warning preferences apply to these entries too.
+      const gate = await gateModule();
+      if (typeof gate?.applyPreferences === "function") {
+        for (const item of placed) gate.applyPreferences(item);
+      }
+    })
+    .catch(() => {
+      // The public list stays as it is.
+    });
 }
