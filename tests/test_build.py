@@ -18,6 +18,13 @@ PAGE_TYPES = [
     "about/index.html",
     "2026/the-kettle-list/index.html",
     "feeds/all.atom.xml",
+    # the paginated index, period archives, a tag, a category, an author
+    "index2.html",
+    "2026/index.html",
+    "2026/10/index.html",
+    "tag/small-things.html",
+    "category/notes.html",
+    "author/robin.html",
 ]
 
 

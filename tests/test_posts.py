@@ -175,6 +175,6 @@ def test_posts_table_marks_private_rows_and_counts_what_goes_public():
     assert "self-harm, suicidal thoughts" in rows["A bad week, written down"]
     assert "draft" in rows["Unfinished thoughts about rest"]
     assert (
-        "8 posts: 5 public, 2 private (encrypted when published), "
+        "9 posts: 6 public, 2 private (encrypted when published), "
         "1 draft (preview only)." in text
     )
