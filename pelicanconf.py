@@ -94,4 +94,6 @@ RELATIVE_URLS = True
 
 DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404"]
 YEAR_ARCHIVE_SAVE_AS = "{date:%Y}/index.html"
+YEAR_ARCHIVE_URL = "{date:%Y}/"
 MONTH_ARCHIVE_SAVE_AS = "{date:%Y}/{date:%m}/index.html"
+MONTH_ARCHIVE_URL = "{date:%Y}/{date:%m}/"

@@ -1,5 +1,7 @@
 """The writer's commands: thin verbs over Pelican and the hearth package."""
 
+import contextlib
+import os
 import shlex
 import shutil
 import sys
@@ -9,11 +11,16 @@ from invoke import Exit, task
 from invoke.main import program
 from pelican import main as pelican_main
 from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
+from rich.console import Console
+
+from hearth import frontmatter, links, secrets
+from hearth import posts as hearth_posts
 
 ROOT = Path(__file__).resolve().parent
 SETTINGS_FILE_BASE = "pelicanconf.py"
 SETTINGS_FILE_PUBLISH = "publishconf.py"
 SETTINGS = {**DEFAULT_CONFIG, **get_settings_from_file(str(ROOT / SETTINGS_FILE_BASE))}
+POST_FOLDERS = [ROOT / SETTINGS["PATH"] / path for path in SETTINGS["ARTICLE_PATHS"]]
 
 CONFIG = {
     "output": "output",
@@ -25,8 +32,14 @@ CONFIG = {
 
 def pelican_run(cmd):
     """Run Pelican in this process, as Pelican's own tasks.py does."""
-    cmd += " " + program.core.remainder  # allows passing options after --
-    pelican_main(shlex.split(cmd))
+    # program.core is set when invoke runs from the command line; it holds
+    # any options given after `--`, passed on to Pelican.
+    if getattr(program, "core", None) is not None:
+        cmd += " " + program.core.remainder
+    # The settings files name paths relative to the repository (publishconf
+    # imports pelicanconf from the working folder), so run from there.
+    with contextlib.chdir(ROOT):
+        pelican_main(shlex.split(cmd))
 
 
 @task(help={"publish": "use publishconf.py: what goes public (no drafts)"})
@@ -56,12 +69,16 @@ def serve(c, port=CONFIG["port"]):
         allow_reuse_address = True
 
     server = AddressReuseTCPServer(
-        CONFIG["output"], (CONFIG["host"], int(port)), ComplexHTTPRequestHandler
+        str(ROOT / CONFIG["output"]),
+        (CONFIG["host"], int(port)),
+        ComplexHTTPRequestHandler,
     )
     print(f"Serving the site at http://{CONFIG['host']}:{port}/ (Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
+        pass
+    finally:
         server.server_close()
 
 
@@ -76,6 +93,54 @@ def preview(c, port=CONFIG["port"]):
 
 @task(
     help={
+        "title": "the post's title (quote it)",
+        "audience": "public (default), or who may read it, e.g. friends or "
+        "'friends, family'",
+        "warnings": "content warnings, comma-separated, e.g. 'grief, anxiety'",
+        "listing": "for a private post: hidden (default) or locked",
+    }
+)
+def new_post(c, title, audience="public", warnings="", listing=""):
+    """Start a new post in content/posts/ (a draft, front-matter filled in)."""
+    # invoke passes `new-post --help` to the task as its title.
+    if title.startswith("-"):
+        raise Exit(
+            f"{title!r} looks like an option, not a title. For help run "
+            "'invoke --help new-post'."
+        )
+    try:
+        path = hearth_posts.new_post(
+            POST_FOLDERS[0],
+            title,
+            known_audiences=SETTINGS.get("HEARTH_AUDIENCES", {}),
+            audience=audience,
+            warnings=warnings,
+            listing=listing or None,
+            regex_subs=SETTINGS["SLUG_REGEX_SUBSTITUTIONS"],
+        )
+    except (hearth_posts.NewPostError, frontmatter.FrontMatterError) as err:
+        raise Exit(str(err)) from None
+    print(f"Wrote {path.relative_to(ROOT)}: a draft until you set 'status: published'.")
+
+
+@task
+def posts(c):
+    """List every post: date, title, status, audience and warnings."""
+    found = hearth_posts.list_posts(POST_FOLDERS, SETTINGS.get("HEARTH_AUDIENCES", {}))
+    console = Console()
+    console.print(hearth_posts.posts_table(found))
+    broken = [post for post in found if post.error]
+    for post in broken:
+        console.print(post.error, style="red", markup=False, highlight=False)
+    if broken:
+        raise Exit(
+            f"{len(broken)} post(s) above have errors; the build stops until "
+            "they are fixed."
+        )
+
+
+@task(
+    help={
         "audience": "the audience whose posts the link opens, e.g. friends",
         "url": "the private post's address, e.g. /p/0123456789abcdef/",
         "preview": "allow the demo passphrase (a link for the local preview)",
@@ -83,15 +148,12 @@ def preview(c, port=CONFIG["port"]):
 )
 def unlock_link(c, audience, url, preview=False):
     """Print a link that opens an audience's posts without the passphrase."""
-    import os
-
-    from hearth import links, secrets
-
     try:
         passphrase = secrets.passphrase_for(
             audience, publish=not preview, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
         )
-        key = links.audience_key(audience, passphrase, ROOT / "hearth-state.json")
+        state_file = ROOT / (SETTINGS.get("HEARTH_STATE_FILE") or "hearth-state.json")
+        key = links.audience_key(audience, passphrase, state_file)
         link = links.unlock_link(url, key, os.environ.get("HEARTH_SITEURL", ""))
     except (secrets.SecretsError, links.LinkError) as err:
         raise Exit(str(err)) from None
@@ -106,8 +168,12 @@ def unlock_link(c, audience, url, preview=False):
 @task(help={"args": "extra pytest arguments, e.g. -k unlock"})
 def test(c, args=""):
     """Run the whole test suite."""
+    # From the repository, so that pytest finds its settings in pyproject.toml.
+    python = shlex.quote(sys.executable)
     result = c.run(
-        f"{shlex.quote(sys.executable)} -m pytest {args}", warn=True, pty=False
+        f"cd {shlex.quote(str(ROOT))} && {python} -m pytest {args}",
+        warn=True,
+        pty=False,
     )
     if result.exited:
         raise Exit(f"The tests failed (exit {result.exited}).", code=result.exited)

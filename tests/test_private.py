@@ -93,7 +93,7 @@ The {TOKENS["page body"]} of a private page.
 """
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def isolated_log_limits():
     """Keep Pelican's process-wide log limits as other test modules find them.
 

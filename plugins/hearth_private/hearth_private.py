@@ -119,6 +119,7 @@ class _Build:
 
 
 _BUILD = None
+_CHECKED = None  # the Pelican object whose settings passed the checks
 
 
 # --- small pure helpers ---------------------------------------------------
@@ -377,9 +378,11 @@ def _capture(content, build):
         title = record.title
     content.slug = url_id
     if record.written:
-        content.override_url = f"{PRIVATE_DIR}/{url_id}/"
-        content.override_save_as = f"{PRIVATE_DIR}/{url_id}/index.html"
-        build.urls.add(content.override_url)
+        # A draft stays where the preview keeps drafts, under its opaque id.
+        if content.status != "draft":
+            content.override_url = f"{PRIVATE_DIR}/{url_id}/"
+            content.override_save_as = f"{PRIVATE_DIR}/{url_id}/index.html"
+        build.urls.add(content.url)
         content.hearth_stale_save_as = public_save_as
     _neutralise(content, title, settings)
     content.hearth_label = title
@@ -489,28 +492,49 @@ def _cached_attachment(build, address):
 
 
 def check_settings(pelican):
-    global _BUILD
-    _BUILD = None
+    global _BUILD, _CHECKED
+    _BUILD = _CHECKED = None
     settings = pelican.settings
     # Receivers stay connected for the rest of the process; a later build in
     # the same process without this plugin must not be touched by it.
     if not any(str(p).split(".")[-1] == PLUGIN_NAME for p in settings["PLUGINS"]):
+        return
+    for key, value in DEFAULTS.items():
+        settings.setdefault(key, value)
+    _check_settings(settings)
+    _load_state(settings)  # a broken state file stops the build here, early
+    _CHECKED = pelican
+
+
+def start_run(pelican):
+    """Fresh per-build state: autoreload runs one Pelican object many times.
+
+    Connected to get_generators, it adds no generator (returns None).
+    """
+    global _BUILD
+    _BUILD = None
+    if pelican is not _CHECKED:
         return
     # Pelican drops a repeated log message for the rest of the process; the
     # demo passphrase warning must be loud at every build, autoreload too.
     LimitFilter._raised_messages.difference_update(
         [key for key in LimitFilter._raised_messages if secrets.DEMO_WARNING in key[1]]
     )
-    for key, value in DEFAULTS.items():
-        settings.setdefault(key, value)
-    _check_settings(settings)
-    root = Path(settings["PATH"]).resolve().parent
-    state_file = root / (settings["HEARTH_STATE_FILE"] or STATE_FILE_NAME)
+    settings = pelican.settings
+    _BUILD = _Build(settings, _load_state(settings), _root(settings))
+
+
+def _root(settings):
+    """The repository root: the folder that holds the content folder."""
+    return Path(settings["PATH"]).resolve().parent
+
+
+def _load_state(settings):
+    state_file = _root(settings) / (settings["HEARTH_STATE_FILE"] or STATE_FILE_NAME)
     try:
-        state = State.load(state_file)
+        return State.load(state_file)
     except StateError as err:
         raise PrivateError(str(err)) from None
-    _BUILD = _Build(settings, state, root)
 
 
 def hide_private_articles(generator):
@@ -845,6 +869,9 @@ def register():
     # initialized: check settings and load the state file before any content
     # is read, so a bad setting stops the build with nothing written.
     signals.initialized.connect(check_settings)
+    # get_generators: the first signal of every run, so each build (also each
+    # autoreload rebuild of one Pelican object) starts from the state file.
+    signals.get_generators.connect(start_run)
     # article_generator_pretaxonomy: after every article is read, before tags,
     # categories, authors, dates and archives are counted from `articles`.
     signals.article_generator_pretaxonomy.connect(hide_private_articles)
