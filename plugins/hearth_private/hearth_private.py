@@ -9,7 +9,7 @@ import mimetypes
 import os
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -95,7 +95,6 @@ class _Private:
     warnings: list
     date: object
     locale_date: str
-    attachments: dict = field(default_factory=dict)
 
 
 class _Build:
@@ -159,7 +158,8 @@ def site_root_for(save_as, settings):
 def site_path(value, page_url, settings):
     """The site-relative path an href/src points to, or None if off-site.
 
-    Resolves relative links against the page, as the browser will.
+    Resolves a relative link against the page's own address, as the browser
+    will, and drops SITEURL's path ("/blog") in front.
     """
     parts = urlsplit(html.unescape(value))
     site = urlsplit(settings.get("SITEURL") or "")
@@ -168,15 +168,13 @@ def site_path(value, page_url, settings):
         site.netloc,
     ):
         return None
-    path = unquote(parts.path)
-    if not path:
+    if not parts.path:
         return None
-    if not path.startswith("/") or parts.netloc:
-        base = "/" + page_url if not parts.netloc else "/"
-        if not parts.netloc:
-            path = posixpath.join(posixpath.dirname(base), path)
+    page = page_address(page_url, settings)
+    path = posixpath.normpath(
+        posixpath.join(posixpath.dirname(page), unquote(parts.path))
+    )
     prefix = site.path.rstrip("/")
-    path = posixpath.normpath(path)
     if prefix and path.startswith(prefix + "/"):
         path = path[len(prefix) :]
     return path.lstrip("/")
@@ -442,9 +440,7 @@ def _public_references(generators, settings):
             "drafts",
             "drafts_translations",
             "pages",
-            "translations",
             "hidden_pages",
-            "hidden_translations",
             "draft_pages",
             "draft_translations",
         ):
