@@ -187,6 +187,9 @@ class Target:
         """Make the target serve exactly `tree`; call progress(path) per change."""
         raise NotImplementedError
 
+    def close(self):
+        """Release what the target holds open (a connection); it may be reused."""
+
     def extra_files(self):
         """Files this kind of host needs in every tree ({path: bytes})."""
         return {}

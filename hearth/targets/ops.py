@@ -101,6 +101,8 @@ def _run_all(targets, one, reporter):
         except TargetError as e:
             errors.append(str(e))
             reporter.warn(str(e))
+        finally:
+            target.close()
     if errors:
         raise TargetError("\n".join(errors))
     return outcomes
@@ -241,6 +243,8 @@ def status(targets, *, fetch=http_get):
             results.append(_status_one(target, fetch))
         except TargetError as e:
             results.append(Status(target.display, "unknown", problems=[str(e)]))
+        finally:
+            target.close()
     return results
 
 

@@ -17,6 +17,8 @@ import hashlib
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from itertools import groupby
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,13 +28,26 @@ from hearth.targets.base import (
     TargetError,
     cache_control,
     content_type,
+    is_page,
     query_options,
 )
 
 logger = logging.getLogger(__name__)
 
 DELETE_BATCH = 1000  # the S3 API's limit per DeleteObjects request
+UPLOAD_WORKERS = 8
 OPTIONS = {"endpoint", "region", "profile", "cdn", "cdn_endpoint", "url"}
+
+
+def _groups(paths):
+    """Split upload_order's sequence into assets, pages, then home pages."""
+
+    def group(path):
+        if path in ("index.html", "404.html"):
+            return 2
+        return 1 if is_page(path) else 0
+
+    return [list(g) for _, g in groupby(paths, key=group)]
 
 
 class S3Target(Target):
@@ -154,10 +169,11 @@ class S3Target(Target):
     def deploy(self, tree, plan, *, state, progress):
         tree = Path(tree)
         marker_changed = MARKER in plan.upload
-        for rel in plan.upload:
-            if rel != MARKER:
-                self._put(tree, rel)
-                progress(rel)
+        uploads = [rel for rel in plan.upload if rel != MARKER]
+        # Assets, then pages, then the home page (upload_order): each group
+        # is sent in parallel and finished before the next starts.
+        for group in _groups(uploads):
+            self._put_all(tree, group, progress)
         self._delete([self._key(rel) for rel in plan.delete], progress)
         # The marker last: it says the deploy finished.
         if marker_changed:
@@ -166,6 +182,17 @@ class S3Target(Target):
         if state in ("withdrawn", "locked"):
             self._purge_old_versions()
         self._invalidate()
+
+    def _put_all(self, tree, paths, progress):
+        pool = ThreadPoolExecutor(max_workers=UPLOAD_WORKERS)
+        try:
+            futures = {pool.submit(self._put, tree, rel): rel for rel in paths}
+            for future in as_completed(futures):
+                future.result()
+                progress(futures[future])
+        finally:
+            # Stopped part-way (an error, Ctrl-C): send nothing more.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _put(self, tree, rel):
         body = (tree / rel).read_bytes()

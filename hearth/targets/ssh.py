@@ -14,7 +14,10 @@ The remote host needs a POSIX shell, GNU coreutils (`mv -T`, `readlink -f`,
 import logging
 import posixpath
 import shlex
+import shutil
 import subprocess
+import tempfile
+import weakref
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -63,6 +66,30 @@ class SshTarget(Target):
         if options.get("identity"):
             self.ssh += ["-i", options["identity"], "-o", "IdentitiesOnly=yes"]
         self.ssh += list(ssh_options)
+        self._control = None
+
+    def _connection(self):
+        """ssh options sharing one connection for this operation's commands."""
+        if self._control is None:
+            # One SSH connection per operation instead of one per command;
+            # close() ends it (and ControlPersist does if we are killed).
+            self._control = tempfile.mkdtemp(prefix="hearth-ssh-")
+            weakref.finalize(self, shutil.rmtree, self._control, True)
+        return [
+            *self.ssh,
+            "-o", "ControlMaster=auto",
+            "-o", f"ControlPath={self._control}/c",
+            "-o", "ControlPersist=30",
+        ]  # fmt: skip
+
+    def close(self):
+        if self._control:
+            subprocess.run(
+                [*self._connection(), "-O", "exit", self.login],
+                capture_output=True, check=False,
+            )  # fmt: skip
+            shutil.rmtree(self._control, ignore_errors=True)
+            self._control = None
 
     @property
     def login(self):
@@ -75,7 +102,7 @@ class SshTarget(Target):
 
     def _remote(self, script, *, ok=(0,)):
         """Run a shell script on the host; return (exit code, stdout bytes)."""
-        cmd = [*self.ssh, self.login, "--", "sh -c " + shlex.quote(script)]
+        cmd = [*self._connection(), self.login, "--", "sh -c " + shlex.quote(script)]
         try:
             result = subprocess.run(cmd, capture_output=True, timeout=300, check=False)
         except subprocess.TimeoutExpired as e:
@@ -126,6 +153,11 @@ class SshTarget(Target):
         )
         live = out.decode().strip()
         staging = posixpath.join(self.releases, STAGING)
+        if live and not plan.changed:
+            # Already live; only finish what an interrupted run may have left.
+            keep = [posixpath.basename(live)] if state != "published" else None
+            self._remote(f"rm -rf {q(staging)}; " + self._prune_script(keep))
+            return
         self._rsync(Path(tree), staging, live, set(plan.upload), progress)
         release = new_release_id()
         keep = [release]
@@ -142,13 +174,21 @@ class SshTarget(Target):
             f"if [ -d {root} ] && [ ! -L {root} ]; then "
             f"mv {root} {q(posixpath.join(self.releases, 'original-' + release))}; fi; "
             f"ln -sfn {q(self.release_link + '/' + release)} {q(self.switch)}; "
-            f"mv -Tf {q(self.switch)} {root}; "
-            f"for d in {releases}/* {releases}/.[!.]*; do "
-            f'[ -e "$d" ] || continue; '
-            f'case "${{d##*/}}" in {"|".join(keep)}) ;; *) rm -rf "$d";; esac; done'
+            f"mv -Tf {q(self.switch)} {root}; " + self._prune_script(keep)
         )
         for rel in plan.delete:
             progress(rel)
+
+    def _prune_script(self, keep):
+        """Shell that removes every release but `keep` (nothing when None)."""
+        if keep is None:
+            return "true"
+        releases = shlex.quote(self.releases)
+        return (
+            f"for d in {releases}/* {releases}/.[!.]*; do "
+            '[ -e "$d" ] || continue; '
+            f'case "${{d##*/}}" in {"|".join(keep)}) ;; *) rm -rf "$d";; esac; done'
+        )
 
     def _rsync(self, tree, staging, live, changed, progress):
         cmd = [
@@ -162,7 +202,7 @@ class SshTarget(Target):
             "--secluded-args",
             "--out-format=%n",
             "-e",
-            shlex.join(self.ssh),
+            shlex.join(self._connection()),
         ]
         if live:
             cmd.append(f"--link-dest={live}")

@@ -45,10 +45,10 @@ def wait_for_port(port, proc, what, timeout=30):
     raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port}")
 
 
-def stop(proc):
+def stop(proc, grace=10):
     proc.terminate()
     try:
-        proc.wait(10)
+        proc.wait(grace)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
@@ -257,7 +257,7 @@ def seaweed(tmp_path_factory):
                 raise
             time.sleep(0.2)
     yield endpoint
-    stop(proc)
+    stop(proc, grace=2)  # its data is thrown away: no need for a clean stop
 
 
 def s3_client(endpoint, service="s3"):
