@@ -19,6 +19,7 @@ PLUGIN_PATHS = ["plugins"]
 # hearth_frontmatter brings in pelican-yaml-metadata's reader, made strict.
 PLUGINS = [
     "hearth_frontmatter",
+    "hearth_private",
 ]
 
 # Feeds: Atom for the whole site only; none while previewing is Pelican's
@@ -53,6 +54,12 @@ HEARTH_AUDIENCES = {
     "friends": "Close friends",
     "family": "Family",
 }
+# Private posts (plugins/hearth_private): PBKDF2 work per audience key (never
+# below 600000), whether locked pages show the real title, and the tracked
+# state file (salts, private post ids) beside the content folder.
+HEARTH_PBKDF2_ITERATIONS = 600_000
+HEARTH_SHOW_PRIVATE_TITLES = False
+HEARTH_STATE_FILE = "hearth-state.json"
 
 # Only this machine previews, so relative URLs keep the site portable.
 RELATIVE_URLS = True
