@@ -577,7 +577,10 @@ def _check_url(url):
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, not {type(url).__name__}.")
     if not url:
-        raise ValueError("url is empty: pass the page's path, e.g. '/2026/my-post/'.")
+        raise ValueError(
+            "url is empty: pass the page's path from the site root, "
+            "e.g. '2026/my-post/'."
+        )
     _utf8(url, "url")
 
 

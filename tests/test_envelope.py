@@ -24,7 +24,7 @@ from hearth.envelope import (
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-URL = "/2026/a-quiet-week/"
+URL = "2026/a-quiet-week/"
 # Random keys stand in for derived ones: encrypt and decrypt never derive, so
 # these tests need no PBKDF2 (test_derive_key_* below cover derivation).
 FRIENDS = Recipient("friends", envelope.new_salt(), ITERATION_FLOOR, os.urandom(32))
@@ -177,7 +177,7 @@ def test_every_changed_character_of_the_text_is_refused():
 def test_envelope_moved_to_another_url_is_refused_as_damaged():
     text = envelope.encrypt(PAYLOAD, URL, [FRIENDS])
     with pytest.raises(Damaged, match="another page"):
-        open_as(text, FRIENDS, url="/2026/another-post/")
+        open_as(text, FRIENDS, url="2026/another-post/")
     with pytest.raises(Damaged):
         open_as(text, FRIENDS, url=URL.rstrip("/"))
 
@@ -427,7 +427,7 @@ def test_changed_recipients_get_a_fresh_envelope(recipients):
 
 
 def test_previous_for_another_url_is_not_reused():
-    previous = envelope.encrypt(PAYLOAD, "/2026/old-slug/", [FRIENDS])
+    previous = envelope.encrypt(PAYLOAD, "2026/old-slug/", [FRIENDS])
     text = envelope.encrypt(PAYLOAD, URL, [FRIENDS], previous=previous)
     assert text != previous
     assert open_as(text, FRIENDS) == PAYLOAD
@@ -504,7 +504,7 @@ def test_compression_keeps_an_800_word_post_smaller_than_its_html():
 
 # -- attachments --------------------------------------------------------------
 
-ATTACHMENT_URL = "/images/private-bramble.jpg.hearth"
+ATTACHMENT_URL = "images/private-bramble.jpg.hearth"
 
 
 def test_attachment_round_trip():
@@ -521,9 +521,7 @@ def test_attachment_round_trip():
 def test_attachment_moved_to_another_url_is_refused_as_damaged():
     attachment = envelope.encrypt_attachment(b"image", ATTACHMENT_URL)
     with pytest.raises(Damaged):
-        envelope.decrypt_attachment(
-            attachment.blob, "/images/other.jpg", attachment.key
-        )
+        envelope.decrypt_attachment(attachment.blob, "images/other.jpg", attachment.key)
 
 
 def test_every_flipped_byte_of_an_attachment_is_refused():
@@ -552,7 +550,7 @@ def test_unchanged_attachment_reuses_the_previous_blob_and_key():
         data + b"x", ATTACHMENT_URL, previous=previous
     )
     assert changed.key != previous.key
-    moved = envelope.encrypt_attachment(data, "/images/moved.jpg", previous=previous)
+    moved = envelope.encrypt_attachment(data, "images/moved.jpg", previous=previous)
     assert moved.key != previous.key
 
 

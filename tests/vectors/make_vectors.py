@@ -75,25 +75,25 @@ def recipient(audience, *, key=None, salt=None, iterations=FLOOR, passphrase=Tru
 
 
 GENERATE = [
-    ("one audience, a short post", POST, "/2026/a-quiet-week/", ["friends"]),
-    ("two audiences", POST, "/2026/letter-home/", ["friends", "family"]),
-    ("an empty payload", "", "/2026/empty/", ["family"]),
+    ("one audience, a short post", POST, "2026/a-quiet-week/", ["friends"]),
+    ("two audiences", POST, "2026/letter-home/", ["friends", "family"]),
+    ("an empty payload", "", "2026/empty/", ["family"]),
     (
         "non-ASCII payload and URL (both UTF-8)",
         "Ça va ? Un peu mieux. Ünïcödé and 🌱 too.",
-        "/2026/café-au-lait/",
+        "2026/café-au-lait/",
         ["friends"],
     ),
     (
         "a payload that compresses to more than the 256-byte floor",
         "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(50)),
-        "/2026/long/",
+        "2026/long/",
         ["friends"],
     ),
     (
         "two entries for one audience (a passphrase per reader)",
         POST,
-        "/2026/per-reader/",
+        "2026/per-reader/",
         [
             "friends",
             recipient("friends", key=SECOND_READER_KEY, passphrase=False),
@@ -102,7 +102,7 @@ GENERATE = [
     (
         "iterations above the floor are bound into the wrapped key",
         POST,
-        "/2026/a-million/",
+        "2026/a-million/",
         [
             recipient(
                 "family",
@@ -173,7 +173,7 @@ def make_verify(generate):
     ]
 
 
-def with_padded(padded, url="/2026/a-quiet-week/"):
+def with_padded(padded, url="2026/a-quiet-week/"):
     """An authentic envelope around `padded`: its content is the writer's own
     mistake, not an attacker's, so only the inner checks can catch it."""
     content_key = fixed("inner mistake content key", 32)
@@ -271,7 +271,7 @@ def make_invalid(generate):
             "WrongKey",
             {"audience": "family", "key": KEYS["family"]},
         ),
-        ("moved to another page", good, "Damaged", {"url": "/2026/elsewhere/"}),
+        ("moved to another page", good, "Damaged", {"url": "2026/elsewhere/"}),
         (
             "a newer version",
             good.replace(version, '{"hearth":2,', 1),
@@ -463,7 +463,7 @@ def make_invalid(generate):
 
 # -- attachments -----------------------------------------------------------
 
-ATTACHMENT_URL = "/images/bramble-private.jpg.hearth"
+ATTACHMENT_URL = "images/bramble-private.jpg.hearth"
 
 
 def make_attachments():
@@ -517,7 +517,7 @@ def make_attachments():
         return b"hearth\x01" + nonce + ciphertext
 
     cases = [
-        ("moved to another URL", good, "Damaged", {"url": "/images/other.jpg.hearth"}),
+        ("moved to another URL", good, "Damaged", {"url": "images/other.jpg.hearth"}),
         (
             "a key that is not its key",
             good,
