@@ -9,12 +9,14 @@ Each function writes a complete folder that a target then serves as it is:
 - write_marker: `.hearth/release.json`, what is live and since when.
 """
 
+import base64
 import hashlib
 import hmac
 import html
 import json
 import logging
 import os
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +42,8 @@ NOTICE_CSS = "hearth-notice.css"
 LOCKED_DIR = "hearth-locked"
 LOCK_AUDIENCE = "site"
 ROBOTS_DISALLOW = "User-agent: *\nDisallow: /\n"
+# How a Hearth attachment blob starts (docs/format.md, "Attachments").
+ATTACHMENT_PREFIX = b"hearth\x01"
 
 _NOTICE_STYLE = """\
 body { margin: 0; font: 1.125rem/1.6 Georgia, "Times New Roman", serif;
@@ -115,7 +119,10 @@ def empty_feed(path, *, sitename, site_url, updated):
 
 
 def _rfc822(iso):
-    moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")
+    try:
+        moment = datetime.fromisoformat(iso).astimezone(UTC)
+    except ValueError:
+        moment = datetime.now(UTC)
     return moment.strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
@@ -225,11 +232,13 @@ _SHELL = """<!doctype html>
 <meta name="robots" content="noindex, nofollow">
 <meta name="hearth-state" content="locked">
 <title>{name}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{static_url}/css/hearth.css">
 <link rel="stylesheet" href="{static_url}/css/lockshell.css">
 <script type="module" src="{static_url}/js/lockshell.js"></script>
 </head>
 <body>
-<main class="lockshell" id="main">
+<main class="lockshell wrap" id="main">
 <h1>{name}</h1>
 <p>This blog is private for now. If the writer gave you the passphrase,
 you can read it here.</p>
@@ -265,62 +274,119 @@ def lock_shell(sitename, envelope_text, url, *, static_url, lang="en",
 
 
 def _referenced(page_text, assets):
-    """The locked assets a page refers to (root-relative URLs in its markup)."""
-    return {url: info for url, info in assets.items() if url in page_text}
+    """The locked assets a page refers to (by their root-relative URL)."""
+    return {rel: info for rel, info in assets.items() if "/" + rel in page_text}
 
 
-def lock_tree(src, dest, *, key, recipients, sitename, site_url, since, lang="en",
-              static_dir="theme", previous=None):  # fmt: skip
-    """Write the locked tree for the built site `src` into dest; return dest.
+_CARRIER = re.compile(
+    r'<script type="application/vnd\.hearth\.envelope" id="hearth-locked-page"'
+    r"[^>]*>([^<]*)</script>"
+)
+_ATOM_UPDATED = re.compile(rb"<updated>([^<]+)</updated>")
 
-    `recipients` are the envelope recipients (the `site` audience), `key`
-    that audience's derived key (it names encrypted assets). `previous`,
-    {url: envelope text} from the last lock, lets unchanged pages keep their
-    bytes, so re-locking sends only what changed.
+
+def _previous_lock(previous_tree, key, audience):
+    """Envelopes and attachments of the last locked tree, to reuse their bytes."""
+    from hearth import envelope
+
+    envelopes, attachments = {}, {}
+    if not previous_tree or not Path(previous_tree).is_dir():
+        return envelopes, attachments
+    previous_tree = Path(previous_tree)
+    for path in previous_tree.rglob("*.html"):
+        rel = path.relative_to(previous_tree).as_posix()
+        match = _CARRIER.search(path.read_text(encoding="utf-8", errors="replace"))
+        if not match:
+            continue
+        envelopes[rel] = match.group(1)
+        try:
+            payload = json.loads(envelope.decrypt(match.group(1), rel, key, audience))
+        except (envelope.EnvelopeError, ValueError):
+            continue  # another passphrase, or damaged: encrypt afresh
+        for asset, info in payload.get("assets", {}).items():
+            blob = previous_tree / info["src"]
+            if blob.is_file():
+                attachments[asset] = envelope.Attachment(
+                    _unb64url(info["key"]), blob.read_bytes()
+                )
+    return envelopes, attachments
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64url(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _feed_updated(data):
+    """A feed's own <updated> date, so a re-lock writes the same feed bytes."""
+    match = _ATOM_UPDATED.search(data)
+    return match.group(1).decode() if match else now()
+
+
+def lock_tree(src, dest, *, recipients, sitename, site_url, lang="en",
+              static_dir="theme", previous_tree=None):  # fmt: skip
+    """Write the locked tree of the built site `src` into dest; return dest.
+
+    Every page becomes an unlock shell carrying the page, encrypted for the
+    recipients (the `site` audience), and bound to its output path
+    ("2026/a-post/index.html"). Every other content file is encrypted as an
+    attachment under a name that says nothing, its key inside the payload of
+    the pages that use it. Feeds become feeds without entries; robots.txt
+    refuses every crawler; the theme's static files stay public (the unlock
+    page needs them). Files that are already Hearth attachments (private
+    posts' images) stay as they are. `previous_tree`, the last locked tree,
+    lets unchanged pages and files keep their bytes.
     """
     from hearth import envelope
 
     src, dest = Path(src), Path(dest)
     dest.mkdir(parents=True)
-    previous = previous or {}
+    audience = recipients[0].audience
+    key = recipients[0].key
+    old_envelopes, old_attachments = _previous_lock(previous_tree, key, audience)
     static_prefix = static_dir.strip("/") + "/"
     static_url = "/" + static_dir.strip("/")
-    envelopes = {}
     files = sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
-
-    def seal(payload, url):
-        text = envelope.encrypt(payload, url, recipients, previous=previous.get(url))
-        envelopes[url] = text
-        return text
-
-    # Content files other than pages: encrypted under names that say nothing.
     assets = {}
     for rel in files:
-        if rel.startswith(static_prefix) or is_page(rel) or is_feed(rel):
-            continue
-        if rel in ("robots.txt", MARKER):
-            continue
-        url = "/" + quote(rel, safe="/")
-        name = locked_name(key, rel)
-        _write(dest, name, seal((src / rel).read_bytes(), url))
-        assets[url] = {"src": "/" + name, "type": content_type(rel)}
-    for rel in files:
+        data = (src / rel).read_bytes()
         if rel.startswith(static_prefix):
-            _write(dest, rel, (src / rel).read_bytes())  # the theme: public
+            _write(dest, rel, data)  # the theme: public, the shell needs it
         elif is_feed(rel):
             _write(dest, rel, empty_feed(rel, sitename=sitename, site_url=site_url,
-                                         updated=since))  # fmt: skip
-        elif is_page(rel):
-            text = (src / rel).read_text(encoding="utf-8")
-            url = page_url(rel)
-            payload = json.dumps(
-                {"html": text, "assets": _referenced(text, assets)},
-                sort_keys=True,
-            ).encode()
-            shell = lock_shell(
-                sitename, seal(payload, url), url, static_url=static_url,
-                lang=lang, fallback=rel == "404.html",
-            )  # fmt: skip
-            _write(dest, rel, shell)
+                                         updated=_feed_updated(data)))  # fmt: skip
+        elif rel in ("robots.txt", MARKER) or is_page(rel):
+            continue
+        elif data.startswith(ATTACHMENT_PREFIX):
+            _write(dest, rel, data)  # already ciphertext (a private post's file)
+        else:
+            sealed = envelope.encrypt_attachment(
+                data, rel, previous=old_attachments.get(rel)
+            )
+            name = locked_name(key, rel)
+            _write(dest, name, sealed.blob)
+            assets[rel] = {
+                "src": name,
+                "key": _b64url(sealed.key),
+                "type": content_type(rel),
+            }
+    for rel in files:
+        if not is_page(rel) or rel.startswith(static_prefix):
+            continue
+        text = (src / rel).read_text(encoding="utf-8")
+        payload = json.dumps(
+            {"html": text, "assets": _referenced(text, assets)}, sort_keys=True
+        ).encode()
+        sealed = envelope.encrypt(
+            payload, rel, recipients, previous=old_envelopes.get(rel)
+        )
+        shell = lock_shell(
+            sitename, sealed, rel, static_url=static_url, lang=lang,
+            fallback=rel == "404.html",
+        )  # fmt: skip
+        _write(dest, rel, shell)
     _write(dest, "robots.txt", ROBOTS_DISALLOW)
-    return dest, envelopes
+    return dest

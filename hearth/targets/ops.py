@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import secrets
+import shutil
 import subprocess
 import tempfile
 import urllib.error
@@ -22,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hearth.deploy import (
+    ATTACHMENT_PREFIX,
     LOCKED_DIR,
     NOTICE_CSS,
     link_tree,
@@ -167,34 +169,37 @@ def withdraw(targets, *, sitename, site_url, message=None, lang="en", feeds=(),
         )
 
 
-def lock(build, targets, *, key, recipients, sitename, site_url, lang="en",
-         static_dir="theme", previous=None, dry_run=False, reporter=None):  # fmt: skip
-    """Put every target's site behind the site passphrase.
+def lock(build, targets, *, recipients, sitename, site_url, lang="en",
+         static_dir="theme", previous_tree=None, keep_tree=None, dry_run=False,
+         reporter=None):  # fmt: skip
+    """Put every target's site behind the site passphrase (the `site` audience).
 
-    Returns (outcomes, envelopes): envelopes ({url: text}) can be passed back
-    as `previous` next time, so unchanged pages keep their bytes.
+    `previous_tree` is the last locked tree, so unchanged pages keep their
+    bytes; after a deploy the new locked tree is copied to `keep_tree`.
     """
     reporter = reporter or Reporter()
-    envelopes = {}
     with tempfile.TemporaryDirectory(prefix="hearth-lock-") as workdir:
+        locked = lock_tree(
+            build, Path(workdir) / "locked", recipients=recipients,
+            sitename=sitename, site_url=site_url, lang=lang,
+            static_dir=static_dir, previous_tree=previous_tree,
+        )  # fmt: skip
 
         def make_tree(remote, since, dest):
-            tree, sealed = lock_tree(
-                build, dest, key=key, recipients=recipients, sitename=sitename,
-                site_url=site_url, since=since, lang=lang, static_dir=static_dir,
-                previous={**(previous or {}), **envelopes},
-            )  # fmt: skip
-            envelopes.update(sealed)
-            return tree
+            return link_tree(locked, dest)
 
-        outcomes = _run_all(
-            targets,
-            lambda t: _deploy_one(
-                t, make_tree, "locked", workdir, dry_run=dry_run, reporter=reporter
-            ),
-            reporter,
-        )
-    return outcomes, envelopes
+        try:
+            return _run_all(
+                targets,
+                lambda t: _deploy_one(
+                    t, make_tree, "locked", workdir, dry_run=dry_run, reporter=reporter
+                ),
+                reporter,
+            )
+        finally:
+            if keep_tree and not dry_run:
+                shutil.rmtree(keep_tree, ignore_errors=True)
+                shutil.copytree(locked, keep_tree)
 
 
 # --- status -----------------------------------------------------------------
@@ -312,8 +317,11 @@ def _check_files(target, remote, state, result):
                 )
     else:
         for path in sorted(remote):
-            if not (is_page(path) or is_feed(path) or path in allowed_extra
+            if (is_page(path) or is_feed(path) or path in allowed_extra
                     or path.startswith((LOCKED_DIR + "/", "theme/"))):  # fmt: skip
+                continue
+            # A private post's file is a Hearth attachment: ciphertext already.
+            if not (target.read_file(path) or b"").startswith(ATTACHMENT_PREFIX):
                 result.problems.append(
                     f"UNLOCKED FILE ON THE TARGET: {target.display} /{path}. Re-run "
                     "`invoke lock`."

@@ -21,6 +21,7 @@ import pytest
 
 from hearth.targets import Interrupted
 from hearth.targets.ops import Reporter
+from tests.conftest import TEST_PASSPHRASES
 
 VENV_BIN = Path(sys.executable).parent
 S3_KEY = "hearthtestkey"
@@ -83,6 +84,17 @@ def get(url):
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read()
+
+
+@pytest.fixture(scope="session")
+def site_recipients():
+    """The `site` audience's envelope recipient, its key derived once."""
+    from hearth import envelope
+
+    salt = envelope.new_salt()
+    iterations = envelope.ITERATION_FLOOR
+    key = envelope.derive_key(TEST_PASSPHRASES["site"], salt, iterations)
+    return [envelope.Recipient("site", salt, iterations, key)]
 
 
 # --- nginx -------------------------------------------------------------------

@@ -5,15 +5,28 @@ output path (over HTTP, on disk, in the bucket or in the branch), and the
 sample build, and asserts the whole site is in the intended state.
 """
 
+import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from hearth import envelope
+from hearth.targets import ops
 from hearth.targets.base import MARKER, is_feed, is_page
+
+CARRIER = re.compile(r'id="hearth-locked-page"[^>]*>([^<]*)</script>')
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 NOTICE_META = b'<meta name="hearth-state" content="withdrawn">'
 LOCKED_META = b'<meta name="hearth-state" content="locked">'
 MESSAGE = "Taking a break. Back when I can."
+
+
+def lock(build, target, recipients, **kw):
+    return ops.lock(
+        build, [target], recipients=recipients, sitename="Hearth",
+        site_url="http://127.0.0.1", **kw,
+    )  # fmt: skip
 
 
 def build_files(build):
@@ -70,18 +83,23 @@ def assert_withdrawn(read, build, *, missing_is_notice=False, message=MESSAGE):
             assert read(rel) == home, f"/{rel} differs from the notice"
 
 
-def assert_locked(read, build, *, missing_is_shell=False):
-    """Every page is the unlock shell with an envelope; no plaintext is served."""
+def assert_locked(read, build, recipients, *, missing_is_shell=False):
+    """Every page is the unlock shell carrying that very page; nothing in clear."""
     files = build_files(build)
+    [site] = recipients
     for rel, old in files.items():
         body = read(rel)
-        if rel.startswith("theme/"):
-            assert body == old, f"theme file /{rel} should stay public"
+        if rel.startswith("theme/") or old.startswith(b"hearth\x01"):
+            # The theme stays public (the unlock page needs it), and a
+            # private post's files are ciphertext already.
+            assert body == old, f"/{rel} should be served as it is"
             continue
         assert body != old, f"/{rel} still serves its plain content"
         if is_page(rel):
             assert LOCKED_META in body, f"/{rel} is not the unlock shell"
-            assert b'id="hearth-locked-page"' in body
+            carried = CARRIER.search(body.decode()).group(1)
+            payload = json.loads(envelope.decrypt(carried, rel, site.key, "site"))
+            assert payload["html"].encode() == old, f"/{rel} carries another page"
         elif is_feed(rel):
             assert_feed_empty(body, rel)
         elif missing_is_shell:
@@ -91,7 +109,5 @@ def assert_locked(read, build, *, missing_is_shell=False):
 
 
 def marker_state(read):
-    import json
-
     data = read(MARKER)
     return json.loads(data)["state"] if data else None

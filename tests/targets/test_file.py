@@ -6,10 +6,13 @@ from hearth.deploy import page_url
 from hearth.targets import Interrupted, TargetError, open_target, ops
 from tests.targets.conftest import StopAfter, get
 from tests.targets.cycle import (
+    LOCKED_META,
     MESSAGE,
+    assert_locked,
     assert_published,
     assert_withdrawn,
     build_files,
+    lock,
     marker_state,
 )
 
@@ -43,7 +46,9 @@ def served(tmp_path, nginx):
     return target, http_reader(base), base
 
 
-def test_publish_then_withdraw_then_publish_over_http(sample_publish, served):
+def test_publish_withdraw_publish_lock_publish_over_http(
+    sample_publish, served, site_recipients
+):
     target, read, _base = served
     ops.publish(sample_publish, [target])
     assert_published(read, sample_publish)
@@ -57,6 +62,18 @@ def test_publish_then_withdraw_then_publish_over_http(sample_publish, served):
     assert_withdrawn(read, sample_publish, missing_is_notice=True)
     [status] = ops.status([target])
     assert (status.state, status.ok) == ("withdrawn", True), status.problems
+
+    ops.publish(sample_publish, [target])
+    assert_published(read, sample_publish)
+    [status] = ops.status([target])
+    assert (status.state, status.ok) == ("published", True), status.problems
+
+    lock(sample_publish, target, site_recipients)
+    # Every URL, known or not, answers with the unlock page.
+    assert_locked(read, sample_publish, site_recipients, missing_is_shell=True)
+    assert LOCKED_META in read("no/such/page.html")
+    [status] = ops.status([target])
+    assert (status.state, status.ok) == ("locked", True), status.problems
 
     ops.publish(sample_publish, [target])
     assert_published(read, sample_publish)
