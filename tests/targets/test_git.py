@@ -8,8 +8,10 @@ from hearth.targets import MARKER, Interrupted, TargetError, open_target, ops
 from tests.targets.conftest import StopAfter
 from tests.targets.cycle import (
     MESSAGE,
+    assert_locked,
     assert_published,
     assert_withdrawn,
+    lock,
     marker_state,
 )
 
@@ -48,7 +50,9 @@ def withdraw(target, **kw):
     )  # fmt: skip
 
 
-def test_publish_withdraw_publish_leaves_one_commit_each_time(sample_publish, remote):
+def test_publish_withdraw_publish_lock_publish_leaves_one_commit_each_time(
+    sample_publish, remote, site_recipients
+):
     target = open_target(f"git+{remote}#gh-pages")
     read = branch_reader(remote)
     ops.publish(sample_publish, [target])
@@ -75,6 +79,15 @@ def test_publish_withdraw_publish_leaves_one_commit_each_time(sample_publish, re
 
     ops.publish(sample_publish, [open_target(f"git+{remote}#gh-pages")])
     assert git(remote, "rev-list", "--count", "gh-pages").strip() == b"1"
+    assert_published(read, sample_publish)
+
+    lock(sample_publish, open_target(f"git+{remote}#gh-pages"), site_recipients)
+    assert git(remote, "rev-list", "--count", "gh-pages").strip() == b"1"
+    assert_locked(read, sample_publish, site_recipients)
+    [status] = ops.status([open_target(f"git+{remote}#gh-pages")])
+    assert (status.state, status.ok) == ("locked", True), status.problems
+
+    ops.publish(sample_publish, [open_target(f"git+{remote}#gh-pages")])
     assert_published(read, sample_publish)
 
 

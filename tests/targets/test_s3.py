@@ -9,9 +9,11 @@ from hearth.targets.s3 import DELETE_BATCH
 from tests.targets.conftest import StopAfter, free_port, s3_client
 from tests.targets.cycle import (
     MESSAGE,
+    assert_locked,
     assert_published,
     assert_withdrawn,
     build_files,
+    lock,
     marker_state,
 )
 
@@ -53,7 +55,9 @@ def bucket_reader(client, name, prefix):
     return read
 
 
-def test_publish_withdraw_publish_on_versioned_bucket(sample_publish, seaweed, bucket):
+def test_publish_withdraw_publish_lock_publish_on_versioned_bucket(
+    sample_publish, seaweed, bucket, site_recipients
+):
     name, client = bucket(versioned=True)
     target = open_target(f"s3://{name}/blog?endpoint={seaweed}&region=us-east-1")
     read = bucket_reader(client, name, "blog")
@@ -80,6 +84,17 @@ def test_publish_withdraw_publish_on_versioned_bucket(sample_publish, seaweed, b
     ops.publish(sample_publish, [target])
     assert_published(read, sample_publish)
     assert marker_state(read) == "published"
+
+    lock(sample_publish, target, site_recipients)
+    assert_locked(read, sample_publish, site_recipients)
+    # Locking purges old versions too: the plain pages are not kept behind.
+    versions = client.list_object_versions(Bucket=name, Prefix="blog/")
+    assert all(v["IsLatest"] for v in versions.get("Versions", []))
+    [status] = ops.status([target])
+    assert (status.state, status.ok) == ("locked", True), status.problems
+
+    ops.publish(sample_publish, [target])
+    assert_published(read, sample_publish)
 
 
 def test_every_object_has_its_content_type_and_cache_control(
@@ -142,7 +157,7 @@ def test_stale_objects_are_deleted_in_batches_the_api_accepts(
 
 
 def test_cdn_is_invalidated_on_every_publish_withdraw_and_lock(
-    sample_publish, seaweed, bucket, moto_cloudfront
+    sample_publish, seaweed, bucket, moto_cloudfront, site_recipients
 ):
     cdn_endpoint, distribution = moto_cloudfront
     cloudfront = s3_client(cdn_endpoint, "cloudfront")
@@ -160,8 +175,9 @@ def test_cdn_is_invalidated_on_every_publish_withdraw_and_lock(
     ops.publish(sample_publish, [target])
     withdraw(target)
     withdraw(target)  # nothing changed, yet a re-run still invalidates
+    lock(sample_publish, target, site_recipients)
     items = invalidations()
-    assert len(items) == before + 3
+    assert len(items) == before + 4
     detail = cloudfront.get_invalidation(
         DistributionId=distribution, Id=items[-1]["Id"]
     )

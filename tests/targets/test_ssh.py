@@ -8,8 +8,10 @@ from hearth.targets import MARKER, Interrupted, TargetError, open_target, ops
 from tests.targets.conftest import StopAfter, free_port
 from tests.targets.cycle import (
     MESSAGE,
+    assert_locked,
     assert_published,
     assert_withdrawn,
+    lock,
     marker_state,
 )
 
@@ -39,8 +41,8 @@ def disk_reader(root):
     return read
 
 
-def test_publish_withdraw_publish_over_ssh_checked_on_disk(
-    sample_publish, sshd, tmp_path
+def test_publish_withdraw_publish_lock_publish_over_ssh_checked_on_disk(
+    sample_publish, sshd, tmp_path, site_recipients
 ):
     root = tmp_path / "srv" / "blog"
     root.parent.mkdir()
@@ -64,6 +66,15 @@ def test_publish_withdraw_publish_over_ssh_checked_on_disk(
     ops.publish(sample_publish, [target])
     assert_published(read, sample_publish)
     assert marker_state(read) == "published"
+
+    lock(sample_publish, target, site_recipients)
+    assert_locked(read, sample_publish, site_recipients)
+    assert [p.name for p in releases.iterdir()] == [root.resolve().name]
+    [status] = ops.status([target])
+    assert (status.state, status.ok) == ("locked", True), status.problems
+
+    ops.publish(sample_publish, [target])
+    assert_published(read, sample_publish)
 
 
 def test_only_changed_files_travel(sample_publish, sshd, tmp_path):
