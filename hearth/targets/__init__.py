@@ -9,6 +9,9 @@ open_target() turns a URL into a Target; hearth.targets.ops publishes,
 withdraws, locks and checks a list of them.
 """
 
+import os
+import shlex
+
 from hearth.targets.base import (
     MARKER,
     Interrupted,
@@ -20,6 +23,26 @@ from hearth.targets.base import (
 )
 
 SCHEMES = "file:///path, ssh://user@host/path, s3://bucket/prefix, git+<remote>#branch"
+TARGET_VARIABLE = "HEARTH_TARGET"
+SSH_OPTIONS_VARIABLE = "HEARTH_SSH_OPTIONS"
+
+
+def configured_targets(flag=(), setting=(), environ=None):
+    """The targets to act on: --target, else $HEARTH_TARGET, else HEARTH_TARGETS.
+
+    $HEARTH_TARGET holds one URL or several separated by spaces;
+    $HEARTH_SSH_OPTIONS extra options for ssh (e.g. "-o Port=2222").
+    """
+    environ = os.environ if environ is None else environ
+    urls = list(flag or ()) or environ.get(TARGET_VARIABLE, "").split()
+    urls = urls or list(setting or ())
+    if not urls:
+        raise TargetError(
+            "No publish target: set HEARTH_TARGETS in publishconf.py, or "
+            f"{TARGET_VARIABLE}, or pass --target (e.g. file:///srv/blog)."
+        )
+    ssh_options = shlex.split(environ.get(SSH_OPTIONS_VARIABLE, ""))
+    return [open_target(url, ssh_options=ssh_options) for url in urls]
 
 
 def open_target(url, *, ssh_options=()):
@@ -52,6 +75,7 @@ __all__ = [
     "Target",
     "TargetError",
     "cache_control",
+    "configured_targets",
     "content_type",
     "open_target",
 ]

@@ -202,6 +202,25 @@ def lock(build, targets, *, recipients, sitename, site_url, lang="en",
                 shutil.copytree(locked, keep_tree)
 
 
+def leak_audit(settings, tree, root):
+    """Run the leak audit (hearth.audit) over a tree about to go out.
+
+    Returns one line per finding ([] when clean), or None when this checkout
+    has no hearth.audit. The seam is this one import: the audit lives in its
+    own module, and a checkout without it still publishes (saying so).
+    """
+    try:
+        from hearth import audit
+    except ImportError:
+        return None
+    try:
+        findings = audit.audit_site(settings, tree, root=root)
+    except audit.AuditError as e:
+        # Cannot audit: fail closed, as a finding would.
+        return [f"The leak audit could not run: {e}"]
+    return [str(finding) for finding in findings]
+
+
 # --- status -----------------------------------------------------------------
 
 
