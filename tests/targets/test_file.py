@@ -1,5 +1,7 @@
 """file:// target served by a real nginx: the whole cycle, checked over HTTP."""
 
+import os
+
 import pytest
 
 from hearth.deploy import page_url
@@ -175,6 +177,7 @@ def test_publish_killed_mid_way_then_rerun_converges(sample_publish, tmp_path):
     child = subprocess.Popen(
         [sys.executable, "-c", SLOW_PUBLISH, str(sample_publish), root.as_uri(),
          str(started)],
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # what a kill leaves, here
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while not started.exists() and time.monotonic() < deadline:
@@ -210,3 +213,25 @@ def test_status_reports_an_old_page_left_after_withdraw(sample_publish, served):
     assert any(
         "OLD PAGE STILL" in p and "the-kettle-list" in p for p in status.problems
     )
+
+
+def test_status_reports_a_cache_still_serving_an_old_page(sample_publish, served):
+    """A CDN or nginx's open_file_cache may serve the old page after a withdraw."""
+    target, _read, base = served
+    ops.publish(sample_publish, [target])
+    old = (sample_publish / "2026" / "the-kettle-list" / "index.html").read_bytes()
+    withdraw(target)
+
+    def stale_cache(url):
+        if url == base + "/2026/the-kettle-list/":
+            return 200, old
+        return ops.http_get(url)
+
+    [status] = ops.status([target], fetch=stale_cache)
+    assert [p for p in status.problems if "OLD PAGE STILL REACHABLE" in p] == [
+        f"OLD PAGE STILL REACHABLE: {base}/2026/the-kettle-list/ answers 200 "
+        "without the withdrawn page. Check caches (docs/hosting.md) and re-run "
+        "`invoke withdraw`."
+    ]
+    [honest] = ops.status([target])
+    assert honest.ok, honest.problems
