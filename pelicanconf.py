@@ -19,8 +19,9 @@ PLUGIN_PATHS = ["plugins"]
 # hearth_frontmatter brings in pelican-yaml-metadata's reader, made strict.
 PLUGINS = [
     "hearth_frontmatter",
-    "hearth_private",
     "hearth_warnings",
+    # Last: it reads what the others attach, then leaves only neutral values.
+    "hearth_private",
 ]
 
 # Feeds: Atom for the whole site only; none while previewing is Pelican's

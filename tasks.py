@@ -78,6 +78,35 @@ def preview(c, port=CONFIG["port"]):
     )
 
 
+@task(
+    help={
+        "audience": "the audience whose posts the link opens, e.g. friends",
+        "url": "the private post's address, e.g. /p/0123456789abcdef/",
+        "preview": "allow the demo passphrase (a link for the local preview)",
+    }
+)
+def unlock_link(c, audience, url, preview=False):
+    """Print a link that opens an audience's posts without the passphrase."""
+    import os
+
+    from hearth import links, secrets
+
+    try:
+        passphrase = secrets.passphrase_for(
+            audience, publish=not preview, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
+        )
+        key = links.audience_key(audience, passphrase, ROOT / "hearth-state.json")
+        link = links.unlock_link(url, key, os.environ.get("HEARTH_SITEURL", ""))
+    except (secrets.SecretsError, links.LinkError) as err:
+        raise Exit(str(err)) from None
+    print(link)
+    print(
+        f"Anyone with this link can read every post for {audience!r} until you "
+        "change its passphrase. Send it privately.",
+        file=sys.stderr,
+    )
+
+
 @task(help={"args": "extra pytest arguments, e.g. -k unlock"})
 def test(c, args=""):
     """Run the whole test suite."""

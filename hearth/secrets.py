@@ -168,6 +168,22 @@ def passphrase_for(audience, *, publish, secrets_file=None, _table=None):
     return value
 
 
+def configured_passphrase(audience, *, secrets_file=None):
+    """The passphrase the writer set for an audience, or None; never warns.
+
+    For audiences no post uses yet: no demo fallback, and an empty or demo
+    value counts as not set.
+    """
+    variable = passphrase_variable(audience)
+    if variable in os.environ:
+        value = os.environ[variable]
+    else:
+        value = read_secrets_file(secrets_file_path(secrets_file)).get(audience)
+    if not value or not value.strip() or value.startswith(DEMO_PREFIX):
+        return None
+    return value
+
+
 def passphrases(audiences, *, publish, secrets_file=None):
     """Return {audience: passphrase} for several audiences, reading the file once.
 

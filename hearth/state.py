@@ -10,6 +10,8 @@ it must survive rebuilds and clones:
 - per private post source path, an opaque id that makes its URL `p/<id>/`.
   A private post's title is secret, so its URL cannot come from the title.
 - per private-only attachment source path, an opaque id for its file name.
+- per audience, an opaque id for the encrypted list of its posts that the
+  home page and archives show once a reader has unlocked the audience.
 
 The file is written atomically (a temporary file, then a rename) and only
 when something changed, so an unchanged site leaves it untouched.
@@ -46,6 +48,7 @@ class State:
         self._audiences = dict(data.get("audiences", {}))
         self._posts = dict(data.get("posts", {}))
         self._attachments = dict(data.get("attachments", {}))
+        self._indexes = dict(data.get("indexes", {}))
         self._saved = self._serialise()
 
     @classmethod
@@ -82,6 +85,13 @@ class State:
             self._audiences[name] = entry
         return base64.b64decode(entry["salt"]), entry["iterations"]
 
+    def known_audience(self, name):
+        """(salt, iterations) of an audience already in the file, else None."""
+        entry = self._audiences.get(name)
+        if entry is None:
+            return None
+        return base64.b64decode(entry["salt"]), entry["iterations"]
+
     def post_id(self, source_path):
         """The stable opaque id of a private post, by its source path."""
         return self._id(self._posts, source_path)
@@ -90,10 +100,18 @@ class State:
         """The stable opaque id of a private-only attachment."""
         return self._id(self._attachments, source_path)
 
+    def index_id(self, audience):
+        """The stable opaque id of an audience's encrypted list of posts."""
+        return self._id(self._indexes, audience)
+
     def _id(self, table, source_path):
         key = Path(source_path).as_posix()
         if key not in table:
-            taken = set(self._posts.values()) | set(self._attachments.values())
+            taken = {
+                *self._posts.values(),
+                *self._attachments.values(),
+                *self._indexes.values(),
+            }
             new = secrets.token_hex(ID_BYTES)
             while new in taken:
                 new = secrets.token_hex(ID_BYTES)
@@ -134,6 +152,7 @@ class State:
             "audiences": dict(sorted(self._audiences.items())),
             "posts": dict(sorted(self._posts.items())),
             "attachments": dict(sorted(self._attachments.items())),
+            "indexes": dict(sorted(self._indexes.items())),
         }
         return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
 
@@ -170,7 +189,7 @@ def _check(data, path):
             raise fault(f"audience {name!r} has a salt of {len(salt)} bytes, not 16")
         if not isinstance(iterations, int) or isinstance(iterations, bool):
             raise fault(f"audience {name!r} has iterations that are not a number")
-    for table in ("posts", "attachments"):
+    for table in ("posts", "attachments", "indexes"):
         entries = data.get(table, {})
         if not isinstance(entries, dict) or not all(
             isinstance(v, str) and _ID.match(v) for v in entries.values()

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pelican.log import LimitFilter
 from PIL import Image
 
 from hearth import envelope
@@ -90,6 +91,23 @@ Audience: friends
 
 The {TOKENS["page body"]} of a private page.
 """
+
+
+@pytest.fixture(autouse=True)
+def isolated_log_limits():
+    """Keep Pelican's process-wide log limits as other test modules find them.
+
+    Pelican drops repeated messages and caps each limit_msg group for the
+    whole process; these builds log many, which must not silence warnings
+    that later tests (in other modules) wait for.
+    """
+    raised = set(LimitFilter._raised_messages)
+    counts = dict(LimitFilter._group_count)
+    yield
+    LimitFilter._raised_messages.clear()
+    LimitFilter._raised_messages.update(raised)
+    LimitFilter._group_count.clear()
+    LimitFilter._group_count.update(counts)
 
 
 def png(colour):
@@ -265,6 +283,28 @@ def test_listing_locked_shows_a_neutral_entry_and_hidden_shows_nothing(canary):
             assert hidden not in path.read_text(), (
                 f"the hidden post is listed in {path}"
             )
+
+
+def test_each_audience_gets_an_encrypted_list_of_its_posts(canary):
+    root, output = canary
+    state = State.load(root / "hearth-state.json")
+    urls = private_urls(root)
+    listed = {}
+    for audience in ("friends", "family"):
+        address = f"/p/i/{state.index_id(audience)}"
+        text = (output / address.lstrip("/")).read_text()
+        salt, iterations = state.known_audience(audience)
+        key = envelope.derive_key(TEST_PASSPHRASES[audience], salt, iterations)
+        payload = json.loads(envelope.decrypt(text, address, key, audience))
+        listed[audience] = {e["url"]: e["title"] for e in payload["entries"]}
+        assert f'"url": "{address}"' in (output / "index.html").read_text()
+    # Posts only (pages are not listed), each in its own audience's list.
+    assert listed["friends"] == {
+        "/" + urls["posts/hidden.md"]: f"{TOKENS['title']} and more"
+    }
+    assert listed["family"] == {"/" + urls["posts/locked.md"]: TOKENS["locked title"]}
+    assert "hearth-indexes" in (output / "archives.html").read_text()
+    assert "hearth-indexes" not in (output / "tag" / "shared.html").read_text()
 
 
 def test_private_pages_are_not_in_the_navigation_and_carry_noindex(canary):
@@ -483,8 +523,8 @@ SAMPLE_PRIVATE_PHRASES = [
     "Something I wrote for my family",
     "letter-on-the-table",
     "The unsent letter",
-    "rupture",
-    "abandonment",
+    # The sample post's warning labels (therapy rupture, abandonment) are in
+    # the public vocabulary, listed on the preferences page by design.
 ]
 
 

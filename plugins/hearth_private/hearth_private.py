@@ -55,6 +55,7 @@ DEFAULTS = {
 # attachment folder and the audience indexes cannot collide with them.
 PRIVATE_DIR = "p"
 ATTACHMENT_DIR = "p/f"
+INDEX_DIR = "p/i"
 _KEY_BYTES = 32  # an attachment key, as the envelope makes it
 # Metadata a private post keeps in the open: nothing the writer wrote about it.
 _PUBLIC_METADATA = {
@@ -71,6 +72,7 @@ _PUBLIC_METADATA = {
     "translation",
 }
 # src/href/poster attributes in rendered HTML: where a post points at files.
+_IMG = re.compile(r"<img\b[^>]*>", re.I)
 _LINK_ATTR = re.compile(r"""(\b(?:src|href|poster)\s*=\s*)(["'])(.*?)\2""", re.S)
 
 
@@ -109,7 +111,11 @@ class _Build:
         self.errors = []
         self.urls = set()
         self.envelopes = {}  # url -> envelope text, cached for the next build
-        self.cache = Path(settings["CACHE_PATH"]) / "hearth" / "envelopes"
+        # Preview and publish builds use different passphrases; each keeps its
+        # own envelopes, so that a preview between two publishes does not
+        # make every private post look changed to the second publish.
+        kind = "publish" if self.publish else "preview"
+        self.cache = Path(settings["CACHE_PATH"]) / "hearth" / "envelopes" / kind
 
 
 _BUILD = None
@@ -244,7 +250,13 @@ def _audiences_of(content, known):
 
 
 def _warnings_of(content):
-    """[{label, description}]: the warnings plugin's details, else the labels."""
+    """[{label, description}]: the warnings plugin's details, else the labels.
+
+    Empty when the locked panel shows them already (the writer set
+    HEARTH_WARNINGS_ON_LOCKED_PANEL): unlocking does not ask twice.
+    """
+    if getattr(content, "public_warning_details", None):
+        return []
     details = getattr(content, "warning_details", None)
     if details:
         return [
@@ -578,6 +590,7 @@ def encrypt_private(generators):
         return
     _raise_errors(build)
     settings = build.settings
+    build.context = generators[0].context if generators else {}
     records = [r for r in build.private.values() if r.written]
     used = sorted({a for r in records for a in r.audiences})
     try:
@@ -590,9 +603,23 @@ def encrypt_private(generators):
         raise PrivateError(
             f"Hearth stopped the build before writing anything:\n  {err}"
         ) from None
+    # An audience no post uses still gets an (empty) list of posts when its
+    # passphrase is set, so that a list's presence never says "there are
+    # hidden posts for this audience". The preview's demo passphrase is
+    # silent for them: there is nothing to protect.
+    for audience in settings["HEARTH_AUDIENCES"]:
+        if audience in phrases:
+            continue
+        configured = secrets.configured_passphrase(
+            audience, secrets_file=build.root / secrets.SECRETS_FILE_NAME
+        )
+        if configured is None and not build.publish:
+            configured = secrets.demo_passphrase(audience)
+        if configured is not None:
+            phrases[audience] = configured
     # One derivation per audience per build: PBKDF2 is slow on purpose.
     recipients = {}
-    for audience in used:
+    for audience in sorted(phrases):
         salt, iterations = build.state.audience(
             audience, settings["HEARTH_PBKDF2_ITERATIONS"]
         )
@@ -662,6 +689,7 @@ def encrypt_private(generators):
         record.content.hearth_envelope = Markup(text)
         build.envelopes[cache_path] = text
 
+    _write_indexes(build, records, rendered, recipients)
     _remove_stale_plaintext(build, records, sealed, by_url)
     for generator in generators:
         if isinstance(generator, SourceFileGenerator):
@@ -684,6 +712,61 @@ def encrypt_private(generators):
         len(records),
         len(used),
         len(sealed),
+    )
+
+
+def _write_indexes(build, records, rendered, recipients):
+    """Encrypt, per audience, the list of its posts for the home page and
+    archives, and tell the templates where each list is."""
+    settings = build.settings
+    out_root = Path(settings["OUTPUT_PATH"])
+    # Lists are shown on pages at any depth: links from the site root.
+    root = (settings["SITEURL"] if not settings["RELATIVE_URLS"] else "") or "/"
+    indexes = []
+    for audience in sorted(recipients):
+        entries = []
+        for record in records:
+            content = record.content
+            if audience not in record.audiences or not isinstance(content, Article):
+                continue
+            if content.status != "published":
+                continue
+            summary = record.raw_summary
+            summary_html = (
+                content._update_content(summary, root)
+                if summary is not None
+                else rendered[id(record)][1]
+            )
+            entries.append(
+                {
+                    "url": page_address(content.url, settings),
+                    "title": record.title,
+                    "date": record.date.isoformat() if record.date else "",
+                    "locale_date": record.locale_date,
+                    # Images in a list would need their own keys; lists show text.
+                    "summary": _IMG.sub("", summary_html),
+                    "warnings": record.warnings,
+                    "audiences": record.audiences,
+                }
+            )
+        entries.sort(key=lambda e: e["date"], reverse=True)
+        out_path = f"{INDEX_DIR}/{build.state.index_id(audience)}"
+        address = page_address(out_path, settings)
+        cache_path, previous = _cached_envelope(build, address)
+        text = envelope.encrypt(
+            json.dumps({"entries": entries}, ensure_ascii=False).encode("utf-8"),
+            address,
+            [recipients[audience]],
+            previous=previous,
+        )
+        dest = out_root / out_path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text, encoding="ascii")
+        build.envelopes[cache_path] = text
+        indexes.append({"audience": audience, "url": address})
+    # The shared context: index and archive templates hand it to unlock.js.
+    build.context["HEARTH_INDEXES"] = Markup(
+        json.dumps(indexes).replace("<", "\\u003c")
     )
 
 
