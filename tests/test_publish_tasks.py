@@ -5,6 +5,7 @@ wiring: which targets a task acts on, its build, and how it fails.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,53 @@ def test_default_target_is_the_public_site_folder():
     settings = tasks._publish_settings()
     assert settings["HEARTH_TARGETS"] == [Path(ROOT / "public-site").as_uri()]
     assert settings["HEARTH_SOURCE_REPO_PRIVATE"] is False
+
+
+class _FakeAudit:
+    """Stands in for hearth/audit.py (another part): the seam's contract only."""
+
+    class AuditError(ValueError):
+        pass
+
+    def __init__(self, findings=(), error=None):
+        self.findings, self.error, self.calls = list(findings), error, []
+
+    def audit_site(self, settings, output_path, root="."):
+        self.calls.append((settings["SITENAME"], Path(output_path), Path(root)))
+        if self.error:
+            raise self.AuditError(self.error)
+        return self.findings
+
+
+def test_publish_refuses_to_deploy_when_the_leak_audit_finds_something(
+    tmp_path, monkeypatch
+):
+    fake = _FakeAudit(findings=["2026/x/index.html: page carries a private title"])
+    monkeypatch.setitem(sys.modules, "hearth.audit", fake)
+    root = tmp_path / "blog"
+    refused = pytest.raises(Exit, match=r"leak audit found.*nothing was\s+deployed")
+    with environ(**passphrase_env()), refused:
+        tasks.publish(MockContext(), target=[root.as_uri()])
+    assert not root.exists()
+    [(sitename, audited, repo)] = fake.calls
+    assert (sitename, repo) == ("Hearth", ROOT)
+    assert not audited.exists()  # the build it audited is cleaned up
+
+
+def test_publish_refuses_when_the_audit_cannot_run(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "hearth.audit", _FakeAudit(error="no content"))
+    root = tmp_path / "blog"
+    refused = pytest.raises(Exit, match=r"could not run: no content")
+    with environ(**passphrase_env()), refused:
+        tasks.publish(MockContext(), target=[root.as_uri()])
+    assert not root.exists()
+
+
+def test_publish_deploys_when_the_audit_is_clean(tmp_path, monkeypatch):
+    fake = _FakeAudit()
+    monkeypatch.setitem(sys.modules, "hearth.audit", fake)
+    root = tmp_path / "blog"
+    with environ(**passphrase_env()):
+        tasks.publish(MockContext(), target=[root.as_uri()])
+    assert len(fake.calls) == 1
+    assert (root / "index.html").is_file()
