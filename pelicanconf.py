@@ -20,6 +20,8 @@ PLUGIN_PATHS = ["plugins"]
 PLUGINS = [
     "hearth_frontmatter",
     "hearth_warnings",
+    # Last: it reads what the others attach, then leaves only neutral values.
+    "hearth_private",
 ]
 
 # Feeds: Atom for the whole site only; none while previewing is Pelican's
@@ -54,6 +56,12 @@ HEARTH_AUDIENCES = {
     "friends": "Close friends",
     "family": "Family",
 }
+# Private posts (plugins/hearth_private): PBKDF2 work per audience key (never
+# below 600000), whether locked pages show the real title, and the tracked
+# state file (salts, private post ids) beside the content folder.
+HEARTH_PBKDF2_ITERATIONS = 600_000
+HEARTH_SHOW_PRIVATE_TITLES = False
+HEARTH_STATE_FILE = "hearth-state.json"
 
 # Content warnings: label -> the short description a reader sees before
 # choosing to read on. Use the labels in a post's `warnings:`; a label not

@@ -91,7 +91,13 @@ def test_yaml_list_and_comma_list_read_the_same(tmp_path):
 
     signals.article_generator_finalized.connect(collect)
     try:
-        build(tmp_path / "out", content=content, ARTICLE_PATHS=["posts"])
+        # Reading is what this checks: hearth_private would hide these posts.
+        build(
+            tmp_path / "out",
+            content=content,
+            ARTICLE_PATHS=["posts"],
+            PLUGINS=["hearth_frontmatter"],
+        )
     except Exception:  # noqa: BLE001
         pass  # later plugins may refuse to write; reading is what this checks
     finally:
