@@ -15,7 +15,6 @@ from rich.console import Console
 
 from hearth import frontmatter
 from hearth import posts as hearth_posts
-
 from hearth.targets import TargetError, configured_targets, ops
 from hearth.targets.report import RichReporter
 
