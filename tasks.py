@@ -5,6 +5,7 @@ import os
 import shlex
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from invoke import Exit, task
@@ -15,6 +16,8 @@ from rich.console import Console
 
 from hearth import frontmatter, links, secrets
 from hearth import posts as hearth_posts
+from hearth.targets import TargetError, configured_targets, ops
+from hearth.targets.report import RichReporter
 
 ROOT = Path(__file__).resolve().parent
 SETTINGS_FILE_BASE = "pelicanconf.py"
@@ -177,3 +180,184 @@ def test(c, args=""):
     )
     if result.exited:
         raise Exit(f"The tests failed (exit {result.exited}).", code=result.exited)
+
+
+# --- Publishing, withdrawing, locking (README; the logic is hearth.targets) ---
+
+LOCK_CACHE = "cache/hearth-lock"  # the last locked tree, so re-locks reuse bytes
+TARGET_HELP = "a target URL instead of HEARTH_TARGETS (repeat for several)"
+DRY_RUN_HELP = "show what would change on each target; touch nothing"
+
+
+def _publish_settings():
+    return {
+        **DEFAULT_CONFIG,
+        **get_settings_from_file(str(ROOT / SETTINGS_FILE_PUBLISH)),
+    }
+
+
+def _targets(target, settings):
+    try:
+        return configured_targets(target, settings.get("HEARTH_TARGETS", ()))
+    except TargetError as e:
+        raise Exit(str(e)) from None
+
+
+def _publish_build():
+    """Build what goes public into a fresh folder, in this process."""
+    out = Path(tempfile.mkdtemp(prefix="hearth-build-"))
+    try:
+        pelican_main(["content", "-s", SETTINGS_FILE_PUBLISH, "-o", str(out)])
+    except SystemExit as e:
+        shutil.rmtree(out, ignore_errors=True)
+        if e.code:
+            raise Exit(
+                "The publish build failed (see the messages above); "
+                "nothing was deployed and every target is as it was."
+            ) from None
+    return out
+
+
+def _audit(settings, build):
+    """The leak audit's findings on the build, or None without hearth.audit."""
+    findings = ops.leak_audit(settings, build, ROOT)
+    if findings is None:
+        print("Note: this checkout has no leak audit (hearth/audit.py).")
+    return findings
+
+
+def _site(settings):
+    return {
+        "sitename": settings["SITENAME"],
+        "site_url": settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "",
+        "lang": settings.get("DEFAULT_LANG", "en"),
+    }
+
+
+def _feeds(settings):
+    """The site's fixed feed paths (not the per-tag or per-category patterns)."""
+    names = ("FEED_ALL_ATOM", "FEED_ATOM", "FEED_ALL_RSS", "FEED_RSS")
+    return [settings[n] for n in names if settings.get(n) and "{" not in settings[n]]
+
+
+@task(
+    iterable=["target"],
+    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP},
+)
+def publish(c, target=None, dry_run=False):
+    """Build the public site, audit it for leaks, and put it on every target."""
+    settings = _publish_settings()
+    targets = _targets(target, settings)
+    build = _publish_build()
+    try:
+        findings = _audit(settings, build)
+        if findings:
+            raise Exit(
+                "The leak audit found private text in the build, so nothing was "
+                "deployed:\n  " + "\n  ".join(findings)
+            )
+        ops.publish(build, targets, dry_run=dry_run, reporter=RichReporter())
+    except TargetError as e:
+        raise Exit(str(e)) from None
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+@task(
+    iterable=["target"],
+    help={
+        "message": "the notice readers see instead of the kind default text",
+        "target": TARGET_HELP,
+        "dry_run": DRY_RUN_HELP,
+    },
+)
+def withdraw(c, message=None, target=None, dry_run=False):
+    """Take the whole site down: one notice at every address, nothing else."""
+    settings = _publish_settings()
+    targets = _targets(target, settings)
+    try:
+        ops.withdraw(
+            targets,
+            message=message,
+            feeds=_feeds(settings),
+            dry_run=dry_run,
+            reporter=RichReporter(),
+            **_site(settings),
+        )
+    except TargetError as e:
+        raise Exit(str(e)) from None
+
+
+@task(
+    iterable=["target"],
+    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP},
+)
+def lock(c, target=None, dry_run=False):
+    """Put the whole site behind the site passphrase (HEARTH_PASSPHRASE_SITE)."""
+    from hearth import envelope
+    from hearth.secrets import SecretsError, passphrase_for
+    from hearth.state import STATE_FILE_NAME, State, StateError
+
+    settings = _publish_settings()
+    targets = _targets(target, settings)
+    try:
+        passphrase = passphrase_for("site", publish=True)
+    except SecretsError as e:
+        raise Exit(str(e)) from None
+    build = _publish_build()
+    try:
+        findings = _audit(settings, build)
+        if findings:
+            # Locking only ever narrows who can read: refusing would leave
+            # the site as it is, open to everyone. Lock, and say so loudly.
+            print("Warning: the leak audit found private text in the build; it is")
+            print("locked behind the site passphrase too. Fix it before publishing:")
+            print("  " + "\n  ".join(findings))
+        state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+        state = State.load(state_file)
+        iterations = settings.get("HEARTH_PBKDF2_ITERATIONS", envelope.ITERATION_FLOOR)
+        salt, iterations = state.audience("site", iterations)
+        if not dry_run:
+            state.save()  # the site salt must survive: readers' keys depend on it
+        key = envelope.derive_key(passphrase, salt, iterations)
+        ops.lock(
+            build,
+            targets,
+            recipients=[envelope.Recipient("site", salt, iterations, key)],
+            static_dir=settings.get("THEME_STATIC_DIR", "theme"),
+            previous_tree=ROOT / LOCK_CACHE,
+            keep_tree=ROOT / LOCK_CACHE,
+            dry_run=dry_run,
+            reporter=RichReporter(),
+            **_site(settings),
+        )
+    except (TargetError, StateError) as e:
+        raise Exit(str(e)) from None
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+@task(iterable=["target"], help={"target": TARGET_HELP})
+def status(c, target=None):
+    """Tell what each target serves now (published, withdrawn, locked) and check it."""
+    settings = _publish_settings()
+    targets = _targets(target, settings)
+    results = ops.status(targets)
+    for result in results:
+        since = f" since {result.since}" if result.since else ""
+        checked = f", {result.checked_urls} URLs checked" if result.checked_urls else ""
+        print(f"{result.target}: {result.state}{since} ({result.files} files{checked})")
+        for problem in result.problems:
+            print(f"  ERROR: {problem}")
+        for warning in result.warnings:
+            print(f"  Warning: {warning}")
+    if not settings.get("HEARTH_SOURCE_REPO_PRIVATE"):
+        for name, url in ops.public_forge_remotes(ROOT):
+            print(
+                f"Warning: the source repository's remote {name!r} ({url}) looks like "
+                "a public forge. Private posts and withdrawn pages live in its "
+                "history: make it private, then set HEARTH_SOURCE_REPO_PRIVATE = "
+                "True in publishconf.py."
+            )
+    if any(not r.ok for r in results):
+        raise Exit("Some targets do not serve what they should (see ERROR above).")
