@@ -565,7 +565,7 @@ def test_a_private_draft_is_encrypted_in_the_preview_and_absent_from_publish(
     make_site(tmp_path, posts={"draft.md": draft}, pages={})
     preview = build_site(tmp_path, "preview")
     draft_id = State.load(tmp_path / "hearth-state.json").post_id("posts/draft.md")
-    page = preview / "drafts" / f"{draft_id}.html"
+    page = preview / "p" / draft_id / "index.html"
     assert 'id="hearth-envelope"' in page.read_text()
     assert "Draft — only in the preview" in page.read_text()
     for path in files(preview):

@@ -376,10 +376,8 @@ def _capture(content, build):
         title = record.title
     content.slug = url_id
     if record.written:
-        # A draft stays where the preview keeps drafts, under its opaque id.
-        if content.status != "draft":
-            content.override_url = f"{PRIVATE_DIR}/{url_id}/"
-            content.override_save_as = f"{PRIVATE_DIR}/{url_id}/index.html"
+        content.override_url = f"{PRIVATE_DIR}/{url_id}/"
+        content.override_save_as = f"{PRIVATE_DIR}/{url_id}/index.html"
         build.urls.add(content.url)
         content.hearth_stale_save_as = public_save_as
     _neutralise(content, title, settings)
