@@ -19,6 +19,8 @@ PLUGIN_PATHS = ["plugins"]
 # hearth_frontmatter brings in pelican-yaml-metadata's reader, made strict.
 PLUGINS = [
     "hearth_frontmatter",
+    "hearth_images",
+    "hearth_drafts",
 ]
 
 # Feeds: Atom for the whole site only; none while previewing is Pelican's
@@ -58,6 +60,21 @@ HEARTH_AUDIENCES = {
 RELATIVE_URLS = True
 # Drafts are shown while previewing, marked clearly by the theme.
 
-DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404"]
+DIRECT_TEMPLATES = [
+    "index",
+    "tags",
+    "categories",
+    "authors",
+    "archives",
+    "404",
+    "robots",
+]
+ROBOTS_SAVE_AS = "robots.txt"
+
+# True asks search engines to leave the whole blog alone: robots.txt
+# disallows everything and every page carries a noindex, nofollow meta tag.
+# False still keeps private posts (under /p/) out of search engines.
+DISCOURAGE_SEARCH_ENGINES = False
+
 YEAR_ARCHIVE_SAVE_AS = "{date:%Y}/index.html"
 MONTH_ARCHIVE_SAVE_AS = "{date:%Y}/{date:%m}/index.html"

@@ -1,0 +1,151 @@
+"""Published images carry no EXIF, GPS, XMP, IPTC or text; originals keep theirs."""
+
+import hashlib
+import io
+
+import pytest
+from PIL import Image, IptcImagePlugin
+
+from tests import imagefactory
+from tests.conftest import build
+
+POST = """\
+Title: A walk
+Date: 2026-03-01 10:00
+
+![The dog](/images/dog.jpg) ![Turned](/images/turned.jpg)
+![Chart](/images/chart.png) ![Modern](/images/modern.webp)
+![Plain](/images/plain.png)
+"""
+
+
+def _content(tmp_path):
+    content = tmp_path / "content"
+    (content / "posts").mkdir(parents=True)
+    (content / "images").mkdir()
+    (content / "posts" / "walk.md").write_text(POST)
+    images = {
+        "dog.jpg": imagefactory.jpeg(
+            description="Taken at home", iptc="Our street", comment="by Robin"
+        ),
+        "turned.jpg": imagefactory.jpeg(orientation=6),
+        "chart.png": imagefactory.png(text={"Comment": "Made at home"}),
+        "modern.webp": imagefactory.webp(description="Taken at home"),
+    }
+    for name, data in images.items():
+        (content / "images" / name).write_bytes(data)
+    plain = io.BytesIO()
+    imagefactory.picture().save(plain, "PNG")
+    (content / "images" / "plain.png").write_bytes(plain.getvalue())
+    return content
+
+
+def _digests(folder):
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.glob("*"))
+    }
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("images")
+    content = _content(tmp)
+    before = _digests(content / "images")
+    output = build(tmp / "out", content=content)
+    return content, output, before
+
+
+def test_jpeg_comes_out_with_no_exif_gps_xmp_iptc_or_comment(site):
+    _, output, _ = site
+    data = (output / "images" / "dog.jpg").read_bytes()
+    with Image.open(io.BytesIO(data)) as im:
+        assert len(im.getexif()) == 0
+        assert not im.getexif().get_ifd(0x8825)
+        assert IptcImagePlugin.getiptcinfo(im) is None
+        assert not {"exif", "xmp", "comment", "photoshop"} & set(im.info)
+    for marker in (b"Exif", b"GPS", b"http://ns.adobe.com", b"Photoshop", b"8BIM"):
+        assert marker not in data, marker
+    for secret in (b"Taken at home", b"Our street", b"by Robin", b"ExampleCam"):
+        assert secret not in data, secret
+
+
+def test_source_jpeg_keeps_its_exif_and_gps(site):
+    content, _, before = site
+    assert _digests(content / "images") == before
+    with Image.open(content / "images" / "dog.jpg") as im:
+        assert im.getexif().get_ifd(0x8825)[2] == imagefactory.GPS[2]
+
+
+def test_orientation_is_applied_before_exif_is_dropped(site):
+    _, output, _ = site
+    with Image.open(output / "images" / "turned.jpg") as im:
+        # 40x20, to be turned a quarter clockwise: 20 wide, 40 tall, and the
+        # red left half is now the top half.
+        assert im.size == (20, 40)
+        assert len(im.getexif()) == 0
+        red, _, blue = im.convert("RGB").getpixel((10, 5))
+        assert red > 150 and blue < 100
+        red, _, blue = im.convert("RGB").getpixel((10, 35))
+        assert blue > 150 and red < 100
+
+
+def test_png_text_chunks_and_exif_are_removed_pixels_unchanged(site):
+    content, output, _ = site
+    data = (output / "images" / "chart.png").read_bytes()
+    for chunk in (b"tEXt", b"zTXt", b"iTXt", b"eXIf"):
+        assert chunk not in data, chunk
+    assert b"Made at home" not in data
+    with (
+        Image.open(output / "images" / "chart.png") as out,
+        Image.open(content / "images" / "chart.png") as source,
+    ):
+        assert not out.text and "exif" not in out.info
+        assert source.text["Comment"] == "Made at home"
+        assert out.tobytes() == source.tobytes()  # lossless
+
+
+def test_webp_exif_and_xmp_are_removed(site):
+    _, output, _ = site
+    data = (output / "images" / "modern.webp").read_bytes()
+    assert b"EXIF" not in data and b"XMP " not in data
+    assert b"Taken at home" not in data
+    with Image.open(io.BytesIO(data)) as im:
+        assert len(im.getexif()) == 0 and "xmp" not in im.info
+        assert im.size == (40, 20)
+
+
+def test_image_without_metadata_is_copied_byte_for_byte(site):
+    content, output, _ = site
+    assert (output / "images" / "plain.png").read_bytes() == (
+        content / "images" / "plain.png"
+    ).read_bytes()
+
+
+def test_rebuilding_gives_byte_identical_images(site, tmp_path):
+    # A republish sends only what changed: cleaning must be deterministic.
+    content, output, _ = site
+    again = build(tmp_path / "again", content=content)
+    assert _digests(again / "images") == _digests(output / "images")
+
+
+def test_linked_static_files_never_write_through_to_the_originals(tmp_path):
+    # STATIC_CREATE_LINKS hard-links (or symlinks) output to content/;
+    # cleaning in place would strip the writer's own photo.
+    content = _content(tmp_path)
+    before = _digests(content / "images")
+    output = build(tmp_path / "out", content=content, STATIC_CREATE_LINKS=True)
+    assert _digests(content / "images") == before
+    dog = output / "images" / "dog.jpg"
+    assert not dog.samefile(content / "images" / "dog.jpg")
+    with Image.open(dog) as im:
+        assert len(im.getexif()) == 0
+
+
+def test_damaged_image_stops_the_build_and_is_left_out(tmp_path):
+    content = _content(tmp_path)
+    (content / "images" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe1\x00")
+    with pytest.raises(Exception, match=r"(?s)images/broken\.jpg.*Re-save them"):
+        build(tmp_path / "out", content=content)
+    assert not (tmp_path / "out" / "images" / "broken.jpg").exists()
+    assert (tmp_path / "out" / "images" / "dog.jpg").exists()
