@@ -10,6 +10,8 @@ from invoke.main import program
 from pelican import main as pelican_main
 from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
 
+from hearth import audit as leak_audit
+
 ROOT = Path(__file__).resolve().parent
 SETTINGS_FILE_BASE = "pelicanconf.py"
 SETTINGS_FILE_PUBLISH = "publishconf.py"
@@ -72,6 +74,31 @@ def preview(c, port=CONFIG["port"]):
         f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']} --autoreload --listen "
         f"--bind {CONFIG['host']} --port {int(port)}"
     )
+
+
+@task(help={"output": "the built site to check (default: public/, what goes public)"})
+def audit(c, output=CONFIG["publish_output"]):
+    """Check a built site for any text of private posts, drafts or hidden posts."""
+    try:
+        findings = leak_audit.audit(
+            ROOT / SETTINGS["PATH"],
+            ROOT / output,
+            theme_path=ROOT / SETTINGS["THEME"],
+            public_text=leak_audit.settings_text(SETTINGS),
+        )
+    except leak_audit.AuditError as err:
+        raise Exit(str(err)) from None
+    for finding in findings:
+        print(finding)
+    if findings:
+        raise Exit(
+            f"The leak audit found {len(findings)} leak(s) in {output}/ (listed "
+            "above: output file, surface, what leaked, from which source). Do "
+            "not publish this build: fix the template, setting or plugin that "
+            "wrote it, build again and re-run invoke audit.",
+            code=1,
+        )
+    print(f"The leak audit found no private text in {output}/.")
 
 
 @task(help={"args": "extra pytest arguments, e.g. -k unlock"})
