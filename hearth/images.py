@@ -162,12 +162,11 @@ def _strip_png(data):
 # WebP -------------------------------------------------------------------------
 
 
-def _strip_webp(data):
+def _webp_chunks(data):
+    """Yield (kind, chunk with its header and padding) of a WebP file."""
     (size,) = struct.unpack("<I", data[4:8])
     if size + 8 > len(data) or size < 4:
         raise ImageError("the WebP ends early or is damaged")
-    out = []
-    changed = size + 8 < len(data)
     i = 12
     while i < size + 8:
         if i + 8 > size + 8:
@@ -176,16 +175,25 @@ def _strip_webp(data):
         (length,) = struct.unpack("<I", data[i + 4 : i + 8])
         padded = length + (length & 1)
         chunk = data[i : i + 8 + padded]
-        if len(chunk) < 8 + length:
+        if len(chunk) < 8 + length or (kind == b"VP8X" and length < 1):
             raise ImageError("the WebP ends early or is damaged")
-        if kind == b"VP8X" and chunk[8] & _VP8X_METADATA_FLAGS:
-            chunk = chunk[:8] + bytes([chunk[8] & ~_VP8X_METADATA_FLAGS]) + chunk[9:]
-            changed = True
-        if kind in _WEBP_KEEP:
-            out.append(chunk)
-        else:
-            changed = True
+        yield kind, chunk
         i += 8 + padded
+
+
+def _strip_webp(data):
+    out = []
+    (size,) = struct.unpack("<I", data[4:8])
+    changed = size + 8 < len(data)  # bytes after the RIFF container
+    for kind, chunk in _webp_chunks(data):
+        if kind not in _WEBP_KEEP:
+            changed = True
+        elif kind == b"VP8X" and chunk[8] & _VP8X_METADATA_FLAGS:
+            flags = chunk[8] & ~_VP8X_METADATA_FLAGS & 0xFF
+            out.append(chunk[:8] + bytes([flags]) + chunk[9:])
+            changed = True
+        else:
+            out.append(chunk)
     if not changed:
         return None
     body = b"WEBP" + b"".join(out)
@@ -199,8 +207,11 @@ _STRIPPERS = {"jpeg": _strip_jpeg, "png": _strip_png, "webp": _strip_webp}
 
 
 def _orientation(data):
+    """The EXIF orientation of a still image (None for an animation)."""
     try:
         with Image.open(io.BytesIO(data)) as im:
+            if getattr(im, "n_frames", 1) > 1:
+                return None  # turning would keep only the first frame
             return im.getexif().get(_ORIENTATION)
     except (OSError, SyntaxError, ValueError, struct.error, zlib.error) as err:
         raise ImageError(f"Pillow cannot read the image ({err})") from err
@@ -222,7 +233,8 @@ def _transpose(data, fmt):
             if im.info.get("progressive"):
                 options["progressive"] = True
         elif fmt == "webp":
-            options["lossless"] = b"VP8L" in data[12:64]
+            kinds = {kind for kind, _ in _webp_chunks(data)}
+            options["lossless"] = b"VP8L" in kinds
             options["quality"] = 100 if options["lossless"] else 95
         upright = ImageOps.exif_transpose(im)
         # Nothing of the old metadata may ride along in info.

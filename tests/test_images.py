@@ -6,6 +6,7 @@ import io
 import pytest
 from PIL import Image, IptcImagePlugin
 
+from hearth.images import clean_image
 from tests import imagefactory
 from tests.conftest import build
 
@@ -149,3 +150,36 @@ def test_damaged_image_stops_the_build_and_is_left_out(tmp_path):
         build(tmp_path / "out", content=content)
     assert not (tmp_path / "out" / "images" / "broken.jpg").exists()
     assert (tmp_path / "out" / "images" / "dog.jpg").exists()
+
+
+def test_progressive_jpeg_keeps_every_scan_and_its_exact_pixels():
+    # Progressive JPEGs have many scans with tables between them; dropping
+    # metadata must not touch a byte of them.
+    buffer = io.BytesIO()
+    imagefactory.picture(64, 48).save(
+        buffer, "JPEG", progressive=True, exif=imagefactory.exif_with()
+    )
+    source = buffer.getvalue()
+    clean = clean_image(source)
+    assert b"Exif" in source and b"Exif" not in clean
+    with Image.open(io.BytesIO(clean)) as out, Image.open(io.BytesIO(source)) as src:
+        assert out.info.get("progressive")
+        assert out.tobytes() == src.tobytes()
+
+
+def test_animated_webp_keeps_its_frames():
+    frames = [imagefactory.picture(), imagefactory.picture().rotate(180)]
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer,
+        "WEBP",
+        save_all=True,
+        append_images=frames[1:],
+        lossless=True,
+        exif=imagefactory.exif_with(orientation=6),
+        xmp=imagefactory.XMP,
+    )
+    clean = clean_image(buffer.getvalue())
+    assert b"EXIF" not in clean and b"XMP " not in clean
+    with Image.open(io.BytesIO(clean)) as im:
+        assert im.n_frames == 2
