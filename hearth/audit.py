@@ -104,12 +104,15 @@ class Finding:
     source: str  # the secret post's source, relative to content/
     digest: str  # short hash of one secret found (never the text)
     count: int = 1  # how many needles of this kind and source matched
+    # The path as printed: parts of it that are themselves secret masked.
+    shown: str = dataclasses.field(default="", compare=False)
 
     def __str__(self):
         what = f"{self.kind} of {self.source}" if self.source else self.kind
         times = f" ({self.count} matches)" if self.count > 1 else ""
         digest = f" [#{self.digest}]" if self.digest else ""
-        return f"{self.path}: {self.surface} carries the {what}{digest}{times}"
+        path = self.shown or self.path
+        return f"{path}: {self.surface} carries the {what}{digest}{times}"
 
 
 @dataclasses.dataclass
@@ -399,18 +402,40 @@ def _image_metadata(data):
         return None
 
 
+def _masked(relative, needles):
+    """The path with each part that carries a secret replaced by its hash.
+
+    A path such as tag/<secret>.html is itself the leak; printing it would
+    copy the secret into a terminal or a CI log.
+    """
+    parts = []
+    for part in relative.split("/"):
+        hits = needles.find([_words(unquote(part))])
+        if hits:
+            digest = min(d for _, d in hits.values())
+            suffix = Path(part).suffix if len(Path(part).suffix) <= 6 else ""
+            parts.append(f"[secret #{digest}]{suffix}")
+        else:
+            parts.append(part)
+    masked = "/".join(parts)
+    return masked if masked != relative else "[a path that carries a secret]"
+
+
 def _scan_file(path, relative, needles, digests, findings):
+    # The path itself: /tag/<secret>.html, /2026/<secret-title>/, photo names.
+    in_name = needles.find([_words(unquote(relative))])
+    shown = _masked(relative, needles) if in_name else relative
+
     def report(surface, hits):
         for (kind, source), (count, digest) in hits.items():
-            findings.add(Finding(relative, surface, kind, source, digest, count))
+            findings.add(Finding(relative, surface, kind, source, digest, count, shown))
 
-    # The path itself: /tag/<secret>.html, /2026/<secret-title>/, photo names.
-    report(FILE_NAME, needles.find([_words(unquote(relative))]))
+    report(FILE_NAME, in_name)
     data = path.read_bytes()
     surface = _surface(relative, data)
     copied = digests.get(hashlib.sha256(data).hexdigest())
     if copied:
-        findings.add(Finding(relative, surface, "attachment", copied, "", 1))
+        findings.add(Finding(relative, surface, "attachment", copied, "", 1, shown))
     if data[:2] == b"\x1f\x8b":  # a pre-compressed copy (.gz) of another file
         # A damaged one is scanned as it is.
         with contextlib.suppress(OSError, EOFError, zlib.error):
@@ -422,7 +447,9 @@ def _scan_file(path, relative, needles, digests, findings):
             text, has_gps = metadata
             report(IMAGE_METADATA, needles.find(_text_segments(text)))
             if has_gps:
-                findings.add(Finding(relative, IMAGE_METADATA, "GPS location", "", ""))
+                findings.add(
+                    Finding(relative, IMAGE_METADATA, "GPS location", "", "", 1, shown)
+                )
 
 
 def audit(
