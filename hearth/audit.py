@@ -237,12 +237,18 @@ def _decode(data):
 # Needles ----------------------------------------------------------------------
 
 
+def _digest(run):
+    """A short, stable name for a secret run of words (never the words)."""
+    return hashlib.sha256(" ".join(run).encode()).hexdigest()[:8]
+
+
 class _Needles:
     """Runs of words to look for, by length, each with what it would reveal."""
 
     def __init__(self, window):
         self.window = window
-        self.by_length = defaultdict(dict)  # length -> {hash: [(kind, src, dg)]}
+        # length -> {hash(run): (run, [(kind, source), ...])}
+        self.by_length = defaultdict(dict)
 
     def add(self, kind, source, text, whole=True):
         """Add a secret text: whole (if short enough) or as runs of `window`."""
@@ -256,13 +262,15 @@ class _Needles:
                 return  # too short to tell apart from anything else
             runs = [tuple(words)]
         else:
-            runs = list(zip(*(words[i:] for i in range(self.window)), strict=False))
+            runs = zip(*(words[i:] for i in range(self.window)), strict=False)
+        owner = (kind, source)
         for run in runs:
-            digest = hashlib.sha256(" ".join(run).encode()).hexdigest()[:8]
-            entry = (kind, source, digest)
-            bucket = self.by_length[len(run)].setdefault(hash(run), [])
-            if entry not in bucket:
-                bucket.append(entry)
+            table = self.by_length[len(run)]
+            slot = table.get(hash(run))
+            if slot is None:
+                table[hash(run)] = (run, [owner])
+            elif owner not in slot[1]:
+                slot[1].append(owner)
 
     def drop_public(self, words):
         """Forget needles that public text also contains."""
@@ -271,7 +279,7 @@ class _Needles:
                 del table[key]
 
     def find(self, segments):
-        """{(kind, source): (count, first digest)} for needles in the segments."""
+        """{(kind, source): (count, digest of one)} for needles in the segments."""
         hits = {}
         for length, table in self.by_length.items():
             if not table:
@@ -280,10 +288,11 @@ class _Needles:
             for words in segments:
                 found |= _windows(words, length) & table.keys()
             for key in found:
-                for kind, source, digest in table[key]:
-                    count, first = hits.get((kind, source), (0, digest))
-                    hits[(kind, source)] = (count + 1, min(first, digest))
-        return hits
+                run, owners = table[key]
+                for owner in owners:
+                    count, first = hits.get(owner, (0, run))
+                    hits[owner] = (count + 1, min(first, run))
+        return {owner: (n, _digest(run)) for owner, (n, run) in hits.items()}
 
 
 def _attachments(content_path, secret_posts, public_posts):
@@ -482,7 +491,9 @@ def audit(
             continue  # folders are scanned as parts of their files' paths
         relative = path.relative_to(output_path).as_posix()
         _scan_file(path, relative, needles, digests, findings)
-    return sorted(findings)
+    return sorted(
+        findings, key=lambda f: (f.path, f.surface, f.kind, f.source, f.digest)
+    )
 
 
 def settings_text(settings):
