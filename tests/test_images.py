@@ -183,3 +183,22 @@ def test_animated_webp_keeps_its_frames():
     assert b"EXIF" not in clean and b"XMP " not in clean
     with Image.open(io.BytesIO(clean)) as im:
         assert im.n_frames == 2
+
+
+def test_symlinked_output_is_replaced_not_written_through(tmp_path):
+    # Pelican falls back to symlinks across devices (STATIC_CREATE_LINKS).
+    from types import SimpleNamespace
+
+    from plugins.hearth_images.hearth_images import strip_output_images
+
+    source = tmp_path / "dog.jpg"
+    source.write_bytes(imagefactory.jpeg())
+    before = source.read_bytes()
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "dog.jpg").symlink_to(source)
+    strip_output_images(SimpleNamespace(output_path=str(output)))
+    assert source.read_bytes() == before
+    assert not (output / "dog.jpg").is_symlink()
+    with Image.open(output / "dog.jpg") as im:
+        assert len(im.getexif()) == 0
