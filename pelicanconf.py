@@ -19,6 +19,7 @@ PLUGIN_PATHS = ["plugins"]
 # hearth_frontmatter brings in pelican-yaml-metadata's reader, made strict.
 PLUGINS = [
     "hearth_frontmatter",
+    "hearth_warnings",
     "hearth_images",
     "hearth_drafts",
 ]
@@ -55,6 +56,31 @@ HEARTH_AUDIENCES = {
     "friends": "Close friends",
     "family": "Family",
 }
+
+# Content warnings: label -> the short description a reader sees before
+# choosing to read on. Use the labels in a post's `warnings:`; a label not
+# listed here is still shown, and the build suggests the nearest one.
+HEARTH_WARNINGS = {
+    "self-harm": "Hurting oneself, or thoughts of it.",
+    "suicidal thoughts": "Thoughts of suicide or of not wanting to be alive.",
+    "therapy rupture": "A painful break or conflict with a therapist.",
+    "abandonment": "Being left, or fearing being left, by someone close.",
+    "medical settings": "Clinics, hospitals, appointments and procedures.",
+    "anxiety": "Panic, dread and the body's alarm.",
+    "depression": "Low mood, numbness and exhaustion.",
+    "dissociation": "Feeling unreal, far away, or losing time.",
+    "trauma": "Memories and after-effects of traumatic events.",
+    "eating disorders": "Food, eating, weight and body image.",
+    "abuse": "Emotional, physical or sexual abuse, past or present.",
+    "grief": "Death, loss and mourning.",
+    "substance use": "Alcohol, drugs, craving or relapse.",
+    "medication": "Psychiatric medication, side effects and changes.",
+    "hospitalisation": "Psychiatric wards and inpatient care.",
+    "family conflict": "Arguments and estrangement within a family.",
+}
+# A private post's warnings travel inside its envelope and show after
+# unlocking; True shows them on the locked panel, in the clear, instead.
+HEARTH_WARNINGS_ON_LOCKED_PANEL = False
 
 # Only this machine previews, so relative URLs keep the site portable.
 RELATIVE_URLS = True

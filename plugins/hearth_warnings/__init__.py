@@ -1,0 +1,1 @@
+from .hearth_warnings import register  # noqa: F401

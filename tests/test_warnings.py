@@ -1,0 +1,386 @@
+"""Content warnings at build time: post pages, lists, feeds, meta, settings."""
+
+import html
+import logging
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pytest
+from pelican import signals
+
+from tests.conftest import build
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+BAD_WEEK = "2026/a-bad-week-written-down/index.html"
+BAD_WEEK_TEXT = "This week was hard."
+BAD_WEEK_SUMMARY = "A week when things got dark, and how I got through it."
+WAITING_ROOM_SUMMARY = "An afternoon in a clinic waiting room"
+
+
+class Elements(HTMLParser):
+    """Collects the text inside every element matching a tag and class ("": any)."""
+
+    def __init__(self, tag, cls):
+        super().__init__()
+        self.tag, self.cls = tag, cls
+        self.found, self._depth, self._buffer = [], 0, []
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if self._depth:
+            self._depth += tag == self.tag
+        elif tag == self.tag and (not self.cls or self.cls in classes):
+            self._depth, self._buffer = 1, []
+
+    def handle_endtag(self, tag):
+        if self._depth and tag == self.tag:
+            self._depth -= 1
+            if not self._depth:
+                self.found.append(" ".join("".join(self._buffer).split()))
+
+    def handle_data(self, data):
+        if self._depth:
+            self._buffer.append(data)
+
+
+def texts(path_or_text, tag, cls):
+    """The whitespace-normalised text of each <tag class="cls"> element."""
+    text = path_or_text if isinstance(path_or_text, str) else path_or_text.read_text()
+    parser = Elements(tag, cls)
+    parser.feed(text)
+    return parser.found
+
+
+def meta(path, attribute, name):
+    match = re.search(
+        rf'<meta {attribute}="{name}" content="([^"]*)">', path.read_text()
+    )
+    return html.unescape(match.group(1)) if match else None
+
+
+def write_site(root, posts, pages=()):
+    """A small site: posts and pages as (file name, text) pairs."""
+    content = root / "content"
+    (content / "posts").mkdir(parents=True)
+    (content / "pages").mkdir()
+    for name, text in posts:
+        (content / "posts" / name).write_text(text)
+    for name, text in pages:
+        (content / "pages" / name).write_text(text)
+    return content
+
+
+def collect_content():
+    """Connect a receiver that records every article and page by title."""
+    seen = {}
+
+    def receiver(generator):
+        for name in ("articles", "pages", "drafts", "hidden_pages"):
+            for content in getattr(generator, name, []):
+                seen[content.title] = content
+
+    signals.article_generator_finalized.connect(receiver)
+    signals.page_generator_finalized.connect(receiver)
+    return seen, receiver
+
+
+def disconnect(receiver):
+    signals.article_generator_finalized.disconnect(receiver)
+    signals.page_generator_finalized.disconnect(receiver)
+
+
+# The sample site
+
+
+def test_post_page_lists_labels_with_descriptions(sample_publish):
+    page = sample_publish / BAD_WEEK
+    (panel,) = texts(page, "section", "cw-panel")
+    assert "self-harm — Hurting oneself, or thoughts of it." in panel
+    assert "suicidal thoughts — Thoughts of suicide" in panel
+    assert texts(page, "summary", "cw-show") == ["Show the post"]
+    assert "Go back to the home page" in texts(page, "p", "cw-back")[0]
+
+
+def test_post_text_is_only_inside_the_closed_gate(sample_publish):
+    text = (sample_publish / BAD_WEEK).read_text()
+    (gated,) = texts(text, "details", "cw-details")
+    assert BAD_WEEK_TEXT in gated
+    assert text.count(BAD_WEEK_TEXT) == 1
+    # Closed by default: "open" would show the text before the reader chose.
+    assert '<details class="cw-details">' in text
+    assert '<details class="cw-details" open' not in text
+
+
+def test_unwarned_post_has_no_gate(sample_publish):
+    text = (sample_publish / "2026/the-kettle-list/index.html").read_text()
+    assert "cw-gate" not in text
+    assert "When everything is too big" in texts(text, "div", "entry-content")[0]
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        "index.html",
+        "tag/therapy.html",
+        "category/therapy.html",
+        "author/robin.html",
+    ],
+)
+def test_lists_show_labels_and_keep_the_summary_behind_the_gate(
+    sample_publish, listing
+):
+    text = (sample_publish / listing).read_text()
+    assert "The waiting room" in text
+    lines = texts(text, "p", "cw-line")
+    assert "Content warning: medical settings, anxiety" in lines
+    gated = texts(text, "details", "cw-details")
+    assert any(WAITING_ROOM_SUMMARY in g for g in gated)
+    assert text.count(WAITING_ROOM_SUMMARY) == 1
+
+
+@pytest.mark.parametrize("listing", ["archives.html", "2026/index.html"])
+def test_archives_show_the_labels_beside_the_title(sample_publish, listing):
+    tags = texts(sample_publish / listing, "span", "cw-tag")
+    assert "Content warning: self-harm, suicidal thoughts" in tags
+    assert "Content warning: medical settings, anxiety" in tags
+
+
+def test_feed_entries_begin_with_the_warning_and_summary_is_the_warning(
+    sample_publish,
+):
+    feed = ET.parse(sample_publish / "feeds/all.atom.xml").getroot()
+    entries = {e.findtext(f"{ATOM}title"): e for e in feed.iter(f"{ATOM}entry")}
+    entry = entries["A bad week, written down"]
+    line = "<p>Content warning: self-harm, suicidal thoughts.</p>"
+    assert entry.findtext(f"{ATOM}content").startswith(line + "<p>This week was hard.")
+    assert entry.findtext(f"{ATOM}summary") == line
+    kettle = entries["The kettle list"]
+    assert "Content warning" not in kettle.findtext(f"{ATOM}content")
+    assert "Ten things I can do" in kettle.findtext(f"{ATOM}summary")
+
+
+def test_templates_keep_the_original_text_and_summary(sample_publish):
+    # The feed edit happens on the feed's items, never on the content objects.
+    post = sample_publish / BAD_WEEK
+    assert texts(post, "div", "entry-content")[0].startswith(BAD_WEEK_TEXT)
+    index = (sample_publish / "index.html").read_text()
+    assert BAD_WEEK_SUMMARY in texts(index, "div", "entry-summary")[0]
+    assert "<p>Content warning:" not in post.read_text()
+
+
+def test_meta_and_open_graph_show_the_warning_instead_of_the_summary(
+    sample_publish,
+):
+    post = sample_publish / BAD_WEEK
+    line = "Content warning: self-harm, suicidal thoughts."
+    assert meta(post, "name", "description") == line
+    assert meta(post, "property", "og:description") == line
+    head = post.read_text().split("</head>")[0]
+    assert "things got dark" not in head
+    kettle = sample_publish / "2026/the-kettle-list/index.html"
+    assert "Ten things" in meta(kettle, "name", "description")
+
+
+def test_preferences_page_offers_every_label_and_is_linked_from_every_page(
+    sample_publish,
+):
+    prefs = sample_publish / "preferences/index.html"
+    legends = texts(prefs, "legend", "")
+    assert "self-harm — Hurting oneself, or thoughts of it." in legends
+    assert any(legend.startswith("eating disorders") for legend in legends)
+    text = prefs.read_text()
+    for choice in ("Ask me", "Show without asking", "Hide these posts from lists"):
+        assert text.count(f"> {choice}</label>") == len(legends)
+    assert "Reset to the defaults" in text
+    for page in sample_publish.rglob("*.html"):
+        assert 'href="/preferences/" data-cw-prefs-link' in page.read_text(), page
+
+
+def test_no_inline_scripts_or_styles_anywhere(sample_publish):
+    # The CSP allows only 'self': an inline script or style would be refused.
+    for page in sample_publish.rglob("*.html"):
+        text = page.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), page
+        assert "<style" not in text, page
+        assert not re.search(r"\sstyle=", text), page
+        assert not re.search(r"\son[a-z]+=", text), page
+
+
+# Small sites
+
+
+def test_unknown_label_still_shows_and_warns_once_with_the_nearest_label(
+    tmp_path, caplog
+):
+    content = write_site(
+        tmp_path,
+        [
+            ("a.md", "Title: A\nDate: 2026-01-01\nWarnings: sucidal thougts\n\nAaa\n"),
+            ("b.md", "Title: B\nDate: 2026-01-02\nWarnings: sucidal thougts\n\nBbb\n"),
+            ("c.md", "Title: C\nDate: 2026-01-03\nWarnings: zqxj-wobble\n\nCcc\n"),
+        ],
+    )
+    with caplog.at_level(logging.WARNING):
+        out = build(tmp_path / "out", content=content)
+    typo = [
+        r.getMessage() for r in caplog.records if "sucidal thougts" in r.getMessage()
+    ]
+    assert len(typo) == 1, typo
+    assert "did you mean 'suicidal thoughts'?" in typo[0]
+    assert "add it to HEARTH_WARNINGS in pelicanconf.py" in typo[0]
+    assert re.search(r"[ab]\.md", typo[0])
+    (odd,) = [r.getMessage() for r in caplog.records if "zqxj-wobble" in r.getMessage()]
+    assert "did you mean" not in odd
+    page = out / "2026/a/index.html"
+    assert texts(page, "section", "cw-panel")[0].count("sucidal thougts") == 1
+    assert "zqxj-wobble" in (out / "preferences/index.html").read_text()
+
+
+def test_yaml_list_and_comma_list_give_the_same_gate(tmp_path):
+    content = write_site(
+        tmp_path,
+        [
+            (
+                "yaml.md",
+                (
+                    "---\ntitle: Same\ndate: 2026-01-01\nslug: same-yaml\n"
+                    "warnings: [Grief, therapy rupture]\n---\nBody\n"
+                ),
+            ),
+            (
+                "comma.md",
+                (
+                    "Title: Same\nDate: 2026-01-01\nSlug: same-comma\n"
+                    "Warnings: grief,  Therapy Rupture\n\nBody\n"
+                ),
+            ),
+        ],
+    )
+    seen, receiver = collect_content()
+    try:
+        out = build(tmp_path / "out", content=content)
+    finally:
+        disconnect(receiver)
+    yaml_page = (out / "2026/same-yaml/index.html").read_text()
+    comma_page = (out / "2026/same-comma/index.html").read_text()
+    assert yaml_page.replace("same-yaml", "X") == comma_page.replace("same-comma", "X")
+    (panel,) = texts(yaml_page, "section", "cw-panel")
+    assert "grief — Death, loss and mourning." in panel
+    assert "therapy rupture — A painful break" in panel
+    assert seen["Same"].warning_details == [
+        {"label": "grief", "description": "Death, loss and mourning."},
+        {
+            "label": "therapy rupture",
+            "description": "A painful break or conflict with a therapist.",
+        },
+    ]
+
+
+def test_pages_take_warnings_too(tmp_path):
+    content = write_site(
+        tmp_path,
+        [],
+        pages=[("hard.md", "Title: Hard things\nWarnings: grief\n\nPage body text\n")],
+    )
+    out = build(tmp_path / "out", content=content)
+    page = out / "hard-things/index.html"
+    assert texts(page, "summary", "cw-show") == ["Show the page"]
+    assert "Page body text" in texts(page, "details", "cw-details")[0]
+    assert "grief — Death, loss and mourning." in texts(page, "section", "cw-panel")[0]
+
+
+def test_rss_feeds_and_category_feeds_carry_the_warning(tmp_path):
+    content = write_site(
+        tmp_path,
+        [
+            (
+                "a.md",
+                (
+                    "Title: Hard\nDate: 2026-01-01\nCategory: Notes\nWarnings: grief\n"
+                    "Summary: The summary of a hard post.\n\nThe hard body.\n"
+                ),
+            )
+        ],
+    )
+    out = build(
+        tmp_path / "out",
+        content=content,
+        FEED_ALL_RSS="feeds/all.rss.xml",
+        CATEGORY_FEED_ATOM="feeds/{slug}.atom.xml",
+        RSS_FEED_SUMMARY_ONLY=False,
+    )
+    line = "<p>Content warning: grief.</p>"
+    rss = ET.parse(out / "feeds/all.rss.xml").getroot()
+    assert rss.find("channel/item/description").text.startswith(line + "<p>The hard")
+    category = ET.parse(out / "feeds/notes.atom.xml").getroot()
+    assert category.find(f"{ATOM}entry/{ATOM}summary").text == line
+    summary_only = build(
+        tmp_path / "out2",
+        content=content,
+        FEED_ALL_RSS="feeds/all.rss.xml",
+        RSS_FEED_SUMMARY_ONLY=True,
+    )
+    rss = ET.parse(summary_only / "feeds/all.rss.xml").getroot()
+    assert rss.find("channel/item/description").text == line
+
+
+PRIVATE_POST = (
+    "Title: Quiet\nDate: 2026-01-01\nAudience: friends\nListing: locked\n"
+    "Warnings: grief, zqxj-private-canary\n\nQuiet body\n"
+)
+
+
+@pytest.mark.parametrize("on_panel", [False, True])
+def test_private_post_warnings_are_public_only_when_the_writer_says_so(
+    tmp_path, on_panel
+):
+    content = write_site(tmp_path, [("quiet.md", PRIVATE_POST)])
+    seen, receiver = collect_content()
+    try:
+        out = build(
+            tmp_path / "out", content=content, HEARTH_WARNINGS_ON_LOCKED_PANEL=on_panel
+        )
+    except Exception:  # noqa: BLE001
+        out = None  # hearth_private may refuse to build without passphrases
+    finally:
+        disconnect(receiver)
+    quiet = seen["Quiet"]
+    # The payload always carries them: the reader sees them after unlocking.
+    assert [w["label"] for w in quiet.warning_details] == [
+        "grief",
+        "zqxj-private-canary",
+    ]
+    assert quiet.public_warning_details == (quiet.warning_details if on_panel else [])
+    if out is not None and not on_panel:
+        # A label used only by a private post appears on no public surface,
+        # not even the preferences page.
+        for path in out.rglob("*"):
+            if path.is_file() and path.suffix in {".html", ".xml"}:
+                assert "zqxj-private-canary" not in path.read_text(), path
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            {"HEARTH_WARNINGS": ["grief"]},
+            r"HEARTH_WARNINGS in pelicanconf\.py must be a dict of label -> short",
+        ),
+        (
+            {"HEARTH_WARNINGS": {"grief, loss": "x"}},
+            r"label 'grief, loss' is not usable.*without commas",
+        ),
+        (
+            {"HEARTH_WARNINGS_ON_LOCKED_PANEL": "yes"},
+            r"HEARTH_WARNINGS_ON_LOCKED_PANEL must be True or False, not 'yes'",
+        ),
+    ],
+)
+def test_bad_settings_stop_the_build_saying_how_to_fix_them(
+    tmp_path, override, message
+):
+    content = write_site(tmp_path, [("a.md", "Title: A\nDate: 2026-01-01\n\nA\n")])
+    with pytest.raises(Exception, match=message):
+        build(tmp_path / "out", content=content, **override)
+    assert not list((tmp_path / "out").rglob("*.html"))

@@ -1,0 +1,194 @@
+/**
+ * Content-warning gate: the post's text stays behind a warning until the
+ * reader chooses to see it, as the server renders it
+ * (theme/templates/partials/warning_gate.html).
+ *
+ * Without JavaScript the gate is a native <details>; this module makes
+ * "Show the post" reveal the text in place and move focus to its start,
+ * applies the reader's preferences (prefs.js) on every page, and exports
+ * renderGate() for text that arrives later (a decrypted private post).
+ */
+import { HIDE, SHOW, decide, initPreferencesForm, readPreferences } from "./prefs.js";
+
+const GATE_SELECTOR = "[data-cw-gate]";
+// What "hide these posts from lists" removes: list entries carrying labels.
+const LISTED_SELECTOR = '[data-cw-gate="summary"], .cw-tag[data-cw-labels]';
+const LIST_ITEM_SELECTOR = "article, li";
+const HOME_LINK_SELECTOR = ".site-name a";
+const PREFS_LINK_SELECTOR = "[data-cw-prefs-link]";
+
+let headingCount = 0;
+
+function element(name, attributes = {}, ...children) {
+  const node = document.createElement(name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  node.append(...children);
+  return node;
+}
+
+function gateLabels(gate) {
+  try {
+    const labels = JSON.parse(gate.dataset.cwLabels ?? "[]");
+    return Array.isArray(labels) ? labels.filter((l) => typeof l === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+function uniqueHeadingId() {
+  let id;
+  do {
+    headingCount += 1;
+    id = `cw-heading-js-${headingCount}`;
+  } while (document.getElementById(id));
+  return id;
+}
+
+/**
+ * Open a gate: the hidden text takes the place of the closed <details>.
+ * @param {HTMLElement} gate
+ * @param {boolean} moveFocus  true when the reader chose to see the text
+ */
+function reveal(gate, moveFocus) {
+  const details = gate.querySelector(":scope > .cw-details");
+  const content = details?.querySelector(":scope > .cw-content");
+  if (!details || !content) return;
+  details.replaceWith(content);
+  gate.querySelector(":scope > .cw-back")?.remove();
+  gate.classList.add("cw-revealed");
+  if (moveFocus) content.focus();
+}
+
+/**
+ * Make one server-rendered (or renderGate-built) gate reveal in place, and
+ * open it at once when the reader chose "show without asking" for all its
+ * labels.
+ * @param {HTMLElement} gate
+ * @param {Map<string, string>} [prefs]
+ */
+export function enhanceGate(gate, prefs = readPreferences()) {
+  if (gate.dataset.cwReady !== undefined) return;
+  const details = gate.querySelector(":scope > .cw-details");
+  const summary = details?.querySelector(":scope > summary");
+  if (!details || !summary) return;
+  gate.dataset.cwReady = "";
+  summary.addEventListener("click", (event) => {
+    event.preventDefault();
+    reveal(gate, true);
+  });
+  // Opened some other way (find in page): reveal, but leave focus alone.
+  details.addEventListener("toggle", () => {
+    if (details.open) reveal(gate, false);
+  });
+  if (decide(gateLabels(gate), prefs) === SHOW) reveal(gate, false);
+}
+
+/**
+ * Apply the reader's preferences to a page: enhance every gate, and leave
+ * out of lists the entries whose labels the reader hides.
+ * @param {ParentNode} [root]
+ */
+export function applyPreferences(root = document) {
+  const prefs = readPreferences();
+  for (const gate of root.querySelectorAll(GATE_SELECTOR)) enhanceGate(gate, prefs);
+
+  const hiddenPerList = new Map();
+  for (const marked of root.querySelectorAll(LISTED_SELECTOR)) {
+    if (decide(gateLabels(marked), prefs) !== HIDE) continue;
+    const item = marked.closest(LIST_ITEM_SELECTOR);
+    if (!item?.parentElement || item.hidden) continue;
+    item.hidden = true;
+    hiddenPerList.set(item.parentElement, (hiddenPerList.get(item.parentElement) ?? 0) + 1);
+  }
+  for (const [list, count] of hiddenPerList) {
+    const note = element(
+      "p",
+      { class: "cw-hidden-note" },
+      `${count === 1 ? "1 post is" : `${count} posts are`} hidden here by your reading preferences.`,
+    );
+    const prefsLink = document.querySelector(PREFS_LINK_SELECTOR);
+    if (prefsLink) {
+      note.append(" ", element("a", { href: prefsLink.getAttribute("href") }, "Change them"));
+    }
+    list.before(note);
+  }
+}
+
+/**
+ * Wrap the children of `container` behind the same gate the server renders
+ * for public posts. unlock.js calls it after decrypting a private post that
+ * carries warnings. Returns the gate element (focus its ".cw-show" summary,
+ * or the container if the reader's preferences opened it at once), or null
+ * when there are no warnings and the text stays as it is.
+ *
+ * @param {HTMLElement} container
+ * @param {{label: string, description?: string}[]} warnings
+ * @param {{homeUrl?: string, preferencesUrl?: string, noun?: string}} [options]
+ * @returns {HTMLElement | null}
+ */
+export function renderGate(container, warnings, options = {}) {
+  const valid = (Array.isArray(warnings) ? warnings : []).filter(
+    (w) => w && typeof w.label === "string" && w.label.trim(),
+  );
+  if (!valid.length) return null;
+  const noun = options.noun ?? "post";
+  const homeUrl =
+    options.homeUrl ?? document.querySelector(HOME_LINK_SELECTOR)?.getAttribute("href") ?? "/";
+  const preferencesUrl =
+    options.preferencesUrl ?? document.querySelector(PREFS_LINK_SELECTOR)?.getAttribute("href");
+  const headingId = uniqueHeadingId();
+
+  const list = element("ul", { class: "cw-list" });
+  for (const { label, description } of valid) {
+    const item = element("li", {}, element("span", { class: "cw-label" }, label));
+    if (typeof description === "string" && description) {
+      item.append(element("span", { class: "cw-description" }, ` — ${description}`));
+    }
+    list.append(item);
+  }
+  const note = element(
+    "p",
+    { class: "cw-note" },
+    "Take care of yourself first; it will still be here later.",
+  );
+  if (preferencesUrl) {
+    note.append(
+      " You can choose how warnings work for you in ",
+      element("a", { href: preferencesUrl }, "reading preferences"),
+      ".",
+    );
+  }
+  const content = element("div", { class: "cw-content", tabindex: "-1" });
+  content.append(...container.childNodes);
+
+  const gate = element(
+    "div",
+    {
+      class: "cw-gate",
+      "data-cw-gate": "post",
+      "data-cw-labels": JSON.stringify(valid.map((w) => w.label)),
+    },
+    element(
+      "section",
+      { class: "cw-panel", "aria-labelledby": headingId },
+      element("h2", { class: "cw-heading", id: headingId }, "Content warning"),
+      element("p", { class: "cw-intro" }, `This ${noun} talks about:`),
+      list,
+      note,
+    ),
+    element(
+      "details",
+      { class: "cw-details" },
+      element("summary", { class: "cw-show" }, `Show the ${noun}`),
+      content,
+    ),
+    element("p", { class: "cw-back" }, element("a", { href: homeUrl }, "Go back to the home page")),
+  );
+  container.replaceChildren(gate);
+  enhanceGate(gate);
+  return gate;
+}
+
+applyPreferences(document);
+const preferencesForm = document.querySelector("[data-cw-prefs]");
+if (preferencesForm) initPreferencesForm(preferencesForm);
