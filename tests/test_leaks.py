@@ -224,3 +224,29 @@ def test_discourage_search_engines_disallows_all_and_marks_every_page(tmp_path):
     assert len(pages) > 10
     for page in pages:
         assert '<meta name="robots" content="noindex, nofollow">' in page.read_text()
+
+
+def test_published_posts_another_plugin_parks_among_hidden_ones_are_still_written(
+    tmp_path,
+):
+    # hearth_private keeps private posts off lists by moving them into
+    # Pelican's hidden_articles; only a post's own status may leave it out.
+    from pelican import signals
+
+    content = tmp_path / "content"
+    (content / "posts").mkdir(parents=True)
+    (content / "posts" / "parked.md").write_text(
+        "Title: Parked\nDate: 2026-05-01\n\nStill published.\n"
+    )
+
+    def park(generator):
+        generator.hidden_articles.extend(generator.articles)
+        generator.articles.clear()
+
+    signals.article_generator_pretaxonomy.connect(park)
+    try:
+        with environ(**passphrase_env()):
+            output = build(tmp_path / "out", "publishconf.py", content)
+    finally:
+        signals.article_generator_pretaxonomy.disconnect(park)
+    assert (output / "2026" / "parked" / "index.html").is_file()

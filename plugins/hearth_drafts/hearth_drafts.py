@@ -5,32 +5,46 @@ import os
 from pathlib import Path
 
 from pelican import signals
-from pelican.generators import ArticlesGenerator, PagesGenerator, StaticGenerator
 
 logger = logging.getLogger(__name__)
 
 # What never goes public: Pelican writes `status: hidden` posts and pages at
 # their URL (only unlisted), and copies every static file, including a photo
-# that only a draft shows. The lists are cleared in place because Pelican's
-# context holds the same list objects.
-_UNPUBLISHED = {
-    ArticlesGenerator: (
-        "drafts",
-        "drafts_translations",
-        "hidden_articles",
-        "hidden_translations",
-    ),
-    PagesGenerator: (
-        "draft_pages",
-        "draft_translations",
-        "hidden_pages",
-        "hidden_translations",
-    ),
-}
-_PUBLISHED = {
-    ArticlesGenerator: ("articles", "translations"),
-    PagesGenerator: ("pages", "translations"),
-}
+# that only a draft shows. Membership of these lists is not the test: other
+# plugins (hearth_private) park published posts among the hidden ones to keep
+# them off lists; only a post's own status says it is not published.
+UNPUBLISHED_STATUSES = ("draft", "hidden")
+_ARTICLE_LISTS = (
+    "articles",
+    "translations",
+    "drafts",
+    "drafts_translations",
+    "hidden_articles",
+    "hidden_translations",
+)
+_PAGE_LISTS = (
+    "pages",
+    "translations",
+    "draft_pages",
+    "draft_translations",
+    "hidden_pages",
+    "hidden_translations",
+)
+
+
+class _Build:
+    """What one publish build has left out so far, and what it publishes."""
+
+    def __init__(self):
+        self.left_out = []
+        self.published = []
+
+
+_BUILD = None
+
+
+def _is_publish(generator):
+    return bool(generator.settings.get("HEARTH_PUBLISH"))
 
 
 def _source_text(content):
@@ -50,58 +64,72 @@ def _refers_to(static, content_dir, text):
     return same_dir and os.path.basename(relative) in text
 
 
-def _collect(generators, table):
-    found = []
-    for generator in generators:
-        for cls, names in table.items():
-            if isinstance(generator, cls):
-                for name in names:
-                    found.extend(getattr(generator, name))
-    return found
-
-
-def leave_out_unpublished(generators):
-    if not generators or not generators[0].settings.get("HEARTH_PUBLISH"):
-        return  # the preview shows drafts and hidden posts, marked as such
-    unpublished = _collect(generators, _UNPUBLISHED)
-    published = _collect(generators, _PUBLISHED)
-    unpublished_texts = [
-        (os.path.dirname(c.source_path), _source_text(c)) for c in unpublished
-    ]
-    published_texts = [
-        (os.path.dirname(c.source_path), _source_text(c)) for c in published
-    ]
-    dropped = []
-    for generator in generators:
-        if not isinstance(generator, StaticGenerator):
+def _leave_out(generator, names):
+    for name in names:
+        items = getattr(generator, name, None)
+        if items is None:
             continue
         keep = []
-        for static in generator.staticfiles:
-            used_unpublished = any(
-                _refers_to(static, d, t) for d, t in unpublished_texts
-            )
-            used_published = any(_refers_to(static, d, t) for d, t in published_texts)
-            if used_unpublished and not used_published:
-                dropped.append(static)
+        for content in items:
+            if getattr(content, "status", None) in UNPUBLISHED_STATUSES:
+                _BUILD.left_out.append(content)
             else:
-                keep.append(static)
-        generator.staticfiles[:] = keep
-    for generator in generators:
-        for cls, names in _UNPUBLISHED.items():
-            if isinstance(generator, cls):
-                for name in names:
-                    getattr(generator, name).clear()
-    for item in [*unpublished, *dropped]:
+                keep.append(content)
+                _BUILD.published.append(content)
+        # In place: Pelican's context holds these same list objects.
+        items[:] = keep
+
+
+def start_build(pelican):
+    global _BUILD
+    _BUILD = _Build()
+
+
+def leave_out_articles(generator):
+    if _BUILD is not None and _is_publish(generator):
+        _leave_out(generator, _ARTICLE_LISTS)
+
+
+def leave_out_pages(generator):
+    if _BUILD is not None and _is_publish(generator):
+        _leave_out(generator, _PAGE_LISTS)
+
+
+def leave_out_their_files(generator):
+    if _BUILD is None or not _is_publish(generator):
+        return  # the preview shows drafts and hidden posts, marked as such
+
+    def texts(contents):
+        return [(os.path.dirname(c.source_path), _source_text(c)) for c in contents]
+
+    unpublished, published = texts(_BUILD.left_out), texts(_BUILD.published)
+    keep, dropped = [], []
+    for static in generator.staticfiles:
+        if any(_refers_to(static, d, t) for d, t in unpublished) and not any(
+            _refers_to(static, d, t) for d, t in published
+        ):
+            dropped.append(static)
+        else:
+            keep.append(static)
+    generator.staticfiles[:] = keep
+    for item in [*_BUILD.left_out, *dropped]:
         logger.debug("Left %s out of the publish build", item.relative_source_path)
     logger.info(
         "Left %d drafts and hidden posts, and %d files only they use, out of "
         "the publish build",
-        len(unpublished),
+        len(_BUILD.left_out),
         len(dropped),
     )
 
 
 def register():
-    # all_generators_finalized: every post and static file is known, and
-    # nothing has been written yet.
-    signals.all_generators_finalized.connect(leave_out_unpublished)
+    # initialized: a fresh record for each build (tests build many in a row).
+    signals.initialized.connect(start_build)
+    # article/page_generator_finalized: every post is read and sorted into
+    # Pelican's lists, and nothing is written yet.
+    signals.article_generator_finalized.connect(leave_out_articles)
+    signals.page_generator_finalized.connect(leave_out_pages)
+    # static_generator_finalized: static files are known, before
+    # all_generators_finalized, where hearth_private decides which images
+    # only private posts use (a draft's links must not count as public).
+    signals.static_generator_finalized.connect(leave_out_their_files)
