@@ -80,12 +80,7 @@ def preview(c, port=CONFIG["port"]):
 def audit(c, output=CONFIG["publish_output"]):
     """Check a built site for any text of private posts, drafts or hidden posts."""
     try:
-        findings = leak_audit.audit(
-            ROOT / SETTINGS["PATH"],
-            ROOT / output,
-            theme_path=ROOT / SETTINGS["THEME"],
-            public_text=leak_audit.settings_text(SETTINGS),
-        )
+        findings = leak_audit.audit_site(SETTINGS, output, root=ROOT)
     except leak_audit.AuditError as err:
         raise Exit(str(err)) from None
     for finding in findings:

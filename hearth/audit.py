@@ -309,7 +309,9 @@ def _attachments(content_path, secret_posts, public_posts):
     return found
 
 
-def collect_needles(content_path, theme_path=None, public_text=(), window=6):
+def collect_needles(
+    content_path, theme_path=None, public_text=(), window=6, shown_private=()
+):
     """Read the sources; return (needles, {sha256 of attachment: source})."""
     content_path = Path(content_path)
     if not content_path.is_dir():
@@ -330,13 +332,18 @@ def collect_needles(content_path, theme_path=None, public_text=(), window=6):
     needles = _Needles(window)
     for post in secret:
         meta, source = post.meta, post.source
-        needles.add("title", source, str(meta.get("title") or ""))
+        # Fields the writer chose to show for posts of an audience (never for
+        # drafts and hidden posts, which are not published at all).
+        shown = shown_private if _secret_reason(post) == "private" else ()
+        if "title" not in shown:
+            needles.add("title", source, str(meta.get("title") or ""))
         for slug in _slugs(post):
             needles.add("slug", source, slug)
         for tag in frontmatter.as_list(meta.get("tags")):
             needles.add("tag", source, tag)
-        for warning in frontmatter.as_list(meta.get("warnings")):
-            needles.add("warning", source, warning)
+        if "warning" not in shown:
+            for warning in frontmatter.as_list(meta.get("warnings")):
+                needles.add("warning", source, warning)
         category = str(meta.get("category") or "")
         # A category public posts use too gives nothing away.
         if category and tuple(_words(category)) not in public_categories:
@@ -468,13 +475,16 @@ def audit(
     theme_path=None,
     public_text=(),
     window=DEFAULT_WINDOW,
+    shown_private=(),
 ):
     """Scan a built site for text of private, draft and hidden posts.
 
     content_path: the site's content folder (PATH); output_path: the built
     site to check; theme_path: the theme folder, whose words are public;
     public_text: other strings known to be public (the site's settings);
-    window: how many words of a body make a distinctive phrase.
+    window: how many words of a body make a distinctive phrase;
+    shown_private: fields ("title", "warning") that the writer's settings
+    show in the clear on a private post's locked page.
     Return the findings, sorted; an empty list means no leak was found.
     Also report any published image that still carries a GPS location.
     """
@@ -484,7 +494,9 @@ def audit(
             f"There is no built site in {output_path} to audit: build it first "
             "(invoke build --publish)."
         )
-    needles, digests = collect_needles(content_path, theme_path, public_text, window)
+    needles, digests = collect_needles(
+        content_path, theme_path, public_text, window, shown_private
+    )
     findings = set()
     for path in sorted(output_path.rglob("*")):
         if not path.is_file():
@@ -513,3 +525,27 @@ def settings_text(settings):
 
     walk(dict(settings))
     return found
+
+
+# Settings with which the writer chose to show a private post's field on its
+# locked page (plugins/hearth_private, plugins/hearth_warnings).
+SHOWN_BY_SETTING = {
+    "HEARTH_SHOW_PRIVATE_TITLES": "title",
+    "HEARTH_WARNINGS_ON_LOCKED_PANEL": "warning",
+}
+
+
+def audit_site(settings, output_path, root="."):
+    """audit() a built site with what its Pelican settings say.
+
+    settings: the site's settings dict (PATH, THEME, ...; relative paths are
+    taken from `root`); output_path: the folder about to be published.
+    """
+    root = Path(root)
+    return audit(
+        root / settings["PATH"],
+        root / output_path,
+        theme_path=root / settings["THEME"] if settings.get("THEME") else None,
+        public_text=settings_text(settings),
+        shown_private=[v for k, v in SHOWN_BY_SETTING.items() if settings.get(k)],
+    )

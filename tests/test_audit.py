@@ -11,7 +11,7 @@ from pelican.settings import read_settings
 from PIL import PngImagePlugin
 
 import tasks
-from hearth.audit import AuditError, Finding, audit, settings_text
+from hearth.audit import AuditError, Finding, audit, audit_site, settings_text
 from tests import imagefactory
 from tests.conftest import ROOT, build, copy_sample, environ, passphrase_env
 
@@ -238,3 +238,23 @@ def test_native_and_yaml_headers_private_draft_and_hidden_are_all_secret(tmp_pat
     )
     sources = {f.source for f in audit(content, output) if f.kind == "title"}
     assert sources == {"a.md", "b.md", "c.md", "d.md"}
+
+
+def test_titles_the_writer_chose_to_show_are_not_findings_drafts_still_are(
+    tmp_path,
+):
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.md").write_text("Title: Alpha quokka marmalade\nAudience: friends\n")
+    (content / "b.md").write_text("Title: Bravo quokka marmalade\nStatus: draft\n")
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "index.html").write_text(
+        "<h2>Alpha quokka marmalade</h2><h2>Bravo quokka marmalade</h2>"
+    )
+    settings = {"PATH": str(content), "THEME": str(ROOT / "theme")}
+    by_default = {f.source for f in audit_site(settings, output)}
+    assert by_default == {"a.md", "b.md"}
+    # HEARTH_SHOW_PRIVATE_TITLES puts a private post's title on its locked page.
+    shown = {**settings, "HEARTH_SHOW_PRIVATE_TITLES": True}
+    assert {f.source for f in audit_site(shown, output)} == {"b.md"}
