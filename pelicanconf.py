@@ -22,6 +22,8 @@ PLUGINS = [
     "hearth_warnings",
     "hearth_images",
     "hearth_drafts",
+    # Last: it reads what the others attach, then leaves only neutral values.
+    "hearth_private",
 ]
 
 # Feeds: Atom for the whole site only; none while previewing is Pelican's
@@ -56,6 +58,12 @@ HEARTH_AUDIENCES = {
     "friends": "Close friends",
     "family": "Family",
 }
+# Private posts (plugins/hearth_private): PBKDF2 work per audience key (never
+# below 600000), whether locked pages show the real title, and the tracked
+# state file (salts, private post ids) beside the content folder.
+HEARTH_PBKDF2_ITERATIONS = 600_000
+HEARTH_SHOW_PRIVATE_TITLES = False
+HEARTH_STATE_FILE = "hearth-state.json"
 
 # Content warnings: label -> the short description a reader sees before
 # choosing to read on. Use the labels in a post's `warnings:`; a label not
@@ -103,4 +111,6 @@ ROBOTS_SAVE_AS = "robots.txt"
 DISCOURAGE_SEARCH_ENGINES = False
 
 YEAR_ARCHIVE_SAVE_AS = "{date:%Y}/index.html"
+YEAR_ARCHIVE_URL = "{date:%Y}/"
 MONTH_ARCHIVE_SAVE_AS = "{date:%Y}/{date:%m}/index.html"
+MONTH_ARCHIVE_URL = "{date:%Y}/{date:%m}/"

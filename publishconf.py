@@ -2,6 +2,7 @@
 
 import os
 import sys
+from pathlib import Path
 
 sys.path.append(os.curdir)
 from pelicanconf import *  # noqa: F403
@@ -25,3 +26,18 @@ DRAFT_LANG_URL = ""
 DRAFT_PAGE_LANG_SAVE_AS = ""
 DRAFT_PAGE_LANG_URL = ""
 # status: hidden posts and pages are left out too (plugins/hearth_drafts).
+
+# Where `invoke publish`, `withdraw`, `lock` and `status` act (README,
+# "Publishing, withdrawing, locking"): one target URL or several, all acted
+# on together; the HEARTH_TARGET variable or --target override this list.
+# The default is the folder public-site/ beside this file, for any web server
+# to serve (docs/hosting.md). Never write a password or token into a URL:
+# credentials come from ssh keys, AWS_* variables or git's credential helper.
+#   "file:///srv/blog?url=https://blog.example.org"
+#   "ssh://robin@example.org/var/www/blog?url=https://blog.example.org"
+#   "s3://bucket/blog?endpoint=https://s3.example.net&cdn=E2ABC&url=https://..."
+#   "git+git@github.com:robin/robin.github.io.git#gh-pages"
+HEARTH_TARGETS = [(Path(__file__).resolve().parent / "public-site").as_uri()]
+# Set to True once the source repository's remote is private: `invoke status`
+# warns while a remote looks like a public forge (README explains why).
+HEARTH_SOURCE_REPO_PRIVATE = False

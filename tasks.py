@@ -1,21 +1,29 @@
 """The writer's commands: thin verbs over Pelican and the hearth package."""
 
+import contextlib
 import shlex
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from invoke import Exit, task
 from invoke.main import program
 from pelican import main as pelican_main
 from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
+from rich.console import Console
 
 from hearth import audit as leak_audit
+from hearth import frontmatter
+from hearth import posts as hearth_posts
+from hearth.targets import TargetError, configured_targets, ops
+from hearth.targets.report import RichReporter
 
 ROOT = Path(__file__).resolve().parent
 SETTINGS_FILE_BASE = "pelicanconf.py"
 SETTINGS_FILE_PUBLISH = "publishconf.py"
 SETTINGS = {**DEFAULT_CONFIG, **get_settings_from_file(str(ROOT / SETTINGS_FILE_BASE))}
+POST_FOLDERS = [ROOT / SETTINGS["PATH"] / path for path in SETTINGS["ARTICLE_PATHS"]]
 
 CONFIG = {
     "output": "output",
@@ -27,8 +35,14 @@ CONFIG = {
 
 def pelican_run(cmd):
     """Run Pelican in this process, as Pelican's own tasks.py does."""
-    cmd += " " + program.core.remainder  # allows passing options after --
-    pelican_main(shlex.split(cmd))
+    # program.core is set when invoke runs from the command line; it holds
+    # any options given after `--`, passed on to Pelican.
+    if getattr(program, "core", None) is not None:
+        cmd += " " + program.core.remainder
+    # The settings files name paths relative to the repository (publishconf
+    # imports pelicanconf from the working folder), so run from there.
+    with contextlib.chdir(ROOT):
+        pelican_main(shlex.split(cmd))
 
 
 @task(help={"publish": "use publishconf.py: what goes public (no drafts)"})
@@ -58,12 +72,16 @@ def serve(c, port=CONFIG["port"]):
         allow_reuse_address = True
 
     server = AddressReuseTCPServer(
-        CONFIG["output"], (CONFIG["host"], int(port)), ComplexHTTPRequestHandler
+        str(ROOT / CONFIG["output"]),
+        (CONFIG["host"], int(port)),
+        ComplexHTTPRequestHandler,
     )
     print(f"Serving the site at http://{CONFIG['host']}:{port}/ (Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
+        pass
+    finally:
         server.server_close()
 
 
@@ -96,11 +114,273 @@ def audit(c, output=CONFIG["publish_output"]):
     print(f"The leak audit found no private text in {output}/.")
 
 
+@task(
+    help={
+        "title": "the post's title (quote it)",
+        "audience": "public (default), or who may read it, e.g. friends or "
+        "'friends, family'",
+        "warnings": "content warnings, comma-separated, e.g. 'grief, anxiety'",
+        "listing": "for a private post: hidden (default) or locked",
+    }
+)
+def new_post(c, title, audience="public", warnings="", listing=""):
+    """Start a new post in content/posts/ (a draft, front-matter filled in)."""
+    # invoke passes `new-post --help` to the task as its title.
+    if title.startswith("-"):
+        raise Exit(
+            f"{title!r} looks like an option, not a title. For help run "
+            "'invoke --help new-post'."
+        )
+    try:
+        path = hearth_posts.new_post(
+            POST_FOLDERS[0],
+            title,
+            known_audiences=SETTINGS.get("HEARTH_AUDIENCES", {}),
+            audience=audience,
+            warnings=warnings,
+            listing=listing or None,
+            regex_subs=SETTINGS["SLUG_REGEX_SUBSTITUTIONS"],
+        )
+    except (hearth_posts.NewPostError, frontmatter.FrontMatterError) as err:
+        raise Exit(str(err)) from None
+    print(f"Wrote {path.relative_to(ROOT)}: a draft until you set 'status: published'.")
+
+
+@task
+def posts(c):
+    """List every post: date, title, status, audience and warnings."""
+    found = hearth_posts.list_posts(POST_FOLDERS, SETTINGS.get("HEARTH_AUDIENCES", {}))
+    console = Console()
+    console.print(hearth_posts.posts_table(found))
+    broken = [post for post in found if post.error]
+    for post in broken:
+        console.print(post.error, style="red", markup=False, highlight=False)
+    if broken:
+        raise Exit(
+            f"{len(broken)} post(s) above have errors; the build stops until "
+            "they are fixed."
+        )
+
+
+@task(
+    help={
+        "audience": "the audience whose posts the link opens, e.g. friends",
+        "url": "the private post's address, e.g. /p/0123456789abcdef/",
+        "preview": "allow the demo passphrase (a link for the local preview)",
+    }
+)
+def unlock_link(c, audience, url, preview=False):
+    """Print a link that opens an audience's posts without the passphrase."""
+    import os
+
+    from hearth import links, secrets
+
+    try:
+        passphrase = secrets.passphrase_for(
+            audience, publish=not preview, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
+        )
+        key = links.audience_key(audience, passphrase, ROOT / "hearth-state.json")
+        link = links.unlock_link(url, key, os.environ.get("HEARTH_SITEURL", ""))
+    except (secrets.SecretsError, links.LinkError) as err:
+        raise Exit(str(err)) from None
+    print(link)
+    print(
+        f"Anyone with this link can read every post for {audience!r} until you "
+        "change its passphrase. Send it privately.",
+        file=sys.stderr,
+    )
+
+
 @task(help={"args": "extra pytest arguments, e.g. -k unlock"})
 def test(c, args=""):
     """Run the whole test suite."""
+    # From the repository, so that pytest finds its settings in pyproject.toml.
+    python = shlex.quote(sys.executable)
     result = c.run(
-        f"{shlex.quote(sys.executable)} -m pytest {args}", warn=True, pty=False
+        f"cd {shlex.quote(str(ROOT))} && {python} -m pytest {args}",
+        warn=True,
+        pty=False,
     )
     if result.exited:
         raise Exit(f"The tests failed (exit {result.exited}).", code=result.exited)
+
+
+# --- Publishing, withdrawing, locking (README; the logic is hearth.targets) ---
+
+LOCK_CACHE = "cache/hearth-lock"  # the last locked tree, so re-locks reuse bytes
+TARGET_HELP = "a target URL instead of HEARTH_TARGETS (repeat for several)"
+DRY_RUN_HELP = "show what would change on each target; touch nothing"
+
+
+def _publish_settings():
+    return {
+        **DEFAULT_CONFIG,
+        **get_settings_from_file(str(ROOT / SETTINGS_FILE_PUBLISH)),
+    }
+
+
+def _targets(target, settings):
+    try:
+        return configured_targets(target, settings.get("HEARTH_TARGETS", ()))
+    except TargetError as e:
+        raise Exit(str(e)) from None
+
+
+def _publish_build():
+    """Build what goes public into a fresh folder, in this process."""
+    out = Path(tempfile.mkdtemp(prefix="hearth-build-"))
+    try:
+        pelican_main(["content", "-s", SETTINGS_FILE_PUBLISH, "-o", str(out)])
+    except SystemExit as e:
+        shutil.rmtree(out, ignore_errors=True)
+        if e.code:
+            raise Exit(
+                "The publish build failed (see the messages above); "
+                "nothing was deployed and every target is as it was."
+            ) from None
+    return out
+
+
+def _audit(settings, build):
+    """The leak audit's findings on the build, or None without hearth.audit."""
+    findings = ops.leak_audit(settings, build, ROOT)
+    if findings is None:
+        print("Note: this checkout has no leak audit (hearth/audit.py).")
+    return findings
+
+
+def _site(settings):
+    return {
+        "sitename": settings["SITENAME"],
+        "site_url": settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "",
+        "lang": settings.get("DEFAULT_LANG", "en"),
+    }
+
+
+def _feeds(settings):
+    """The site's fixed feed paths (not the per-tag or per-category patterns)."""
+    names = ("FEED_ALL_ATOM", "FEED_ATOM", "FEED_ALL_RSS", "FEED_RSS")
+    return [settings[n] for n in names if settings.get(n) and "{" not in settings[n]]
+
+
+@task(
+    iterable=["target"],
+    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP},
+)
+def publish(c, target=None, dry_run=False):
+    """Build the public site, audit it for leaks, and put it on every target."""
+    settings = _publish_settings()
+    targets = _targets(target, settings)
+    build = _publish_build()
+    try:
+        findings = _audit(settings, build)
+        if findings:
+            raise Exit(
+                "The leak audit found private text in the build, so nothing was "
+                "deployed:\n  " + "\n  ".join(findings)
+            )
+        ops.publish(build, targets, dry_run=dry_run, reporter=RichReporter())
+    except TargetError as e:
+        raise Exit(str(e)) from None
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+@task(
+    iterable=["target"],
+    help={
+        "message": "the notice readers see instead of the kind default text",
+        "target": TARGET_HELP,
+        "dry_run": DRY_RUN_HELP,
+    },
+)
+def withdraw(c, message=None, target=None, dry_run=False):
+    """Take the whole site down: one notice at every address, nothing else."""
+    settings = _publish_settings()
+    targets = _targets(target, settings)
+    try:
+        ops.withdraw(
+            targets,
+            message=message,
+            feeds=_feeds(settings),
+            dry_run=dry_run,
+            reporter=RichReporter(),
+            **_site(settings),
+        )
+    except TargetError as e:
+        raise Exit(str(e)) from None
+
+
+@task(
+    iterable=["target"],
+    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP},
+)
+def lock(c, target=None, dry_run=False):
+    """Put the whole site behind the site passphrase (HEARTH_PASSPHRASE_SITE)."""
+    from hearth import envelope
+    from hearth.secrets import SecretsError, passphrase_for
+    from hearth.state import STATE_FILE_NAME, State, StateError
+
+    settings = _publish_settings()
+    targets = _targets(target, settings)
+    try:
+        passphrase = passphrase_for("site", publish=True)
+    except SecretsError as e:
+        raise Exit(str(e)) from None
+    build = _publish_build()
+    try:
+        findings = _audit(settings, build)
+        if findings:
+            # Locking only ever narrows who can read: refusing would leave
+            # the site as it is, open to everyone. Lock, and say so loudly.
+            print("Warning: the leak audit found private text in the build; it is")
+            print("locked behind the site passphrase too. Fix it before publishing:")
+            print("  " + "\n  ".join(findings))
+        state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+        state = State.load(state_file)
+        iterations = settings.get("HEARTH_PBKDF2_ITERATIONS", envelope.ITERATION_FLOOR)
+        salt, iterations = state.audience("site", iterations)
+        if not dry_run:
+            state.save()  # the site salt must survive: readers' keys depend on it
+        key = envelope.derive_key(passphrase, salt, iterations)
+        ops.lock(
+            build,
+            targets,
+            recipients=[envelope.Recipient("site", salt, iterations, key)],
+            static_dir=settings.get("THEME_STATIC_DIR", "theme"),
+            previous_tree=ROOT / LOCK_CACHE,
+            keep_tree=ROOT / LOCK_CACHE,
+            dry_run=dry_run,
+            reporter=RichReporter(),
+            **_site(settings),
+        )
+    except (TargetError, StateError) as e:
+        raise Exit(str(e)) from None
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+@task(iterable=["target"], help={"target": TARGET_HELP})
+def status(c, target=None):
+    """Tell what each target serves now (published, withdrawn, locked) and check it."""
+    settings = _publish_settings()
+    targets = _targets(target, settings)
+    results = ops.status(targets)
+    for result in results:
+        since = f" since {result.since}" if result.since else ""
+        checked = f", {result.checked_urls} URLs checked" if result.checked_urls else ""
+        print(f"{result.target}: {result.state}{since} ({result.files} files{checked})")
+        for problem in result.problems:
+            print(f"  ERROR: {problem}")
+        for warning in result.warnings:
+            print(f"  Warning: {warning}")
+    if not settings.get("HEARTH_SOURCE_REPO_PRIVATE"):
+        for name, url in ops.public_forge_remotes(ROOT):
+            print(
+                f"Warning: the source repository's remote {name!r} ({url}) looks like "
+                "a public forge. Private posts and withdrawn pages live in its "
+                "history: make it private, then set HEARTH_SOURCE_REPO_PRIVATE = "
+                "True in publishconf.py."
+            )
+    if any(not r.ok for r in results):
+        raise Exit("Some targets do not serve what they should (see ERROR above).")

@@ -18,6 +18,13 @@ PAGE_TYPES = [
     "about/index.html",
     "2026/the-kettle-list/index.html",
     "feeds/all.atom.xml",
+    # the paginated index, period archives, a tag, a category, an author
+    "index2.html",
+    "2026/index.html",
+    "2026/10/index.html",
+    "tag/small-things.html",
+    "category/notes.html",
+    "author/robin.html",
 ]
 
 
@@ -84,7 +91,13 @@ def test_yaml_list_and_comma_list_read_the_same(tmp_path):
 
     signals.article_generator_finalized.connect(collect)
     try:
-        build(tmp_path / "out", content=content, ARTICLE_PATHS=["posts"])
+        # Reading is what this checks: hearth_private would hide these posts.
+        build(
+            tmp_path / "out",
+            content=content,
+            ARTICLE_PATHS=["posts"],
+            PLUGINS=["hearth_frontmatter"],
+        )
     except Exception:  # noqa: BLE001
         pass  # later plugins may refuse to write; reading is what this checks
     finally:
@@ -111,3 +124,20 @@ def test_unknown_audience_stops_the_build_listing_known_ones(tmp_path):
     with pytest.raises(Exception, match=r"unknown audience 'freinds'.*family, friends"):
         build(tmp_path / "out", content=content)
     assert not list((tmp_path / "out").rglob("*.html"))
+
+
+def test_every_page_links_the_atom_feed(sample_publish):
+    link = '<link rel="alternate" type="application/atom+xml"'
+    for html in sample_publish.rglob("*.html"):
+        assert link in html.read_text(), html
+    feed = ET.parse(sample_publish / "feeds" / "all.atom.xml").getroot()
+    assert feed.tag == "{http://www.w3.org/2005/Atom}feed"
+    assert feed.findall("{http://www.w3.org/2005/Atom}entry")
+
+
+def test_sample_image_has_a_caption_and_alt_text(sample_publish):
+    page = (sample_publish / "2026/a-sunday-walk-with-the-dog/index.html").read_text()
+    figure = re.search(r"<figure>(.*?)</figure>", page, re.DOTALL).group(1)
+    assert re.search(r'<img src="/images/bramble\.jpg"[^>]*alt="[^"]+"', figure)
+    assert "<figcaption>Bramble on the canal path" in figure
+    assert (sample_publish / "images" / "bramble.jpg").is_file()

@@ -35,8 +35,8 @@ def accessible_text(page):
 
 
 def quiet_favicon(page):
-    # The theme has no favicon; answer Chromium's automatic request so that
-    # the console only carries errors the site itself causes.
+    # The theme links favicon.svg; answer Chromium's automatic /favicon.ico
+    # request too, so that the console only carries the site's own errors.
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
 
 
@@ -186,6 +186,8 @@ def test_show_without_asking_opens_such_posts_directly_on_the_next_visit(page, s
 
 def test_preferences_stay_in_this_browser_only(page, site):
     open_page(page, site + "/preferences/")
+    # Chromium fetches the favicon after load: let the page settle first.
+    page.wait_for_load_state("networkidle")
     requests_before = len(page.watch.requests)
     choose(page, "grief", "Hide these posts from lists")
     stored = page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')")

@@ -1,0 +1,392 @@
+"""The trees a withdraw or a lock puts online, and the release marker.
+
+Each function writes a complete folder that a target then serves as it is:
+- notice_tree: the withdraw notice at the root, at every former page's place
+  and as the 404 page, robots.txt refusing everything, feeds without entries;
+- lock_tree: every page replaced by an unlock shell carrying that page
+  encrypted for the `site` audience, other content files encrypted under
+  names that say nothing, feeds without entries;
+- write_marker: `.hearth/release.json`, what is live and since when.
+"""
+
+import base64
+import hashlib
+import hmac
+import html
+import json
+import logging
+import os
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from hearth.targets.base import (
+    MARKER,
+    content_type,
+    is_feed,
+    is_page,
+    manifest_digest,
+    tree_manifest,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_NOTICE = (
+    "This blog is resting for now. The writing that was here has been taken "
+    "down, and that is all right.\n\nThank you for reading. Take good care of "
+    "yourself."
+)
+NOTICE_CSS = "hearth-notice.css"
+LOCKED_DIR = "hearth-locked"
+LOCK_AUDIENCE = "site"
+ROBOTS_DISALLOW = "User-agent: *\nDisallow: /\n"
+# How a Hearth attachment blob starts (docs/format.md, "Attachments").
+ATTACHMENT_PREFIX = b"hearth\x01"
+
+_NOTICE_STYLE = """\
+body { margin: 0; font: 1.125rem/1.6 Georgia, "Times New Roman", serif;
+  color: #2b2622; background: #fbf7f1; }
+main { max-width: 34rem; margin: 18vh auto 0; padding: 0 1.25rem; }
+h1 { font-size: 1.6rem; font-weight: normal; margin: 0 0 1.5rem; }
+@media (prefers-color-scheme: dark) {
+  body { color: #ece4da; background: #1f1b18; }
+}
+"""
+
+# Only this file's own stylesheet; no script at all on a withdrawn site.
+_NOTICE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+    "form-action 'none'"
+)
+
+
+def now():
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def page_url(path):
+    """The URL readers use for an output path: a/index.html -> /a/."""
+    url = "/" + path
+    if url.endswith("/index.html"):
+        url = url[: -len("index.html")]
+    return quote(url, safe="/")
+
+
+def notice_html(sitename, message, lang="en"):
+    paragraphs = [p.strip() for p in (message or DEFAULT_NOTICE).split("\n\n")]
+    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs if p)
+    name = html.escape(sitename)
+    return f"""<!doctype html>
+<html lang="{html.escape(lang)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{_NOTICE_CSP}">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+<meta name="hearth-state" content="withdrawn">
+<title>{name}</title>
+<link rel="stylesheet" href="/{NOTICE_CSS}">
+</head>
+<body>
+<main>
+<h1>{name}</h1>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def empty_feed(path, *, sitename, site_url, updated):
+    """A valid feed with no entries, Atom or RSS after the file's name."""
+    name = html.escape(sitename)
+    home = html.escape(site_url.rstrip("/") + "/")
+    if path.lower().endswith(".rss.xml"):
+        return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>{name}</title><link>{home}</link>\
+<description>{name}</description><lastBuildDate>{_rfc822(updated)}</lastBuildDate>\
+</channel></rss>
+"""
+    self_url = html.escape(site_url.rstrip("/") + "/" + path)
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>{name}</title>\
+<link href="{home}" rel="alternate"/><link href="{self_url}" rel="self"/>\
+<id>{home}</id><updated>{updated}</updated></feed>
+"""
+
+
+def _rfc822(iso):
+    try:
+        moment = datetime.fromisoformat(iso).astimezone(UTC)
+    except ValueError:
+        moment = datetime.now(UTC)
+    return moment.strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def _write(dest, rel, data):
+    path = Path(dest) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+def notice_tree(dest, former, *, sitename, site_url, since, message=None, lang="en",
+                feeds=()):  # fmt: skip
+    """Write the withdraw notice tree into dest (a new folder); return dest.
+
+    `former` are the paths the target served before: the notice goes at
+    every page among them, an empty feed at every feed among them (and at
+    `feeds`, the site's configured feeds). `since` dates the feeds, so that
+    withdrawing twice writes the same bytes.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True)
+    page = notice_html(sitename, message, lang)
+    pages = {"index.html", "404.html"} | {p for p in former if is_page(p)}
+    for rel in sorted(pages):
+        _write(dest, rel, page)
+    for rel in sorted({p for p in former if is_feed(p)} | set(feeds)):
+        _write(dest, rel, empty_feed(rel, sitename=sitename, site_url=site_url,
+                                     updated=since))  # fmt: skip
+    _write(dest, "robots.txt", ROBOTS_DISALLOW)
+    _write(dest, NOTICE_CSS, _NOTICE_STYLE)
+    return dest
+
+
+def read_marker(data):
+    """Parse a marker's bytes; None when absent or unreadable."""
+    if not data:
+        return None
+    try:
+        marker = json.loads(data)
+    except ValueError:
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def write_marker(tree, state, previous=None, *, when=None):
+    """Write .hearth/release.json into tree; return the marker dict.
+
+    `since` is when the target entered this state and `deployed` when its
+    files last changed: both are kept from the previous marker when they
+    still hold, so a re-run that changes nothing writes the same marker.
+    """
+    tree = Path(tree)
+    (tree / MARKER).unlink(missing_ok=True)
+    manifest = tree_manifest(tree)
+    digest = manifest_digest(manifest)
+    when = when or now()
+    previous = previous or {}
+    same_state = previous.get("state") == state
+    marker = {
+        "hearth": 1,
+        "state": state,
+        "since": previous.get("since", when) if same_state else when,
+        "deployed": previous.get("deployed", when)
+        if same_state and previous.get("digest") == digest
+        else when,
+        "files": len(manifest),
+        "digest": digest,
+    }
+    _write(tree, MARKER, json.dumps(marker, indent=1, sort_keys=True) + "\n")
+    return marker
+
+
+def link_tree(src, dest):
+    """Copy a folder by hard links where possible (cheap, never edited in place)."""
+
+    def link_or_copy(s, d):
+        try:
+            os.link(s, d)
+        except OSError:
+            shutil.copy2(s, d)
+
+    shutil.copytree(src, dest, copy_function=link_or_copy)
+    return Path(dest)
+
+
+# --- Lock -------------------------------------------------------------------
+
+
+def locked_name(key, path):
+    """The public name of an encrypted asset: says nothing without the key."""
+    tag = hmac.new(key, b"hearth-locked-asset\0" + path.encode(), hashlib.sha256)
+    return f"{LOCKED_DIR}/{tag.hexdigest()[:32]}"
+
+
+_SHELL_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' blob: data:; font-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'"
+)
+
+_SHELL = """<!doctype html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+<meta name="hearth-state" content="locked">
+<title>{name}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{static_url}/css/hearth.css">
+<link rel="stylesheet" href="{static_url}/css/lockshell.css">
+<script type="module" src="{static_url}/js/lockshell.js"></script>
+</head>
+<body>
+<main class="lockshell wrap" id="main">
+<h1>{name}</h1>
+<p>This blog is private for now. If the writer gave you the passphrase,
+you can read it here.</p>
+<form class="lockshell-form" hidden>
+<label for="lockshell-passphrase">Passphrase</label>
+<input id="lockshell-passphrase" name="passphrase" type="password"
+ autocomplete="current-password" required>
+<button type="submit">Unlock</button>
+<p class="lockshell-status" role="status" aria-live="polite"></p>
+</form>
+<noscript><p>Reading this blog needs JavaScript, to unlock it in your
+browser.</p></noscript>
+</main>
+<script type="application/vnd.hearth.envelope" id="hearth-locked-page"
+ data-url="{url}"{fallback}>{envelope}</script>
+</body>
+</html>
+"""
+
+
+def lock_shell(sitename, envelope_text, url, *, static_url, lang="en",
+               fallback=False):  # fmt: skip
+    """The unlock page that carries one page's envelope."""
+    return _SHELL.format(
+        lang=html.escape(lang),
+        csp=_SHELL_CSP,
+        name=html.escape(sitename),
+        static_url=html.escape(static_url),
+        url=html.escape(url),
+        fallback=" data-fallback" if fallback else "",
+        envelope=envelope_text,
+    )
+
+
+def _referenced(page_text, assets):
+    """The locked assets a page refers to (by their root-relative URL)."""
+    return {rel: info for rel, info in assets.items() if "/" + rel in page_text}
+
+
+_CARRIER = re.compile(
+    r'<script type="application/vnd\.hearth\.envelope" id="hearth-locked-page"'
+    r"[^>]*>([^<]*)</script>"
+)
+_ATOM_UPDATED = re.compile(rb"<updated>([^<]+)</updated>")
+
+
+def _previous_lock(previous_tree, key, audience):
+    """Envelopes and attachments of the last locked tree, to reuse their bytes."""
+    from hearth import envelope
+
+    envelopes, attachments = {}, {}
+    if not previous_tree or not Path(previous_tree).is_dir():
+        return envelopes, attachments
+    previous_tree = Path(previous_tree)
+    for path in previous_tree.rglob("*.html"):
+        rel = path.relative_to(previous_tree).as_posix()
+        match = _CARRIER.search(path.read_text(encoding="utf-8", errors="replace"))
+        if not match:
+            continue
+        envelopes[rel] = match.group(1)
+        try:
+            payload = json.loads(envelope.decrypt(match.group(1), rel, key, audience))
+        except (envelope.EnvelopeError, ValueError):
+            continue  # another passphrase, or damaged: encrypt afresh
+        for asset, info in payload.get("assets", {}).items():
+            blob = previous_tree / info["src"]
+            if blob.is_file():
+                attachments[asset] = envelope.Attachment(
+                    _unb64url(info["key"]), blob.read_bytes()
+                )
+    return envelopes, attachments
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64url(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _feed_updated(data):
+    """A feed's own <updated> date, so a re-lock writes the same feed bytes."""
+    match = _ATOM_UPDATED.search(data)
+    return match.group(1).decode() if match else now()
+
+
+def lock_tree(src, dest, *, recipients, sitename, site_url, lang="en",
+              static_dir="theme", previous_tree=None):  # fmt: skip
+    """Write the locked tree of the built site `src` into dest; return dest.
+
+    Every page becomes an unlock shell carrying the page, encrypted for the
+    recipients (the `site` audience), and bound to its output path
+    ("2026/a-post/index.html"). Every other content file is encrypted as an
+    attachment under a name that says nothing, its key inside the payload of
+    the pages that use it. Feeds become feeds without entries; robots.txt
+    refuses every crawler; the theme's static files stay public (the unlock
+    page needs them). Files that are already Hearth attachments (private
+    posts' images) stay as they are. `previous_tree`, the last locked tree,
+    lets unchanged pages and files keep their bytes.
+    """
+    from hearth import envelope
+
+    src, dest = Path(src), Path(dest)
+    dest.mkdir(parents=True)
+    audience = recipients[0].audience
+    key = recipients[0].key
+    old_envelopes, old_attachments = _previous_lock(previous_tree, key, audience)
+    static_prefix = static_dir.strip("/") + "/"
+    static_url = "/" + static_dir.strip("/")
+    files = sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
+    assets = {}
+    for rel in files:
+        data = (src / rel).read_bytes()
+        if rel.startswith(static_prefix):
+            _write(dest, rel, data)  # the theme: public, the shell needs it
+        elif is_feed(rel):
+            _write(dest, rel, empty_feed(rel, sitename=sitename, site_url=site_url,
+                                         updated=_feed_updated(data)))  # fmt: skip
+        elif rel in ("robots.txt", MARKER) or is_page(rel):
+            continue
+        elif data.startswith(ATTACHMENT_PREFIX):
+            _write(dest, rel, data)  # already ciphertext (a private post's file)
+        else:
+            sealed = envelope.encrypt_attachment(
+                data, rel, previous=old_attachments.get(rel)
+            )
+            name = locked_name(key, rel)
+            _write(dest, name, sealed.blob)
+            assets[rel] = {
+                "src": name,
+                "key": _b64url(sealed.key),
+                "type": content_type(rel),
+            }
+    for rel in files:
+        if not is_page(rel) or rel.startswith(static_prefix):
+            continue
+        text = (src / rel).read_text(encoding="utf-8")
+        payload = json.dumps(
+            {"html": text, "assets": _referenced(text, assets)}, sort_keys=True
+        ).encode()
+        sealed = envelope.encrypt(
+            payload, rel, recipients, previous=old_envelopes.get(rel)
+        )
+        shell = lock_shell(
+            sitename, sealed, rel, static_url=static_url, lang=lang,
+            fallback=rel == "404.html",
+        )  # fmt: skip
+        _write(dest, rel, shell)
+    _write(dest, "robots.txt", ROBOTS_DISALLOW)
+    return dest

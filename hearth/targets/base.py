@@ -1,0 +1,199 @@
+"""What every publish target shares: manifests, plans, headers, errors."""
+
+import hashlib
+import mimetypes
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs
+
+# The marker each deploy writes: what is live, since when, how many files.
+MARKER = ".hearth/release.json"
+
+STATES = ("published", "withdrawn", "locked")
+
+# Fingerprinted static assets (name.0123abcd.css) never change under their
+# name, so they alone may be cached for long; everything else must revalidate,
+# or a browser or CDN could keep serving a withdrawn page.
+_FINGERPRINT = re.compile(r"\.[0-9a-f]{8,}\.[a-z0-9]+$")
+CACHE_NO_CACHE = "no-cache"
+CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
+
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+    ".xml": "application/xml",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+    ".woff2": "font/woff2",
+    ".ico": "image/vnd.microsoft.icon",
+}
+
+
+class TargetError(Exception):
+    """A target cannot be used: the message says what, where and how to fix it."""
+
+
+class Interrupted(Exception):
+    """Raised by a progress callback to stop a deploy part-way (tests use it)."""
+
+
+def content_type(path):
+    """The Content-Type a web server should send for this output path."""
+    name = path.rsplit("/", 1)[-1].lower()
+    if name.endswith(".atom.xml"):
+        return "application/atom+xml; charset=utf-8"
+    if name.endswith(".rss.xml"):
+        return "application/rss+xml; charset=utf-8"
+    suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+    if suffix in _TYPES:
+        return _TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(name)
+    return guessed or "application/octet-stream"
+
+
+def cache_control(path):
+    """Long-lived caching only for fingerprinted assets; everything else no-cache."""
+    name = path.rsplit("/", 1)[-1].lower()
+    if name.endswith((".html", ".htm", ".xml", ".json", ".txt")):
+        return CACHE_NO_CACHE
+    if _FINGERPRINT.search(name):
+        return CACHE_IMMUTABLE
+    return CACHE_NO_CACHE
+
+
+def md5_file(path):
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def tree_manifest(tree):
+    """{relative posix path: md5 hex} of every file under tree."""
+    tree = Path(tree)
+    return {
+        p.relative_to(tree).as_posix(): md5_file(p)
+        for p in sorted(tree.rglob("*"))
+        if p.is_file()
+    }
+
+
+def manifest_digest(manifest):
+    """One hash over paths and contents, the marker excluded (it names it)."""
+    digest = hashlib.sha256()
+    for path in sorted(manifest):
+        if path != MARKER:
+            digest.update(f"{path}\0{manifest[path]}\n".encode())
+    return digest.hexdigest()
+
+
+def is_page(path):
+    return path.lower().endswith((".html", ".htm"))
+
+
+def is_feed(path):
+    name = path.lower()
+    return name.endswith((".atom.xml", ".rss.xml")) or (
+        name.startswith("feeds/") and name.endswith(".xml")
+    )
+
+
+def upload_order(paths):
+    """Assets before the pages that use them, the home page last, the marker after.
+
+    Object storage cannot switch a whole tree at once; this order keeps every
+    page that is already new pointing at assets that are already there.
+    """
+
+    def rank(path):
+        if path == MARKER:
+            return (3, path)
+        if path in ("index.html", "404.html"):
+            return (2, path)
+        return (1 if is_page(path) else 0, path)
+
+    return sorted(paths, key=rank)
+
+
+@dataclass
+class Plan:
+    """What a deploy changes on one target."""
+
+    upload: list = field(default_factory=list)  # new or changed paths
+    delete: list = field(default_factory=list)  # paths on the target, not in the tree
+    unchanged: int = 0
+
+    @property
+    def changed(self):
+        return bool(self.upload or self.delete)
+
+    def summary(self):
+        return (
+            f"{len(self.upload)} to upload, {len(self.delete)} to delete, "
+            f"{self.unchanged} unchanged"
+        )
+
+
+def make_plan(local, remote):
+    """Compare two manifests ({path: md5}) and say what must move."""
+    upload = [p for p in local if remote.get(p) != local[p]]
+    delete = sorted(p for p in remote if p not in local)
+    return Plan(upload_order(upload), delete, len(local) - len(upload))
+
+
+def query_options(query, allowed, where):
+    """Parse a target URL's ?a=b&c=d, refusing options we do not know."""
+    options = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TargetError(
+            f"Unknown option {unknown[0]!r} in target {where}: "
+            f"valid options are {', '.join(sorted(allowed)) or 'none'}."
+        )
+    return options
+
+
+class Target:
+    """A place the site is served from. Subclasses implement the five methods."""
+
+    scheme = ""
+
+    def __init__(self, url, site_url=None):
+        self.url = url
+        # Where readers reach this target over HTTP, for `status` (optional).
+        self.site_url = site_url.rstrip("/") if site_url else None
+
+    @property
+    def display(self):
+        """The target as shown to the writer (no credentials in it)."""
+        return self.url
+
+    def manifest(self):
+        """{path: md5} of what the target serves now ({} when it is empty)."""
+        raise NotImplementedError
+
+    def read_file(self, path):
+        """The bytes of one served file, or None when it is not there."""
+        raise NotImplementedError
+
+    def deploy(self, tree, plan, *, state, progress):
+        """Make the target serve exactly `tree`; call progress(path) per change."""
+        raise NotImplementedError
+
+    def close(self):
+        """Release what the target holds open (a connection); it may be reused."""
+
+    def extra_files(self):
+        """Files this kind of host needs in every tree ({path: bytes})."""
+        return {}
+
+    def warnings(self, state):
+        """Things the writer must know after a deploy in this state."""
+        return []

@@ -1,0 +1,436 @@
+"""Publish, withdraw, lock and check a list of targets: the writer's four verbs.
+
+Each operation computes, for every target, the tree that must be live, a
+plan (what to upload, what to delete) from what the target serves now, and
+hands both to the target. Nothing here asks a question; a target that fails
+does not stop the others, and the failures are raised together at the end.
+Re-running any operation converges: the plan is always computed afresh from
+the target itself.
+"""
+
+import contextlib
+import json
+import logging
+import re
+import secrets
+import shutil
+import subprocess
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from hearth.deploy import (
+    ATTACHMENT_PREFIX,
+    LOCKED_DIR,
+    NOTICE_CSS,
+    link_tree,
+    lock_tree,
+    notice_tree,
+    now,
+    page_url,
+    read_marker,
+    write_marker,
+)
+from hearth.targets.base import (
+    MARKER,
+    TargetError,
+    is_feed,
+    is_page,
+    make_plan,
+    manifest_digest,
+    tree_manifest,
+)
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_FORGES = (
+    "github.com",
+    "gitlab.com",
+    "codeberg.org",
+    "bitbucket.org",
+    "git.sr.ht",
+    "sr.ht",
+    "gitea.com",
+    "framagit.org",
+    "notabug.org",
+    "salsa.debian.org",
+)
+# How many pages `status` fetches over HTTP at most (all of them after a
+# withdraw or a lock, up to this; a sample of a published site).
+HTTP_CHECK_LIMIT = 500
+HTTP_SAMPLE = 10
+_STATE_META = re.compile(rb'<meta name="hearth-state" content="(\w+)">')
+
+
+class Reporter:
+    """What the operations tell the writer. This one says nothing (tests)."""
+
+    def plan(self, target, plan, dry_run):
+        pass
+
+    def progress(self, target, total):
+        return contextlib.nullcontext(lambda path: None)
+
+    def done(self, target, state, plan):
+        pass
+
+    def warn(self, message):
+        logger.warning("%s", message)
+
+
+@dataclass
+class Outcome:
+    target: str
+    plan: object
+    marker: dict
+
+
+def since_for(state, previous, when):
+    """When the target entered `state`: kept from the last marker if unchanged."""
+    if previous and previous.get("state") == state and previous.get("since"):
+        return previous["since"]
+    return when
+
+
+def _run_all(targets, one, reporter):
+    outcomes, errors = [], []
+    for target in targets:
+        try:
+            outcomes.append(one(target))
+        except TargetError as e:
+            errors.append(str(e))
+            reporter.warn(str(e))
+        finally:
+            target.close()
+    if errors:
+        raise TargetError("\n".join(errors))
+    return outcomes
+
+
+def _deploy_one(target, make_tree, state, workdir, *, dry_run, reporter):
+    remote = target.manifest()
+    previous = read_marker(target.read_file(MARKER)) if remote else None
+    when = now()
+    since = since_for(state, previous, when)
+    tree = make_tree(remote, since, Path(tempfile.mkdtemp(dir=workdir)) / "tree")
+    for rel, data in target.extra_files().items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_bytes(data)
+    marker = write_marker(tree, state, previous, when=when)
+    plan = make_plan(tree_manifest(tree), remote)
+    reporter.plan(target, plan, dry_run)
+    if not dry_run:
+        with reporter.progress(target, len(plan.upload) + len(plan.delete)) as advance:
+            target.deploy(tree, plan, state=state, progress=advance)
+        reporter.done(target, state, plan)
+        for message in target.warnings(state):
+            reporter.warn(message)
+    return Outcome(target.display, plan, marker)
+
+
+def publish(build, targets, *, dry_run=False, reporter=None):
+    """Make every target serve the built site `build` exactly."""
+    reporter = reporter or Reporter()
+    with tempfile.TemporaryDirectory(prefix="hearth-publish-") as workdir:
+
+        def make_tree(remote, since, dest):
+            return link_tree(build, dest)
+
+        return _run_all(
+            targets,
+            lambda t: _deploy_one(
+                t, make_tree, "published", workdir, dry_run=dry_run, reporter=reporter
+            ),
+            reporter,
+        )
+
+
+def withdraw(targets, *, sitename, site_url, message=None, lang="en", feeds=(),
+             dry_run=False, reporter=None):  # fmt: skip
+    """Replace every target's site by the notice, at every page it served."""
+    reporter = reporter or Reporter()
+    with tempfile.TemporaryDirectory(prefix="hearth-withdraw-") as workdir:
+
+        def make_tree(remote, since, dest):
+            return notice_tree(
+                dest, remote, sitename=sitename, site_url=site_url, since=since,
+                message=message, lang=lang, feeds=feeds,
+            )  # fmt: skip
+
+        return _run_all(
+            targets,
+            lambda t: _deploy_one(
+                t, make_tree, "withdrawn", workdir, dry_run=dry_run, reporter=reporter
+            ),
+            reporter,
+        )
+
+
+def lock(build, targets, *, recipients, sitename, site_url, lang="en",
+         static_dir="theme", previous_tree=None, keep_tree=None, dry_run=False,
+         reporter=None):  # fmt: skip
+    """Put every target's site behind the site passphrase (the `site` audience).
+
+    `previous_tree` is the last locked tree, so unchanged pages keep their
+    bytes; after a deploy the new locked tree is copied to `keep_tree`.
+    """
+    reporter = reporter or Reporter()
+    with tempfile.TemporaryDirectory(prefix="hearth-lock-") as workdir:
+        locked = lock_tree(
+            build, Path(workdir) / "locked", recipients=recipients,
+            sitename=sitename, site_url=site_url, lang=lang,
+            static_dir=static_dir, previous_tree=previous_tree,
+        )  # fmt: skip
+
+        def make_tree(remote, since, dest):
+            return link_tree(locked, dest)
+
+        try:
+            return _run_all(
+                targets,
+                lambda t: _deploy_one(
+                    t, make_tree, "locked", workdir, dry_run=dry_run, reporter=reporter
+                ),
+                reporter,
+            )
+        finally:
+            if keep_tree and not dry_run:
+                shutil.rmtree(keep_tree, ignore_errors=True)
+                shutil.copytree(locked, keep_tree)
+
+
+def leak_audit(settings, tree, root):
+    """Run the leak audit (hearth.audit) over a tree about to go out.
+
+    Returns one line per finding ([] when clean), or None when this checkout
+    has no hearth.audit. The seam is this one import: the audit lives in its
+    own module, and a checkout without it still publishes (saying so).
+    """
+    try:
+        from hearth import audit
+    except ImportError:
+        return None
+    try:
+        findings = audit.audit_site(settings, tree, root=root)
+    except audit.AuditError as e:
+        # Cannot audit: fail closed, as a finding would.
+        return [f"The leak audit could not run: {e}"]
+    return [str(finding) for finding in findings]
+
+
+# --- status -----------------------------------------------------------------
+
+
+@dataclass
+class Status:
+    """What one target serves, as read from the target itself."""
+
+    target: str
+    state: str  # published, withdrawn, locked, empty or unknown
+    since: str | None = None
+    deployed: str | None = None
+    files: int = 0
+    checked_urls: int = 0
+    problems: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.problems
+
+
+def http_get(url, timeout=10):
+    """(status code, body) of a GET; (0, b"") when nothing answers."""
+    request = urllib.request.Request(url, headers={"User-Agent": "hearth-status"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+    except (urllib.error.URLError, OSError):
+        return 0, b""
+
+
+def _served_state(body):
+    match = _STATE_META.search(body or b"")
+    return match.group(1).decode() if match else "published"
+
+
+def status(targets, *, fetch=http_get):
+    """Check each target: its marker, its files, and over HTTP what readers get."""
+    results = []
+    for target in targets:
+        try:
+            results.append(_status_one(target, fetch))
+        except TargetError as e:
+            results.append(Status(target.display, "unknown", problems=[str(e)]))
+        finally:
+            target.close()
+    return results
+
+
+def _status_one(target, fetch):
+    remote = target.manifest()
+    marker = read_marker(target.read_file(MARKER)) if remote else None
+    if not remote:
+        return Status(target.display, "empty")
+    if marker is None:
+        return Status(
+            target.display, "unknown", files=len(remote),
+            problems=[(
+                f"{target.display} serves {len(remote)} files but no Hearth marker "
+                f"({MARKER}): run `invoke publish`, `withdraw` or `lock` once."
+            )],
+        )  # fmt: skip
+    state = marker.get("state", "unknown")
+    result = Status(
+        target.display, state, marker.get("since"), marker.get("deployed"),
+        files=len(remote),
+    )  # fmt: skip
+    if manifest_digest(remote) != marker.get("digest"):
+        result.problems.append(
+            f"{target.display}: the files served ({len(remote)}) are not the ones the "
+            f"last deploy wrote ({marker.get('files')}, {state}): a deploy was "
+            f"interrupted or the files were changed. Re-run `invoke "
+            f"{_verb(state)}`."
+        )
+    _check_files(target, remote, state, result)
+    if target.site_url:
+        _check_http(target, remote, marker, state, result, fetch=fetch)
+    return result
+
+
+def _verb(state):
+    return {"published": "publish", "withdrawn": "withdraw", "locked": "lock"}.get(
+        state, "publish"
+    )
+
+
+def _check_files(target, remote, state, result):
+    """After a withdraw or a lock, nothing of the old site may sit on the target."""
+    if state == "published":
+        return
+    home = target.read_file("index.html") or b""
+    if _served_state(home) != state:
+        result.problems.append(
+            f"{target.display}: the home page is not the {state} page. Re-run "
+            f"`invoke {_verb(state)}`."
+        )
+    allowed_extra = {MARKER, "robots.txt", ".nojekyll"}
+    if state == "withdrawn":
+        notice = remote.get("index.html")
+        for path, digest in sorted(remote.items()):
+            if is_page(path) and digest != notice:
+                result.problems.append(
+                    f"OLD PAGE STILL ON THE TARGET: {target.display} /{path} is not "
+                    "the notice. Re-run `invoke withdraw`."
+                )
+            elif not (is_page(path) or is_feed(path) or path in allowed_extra
+                      or path == NOTICE_CSS):  # fmt: skip
+                result.problems.append(
+                    f"OLD FILE STILL ON THE TARGET: {target.display} /{path}. Re-run "
+                    "`invoke withdraw`."
+                )
+    else:
+        for path in sorted(remote):
+            if (is_page(path) or is_feed(path) or path in allowed_extra
+                    or path.startswith((LOCKED_DIR + "/", "theme/"))):  # fmt: skip
+                continue
+            # A private post's file is a Hearth attachment: ciphertext already.
+            if not (target.read_file(path) or b"").startswith(ATTACHMENT_PREFIX):
+                result.problems.append(
+                    f"UNLOCKED FILE ON THE TARGET: {target.display} /{path}. Re-run "
+                    "`invoke lock`."
+                )
+
+
+def _check_http(target, remote, marker, state, result, *, fetch):
+    base = target.site_url
+    code, body = fetch(base + "/" + MARKER)
+    result.checked_urls += 1
+    if code == 0:
+        result.problems.append(
+            f"{base} does not answer: the site is not reachable over HTTP."
+        )
+        return
+    if code == 200:
+        served = read_marker(body)
+        if served != marker:
+            result.problems.append(
+                f"{base} serves an older release marker than {target.display} holds: "
+                "a cache (CDN, proxy or nginx open_file_cache) is serving old files. "
+                "Invalidate or reload it (docs/hosting.md)."
+            )
+    else:
+        result.warnings.append(
+            f"{base}/{MARKER} answers {code}: cannot compare what is served with the "
+            "target (a server rule hiding dot-folders?)."
+        )
+    pages = sorted(p for p in remote if is_page(p))
+    if state == "published":
+        pages = ["index.html", *[p for p in pages if p != "index.html"][:HTTP_SAMPLE]]
+    for path in pages[:HTTP_CHECK_LIMIT]:
+        url = base + page_url(path)
+        code, body = fetch(url)
+        result.checked_urls += 1
+        served = _served_state(body)
+        if state in ("withdrawn", "locked") and (code != 200 or served != state):
+            result.problems.append(
+                f"OLD PAGE STILL REACHABLE: {url} answers {code} without the "
+                f"{state} page. Check caches (docs/hosting.md) and re-run "
+                f"`invoke {_verb(state)}`."
+            )
+        elif state == "published" and (code != 200 or served != "published"):
+            result.problems.append(
+                f"{url} answers {code} with the {served} page, not the published site."
+            )
+    if state in ("withdrawn", "locked"):
+        url = f"{base}/hearth-status-{secrets.token_hex(4)}/"
+        code, body = fetch(url)
+        result.checked_urls += 1
+        if _served_state(body) != state:
+            result.warnings.append(
+                f"An unknown URL ({url}) answers {code} without the {state} page: "
+                "make the server use /404.html for missing pages (docs/hosting.md)."
+            )
+
+
+# --- the source repository -------------------------------------------------
+
+
+def public_forge_remotes(repo):
+    """The git remotes of `repo` that point at a public forge: [(name, url)]."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(repo), "remote", "-v"],
+            capture_output=True, text=True, check=False,
+        ).stdout  # fmt: skip
+    except OSError:
+        return []
+    found = []
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) < 2 or (parts[0], parts[1]) in found:
+            continue
+        if _forge_host(parts[1]) is not None:
+            found.append((parts[0], parts[1]))
+    return found
+
+
+def _forge_host(url):
+    host = urlsplit(url).hostname
+    if host is None and "@" in url and ":" in url:  # scp-like git@host:path
+        host = url.split("@", 1)[1].split(":", 1)[0]
+    host = (host or "").lower()
+    for forge in PUBLIC_FORGES:
+        if host == forge or host.endswith("." + forge):
+            return forge
+    return None
+
+
+def dump_status(results):
+    """Statuses as JSON (for scripts and the tests)."""
+    return json.dumps([r.__dict__ for r in results], indent=1)

@@ -1,0 +1,58 @@
+"""What the writer sees while a publish, withdraw or lock runs (rich)."""
+
+import contextlib
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from hearth.targets.ops import Reporter
+
+LIST_LIMIT = 25
+# Below this many files a transfer is quick; a bar would only flicker.
+PROGRESS_FROM = 10
+
+
+class RichReporter(Reporter):
+    """Print each target's plan, a progress bar for long transfers, warnings."""
+
+    def __init__(self, console=None):
+        self.console = console or Console(highlight=False)
+
+    def plan(self, target, plan, dry_run):
+        what = "would change" if dry_run else "changes"
+        self.console.print(f"[bold]{escape(target.display)}[/]: {plan.summary()}")
+        if not plan.changed:
+            self.console.print("  nothing to do: the target already serves this.")
+            return
+        self.console.print(f"  what {what}:")
+        for sign, paths in (("+", plan.upload), ("-", plan.delete)):
+            for path in paths[:LIST_LIMIT]:
+                self.console.print(f"    {sign} /{escape(path)}")
+            if len(paths) > LIST_LIMIT:
+                self.console.print(f"    {sign} … and {len(paths) - LIST_LIMIT} more")
+
+    def progress(self, target, total):
+        if total < PROGRESS_FROM or not self.console.is_terminal:
+            return contextlib.nullcontext(lambda path: None)
+        return self._bar(target, total)
+
+    @contextlib.contextmanager
+    def _bar(self, target, total):
+        columns = (
+            TextColumn("  {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+        )
+        with Progress(*columns, console=self.console, transient=True) as bar:
+            task = bar.add_task(escape(target.display), total=total)
+            yield lambda path: bar.advance(task)
+
+    def done(self, target, state, plan):
+        self.console.print(
+            f"[green]✓[/] {escape(target.display)} is {state} "
+            f"({len(plan.upload)} sent, {len(plan.delete)} removed)."
+        )
+
+    def warn(self, message):
+        self.console.print(f"[yellow]Warning:[/] {escape(message)}")

@@ -1,0 +1,284 @@
+"""s3://bucket/prefix: S3-compatible object storage through boto3, optional CDN.
+
+    s3://bucket/prefix?endpoint=https://...&region=...&profile=...
+                      &cdn=DISTRIBUTION_ID&cdn_endpoint=...&url=https://...
+
+Credentials come from boto3's usual places (AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY, AWS_PROFILE or `profile=`), never from the URL.
+A deploy uploads new and changed objects (compared by MD5 with the ETag),
+then deletes stale ones in batches of at most 1,000 keys. Every object gets
+its Content-Type and Cache-Control. A withdraw or a lock also deletes every
+old version on a versioned bucket, and with `cdn=` every deploy asks the CDN
+(CloudFront API) to invalidate everything, so no cache outlives a withdraw.
+"""
+
+import base64
+import hashlib
+import logging
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from itertools import groupby
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from hearth.targets.base import (
+    MARKER,
+    Target,
+    TargetError,
+    cache_control,
+    content_type,
+    is_page,
+    query_options,
+)
+
+logger = logging.getLogger(__name__)
+
+DELETE_BATCH = 1000  # the S3 API's limit per DeleteObjects request
+UPLOAD_WORKERS = 8
+OPTIONS = {"endpoint", "region", "profile", "cdn", "cdn_endpoint", "url"}
+
+
+def _groups(paths):
+    """Split upload_order's sequence into assets, pages, then home pages."""
+
+    def group(path):
+        if path in ("index.html", "404.html"):
+            return 2
+        return 1 if is_page(path) else 0
+
+    return [list(g) for _, g in groupby(paths, key=group)]
+
+
+class S3Target(Target):
+    scheme = "s3"
+
+    def __init__(self, url):
+        parts = urlsplit(url)
+        self.options = query_options(parts.query, OPTIONS, url)
+        super().__init__(url, self.options.get("url"))
+        if not parts.netloc:
+            raise TargetError(
+                f"Target {url!r} names no bucket: write it as "
+                "s3://bucket/prefix?endpoint=https://... (prefix optional)."
+            )
+        self.bucket = parts.netloc
+        self.prefix = parts.path.strip("/")
+        self._s3 = None
+
+    @property
+    def display(self):
+        where = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        endpoint = self.options.get("endpoint")
+        return f"{where} at {endpoint}" if endpoint else where
+
+    def _key(self, path):
+        return f"{self.prefix}/{path}" if self.prefix else path
+
+    def _session(self):
+        import boto3
+
+        return boto3.session.Session(profile_name=self.options.get("profile") or None)
+
+    def _config(self):
+        from botocore.config import Config
+
+        # Fail fast on an unreachable host instead of retrying for minutes.
+        return Config(connect_timeout=10, read_timeout=60, retries={"max_attempts": 2})
+
+    @property
+    def s3(self):
+        if self._s3 is None:
+            self._s3 = self._session().client(
+                "s3",
+                endpoint_url=self.options.get("endpoint") or None,
+                region_name=self.options.get("region") or None,
+                config=self._config(),
+            )
+        return self._s3
+
+    def _call(self, what, fn, *args, **kwargs):
+        """Call boto3, turning its failures into messages a writer can act on."""
+        from botocore import exceptions as bx
+
+        try:
+            return fn(*args, **kwargs)
+        except bx.NoCredentialsError as e:
+            raise TargetError(
+                f"No S3 credentials for {self.display}: set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE). The live site was not changed."
+            ) from e
+        except (bx.EndpointConnectionError, bx.ConnectionError) as e:
+            raise TargetError(
+                f"Cannot reach {self.display} ({e}). Check the endpoint option and "
+                "your connection; the live site was not changed."
+            ) from e
+        except bx.ClientError as e:
+            code = e.response.get("Error", {}).get("Code", "")
+            if code in (
+                "InvalidAccessKeyId",
+                "SignatureDoesNotMatch",
+                "AccessDenied",
+                "InvalidToken",
+                "ExpiredToken",
+                "403",
+            ):
+                raise TargetError(
+                    f"{self.display} refused the credentials while trying to {what} "
+                    f"({code}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or "
+                    "the profile, and that they may write to this bucket."
+                ) from e
+            if code in ("NoSuchBucket", "404"):
+                raise TargetError(
+                    f"Bucket {self.bucket!r} does not exist at {self.display}: "
+                    "create it, or fix the target URL."
+                ) from e
+            raise TargetError(f"{self.display}: could not {what} ({code}: {e}).") from e
+        except bx.BotoCoreError as e:
+            raise TargetError(f"{self.display}: could not {what} ({e}).") from e
+
+    def manifest(self):
+        # An ETag is the MD5 of the bytes for a single-part upload (all of
+        # Hearth's); a multipart ETag ("...-3") never matches, so re-uploads.
+        base = f"{self.prefix}/" if self.prefix else ""
+        found = {}
+        pages = self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=base
+        )
+        for page in self._call("list the bucket", list, pages):
+            for obj in page.get("Contents", []):
+                path = obj["Key"][len(base) :]
+                if path and not path.endswith("/"):
+                    found[path] = obj["ETag"].strip('"')
+        return found
+
+    def read_file(self, path):
+        from botocore.exceptions import ClientError
+
+        def get():
+            try:
+                obj = self.s3.get_object(Bucket=self.bucket, Key=self._key(path))
+            except ClientError as e:
+                if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    return None
+                raise
+            return obj["Body"].read()
+
+        return self._call("read " + path, get)
+
+    def deploy(self, tree, plan, *, state, progress):
+        tree = Path(tree)
+        marker_changed = MARKER in plan.upload
+        uploads = [rel for rel in plan.upload if rel != MARKER]
+        # Assets, then pages, then the home page (upload_order): each group
+        # is sent in parallel and finished before the next starts.
+        for group in _groups(uploads):
+            self._put_all(tree, group, progress)
+        self._delete([self._key(rel) for rel in plan.delete], progress)
+        # The marker last: it says the deploy finished.
+        if marker_changed:
+            self._put(tree, MARKER)
+            progress(MARKER)
+        if state in ("withdrawn", "locked"):
+            self._purge_old_versions()
+        self._invalidate()
+
+    def _put_all(self, tree, paths, progress):
+        pool = ThreadPoolExecutor(max_workers=UPLOAD_WORKERS)
+        try:
+            futures = {pool.submit(self._put, tree, rel): rel for rel in paths}
+            for future in as_completed(futures):
+                future.result()
+                progress(futures[future])
+        finally:
+            # Stopped part-way (an error, Ctrl-C): send nothing more.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _put(self, tree, rel):
+        body = (tree / rel).read_bytes()
+        md5 = hashlib.md5(body, usedforsecurity=False).digest()
+        self._call(
+            "upload " + rel,
+            self.s3.put_object,
+            Bucket=self.bucket,
+            Key=self._key(rel),
+            Body=body,
+            ContentType=content_type(rel),
+            CacheControl=cache_control(rel),
+            ContentMD5=base64.b64encode(md5).decode(),
+        )
+
+    def _delete(self, objects, progress=None):
+        """Delete keys (or {Key, VersionId} dicts) in batches the API accepts."""
+        base = f"{self.prefix}/" if self.prefix else ""
+        for start in range(0, len(objects), DELETE_BATCH):
+            batch = objects[start : start + DELETE_BATCH]
+            items = [o if isinstance(o, dict) else {"Key": o} for o in batch]
+            result = self._call(
+                "delete stale files",
+                self.s3.delete_objects,
+                Bucket=self.bucket,
+                Delete={"Objects": items, "Quiet": True},
+            )
+            errors = result.get("Errors", [])
+            if errors:
+                first = errors[0]
+                raise TargetError(
+                    f"{self.display}: could not delete {first.get('Key')} "
+                    f"({first.get('Code')}: {first.get('Message')}); re-run to finish."
+                )
+            if progress:
+                for item in items:
+                    progress(item["Key"][len(base) :])
+
+    def _purge_old_versions(self):
+        """On a versioned bucket, old versions still hold the old site: delete them."""
+        base = f"{self.prefix}/" if self.prefix else ""
+        pages = self.s3.get_paginator("list_object_versions").paginate(
+            Bucket=self.bucket, Prefix=base
+        )
+        old = []
+        for page in self._call("list old versions", list, pages):
+            for v in page.get("Versions", []):
+                if not v["IsLatest"]:
+                    old.append({"Key": v["Key"], "VersionId": v["VersionId"]})
+            # Delete markers hide a key's history; with the history gone they
+            # are clutter that `list_object_versions` would keep reporting.
+            for m in page.get("DeleteMarkers", []):
+                old.append({"Key": m["Key"], "VersionId": m["VersionId"]})
+        if old:
+            logger.info("Deleting %d old object versions at %s", len(old), self.display)
+            self._delete(old)
+
+    def old_versions(self):
+        """How many non-current versions and delete markers the prefix holds."""
+        base = f"{self.prefix}/" if self.prefix else ""
+        pages = self.s3.get_paginator("list_object_versions").paginate(
+            Bucket=self.bucket, Prefix=base
+        )
+        count = 0
+        for page in self._call("list old versions", list, pages):
+            count += sum(1 for v in page.get("Versions", []) if not v["IsLatest"])
+            count += len(page.get("DeleteMarkers", []))
+        return count
+
+    def _invalidate(self):
+        distribution = self.options.get("cdn")
+        if not distribution:
+            return
+        cloudfront = self._session().client(
+            "cloudfront",
+            endpoint_url=self.options.get("cdn_endpoint") or None,
+            region_name="us-east-1",
+            config=self._config(),
+        )
+        self._call(
+            f"invalidate CDN distribution {distribution}",
+            cloudfront.create_invalidation,
+            DistributionId=distribution,
+            InvalidationBatch={
+                "Paths": {"Quantity": 1, "Items": ["/*"]},
+                "CallerReference": f"hearth-{int(time.time())}-{uuid.uuid4().hex[:8]}",
+            },
+        )
+        logger.info("Asked CDN distribution %s to invalidate /*", distribution)

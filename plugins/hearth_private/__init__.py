@@ -1,0 +1,1 @@
+from .hearth_private import register  # noqa: F401

@@ -1,0 +1,180 @@
+"""hearth.posts: reading every post's front-matter and starting new posts."""
+
+import datetime as dt
+
+import pytest
+import yaml
+from pelican.plugins.yaml_metadata.yaml_metadata import HEADER_RE
+from rich.console import Console
+
+from hearth import posts
+from tests.conftest import CONTENT, build, copy_sample
+
+AUDIENCES = {"friends": "Close friends", "family": "Family"}
+NOW = dt.datetime(2026, 12, 3, 19, 45)
+
+
+def front_matter(path):
+    return yaml.safe_load(HEADER_RE.fullmatch(path.read_text())["metadata"])
+
+
+def test_new_post_writes_yaml_front_matter_that_reads_back(tmp_path):
+    path = posts.new_post(
+        tmp_path,
+        'Yes: "no", and #3',
+        known_audiences=AUDIENCES,
+        audience="friends, family",
+        warnings="grief, anxiety",
+        listing="locked",
+        now=NOW,
+    )
+    assert path == tmp_path / "2026-12-03-yes-no-and-3.md"
+    assert front_matter(path) == {
+        "title": 'Yes: "no", and #3',
+        "date": "2026-12-03 19:45",  # Pelican reads it; YAML leaves it a string
+        "tags": [],
+        "warnings": ["grief", "anxiety"],
+        "audience": ["friends", "family"],
+        "listing": "locked",
+        "status": "draft",
+    }
+
+
+def test_new_post_defaults_to_a_public_draft_without_warnings(tmp_path):
+    path = posts.new_post(tmp_path, "Plain", known_audiences=AUDIENCES, now=NOW)
+    meta = front_matter(path)
+    assert meta["audience"] == "public"
+    assert meta["warnings"] == []
+    assert meta["listing"] == "hidden"
+    assert meta["status"] == "draft"
+
+
+def test_new_post_refuses_to_overwrite_and_leaves_the_file_untouched(tmp_path):
+    path = posts.new_post(tmp_path, "Same title", known_audiences=AUDIENCES, now=NOW)
+    path.write_text("the writer's words\n")
+    with pytest.raises(posts.NewPostError, match="already has the slug"):
+        posts.new_post(tmp_path, "Same title", known_audiences=AUDIENCES, now=NOW)
+    assert path.read_text() == "the writer's words\n"
+
+
+def test_new_post_refuses_a_slug_an_older_post_already_has(tmp_path):
+    older = tmp_path / "2025-01-01-same-title.md"
+    older.write_text("Title: Same title\n\nOld words\n")
+    with pytest.raises(posts.NewPostError, match=r"2025-01-01-same-title\.md"):
+        posts.new_post(tmp_path, "Same Title!", known_audiences=AUDIENCES, now=NOW)
+    assert older.read_text() == "Title: Same title\n\nOld words\n"
+    assert list(tmp_path.iterdir()) == [older]
+
+
+def test_new_post_slug_is_the_one_pelican_gives_the_title(tmp_path):
+    path = posts.new_post(
+        tmp_path, "  Café   au lait — again ", known_audiences=AUDIENCES, now=NOW
+    )
+    assert path.name == "2026-12-03-cafe-au-lait-again.md"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"audience": "freinds"}, r"unknown audience 'freinds'.*family, friends"),
+        ({"audience": "public, friends"}, "mixes 'public'"),
+        ({"listing": "locked"}, "--listing only applies to a private post"),
+        ({"audience": "friends", "listing": "shown"}, "use one of: hidden, locked"),
+    ],
+)
+def test_new_post_refuses_bad_audience_or_listing_and_writes_nothing(
+    tmp_path, kwargs, message
+):
+    with pytest.raises(ValueError, match=message):
+        posts.new_post(tmp_path, "Title", known_audiences=AUDIENCES, now=NOW, **kwargs)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("title", ["", "   ", "!!!"])
+def test_new_post_refuses_a_title_without_words(tmp_path, title):
+    with pytest.raises(posts.NewPostError, match="title"):
+        posts.new_post(tmp_path, title, known_audiences=AUDIENCES, now=NOW)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_new_post_builds_and_shows_in_the_preview(tmp_path):
+    content = copy_sample(tmp_path / "content")
+    posts.new_post(
+        content / "posts",
+        "Notes from the bus",
+        known_audiences=AUDIENCES,
+        warnings="crowds",
+        now=NOW,
+    )
+    out = build(tmp_path / "out", content=content)
+    assert (
+        "Notes from the bus" in (out / "drafts" / "notes-from-the-bus.html").read_text()
+    )
+
+
+def test_list_posts_reads_both_header_styles_newest_first(tmp_path):
+    (tmp_path / "2026-01-02-yaml.md").write_text(
+        "---\ntitle: From YAML\ndate: 2026-01-02 10:00\naudience: [friends]\n"
+        "listing: locked\nwarnings: [grief, anxiety]\n---\nBody\n"
+    )
+    (tmp_path / "2026-01-01-native.md").write_text(
+        "Title: From Pelican\nDate: 2026-01-01 09:00\nWarnings: grief, anxiety\n"
+        "Status: draft\n\nBody\n"
+    )
+    (tmp_path / "2026-01-03-dateless.md").write_text("Title: Date from name\n\nB\n")
+    (tmp_path / "notes.txt").write_text("not a post")
+    found = posts.list_posts([tmp_path], AUDIENCES)
+    assert [p.title for p in found] == ["Date from name", "From YAML", "From Pelican"]
+    dateless, yaml_post, native = found
+    assert dateless.date == dt.datetime(2026, 1, 3)
+    assert yaml_post.audience == ["friends"]
+    assert yaml_post.listing == "locked"
+    assert yaml_post.is_private
+    assert yaml_post.status == "published"
+    assert native.warnings == yaml_post.warnings == ["grief", "anxiety"]
+    assert native.status == "draft"
+    assert not native.is_private
+    assert not any(p.error for p in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("---\ntitle: A\naudience: [friends\n---\nB\n", "malformed YAML"),
+        ("---\n- a\n- b\n---\nB\n", "not a list of 'key: value' lines"),
+        ("Title: A\nDate: 2026-01-01\nAudience: freinds\n\nB\n", "unknown audience"),
+        ("Title: A\nDate: 2026-01-01\nListing: shown\n\nB\n", "listing 'shown'"),
+        ("Title: A\nDate: yesterday-ish\n\nB\n", "is not a date"),
+        ("Date: 2026-01-01\n\nB\n", "no 'title'"),
+    ],
+)
+def test_list_posts_keeps_a_broken_post_as_an_error_row_naming_it(
+    tmp_path, text, error
+):
+    (tmp_path / "broken.md").write_text(text)
+    (found,) = posts.list_posts([tmp_path], AUDIENCES)
+    assert error in found.error
+    assert "broken.md" in found.error
+
+
+def render(table):
+    console = Console(record=True, width=200, color_system=None)
+    console.print(table)
+    return console.export_text()
+
+
+def test_posts_table_marks_private_rows_and_counts_what_goes_public():
+    found = posts.list_posts([CONTENT / "posts"], AUDIENCES)
+    text = render(posts.posts_table(found))
+    rows = {
+        line.split("│")[2].strip(): line for line in text.splitlines() if "│" in line
+    }
+    assert "PRIVATE: friends (listed locked)" in rows["After the phone call"]
+    assert "PRIVATE: friends, family (not listed)" in rows["A letter I didn't send"]
+    assert "public" in rows["The kettle list"]
+    assert "self-harm, suicidal thoughts" in rows["A bad week, written down"]
+    assert "draft" in rows["Unfinished thoughts about rest"]
+    assert (
+        "9 posts: 6 public, 2 private (encrypted when published), "
+        "1 draft (preview only)." in text
+    )

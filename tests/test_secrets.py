@@ -1,0 +1,190 @@
+"""Where passphrases come from, and every way a build refuses one."""
+
+import logging
+import os
+
+import pytest
+
+from hearth import secrets
+from hearth.secrets import SecretsError, passphrase_for, passphrases
+from tests.conftest import environ
+
+GOOD = "a calm and rather long passphrase"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    """No passphrase or secrets file from the machine running the tests."""
+    for name in list(os.environ):
+        if name.startswith("HEARTH_PASSPHRASE_") or name == "HEARTH_SECRETS_FILE":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def write_secrets(path, text, mode=0o600):
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def test_environment_variable_wins_over_the_secrets_file(tmp_path):
+    file = write_secrets(
+        tmp_path / "secrets.toml", '[passphrases]\nfriends = "from the file, long"\n'
+    )
+    with environ(HEARTH_PASSPHRASE_FRIENDS=GOOD):
+        assert passphrase_for("friends", publish=True, secrets_file=file) == GOOD
+
+
+def test_secrets_file_is_read_when_the_variable_is_unset(tmp_path):
+    file = write_secrets(
+        tmp_path / "secrets.toml", f'[passphrases]\nfriends = "{GOOD}"\n'
+    )
+    assert passphrase_for("friends", publish=True, secrets_file=file) == GOOD
+
+
+def test_hearth_secrets_file_variable_points_at_another_file(tmp_path):
+    elsewhere = write_secrets(
+        tmp_path / "elsewhere.toml", f'[passphrases]\nclose-friends = "{GOOD}"\n'
+    )
+    with environ(HEARTH_SECRETS_FILE=str(elsewhere)):
+        found = passphrase_for(
+            "close-friends", publish=True, secrets_file=tmp_path / "none.toml"
+        )
+    assert found == GOOD
+
+
+def test_variable_name_uses_upper_case_and_underscores(tmp_path):
+    with environ(HEARTH_PASSPHRASE_CLOSE_FRIENDS=GOOD):
+        assert (
+            passphrase_for("close-friends", publish=True, secrets_file=tmp_path / "x")
+            == GOOD
+        )
+
+
+def test_preview_falls_back_to_the_demo_passphrase_loudly(tmp_path, caplog):
+    # An audience no other test uses: Pelican drops repeated log messages.
+    with caplog.at_level(logging.WARNING, logger="hearth.secrets"):
+        found = passphrase_for("neighbours", publish=False, secrets_file=tmp_path / "x")
+    assert found == "hearth-demo-neighbours"
+    assert "PREVIEW ONLY" in caplog.text
+    assert "HEARTH_PASSPHRASE_NEIGHBOURS" in caplog.text
+    # The demo passphrase is public, but logs never carry a passphrase at all.
+    assert "hearth-demo-neighbours" not in caplog.text
+
+
+def test_publish_refuses_a_missing_passphrase_naming_the_variable(tmp_path):
+    with pytest.raises(
+        SecretsError,
+        match=r"No passphrase for audience 'friends': set HEARTH_PASSPHRASE_FRIENDS "
+        r"or add friends = .* under \[passphrases\] in .*none\.toml",
+    ):
+        passphrase_for("friends", publish=True, secrets_file=tmp_path / "none.toml")
+
+
+@pytest.mark.parametrize("publish", [True, False])
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_passphrase_stops_preview_and_publish(tmp_path, publish, value):
+    with (
+        environ(HEARTH_PASSPHRASE_FRIENDS=value),
+        pytest.raises(
+            SecretsError,
+            match=r"audience 'friends' in HEARTH_PASSPHRASE_FRIENDS is empty\. "
+            r"Set HEARTH_PASSPHRASE_FRIENDS",
+        ),
+    ):
+        passphrase_for("friends", publish=publish, secrets_file=tmp_path / "x")
+
+
+def test_an_empty_passphrase_in_the_secrets_file_stops_the_build(tmp_path):
+    file = write_secrets(tmp_path / "secrets.toml", '[passphrases]\nfriends = ""\n')
+    with pytest.raises(
+        SecretsError,
+        match=r"in .*secrets\.toml is empty\. Set HEARTH_PASSPHRASE_FRIENDS",
+    ):
+        passphrase_for("friends", publish=False, secrets_file=file)
+
+
+def test_publish_refuses_the_demo_passphrase(tmp_path):
+    with (
+        environ(HEARTH_PASSPHRASE_FRIENDS="hearth-demo-friends"),
+        pytest.raises(
+            SecretsError,
+            match=r"public demo passphrase.*Set HEARTH_PASSPHRASE_FRIENDS .*your own",
+        ),
+    ):
+        passphrase_for("friends", publish=True, secrets_file=tmp_path / "x")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("short one", "shorter than 12 characters"),
+        ("password1234567", "guessers try first"),
+        ("aaaaaaaaaaaaaaaa", "same few characters"),
+    ],
+)
+def test_a_weak_passphrase_warns_without_showing_it(tmp_path, caplog, value, reason):
+    with environ(HEARTH_PASSPHRASE_FRIENDS=value), caplog.at_level(logging.WARNING):
+        assert (
+            passphrase_for("friends", publish=True, secrets_file=tmp_path / "x")
+            == value
+        )
+    assert reason in caplog.text
+    assert "HEARTH_PASSPHRASE_FRIENDS" in caplog.text
+    assert value not in caplog.text
+
+
+def test_a_good_passphrase_gives_no_warning(tmp_path, caplog):
+    with environ(HEARTH_PASSPHRASE_FRIENDS=GOOD), caplog.at_level(logging.WARNING):
+        passphrase_for("friends", publish=True, secrets_file=tmp_path / "x")
+    assert not caplog.records
+
+
+def test_a_secrets_file_readable_by_others_warns_with_the_fix(tmp_path, caplog):
+    file = write_secrets(
+        tmp_path / "secrets.toml", f'[passphrases]\nfriends = "{GOOD}"\n', 0o644
+    )
+    with caplog.at_level(logging.WARNING):
+        passphrase_for("friends", publish=True, secrets_file=file)
+    assert "can be read by other users" in caplog.text
+    assert f"chmod 600 {file}" in caplog.text
+    assert GOOD not in caplog.text
+
+
+def test_a_private_secrets_file_gives_no_warning(tmp_path, caplog):
+    file = write_secrets(
+        tmp_path / "secrets.toml", f'[passphrases]\nfriends = "{GOOD}"\n'
+    )
+    with caplog.at_level(logging.WARNING):
+        passphrase_for("friends", publish=True, secrets_file=file)
+    assert not caplog.records
+
+
+def test_malformed_secrets_file_names_the_file_and_the_fix_not_the_value(tmp_path):
+    file = write_secrets(
+        tmp_path / "secrets.toml", '[passphrases]\nfriends = "unterminated secret\n'
+    )
+    with pytest.raises(
+        SecretsError, match=r"secrets\.toml is not valid TOML .*Fix it"
+    ) as err:
+        passphrase_for("friends", publish=True, secrets_file=file)
+    assert "unterminated secret" not in str(err.value)
+
+
+def test_a_passphrase_that_is_not_a_string_is_refused(tmp_path):
+    file = write_secrets(tmp_path / "secrets.toml", "[passphrases]\nfriends = 1234\n")
+    with pytest.raises(
+        SecretsError, match=r"'friends' must be a quoted string, like friends = "
+    ):
+        passphrase_for("friends", publish=True, secrets_file=file)
+
+
+def test_passphrases_reports_every_audience_with_a_problem_at_once(tmp_path):
+    with environ(HEARTH_PASSPHRASE_FAMILY=""), pytest.raises(SecretsError) as err:
+        passphrases(["family", "friends"], publish=True, secrets_file=tmp_path / "x")
+    assert "HEARTH_PASSPHRASE_FAMILY is empty" in str(err.value)
+    assert "No passphrase for audience 'friends'" in str(err.value)
+
+
+def test_weakness_accepts_the_documented_test_passphrases():
+    assert secrets.weakness("hearth-test-friends-passphrase", "friends") == ""

@@ -1,0 +1,662 @@
+/**
+ * The unlock panel of a private post: ask for the passphrase, derive the
+ * audience key, open the envelope (envelope.js) and show the post in the
+ * site's normal article layout, with a "Lock again" button.
+ *
+ * The browser keeps the derived audience key, never the passphrase:
+ * - for this session by default, as raw key bytes in sessionStorage. It is
+ *   the one store the browser itself ties to the session: it dies with the
+ *   tab, while an IndexedDB entry "for the session only" would outlive a
+ *   crash or a closed window, with nothing to remove it. The page's CSP
+ *   allows only this site's own scripts to read it.
+ * - on this device only when the reader ticks "Remember on this device", as
+ *   a non-extractable CryptoKey in IndexedDB: usable, never readable.
+ * "Lock again" forgets the keys of the post's audiences in both places.
+ *
+ * A link that unlocks carries an audience key in the fragment (#k=...),
+ * which never reaches the server; the page strips it from the address bar.
+ */
+import {
+  DamagedError,
+  decryptAttachment,
+  decryptPayload,
+  deriveKey,
+  exportAudienceKey,
+  fromBase64url,
+  importAudienceKey,
+  NewerVersionError,
+  parseEnvelope,
+  toBase64url,
+  unwrapContentKey,
+  WrongKeyError,
+} from "./envelope.js";
+
+const PANEL_ID = "hearth-private";
+const ENVELOPE_ID = "hearth-envelope";
+const SESSION_PREFIX = "hearth-key:";
+const DB_NAME = "hearth";
+const DB_STORE = "audience-keys";
+const LINK_KEY = /^#k=([A-Za-z0-9_-]{43})$/;
+
+const MESSAGES = {
+  insecure:
+    "This post can only be unlocked on a secure (https://) address. " +
+    "Open the https:// version of this page to read it.",
+  newer: "This post needs a newer version of this page. Reload the page and try again.",
+  damaged: "This post could not be opened. It may have been damaged on its way here.",
+  empty: "Type the passphrase first.",
+  wrong: "That passphrase didn't open this post. Check it and try again.",
+  working: "Unlocking… this takes a moment.",
+  badLink: "This link didn't unlock the post. You can type the passphrase instead.",
+  locked: "Locked again. This browser has forgotten the key.",
+};
+
+/**
+ * The address the envelope is bound to: the path as location.pathname shows
+ * it, without a trailing "index.html" (docs/format.md, "Associated data").
+ * @param {Location|URL} where
+ * @returns {string}
+ */
+export function pageAddress(where = location) {
+  return where.pathname.replace(/index\.html$/, "");
+}
+
+/** Where a remembered key lives: one name per audience, salt and work. */
+function keyName(entry) {
+  return `${entry.audience}:${entry.saltId}:${entry.iterations}`;
+}
+
+// -- the session store: raw key bytes in sessionStorage ----------------------
+
+function sessionGet(name) {
+  try {
+    const text = sessionStorage.getItem(SESSION_PREFIX + name);
+    return text ? fromBase64url(text) : null;
+  } catch {
+    return null; // storage off, or a value that is not a key: ask instead
+  }
+}
+
+function sessionPut(name, raw) {
+  try {
+    sessionStorage.setItem(SESSION_PREFIX + name, toBase64url(raw));
+  } catch {
+    // Storage off: the post stays open in this page, and asks again later.
+  }
+}
+
+function sessionForget(audiences) {
+  try {
+    for (let index = sessionStorage.length - 1; index >= 0; index--) {
+      const name = sessionStorage.key(index);
+      if (audiences.some((a) => name?.startsWith(`${SESSION_PREFIX}${a}:`))) {
+        sessionStorage.removeItem(name);
+      }
+    }
+  } catch {
+    // Nothing stored, nothing to forget.
+  }
+}
+
+// -- the device store: non-extractable CryptoKeys in IndexedDB ---------------
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function openDb() {
+  if (!globalThis.indexedDB) return null;
+  try {
+    const opening = indexedDB.open(DB_NAME, 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore(DB_STORE);
+    return await request(opening);
+  } catch {
+    return null;
+  }
+}
+
+async function deviceGet(name) {
+  const db = await openDb();
+  if (!db) return null;
+  try {
+    return (await request(db.transaction(DB_STORE).objectStore(DB_STORE).get(name))) ?? null;
+  } catch {
+    return null;
+  } finally {
+    db.close();
+  }
+}
+
+async function devicePut(name, key) {
+  const db = await openDb();
+  if (!db) return false;
+  try {
+    const tx = db.transaction(DB_STORE, "readwrite");
+    tx.objectStore(DB_STORE).put(key, name);
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    db.close();
+  }
+}
+
+async function deviceForget(audiences) {
+  const db = await openDb();
+  if (!db) return;
+  try {
+    const store = db.transaction(DB_STORE, "readwrite").objectStore(DB_STORE);
+    for (const name of await request(store.getAllKeys())) {
+      if (audiences.some((a) => String(name).startsWith(`${a}:`))) {
+        await request(store.delete(name));
+      }
+    }
+  } catch {
+    // Nothing stored, nothing to forget.
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Forget every remembered key of these audiences, in the session and on
+ * the device.
+ * @param {string[]} audiences
+ */
+export async function forgetKeys(audiences) {
+  sessionForget(audiences);
+  await deviceForget(audiences);
+}
+
+// -- opening ------------------------------------------------------------------
+
+/**
+ * Try a key on every entry of its audience; the content key, or null when
+ * the key is wrong. Damaged and newer-version errors go to the caller.
+ */
+async function tryKey(envelope, key, audience) {
+  try {
+    return await unwrapContentKey(envelope, key, audience);
+  } catch (error) {
+    if (error instanceof WrongKeyError) return null;
+    throw error;
+  }
+}
+
+/** The distinct (audience, salt, iterations) entries, in envelope order. */
+function distinctEntries(envelope) {
+  const seen = new Map();
+  for (const entry of envelope.recipients) {
+    if (!seen.has(keyName(entry))) seen.set(keyName(entry), entry);
+  }
+  return [...seen.values()];
+}
+
+/** A key remembered in this session or on this device that opens the post. */
+async function rememberedContentKey(envelope) {
+  for (const entry of distinctEntries(envelope)) {
+    const name = keyName(entry);
+    const raw = sessionGet(name);
+    const candidates = [];
+    if (raw && raw.length === 32) candidates.push(await importAudienceKey(raw));
+    const stored = await deviceGet(name);
+    if (stored instanceof CryptoKey) candidates.push(stored);
+    for (const key of candidates) {
+      const contentKey = await tryKey(envelope, key, entry.audience);
+      if (contentKey) return contentKey;
+    }
+  }
+  return null;
+}
+
+/** Open with the key a link carries; it is kept for this session. */
+async function linkContentKey(envelope, raw) {
+  const key = await importAudienceKey(raw);
+  for (const entry of distinctEntries(envelope)) {
+    const contentKey = await tryKey(envelope, key, entry.audience);
+    if (contentKey) {
+      sessionPut(keyName(entry), raw);
+      return contentKey;
+    }
+  }
+  return null;
+}
+
+/**
+ * Derive a key from the passphrase for each distinct salt until one opens
+ * the post; remember it where the reader chose.
+ */
+async function passphraseContentKey(envelope, passphrase, remember) {
+  for (const entry of distinctEntries(envelope)) {
+    const key = await deriveKey(passphrase, entry.salt, entry.iterations, true);
+    const contentKey = await tryKey(envelope, key, entry.audience);
+    if (!contentKey) continue;
+    const name = keyName(entry);
+    const raw = await exportAudienceKey(key);
+    // On the device: a copy that scripts can use but never read back. If
+    // IndexedDB is unavailable, the session keeps it rather than nothing.
+    if (!remember || !(await devicePut(name, await importAudienceKey(raw, false)))) {
+      sessionPut(name, raw);
+    }
+    raw.fill(0);
+    return contentKey;
+  }
+  return null;
+}
+
+// -- showing the post ---------------------------------------------------------
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+/**
+ * Parse the post's HTML inertly and swap each private attachment for a blob
+ * URL of its decrypted bytes, before anything is inserted or fetched.
+ */
+async function renderBody(payload, blobUrls) {
+  const template = document.createElement("template");
+  template.innerHTML = String(payload.content ?? "");
+  const attachments = payload.attachments ?? {};
+  const jobs = [];
+  for (const node of template.content.querySelectorAll("[src], [href], [poster]")) {
+    for (const attribute of ["src", "href", "poster"]) {
+      const value = node.getAttribute(attribute);
+      if (!value) continue;
+      const address = new URL(value, location.href).pathname;
+      const meta = Object.hasOwn(attachments, address) ? attachments[address] : null;
+      if (!meta) continue;
+      node.removeAttribute(attribute);
+      jobs.push(
+        (async () => {
+          const response = await fetch(address, { credentials: "same-origin" });
+          if (!response.ok) throw new DamagedError("An attachment is missing.");
+          const bytes = await decryptAttachment(await response.arrayBuffer(), address, meta.key);
+          const url = URL.createObjectURL(new Blob([bytes], { type: meta.type }));
+          blobUrls.push(url);
+          node.setAttribute(attribute, url);
+        })(),
+      );
+    }
+  }
+  await Promise.all(jobs);
+  return template.content;
+}
+
+/** gate.js (content warnings), when the page loads it; else null. */
+async function gateModule() {
+  const script = document.querySelector('script[type="module"][src$="/gate.js"]');
+  if (!script) return null;
+  try {
+    return await import(script.src);
+  } catch {
+    return null;
+  }
+}
+
+/** The content-warning gate (gate.js), if the page has it; else a notice. */
+async function gateWarnings(body, warnings) {
+  if (!Array.isArray(warnings) || warnings.length === 0) return;
+  const gate = await gateModule();
+  if (typeof gate?.renderGate === "function") {
+    gate.renderGate(body, warnings);
+    return;
+  }
+  // Without gate.js the reader still sees the warning, before the text.
+  const labels = warnings.map((w) => w.label).filter(Boolean).join(", ");
+  body.prepend(element("p", { class: "cw-notice" }, `Content warning: ${labels}.`));
+}
+
+async function renderPost(payload) {
+  const blobUrls = [];
+  const body = element("div", { class: "entry-content" });
+  body.append(await renderBody(payload, blobUrls));
+  await gateWarnings(body, payload.warnings);
+
+  const heading = element("h1", { class: "post-title", tabindex: "-1" }, String(payload.title ?? ""));
+  const meta = element("p", { class: "entry-meta" });
+  if (payload.date) {
+    meta.append(element("time", { datetime: payload.date }, String(payload.locale_date || payload.date)));
+  }
+  if (Array.isArray(payload.tags) && payload.tags.length) {
+    meta.append(element("span", { class: "entry-tags" }, ` · ${payload.tags.join(", ")}`));
+  }
+  const lockButton = element("button", { type: "button", class: "secondary lock-again" }, "Lock again");
+  const post = element(
+    "div",
+    { class: "post-unlocked" },
+    element("header", {}, heading, meta),
+    body,
+    element("p", { class: "lock-again-row" }, lockButton),
+  );
+  return { post, heading, lockButton, blobUrls };
+}
+
+// -- the panel ----------------------------------------------------------------
+
+/**
+ * Wire up the locked panel in `root`.
+ * @param {HTMLElement} root  the element with id "hearth-private"
+ */
+export async function initPanel(root) {
+  const panel = root.querySelector(".locked-panel");
+  const form = root.querySelector(".unlock-form");
+  const field = form.querySelector('input[name="passphrase"]');
+  const remember = form.querySelector('input[name="remember"]');
+  const button = form.querySelector('button[type="submit"]');
+  const status = root.querySelector(".unlock-status");
+  const buttonText = button.textContent;
+  const lockedTitle = document.title;
+  let shown = null;
+
+  const say = (message, isError = false) => {
+    status.textContent = message;
+    status.classList.toggle("is-error", isError);
+  };
+  const busy = (on) => {
+    button.disabled = on;
+    button.setAttribute("aria-busy", String(on));
+    button.textContent = on ? "Unlocking…" : buttonText;
+  };
+
+  // Browsers give WebCrypto only to secure contexts (https, or localhost).
+  if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
+    say(MESSAGES.insecure, true);
+    return;
+  }
+
+  let envelope;
+  try {
+    envelope = parseEnvelope(document.getElementById(ENVELOPE_ID)?.textContent ?? "");
+  } catch (error) {
+    say(error instanceof NewerVersionError ? MESSAGES.newer : MESSAGES.damaged, true);
+    return;
+  }
+  const audiences = [...new Set(envelope.recipients.map((entry) => entry.audience))];
+  const address = pageAddress();
+
+  const show = async (contentKey) => {
+    const payload = JSON.parse(
+      new TextDecoder().decode(await decryptPayload(envelope, contentKey, address)),
+    );
+    shown = await renderPost(payload);
+    panel.hidden = true;
+    root.append(shown.post);
+    root.classList.add("post-is-unlocked");
+    const site = lockedTitle.includes(" · ") ? lockedTitle.slice(lockedTitle.lastIndexOf(" · ")) : "";
+    document.title = `${payload.title}${site}`;
+    shown.lockButton.addEventListener("click", lock);
+    shown.heading.focus();
+  };
+
+  const lock = async () => {
+    await forgetKeys(audiences);
+    if (shown) {
+      for (const url of shown.blobUrls) URL.revokeObjectURL(url);
+      shown.post.remove();
+      shown = null;
+    }
+    root.classList.remove("post-is-unlocked");
+    document.title = lockedTitle;
+    panel.hidden = false;
+    form.hidden = false;
+    field.value = "";
+    remember.checked = false;
+    say(MESSAGES.locked);
+    field.focus();
+  };
+
+  // Turns every failure into a calm sentence; never a blank page.
+  const attempt = async (open) => {
+    try {
+      const contentKey = await open();
+      if (!contentKey) return false;
+      await show(contentKey);
+      return true;
+    } catch (error) {
+      form.hidden = true;
+      say(error instanceof NewerVersionError ? MESSAGES.newer : MESSAGES.damaged, true);
+      return true;
+    }
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const passphrase = field.value;
+    if (!passphrase.trim()) {
+      say(MESSAGES.empty, true);
+      field.focus();
+      return;
+    }
+    busy(true);
+    say(MESSAGES.working);
+    const opened = await attempt(() =>
+      passphraseContentKey(envelope, passphrase, remember.checked),
+    );
+    busy(false);
+    if (!opened) {
+      say(MESSAGES.wrong, true);
+      field.focus();
+      field.select();
+    } else if (shown) {
+      field.value = "";
+    }
+  });
+
+  const link = LINK_KEY.exec(location.hash);
+  if (link) {
+    // The key has done its job once read: keep it out of history and bookmarks.
+    history.replaceState(history.state, "", location.pathname + location.search);
+    let raw = null;
+    try {
+      raw = fromBase64url(link[1]);
+    } catch {
+      raw = null;
+    }
+    if (raw?.length === 32 && (await attempt(() => linkContentKey(envelope, raw)))) return;
+    form.hidden = false;
+    say(MESSAGES.badLink, true);
+    return;
+  }
+  if (await attempt(() => rememberedContentKey(envelope))) return;
+  form.hidden = false;
+}
+
+// -- the home page and archives, once an audience is unlocked ---------------
+
+/** Is a key of this audience kept in the session or on the device? */
+async function hasRememberedKey(audience) {
+  const prefix = `${audience}:`;
+  try {
+    for (let index = 0; index < sessionStorage.length; index++) {
+      if (sessionStorage.key(index)?.startsWith(SESSION_PREFIX + prefix)) return true;
+    }
+  } catch {
+    // No session storage: the device store may still hold one.
+  }
+  const db = await openDb();
+  if (!db) return false;
+  try {
+    const names = await request(db.transaction(DB_STORE).objectStore(DB_STORE).getAllKeys());
+    return names.some((name) => String(name).startsWith(prefix));
+  } catch {
+    return false;
+  } finally {
+    db.close();
+  }
+}
+
+/** Open the lists of the audiences this browser holds a key for. */
+async function unlockedEntries(lists) {
+  const entries = new Map();
+  for (const { audience, url } of lists) {
+    // Nothing is fetched for an audience this browser has no key for.
+    if (!(await hasRememberedKey(audience))) continue;
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) continue;
+      const envelope = parseEnvelope(await response.text());
+      const contentKey = await rememberedContentKey(envelope);
+      if (!contentKey) continue;
+      const bytes = await decryptPayload(envelope, contentKey, url);
+      for (const entry of JSON.parse(new TextDecoder().decode(bytes)).entries ?? []) {
+        entries.set(entry.url, entry);
+      }
+    } catch {
+      // A list that cannot be opened stays locked; the page is unchanged.
+    }
+  }
+  return [...entries.values()];
+}
+
+function timeOf(item) {
+  const time = item.querySelector("time[datetime]");
+  return time ? Date.parse(time.getAttribute("datetime")) : Number.NaN;
+}
+
+function linkTo(item, url) {
+  return [...item.querySelectorAll("a[href]")].find(
+    (a) => new URL(a.getAttribute("href"), location.href).pathname === url,
+  );
+}
+
+function labelsOf(entry) {
+  return (Array.isArray(entry.warnings) ? entry.warnings : [])
+    .map((w) => w?.label)
+    .filter((label) => typeof label === "string" && label);
+}
+
+/** The summary, behind the same list gate public entries have (gate.js). */
+function summaryOf(entry) {
+  const template = document.createElement("template");
+  template.innerHTML = String(entry.summary ?? "");
+  const summary = element("div", { class: "entry-summary" }, template.content);
+  const labels = labelsOf(entry);
+  if (!labels.length) return summary;
+  return element(
+    "div",
+    {
+      class: "cw-gate cw-gate-summary",
+      "data-cw-gate": "summary",
+      "data-cw-labels": JSON.stringify(labels),
+    },
+    element("p", { class: "cw-line" }, element("strong", {}, "Content warning:"), ` ${labels.join(", ")}`),
+    element(
+      "details",
+      { class: "cw-details" },
+      element(
+        "summary",
+        { class: "cw-show" },
+        "Show the summary",
+        element("span", { class: "visually-hidden" }, ` of “${entry.title}”`),
+      ),
+      element("div", { class: "cw-content", tabindex: "-1" }, summary),
+    ),
+  );
+}
+
+function newItem(entry, isArchive) {
+  const time = element("time", { datetime: entry.date }, String(entry.locale_date || entry.date));
+  const link = element("a", { href: entry.url }, String(entry.title));
+  const mark = element("span", { class: "unlocked-mark" }, " · private");
+  if (isArchive) {
+    const item = element("li", { class: "entry-unlocked" }, time, " ", link, mark);
+    const labels = labelsOf(entry);
+    if (labels.length) {
+      item.append(
+        " ",
+        element("span", { class: "cw-tag", "data-cw-labels": JSON.stringify(labels) }, `Content warning: ${labels.join(", ")}`),
+      );
+    }
+    return item;
+  }
+  return element(
+    "article",
+    { class: "entry entry-unlocked" },
+    element("h2", { class: "entry-title" }, link),
+    element("p", { class: "entry-meta" }, time, mark),
+    summaryOf(entry),
+  );
+}
+
+/**
+ * Put unlocked private posts in their places: a locked entry takes its real
+ * title and summary; a hidden post joins the list by date, within the dates
+ * this page of the list covers.
+ */
+function placeEntries(entries, page) {
+  const placed = [];
+  const isArchive = page !== "index";
+  const list = document.querySelector(isArchive ? "ul.archive" : "section.entries");
+  if (!list) return;
+  const items = () => [...list.children].filter((item) => !Number.isNaN(timeOf(item)));
+  const dates = items().map(timeOf);
+  if (dates.length === 0) return;
+  const newest = Math.max(...dates);
+  const oldest = Math.min(...dates);
+  // A period archive covers only its own dates; the home page's pages
+  // cover everything between the first page's top and the last's bottom.
+  const pages = document.querySelector(".pagination");
+  const open = page !== "period_archives";
+  const first = open && (page === "archives" || !pages?.querySelector('a[rel="prev"]'));
+  const last = open && (page === "archives" || !pages?.querySelector('a[rel="next"]'));
+  for (const entry of entries) {
+    const when = Date.parse(entry.date);
+    const locked = items().find((item) => linkTo(item, entry.url));
+    if (locked) {
+      const replacement = newItem(entry, isArchive);
+      locked.replaceWith(replacement);
+      placed.push(replacement);
+      continue;
+    }
+    if ((when > newest && !first) || (when < oldest && !last)) continue;
+    const before = items().find((item) => timeOf(item) < when);
+    const item = newItem(entry, isArchive);
+    if (before) before.before(item);
+    else items().at(-1).after(item);
+    placed.push(item);
+  }
+  return placed;
+}
+
+const root = document.getElementById(PANEL_ID);
+if (root) {
+  initPanel(root).catch(() => {
+    // Last resort: nothing may leave the reader with a blank or silent page.
+    const status = root.querySelector(".unlock-status");
+    if (status) status.textContent = MESSAGES.damaged;
+  });
+}
+
+const indexes = document.getElementById("hearth-indexes");
+if (indexes && globalThis.isSecureContext && globalThis.crypto?.subtle) {
+  let lists = [];
+  try {
+    lists = JSON.parse(indexes.textContent);
+  } catch {
+    lists = [];
+  }
+  unlockedEntries(lists)
+    .then(async (entries) => {
+      if (!entries.length) return;
+      const placed = placeEntries(entries, indexes.dataset.page) ?? [];
+      // The reader's warning preferences apply to these entries too.
+      const gate = await gateModule();
+      if (typeof gate?.applyPreferences === "function") {
+        for (const item of placed) gate.applyPreferences(item);
+      }
+    })
+    .catch(() => {
+      // The public list stays as it is.
+    });
+}
