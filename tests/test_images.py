@@ -1,5 +1,6 @@
 """Published images carry no EXIF, GPS, XMP, IPTC or text; originals keep theirs."""
 
+import base64
 import hashlib
 import io
 
@@ -202,3 +203,34 @@ def test_symlinked_output_is_replaced_not_written_through(tmp_path):
     assert not (output / "dog.jpg").is_symlink()
     with Image.open(output / "dog.jpg") as im:
         assert len(im.getexif()) == 0
+
+
+def test_a_private_only_photo_is_sealed_without_its_metadata(tmp_path):
+    # hearth_images never sees a private post's photo in the clear, so the
+    # private plugin cleans it before sealing: readers get no GPS either.
+    from hearth import envelope
+    from tests.conftest import environ, passphrase_env
+    from tests.test_private import (
+        TOKENS,
+        build_site,
+        make_site,
+        open_envelope,
+        private_urls,
+    )
+
+    content = make_site(tmp_path)
+    photo = content / "images" / f"{TOKENS['image name']}.png"
+    photo.write_bytes(imagefactory.png(text={"Comment": "Made at home"}))
+    before = photo.read_bytes()
+    with environ(**passphrase_env()):
+        output = build_site(tmp_path, settings="publishconf.py")
+    url = private_urls(tmp_path)["posts/hidden.md"]
+    payload = open_envelope(output, url, "friends", tmp_path / "hearth-state.json")
+    [(address, meta)] = payload["attachments"].items()
+    blob = (output / address.lstrip("/")).read_bytes()
+    key = base64.urlsafe_b64decode(meta["key"] + "==")
+    data = envelope.decrypt_attachment(blob, address, key)
+    assert b"Made at home" not in data and b"eXIf" not in data
+    with Image.open(io.BytesIO(data)) as im:
+        assert len(im.getexif()) == 0 and not im.text
+    assert photo.read_bytes() == before
