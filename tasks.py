@@ -14,6 +14,7 @@ from pelican import main as pelican_main
 from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
 from rich.console import Console
 
+from hearth import audit as leak_audit
 from hearth import frontmatter, links, secrets
 from hearth import posts as hearth_posts
 from hearth.targets import TargetError, configured_targets, ops
@@ -92,6 +93,26 @@ def preview(c, port=CONFIG["port"]):
         f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']} --autoreload --listen "
         f"--bind {CONFIG['host']} --port {int(port)}"
     )
+
+
+@task(help={"output": "the built site to check (default: public/, what goes public)"})
+def audit(c, output=CONFIG["publish_output"]):
+    """Check a built site for any text of private posts, drafts or hidden posts."""
+    try:
+        findings = leak_audit.audit_site(SETTINGS, output, root=ROOT)
+    except leak_audit.AuditError as err:
+        raise Exit(str(err)) from None
+    for finding in findings:
+        print(finding)
+    if findings:
+        raise Exit(
+            f"The leak audit found {len(findings)} leak(s) in {output}/ (listed "
+            "above: output file, surface, what leaked, from which source). Do "
+            "not publish this build: fix the template, setting or plugin that "
+            "wrote it, build again and re-run invoke audit.",
+            code=1,
+        )
+    print(f"The leak audit found no private text in {output}/.")
 
 
 @task(

@@ -33,6 +33,7 @@ from pelican.utils import (
 )
 
 from hearth import envelope, frontmatter, secrets
+from hearth.images import ImageError, clean_image
 from hearth.state import STATE_FILE_NAME, State, StateError
 
 logger = logging.getLogger(__name__)
@@ -804,9 +805,17 @@ def _seal_attachments(build, private_files, by_url):
         out_path = f"{ATTACHMENT_DIR}/{att_id}"
         address = page_address(out_path, settings)
         cache_path, previous = _cached_attachment(build, address)
-        sealed_file = envelope.encrypt_attachment(
-            source.read_bytes(), address, previous=previous
-        )
+        data = source.read_bytes()
+        try:
+            # No EXIF or GPS inside the ciphertext either: hearth_images only
+            # sees the sealed blob, and a reader's browser gets what is sealed.
+            data = clean_image(data) or data
+        except ImageError as err:
+            raise PrivateError(
+                f"{static.relative_source_path}: {err}, so its metadata cannot "
+                "be removed. Re-save it from an image editor, then build again."
+            ) from None
+        sealed_file = envelope.encrypt_attachment(data, address, previous=previous)
         mime = mimetypes.guess_type(static.source_path)[0] or "application/octet-stream"
         meta = {"key": b64url(sealed_file.key), "type": mime}
         sealed[path] = (out_path, address, meta)
