@@ -4,6 +4,7 @@ import logging
 
 import yaml
 from pelican import signals
+from pelican.contents import Content
 from pelican.plugins.yaml_metadata.yaml_metadata import HEADER_RE, YAMLMetadataReader
 from pelican.utils import pelican_open
 
@@ -15,6 +16,11 @@ logger = logging.getLogger(__name__)
 # that silently vanished, or was read without its `audience`, is a fault: the
 # guard counts errors logged while reading and stops before anything is written.
 _GUARD = None
+# Every content object read in this run. hearth_private marks each private one
+# it has taken the text off (`hearth_sealed`); one left unmarked means it did
+# not run (left out of PLUGINS, or Pelican could not load it and only logged
+# that), and the post would be written in the clear.
+_READ = []
 
 
 class ContentError(Exception):
@@ -100,6 +106,34 @@ def check_metadata(content):
     content.audience = audiences
     content.listing = listing
     content.is_private = bool(audiences)
+    _READ.append(content)
+
+
+def forget_earlier_runs(pelican):
+    """Autoreload runs one Pelican object many times: check this run's content.
+
+    Connected to get_generators, it adds no generator (returns None).
+    """
+    _READ.clear()
+
+
+def _unsealed(generators):
+    """Source paths of private content that hearth_private has not sealed."""
+    # The generators' lists too: content loaded from Pelican's cache is not
+    # read again, so it never passes through content_object_init.
+    contents = {id(c): c for c in _READ}
+    for generator in generators:
+        for value in vars(generator).values():
+            if isinstance(value, list):
+                contents.update({id(c): c for c in value if isinstance(c, Content)})
+    return sorted(
+        {
+            str(c.relative_source_path or c.source_path)
+            for c in contents.values()
+            if getattr(c, "is_private", False)
+            and not getattr(c, "hearth_sealed", False)
+        }
+    )
 
 
 def stop_on_errors(generators):
@@ -111,6 +145,17 @@ def stop_on_errors(generators):
             "Hearth stopped the build before writing anything, because some "
             f"content could not be read safely:\n  {messages}"
         )
+    unsealed = _unsealed(generators)
+    _READ.clear()
+    if unsealed:
+        names = "\n  ".join(unsealed)
+        raise ContentError(
+            "Hearth stopped the build before writing anything: the hearth_private "
+            "plugin did not run, so these posts with an audience would be "
+            f'written in the clear:\n  {names}\nAdd "hearth_private" (last) '
+            "to PLUGINS in pelicanconf.py, and check PLUGIN_PATHS if Pelican "
+            "said it cannot load it."
+        )
 
 
 def register():
@@ -118,7 +163,10 @@ def register():
     signals.readers_init.connect(add_strict_reader)
     # initialized: start counting errors before any content is read.
     signals.initialized.connect(start_guard)
+    # get_generators: the first signal of every run, autoreload's too.
+    signals.get_generators.connect(forget_earlier_runs)
     # content_object_init: every article, page and draft passes through here.
     signals.content_object_init.connect(check_metadata)
-    # all_generators_finalized: the last moment before output is written.
+    # all_generators_finalized: the last moment before output is written;
+    # hearth_private has sealed private content by then (pretaxonomy, pages).
     signals.all_generators_finalized.connect(stop_on_errors)

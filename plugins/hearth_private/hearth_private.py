@@ -39,6 +39,7 @@ from hearth.state import STATE_FILE_NAME, State, StateError
 logger = logging.getLogger(__name__)
 
 PLUGIN_NAME = "hearth_private"
+FRONTMATTER = "hearth_frontmatter"  # reads `audience`; this plugin needs it
 DEFAULTS = {
     # name -> label the reader sees ("friends": "Close friends").
     "HEARTH_AUDIENCES": {},
@@ -382,6 +383,8 @@ def _capture(content, build):
         build.urls.add(content.url)
         content.hearth_stale_save_as = public_save_as
     _neutralise(content, title, settings)
+    # hearth_frontmatter stops the build on any private content without it.
+    content.hearth_sealed = True
     content.hearth_label = title
     content.hearth_audiences = [{"name": a, "label": labels[a]} for a in audiences]
     build.private[id(content)] = record
@@ -494,6 +497,15 @@ def check_settings(pelican):
     # the same process without this plugin must not be touched by it.
     if not any(str(p).split(".")[-1] == PLUGIN_NAME for p in settings["PLUGINS"]):
         return
+    if not any(str(p).split(".")[-1] == FRONTMATTER for p in settings["PLUGINS"]):
+        # Without it YAML headers are read by the Markdown reader and nothing
+        # stops the build on a header it cannot read; `audience` may be lost.
+        raise PrivateError(
+            f"hearth_private needs the {FRONTMATTER} plugin to read who may "
+            f'read each post, and it is not loaded: add "{FRONTMATTER}" '
+            "first in PLUGINS in pelicanconf.py, and check PLUGIN_PATHS if "
+            "Pelican said it cannot load it."
+        )
     for key, value in DEFAULTS.items():
         settings.setdefault(key, value)
     _check_settings(settings)

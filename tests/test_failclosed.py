@@ -1,0 +1,171 @@
+"""A mistake in configuration never publishes private text.
+
+Pelican only logs a plugin it cannot load, and a writer may edit PLUGINS or
+override it on the command line. Whatever the plugin list, a build that would
+write a post or page with an audience in the clear must stop, writing nothing.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pelican.log import LimitFilter
+
+from tests.conftest import ROOT, build, environ, passphrase_env
+
+SECRET = "Quokkasecret"
+PUBLIC_POST = "Title: A public walk\nDate: 2026-05-01 10:00\n\nOut with the dog.\n"
+PRIVATE = {
+    "post": ("posts", f"Title: {SECRET} notes\nDate: 2026-05-02 10:00\n"),
+    "locked post": (
+        "posts",
+        f"Title: {SECRET} notes\nDate: 2026-05-02 10:00\nListing: locked\n",
+    ),
+    "hidden post": (
+        "posts",
+        f"Title: {SECRET} notes\nDate: 2026-05-02 10:00\nStatus: hidden\n",
+    ),
+    "page": ("pages", f"Title: {SECRET} page\n"),
+}
+EVERY_PLUGIN = [
+    "hearth_frontmatter",
+    "hearth_warnings",
+    "hearth_images",
+    "hearth_drafts",
+    "hearth_private",
+]
+WITHOUT_PRIVATE = [p for p in EVERY_PLUGIN if p != "hearth_private"]
+
+
+@pytest.fixture(autouse=True)
+def isolated_log_limits():
+    """Keep Pelican's process-wide log limits as other test modules find them."""
+    raised = set(LimitFilter._raised_messages)
+    counts = dict(LimitFilter._group_count)
+    yield
+    LimitFilter._raised_messages.clear()
+    LimitFilter._raised_messages.update(raised)
+    LimitFilter._group_count.clear()
+    LimitFilter._group_count.update(counts)
+
+
+def make_site(root, kind="post", extra=None):
+    content = Path(root) / "content"
+    for folder in ("posts", "pages"):
+        (content / folder).mkdir(parents=True, exist_ok=True)
+    (content / "posts" / "public.md").write_text(PUBLIC_POST)
+    folder, header = PRIVATE[kind]
+    (content / folder / "private.md").write_text(
+        f"{header}Audience: friends\n\nThe {SECRET} body.\n"
+    )
+    for name, text in (extra or {}).items():
+        (content / "posts" / name).write_text(text)
+    return content
+
+
+def site_build(root, settings="publishconf.py", **override):
+    root = Path(root)
+    with environ(**passphrase_env()):
+        return build(
+            root / "out",
+            settings,
+            content=root / "content",
+            CACHE_PATH=str(root / "cache"),
+            **override,
+        )
+
+
+def written(output):
+    return [p for p in Path(output).rglob("*") if p.is_file()]
+
+
+def secret_in(output):
+    return [
+        p for p in written(output) if SECRET.lower().encode() in p.read_bytes().lower()
+    ]
+
+
+@pytest.mark.parametrize("kind", sorted(PRIVATE))
+@pytest.mark.parametrize(
+    "plugins",
+    [
+        WITHOUT_PRIVATE,
+        ["hearth_frontmatter"],
+        # A typo is what a wrong PLUGIN_PATHS looks like: Pelican logs that it
+        # cannot load the plugin and builds on without it.
+        [*WITHOUT_PRIVATE, "hearth_privat"],
+    ],
+    ids=["private removed", "frontmatter only", "private fails to load"],
+)
+def test_private_content_without_hearth_private_stops_the_build_writing_nothing(
+    tmp_path, kind, plugins
+):
+    make_site(tmp_path, kind)
+    with pytest.raises(Exception, match=r"hearth_private.*PLUGINS") as err:
+        site_build(tmp_path, PLUGINS=plugins)
+    assert "private.md" in str(err.value)
+    assert SECRET not in str(err.value)
+    assert not [p for p in written(tmp_path / "out") if p.suffix in (".html", ".xml")]
+
+
+def test_the_preview_without_hearth_private_stops_too(tmp_path):
+    make_site(tmp_path)
+    with pytest.raises(Exception, match=r"hearth_private.*PLUGINS"):
+        site_build(tmp_path, "pelicanconf.py", PLUGINS=WITHOUT_PRIVATE)
+    assert not secret_in(tmp_path / "out")
+
+
+def test_public_content_builds_without_hearth_private(tmp_path):
+    """The check is about private content: a site without any still builds."""
+    content = make_site(tmp_path)
+    (content / "posts" / "private.md").unlink()
+    output = site_build(tmp_path, PLUGINS=WITHOUT_PRIVATE)
+    assert (output / "2026" / "a-public-walk" / "index.html").is_file()
+
+
+@pytest.mark.parametrize(
+    "plugins",
+    [
+        ["hearth_warnings", "hearth_images", "hearth_drafts", "hearth_private"],
+        ["hearth_frontmatte", *EVERY_PLUGIN[1:]],
+    ],
+    ids=["frontmatter removed", "frontmatter fails to load"],
+)
+def test_hearth_private_without_hearth_frontmatter_stops_the_build(tmp_path, plugins):
+    # Without hearth_frontmatter, YAML front-matter is read by the Markdown
+    # reader and nothing stops the build on a header it cannot read.
+    make_site(tmp_path)
+    with pytest.raises(Exception, match=r"hearth_frontmatter.*PLUGINS"):
+        site_build(tmp_path, PLUGINS=plugins)
+    assert not written(tmp_path / "out")
+
+
+def test_pelican_command_line_overriding_plugins_stops_the_publish_build(tmp_path):
+    make_site(tmp_path)
+    output = tmp_path / "public"
+    env = {**os.environ, **passphrase_env()}
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pelican"),
+            str(tmp_path / "content"),
+            "-s",
+            "publishconf.py",
+            "-o",
+            str(output),
+            "-e",
+            'PLUGINS=["hearth_frontmatter"]',
+            f'CACHE_PATH="{tmp_path / "cache"}"',
+        ],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "hearth_private" in result.stdout + result.stderr
+    assert not secret_in(output)
+    assert not [p for p in written(output) if p.suffix == ".html"]
