@@ -309,6 +309,38 @@ def _neutralise(content, title, settings):
     _forget_rendered(content)
 
 
+def _check_translations(contents, build):
+    """A translation is the same post in another language, for the same readers.
+
+    Pelican writes each translation at its own URL and in its language's
+    feed, and links the versions from each other: a public translation of a
+    private post would be the private post, in the clear.
+    """
+    labels = build.settings["HEARTH_AUDIENCES"]
+    for content in contents:
+        for other in getattr(content, "translations", None) or []:
+            if other.lang == content.lang:
+                continue  # two posts that share a title: Pelican warns itself
+            try:
+                ours = _audiences_of(content, labels)
+                theirs = _audiences_of(other, labels)
+            except frontmatter.FrontMatterError:
+                continue  # _capture reports the header itself
+            if sorted(ours) == sorted(theirs):
+                continue
+            first, second = sorted(
+                [
+                    (other.relative_source_path, theirs),
+                    (content.relative_source_path, ours),
+                ]
+            )
+            build.errors.append(
+                f"{first[0]} (audience: {', '.join(first[1]) or 'public'}) and "
+                f"{second[0]} (audience: {', '.join(second[1]) or 'public'}) are "
+                "translations of each other: give them the same audience."
+            )
+
+
 def _capture(content, build):
     """Take a private post's text into the plugin and neutralise the object.
 
@@ -330,7 +362,9 @@ def _capture(content, build):
     # Where Pelican would have written it: empty for a draft in a publish
     # build (never written), else stale plaintext to remove from the output.
     public_save_as = content.save_as
-    if "slug" in content.metadata:
+    # A translation names its original's slug only to be paired with it (the
+    # slug is often the private title's): translated posts get opaque ids.
+    if "slug" in content.metadata and not getattr(content, "translations", None):
         url_id = slugify(
             str(content.metadata["slug"]),
             regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
@@ -548,16 +582,21 @@ def hide_private_articles(generator):
     build = _BUILD
     if build is None:
         return
-    for name in (
-        "articles",
-        "translations",
-        "hidden_articles",
-        "hidden_translations",
-        "drafts",
-        "drafts_translations",
-    ):
-        for content in getattr(generator, name):
-            _capture(content, build)
+    contents = [
+        content
+        for name in (
+            "articles",
+            "translations",
+            "hidden_articles",
+            "hidden_translations",
+            "drafts",
+            "drafts_translations",
+        )
+        for content in getattr(generator, name)
+    ]
+    _check_translations(contents, build)
+    for content in contents:
+        _capture(content, build)
     _raise_errors(build)
 
     def private(content):
@@ -600,15 +639,20 @@ def hide_private_pages(generator):
     build = _BUILD
     if build is None:
         return
-    for name in (
-        "pages",
-        "translations",
-        "hidden_pages",
-        "hidden_translations",
-        "draft_pages",
-    ):
-        for content in getattr(generator, name, []):
-            _capture(content, build)
+    contents = [
+        content
+        for name in (
+            "pages",
+            "translations",
+            "hidden_pages",
+            "hidden_translations",
+            "draft_pages",
+        )
+        for content in getattr(generator, name, [])
+    ]
+    _check_translations(contents, build)
+    for content in contents:
+        _capture(content, build)
     _raise_errors(build)
     moved = [p for p in generator.pages if id(p) in build.private]
     generator.pages[:] = [p for p in generator.pages if id(p) not in build.private]

@@ -1,0 +1,100 @@
+"""Leaks found by an adversarial review, each kept closed by a test."""
+
+from pathlib import Path
+
+import pytest
+from pelican.log import LimitFilter
+
+from tests.conftest import build, environ, passphrase_env
+
+# The French version of a private post has to name the original's slug (that
+# is how Pelican pairs translations), and that slug is the private title's.
+TITLE_SLUG = "quokkatitle-post"
+TOKENS = ("quokkatitle", "marmabody", "frtitlecanary", "frbodycanary")
+PUBLIC_POST = "Title: A public walk\nDate: 2026-05-01 10:00\n\nOut with the dog.\n"
+
+
+@pytest.fixture(autouse=True)
+def isolated_log_limits():
+    """Keep Pelican's process-wide log limits as other test modules find them."""
+    raised = set(LimitFilter._raised_messages)
+    counts = dict(LimitFilter._group_count)
+    yield
+    LimitFilter._raised_messages.clear()
+    LimitFilter._raised_messages.update(raised)
+    LimitFilter._group_count.clear()
+    LimitFilter._group_count.update(counts)
+
+
+def original(audience):
+    line = f"Audience: {audience}\n" if audience else ""
+    return f"Title: Quokkatitle post\nDate: 2026-05-02 10:00\n{line}\nMarmabody.\n"
+
+
+def translation(audience):
+    line = f"Audience: {audience}\n" if audience else ""
+    return (
+        f"Title: Frtitlecanary\nDate: 2026-05-02 10:00\nSlug: {TITLE_SLUG}\n"
+        f"Lang: fr\n{line}\nFrbodycanary.\n"
+    )
+
+
+def make_site(root, posts):
+    content = Path(root) / "content"
+    (content / "posts").mkdir(parents=True)
+    (content / "posts" / "public.md").write_text(PUBLIC_POST)
+    for name, text in posts.items():
+        (content / "posts" / name).write_text(text)
+    return content
+
+
+def site_build(root, settings="publishconf.py", **override):
+    root = Path(root)
+    with environ(**passphrase_env()):
+        return build(
+            root / "out",
+            settings,
+            content=root / "content",
+            CACHE_PATH=str(root / "cache"),
+            TRANSLATION_FEED_ATOM="feeds/all-{lang}.atom.xml",
+            **override,
+        )
+
+
+def leaks(output):
+    found = []
+    for path in Path(output).rglob("*"):
+        name = path.relative_to(output).as_posix().lower()
+        data = path.read_bytes().lower() if path.is_file() else b""
+        found += [f"{name}: {t}" for t in TOKENS if t in name or t.encode() in data]
+    return found
+
+
+@pytest.mark.parametrize(
+    "audiences",
+    [("friends", None), (None, "friends"), ("friends", "family")],
+    ids=["private original", "private translation", "other audience"],
+)
+def test_a_translation_with_another_audience_than_its_original_stops_the_build(
+    tmp_path, audiences
+):
+    # Pelican links translations from each other and writes a translation at
+    # its own URL and in its language's feed: a public French version of a
+    # private post is the private post, in the clear.
+    ours, theirs = audiences
+    make_site(tmp_path, {"note.md": original(ours), "note-fr.md": translation(theirs)})
+    with pytest.raises(Exception, match=r"note-fr\.md.*note\.md.*same audience"):
+        site_build(tmp_path)
+    assert not list((tmp_path / "out").rglob("*.html"))
+
+
+def test_private_translations_are_encrypted_at_opaque_addresses(tmp_path):
+    # The slug that pairs them is the private title's: it is no address.
+    make_site(
+        tmp_path, {"note.md": original("friends"), "note-fr.md": translation("friends")}
+    )
+    output = site_build(tmp_path)
+    assert leaks(output) == []
+    pages = sorted(p.parent.name for p in (output / "p").glob("*/index.html"))
+    assert len(pages) == 2
+    assert TITLE_SLUG not in pages
