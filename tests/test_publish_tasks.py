@@ -153,3 +153,16 @@ def test_publish_deploys_when_the_audit_is_clean(tmp_path, monkeypatch):
         tasks.publish(MockContext(), target=[root.as_uri()])
     assert len(fake.calls) == 1
     assert (root / "index.html").is_file()
+
+
+def test_publish_refuses_when_the_audit_cannot_be_imported(tmp_path, monkeypatch):
+    # A checkout whose audit fails to import must not deploy unaudited.
+    import hearth
+
+    monkeypatch.setitem(sys.modules, "hearth.audit", None)  # import fails
+    monkeypatch.delattr(hearth, "audit", raising=False)
+    root = tmp_path / "blog"
+    refused = pytest.raises(Exit, match=r"nothing was\s+deployed:\n.*could not run")
+    with environ(**passphrase_env()), refused:
+        tasks.publish(MockContext(), target=[root.as_uri()])
+    assert not root.exists()

@@ -205,14 +205,13 @@ def lock(build, targets, *, recipients, sitename, site_url, lang="en",
 def leak_audit(settings, tree, root):
     """Run the leak audit (hearth.audit) over a tree about to go out.
 
-    Returns one line per finding ([] when clean), or None when this checkout
-    has no hearth.audit. The seam is this one import: the audit lives in its
-    own module, and a checkout without it still publishes (saying so).
+    Returns one line per finding ([] when clean). An audit that cannot run
+    is a finding too: nothing goes out unaudited.
     """
     try:
         from hearth import audit
-    except ImportError:
-        return None
+    except ImportError as e:
+        return [f"The leak audit could not run: hearth.audit cannot be imported ({e})."]
     try:
         findings = audit.audit_site(settings, tree, root=root)
     except audit.AuditError as e:
