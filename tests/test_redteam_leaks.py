@@ -98,3 +98,17 @@ def test_private_translations_are_encrypted_at_opaque_addresses(tmp_path):
     pages = sorted(p.parent.name for p in (output / "p").glob("*/index.html"))
     assert len(pages) == 2
     assert TITLE_SLUG not in pages
+
+
+def test_a_private_draft_pages_translation_is_encrypted_in_the_preview(tmp_path):
+    # Pelican keeps draft pages' translations in their own list.
+    content = make_site(tmp_path, {})
+    (content / "pages").mkdir()
+    page = "Title: Quokkatitle page\nSlug: note\nStatus: draft\nAudience: friends\n"
+    (content / "pages" / "note.md").write_text(f"{page}\nMarmabody.\n")
+    (content / "pages" / "note-fr.md").write_text(
+        f"{page.replace('Quokkatitle', 'Frtitlecanary')}Lang: fr\n\nFrbodycanary.\n"
+    )
+    output = site_build(tmp_path, "pelicanconf.py")
+    assert leaks(output) == []
+    assert len(list((output / "p").glob("*/index.html"))) == 2

@@ -647,6 +647,7 @@ def hide_private_pages(generator):
             "hidden_pages",
             "hidden_translations",
             "draft_pages",
+            "draft_translations",
         )
         for content in getattr(generator, name, [])
     ]
