@@ -1,5 +1,6 @@
 """Leaks found by an adversarial review, each kept closed by a test."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,23 @@ def test_a_private_draft_pages_translation_is_encrypted_in_the_preview(tmp_path)
     output = site_build(tmp_path, "pelicanconf.py")
     assert leaks(output) == []
     assert len(list((output / "p").glob("*/index.html"))) == 2
+
+
+def test_a_public_posts_filename_link_to_a_private_post_uses_its_opaque_address(
+    tmp_path,
+):
+    # Pelican resolves {filename} to the linked post's URL, which would be
+    # the slug of the private title but for hearth_private's opaque address.
+    make_site(
+        tmp_path,
+        {
+            "note.md": original("friends"),
+            "public.md": PUBLIC_POST + "\nSee [this one]({filename}note.md).\n",
+        },
+    )
+    output = site_build(tmp_path)
+    assert leaks(output) == []
+    page = (output / "2026" / "a-public-walk" / "index.html").read_text()
+    [(address, text)] = re.findall(r'<a href="(/p/[0-9a-f]{16}/)">([^<]*)</a>', page)
+    assert text == "this one"
+    assert (output / address.strip("/") / "index.html").is_file()
