@@ -169,3 +169,22 @@ def test_pelican_command_line_overriding_plugins_stops_the_publish_build(tmp_pat
     assert "hearth_private" in result.stdout + result.stderr
     assert not secret_in(output)
     assert not [p for p in written(output) if p.suffix == ".html"]
+
+
+@pytest.mark.parametrize("folder", ["posts", "pages"])
+def test_a_publish_build_without_hearth_drafts_stops_on_a_hidden_post(tmp_path, folder):
+    # Plain Pelican publishes a `status: hidden` post at its URL, unlisted;
+    # Hearth promises it never goes public.
+    content = make_site(tmp_path)
+    (content / "posts" / "private.md").unlink()
+    (content / folder / "hidden.md").write_text(
+        f"Title: {SECRET} notes\nDate: 2026-05-02 10:00\nStatus: hidden\n\n"
+        f"The {SECRET} body.\n"
+    )
+    plugins = [p for p in EVERY_PLUGIN if p != "hearth_drafts"]
+    with pytest.raises(Exception, match=r"hearth_drafts.*PLUGINS") as err:
+        site_build(tmp_path, PLUGINS=plugins)
+    assert "hidden.md" in str(err.value)
+    assert not written(tmp_path / "out")
+    # The preview shows hidden posts, marked: it needs no hearth_drafts.
+    site_build(tmp_path, "pelicanconf.py", PLUGINS=plugins)

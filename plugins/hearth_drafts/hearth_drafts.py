@@ -82,7 +82,10 @@ def _leave_out(generator, names):
 
 def start_build(pelican):
     global _BUILD
-    _BUILD = _Build()
+    # Receivers stay connected for the rest of the process; a later build in
+    # the same process without this plugin must not be touched by it.
+    plugins = [str(p).split(".")[-1] for p in pelican.settings["PLUGINS"]]
+    _BUILD = _Build() if "hearth_drafts" in plugins else None
 
 
 def leave_out_articles(generator):

@@ -117,21 +117,42 @@ def forget_earlier_runs(pelican):
     _READ.clear()
 
 
-def _unsealed(generators):
-    """Source paths of private content that hearth_private has not sealed."""
-    # The generators' lists too: content loaded from Pelican's cache is not
-    # read again, so it never passes through content_object_init.
-    contents = {id(c): c for c in _READ}
+def _listed(generators):
+    """Every content object in the generators' lists: what will be written."""
+    contents = {}
     for generator in generators:
         for value in vars(generator).values():
             if isinstance(value, list):
                 contents.update({id(c): c for c in value if isinstance(c, Content)})
+    return contents
+
+
+def _unsealed(generators):
+    """Source paths of private content that hearth_private has not sealed."""
+    # The generators' lists too: content loaded from Pelican's cache is not
+    # read again, so it never passes through content_object_init.
+    contents = {id(c): c for c in _READ} | _listed(generators)
     return sorted(
         {
             str(c.relative_source_path or c.source_path)
             for c in contents.values()
             if getattr(c, "is_private", False)
             and not getattr(c, "hearth_sealed", False)
+        }
+    )
+
+
+def _unpublished(generators):
+    """Drafts and hidden posts a publish build would still write."""
+    if not generators or not generators[0].settings.get("HEARTH_PUBLISH"):
+        return []
+    # hearth_drafts takes them off every list; plain Pelican writes a hidden
+    # post at its URL (only unlisted).
+    return sorted(
+        {
+            str(c.relative_source_path or c.source_path)
+            for c in _listed(generators).values()
+            if getattr(c, "status", None) in ("draft", "hidden") and c.save_as
         }
     )
 
@@ -155,6 +176,16 @@ def stop_on_errors(generators):
             f'written in the clear:\n  {names}\nAdd "hearth_private" (last) '
             "to PLUGINS in pelicanconf.py, and check PLUGIN_PATHS if Pelican "
             "said it cannot load it."
+        )
+    unpublished = _unpublished(generators)
+    if unpublished:
+        names = "\n  ".join(unpublished)
+        raise ContentError(
+            "Hearth stopped the publish build before writing anything: the "
+            "hearth_drafts plugin did not run, so these drafts and hidden posts "
+            f'would go public:\n  {names}\nAdd "hearth_drafts" to PLUGINS in '
+            "pelicanconf.py, and check PLUGIN_PATHS if Pelican said it cannot "
+            "load it."
         )
 
 
