@@ -41,3 +41,10 @@ HEARTH_TARGETS = [(Path(__file__).resolve().parent / "public-site").as_uri()]
 # Set to True once the source repository's remote is private: `invoke status`
 # warns while a remote looks like a public forge (README explains why).
 HEARTH_SOURCE_REPO_PRIVATE = False
+
+# The last guard, outside the plugins: even when PLUGINS is emptied or
+# overridden on the command line, a post with an audience stops the build
+# instead of being written in the clear (see hearth/guard.py).
+from hearth import guard  # noqa: E402
+
+guard.install()

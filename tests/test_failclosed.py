@@ -188,3 +188,33 @@ def test_a_publish_build_without_hearth_drafts_stops_on_a_hidden_post(tmp_path, 
     assert not written(tmp_path / "out")
     # The preview shows hidden posts, marked: it needs no hearth_drafts.
     site_build(tmp_path, "pelicanconf.py", PLUGINS=plugins)
+
+
+def test_a_publish_build_with_no_plugins_at_all_stops_before_writing(tmp_path):
+    # With PLUGINS emptied no Hearth plugin runs, so only publishconf.py's
+    # guard stands between a private post and the feeds written first.
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "pelican"),
+            "content",
+            "-s",
+            "publishconf.py",
+            "-o",
+            str(out),
+            "-e",
+            "PLUGINS=[]",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **passphrase_env()},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "not encrypted" in result.stdout + result.stderr
+    assert 'Keep "hearth_frontmatter" and "hearth_private" in PLUGINS' in (
+        " ".join((result.stdout + result.stderr).split())
+    )
+    written = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+    assert not written

@@ -1,0 +1,62 @@
+"""The last guard of a publish build, outside every plugin.
+
+publishconf.py installs it when Pelican reads the settings, so it runs even
+when the plugins do not: with PLUGINS emptied or overridden (for example
+`pelican content -s publishconf.py -e 'PLUGINS=[]'`) no Hearth plugin runs,
+and a post with an audience would be written in the clear, feeds first.
+"""
+
+from pelican import signals
+
+from hearth import frontmatter
+
+
+class UnsealedError(Exception):
+    """Private content reached the writing stage without being encrypted."""
+
+
+def install():
+    # weak=False: nothing else holds this receiver. Connecting the same
+    # function again (the settings are read once per build) changes nothing.
+    signals.all_generators_finalized.connect(refuse_unsealed, weak=False)
+
+
+def refuse_unsealed(generators):
+    """Stop the build if any content declaring an audience is not sealed.
+
+    all_generators_finalized is the last signal before any file (feeds
+    included) is written. hearth_private marks what it encrypted with
+    `hearth_sealed`; the raw `audience` metadata is read here, so this works
+    without hearth_frontmatter too.
+    """
+    unsealed = sorted(
+        {
+            str(item.source_path)
+            for generator in generators
+            for value in vars(generator).values()
+            if isinstance(value, list)
+            for item in value
+            if _declares_audience(getattr(item, "metadata", None))
+            and not getattr(item, "hearth_sealed", False)
+        }
+    )
+    if unsealed:
+        names = "\n  ".join(unsealed)
+        raise UnsealedError(
+            "Hearth stopped the publish build before writing anything: these "
+            f"posts have an audience but were not encrypted:\n  {names}\n"
+            'Keep "hearth_frontmatter" and "hearth_private" in PLUGINS '
+            "(pelicanconf.py, or a -e PLUGINS=... override) and check "
+            "PLUGIN_PATHS if Pelican said it cannot load them."
+        )
+
+
+def _declares_audience(metadata):
+    if not isinstance(metadata, dict) or metadata.get("audience") is None:
+        return False
+    # Without hearth_frontmatter a YAML list may arrive as the text
+    # "[friends, family]": anything but "public" counts as an audience.
+    names = [
+        n.strip("[]'\" ").lower() for n in frontmatter.as_list(metadata["audience"])
+    ]
+    return any(name != "public" for name in names if name) or not names
