@@ -398,7 +398,7 @@ def bench(  # noqa: PLR0917 - invoke maps flags to parameters
         out=Path(out) if out else harness.RESULTS,
         scratch=Path(scratch) if scratch else harness.SCRATCH,
         profile=profile,
-        command="invoke bench" + " ".join(shlex.quote(a) for a in ["", *sys.argv[2:]]),
+        command=" ".join(["invoke", "bench", *map(shlex.quote, sys.argv[2:])]),
     )
     # Wide enough for the table when the output is a file or a pipe.
     console = Console(width=None if sys.stdout.isatty() else 140)

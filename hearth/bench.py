@@ -1173,7 +1173,7 @@ def _render_ratios(bench, browser, base):
                 list(salt),
                 iterations,
                 cases,
-                bench.browser_rounds(5),
+                bench.browser_rounds(9),
             ],
         )
     finally:
