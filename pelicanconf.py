@@ -20,6 +20,8 @@ PLUGIN_PATHS = ["plugins"]
 PLUGINS = [
     "hearth_frontmatter",
     "hearth_warnings",
+    "hearth_images",
+    "hearth_drafts",
     # Last: it reads what the others attach, then leaves only neutral values.
     "hearth_private",
 ]
@@ -92,7 +94,22 @@ HEARTH_WARNINGS_ON_LOCKED_PANEL = False
 RELATIVE_URLS = True
 # Drafts are shown while previewing, marked clearly by the theme.
 
-DIRECT_TEMPLATES = ["index", "tags", "categories", "authors", "archives", "404"]
+DIRECT_TEMPLATES = [
+    "index",
+    "tags",
+    "categories",
+    "authors",
+    "archives",
+    "404",
+    "robots",
+]
+ROBOTS_SAVE_AS = "robots.txt"
+
+# True asks search engines to leave the whole blog alone: robots.txt
+# disallows everything and every page carries a noindex, nofollow meta tag.
+# False still keeps private posts (under /p/) out of search engines.
+DISCOURAGE_SEARCH_ENGINES = False
+
 YEAR_ARCHIVE_SAVE_AS = "{date:%Y}/index.html"
 YEAR_ARCHIVE_URL = "{date:%Y}/"
 MONTH_ARCHIVE_SAVE_AS = "{date:%Y}/{date:%m}/index.html"

@@ -1,6 +1,7 @@
 """The writer's commands: thin verbs over Pelican and the hearth package."""
 
 import contextlib
+import os
 import shlex
 import shutil
 import sys
@@ -13,7 +14,8 @@ from pelican import main as pelican_main
 from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
 from rich.console import Console
 
-from hearth import frontmatter
+from hearth import audit as leak_audit
+from hearth import frontmatter, links, secrets
 from hearth import posts as hearth_posts
 from hearth.targets import TargetError, configured_targets, ops
 from hearth.targets.report import RichReporter
@@ -93,6 +95,26 @@ def preview(c, port=CONFIG["port"]):
     )
 
 
+@task(help={"output": "the built site to check (default: public/, what goes public)"})
+def audit(c, output=CONFIG["publish_output"]):
+    """Check a built site for any text of private posts, drafts or hidden posts."""
+    try:
+        findings = leak_audit.audit_site(SETTINGS, output, root=ROOT)
+    except leak_audit.AuditError as err:
+        raise Exit(str(err)) from None
+    for finding in findings:
+        print(finding)
+    if findings:
+        raise Exit(
+            f"The leak audit found {len(findings)} leak(s) in {output}/ (listed "
+            "above: output file, surface, what leaked, from which source). Do "
+            "not publish this build: fix the template, setting or plugin that "
+            "wrote it, build again and re-run invoke audit.",
+            code=1,
+        )
+    print(f"The leak audit found no private text in {output}/.")
+
+
 @task(
     help={
         "title": "the post's title (quote it)",
@@ -150,15 +172,12 @@ def posts(c):
 )
 def unlock_link(c, audience, url, preview=False):
     """Print a link that opens an audience's posts without the passphrase."""
-    import os
-
-    from hearth import links, secrets
-
     try:
         passphrase = secrets.passphrase_for(
             audience, publish=not preview, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
         )
-        key = links.audience_key(audience, passphrase, ROOT / "hearth-state.json")
+        state_file = ROOT / (SETTINGS.get("HEARTH_STATE_FILE") or "hearth-state.json")
+        key = links.audience_key(audience, passphrase, state_file)
         link = links.unlock_link(url, key, os.environ.get("HEARTH_SITEURL", ""))
     except (secrets.SecretsError, links.LinkError) as err:
         raise Exit(str(err)) from None

@@ -93,7 +93,7 @@ The {TOKENS["page body"]} of a private page.
 """
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def isolated_log_limits():
     """Keep Pelican's process-wide log limits as other test modules find them.
 
@@ -554,3 +554,25 @@ def test_the_committed_state_file_covers_the_sample_site(tmp_path):
     shutil.copy(ROOT / "hearth-state.json", copy / "hearth-state.json")
     build_site(copy)
     assert (copy / "hearth-state.json").read_text() == before
+
+
+def test_a_private_draft_is_encrypted_in_the_preview_and_absent_from_publish(
+    tmp_path,
+):
+    draft = LOCKED_POST.replace("Listing: locked", "Status: draft").replace(
+        TOKENS["locked body"], "Gibbondraft"
+    )
+    make_site(tmp_path, posts={"draft.md": draft}, pages={})
+    preview = build_site(tmp_path, "preview")
+    draft_id = State.load(tmp_path / "hearth-state.json").post_id("posts/draft.md")
+    page = preview / "p" / draft_id / "index.html"
+    assert 'id="hearth-envelope"' in page.read_text()
+    assert "Draft — only in the preview" in page.read_text()
+    for path in files(preview):
+        data = path.read_bytes()
+        assert (
+            b"Gibbondraft" not in data and TOKENS["locked title"].encode() not in data
+        )
+    with environ(**passphrase_env()):
+        public = build_site(tmp_path, "public", settings="publishconf.py")
+    assert not [p for p in files(public) if draft_id in str(p) or "drafts" in str(p)]

@@ -112,11 +112,20 @@ class _FakeAudit:
         return self.findings
 
 
+def _use_audit(monkeypatch, fake):
+    # `from hearth import audit` finds the package attribute first, which is
+    # the real module once anything in the session has imported it.
+    import hearth
+
+    monkeypatch.setitem(sys.modules, "hearth.audit", fake)
+    monkeypatch.setattr(hearth, "audit", fake, raising=False)
+
+
 def test_publish_refuses_to_deploy_when_the_leak_audit_finds_something(
     tmp_path, monkeypatch
 ):
     fake = _FakeAudit(findings=["2026/x/index.html: page carries a private title"])
-    monkeypatch.setitem(sys.modules, "hearth.audit", fake)
+    _use_audit(monkeypatch, fake)
     root = tmp_path / "blog"
     refused = pytest.raises(Exit, match=r"leak audit found.*nothing was\s+deployed")
     with environ(**passphrase_env()), refused:
@@ -128,7 +137,7 @@ def test_publish_refuses_to_deploy_when_the_leak_audit_finds_something(
 
 
 def test_publish_refuses_when_the_audit_cannot_run(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "hearth.audit", _FakeAudit(error="no content"))
+    _use_audit(monkeypatch, _FakeAudit(error="no content"))
     root = tmp_path / "blog"
     refused = pytest.raises(Exit, match=r"could not run: no content")
     with environ(**passphrase_env()), refused:
@@ -138,7 +147,7 @@ def test_publish_refuses_when_the_audit_cannot_run(tmp_path, monkeypatch):
 
 def test_publish_deploys_when_the_audit_is_clean(tmp_path, monkeypatch):
     fake = _FakeAudit()
-    monkeypatch.setitem(sys.modules, "hearth.audit", fake)
+    _use_audit(monkeypatch, fake)
     root = tmp_path / "blog"
     with environ(**passphrase_env()):
         tasks.publish(MockContext(), target=[root.as_uri()])

@@ -129,9 +129,16 @@ def test_a_new_post_builds(repo, tmp_path):
     page = (drafts / "first-light.html").read_text()
     assert "First light" in page
     assert "Draft" in page
-    # The sample's own draft and both new ones (whatever file name the
-    # private-posts plugin gives the private one).
-    assert len(list(drafts.glob("*.html"))) == 3
+    # The sample's own draft and the new public one are under drafts/; the
+    # private draft gets its opaque p/<id>/ address, still marked a draft.
+    assert len(list(drafts.glob("*.html"))) == 2
+    private_drafts = [
+        p
+        for p in (repo / "output" / "p").rglob("index.html")
+        if "Draft — only in the preview" in p.read_text()
+    ]
+    assert len(private_drafts) == 1
+    assert "For the family" not in private_drafts[0].read_text()
 
 
 def test_posts_task_lists_every_post_and_marks_private_ones(repo, capsys, monkeypatch):

@@ -9,7 +9,7 @@ import mimetypes
 import os
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -33,6 +33,7 @@ from pelican.utils import (
 )
 
 from hearth import envelope, frontmatter, secrets
+from hearth.images import ImageError, clean_image
 from hearth.state import STATE_FILE_NAME, State, StateError
 
 logger = logging.getLogger(__name__)
@@ -95,7 +96,6 @@ class _Private:
     warnings: list
     date: object
     locale_date: str
-    attachments: dict = field(default_factory=dict)
 
 
 class _Build:
@@ -119,6 +119,7 @@ class _Build:
 
 
 _BUILD = None
+_CHECKED = None  # the Pelican object whose settings passed the checks
 
 
 # --- small pure helpers ---------------------------------------------------
@@ -158,7 +159,8 @@ def site_root_for(save_as, settings):
 def site_path(value, page_url, settings):
     """The site-relative path an href/src points to, or None if off-site.
 
-    Resolves relative links against the page, as the browser will.
+    Resolves a relative link against the page's own address, as the browser
+    will, and drops SITEURL's path ("/blog") in front.
     """
     parts = urlsplit(html.unescape(value))
     site = urlsplit(settings.get("SITEURL") or "")
@@ -167,15 +169,13 @@ def site_path(value, page_url, settings):
         site.netloc,
     ):
         return None
-    path = unquote(parts.path)
-    if not path:
+    if not parts.path:
         return None
-    if not path.startswith("/") or parts.netloc:
-        base = "/" + page_url if not parts.netloc else "/"
-        if not parts.netloc:
-            path = posixpath.join(posixpath.dirname(base), path)
+    page = page_address(page_url, settings)
+    path = posixpath.normpath(
+        posixpath.join(posixpath.dirname(page), unquote(parts.path))
+    )
     prefix = site.path.rstrip("/")
-    path = posixpath.normpath(path)
     if prefix and path.startswith(prefix + "/"):
         path = path[len(prefix) :]
     return path.lstrip("/")
@@ -379,7 +379,7 @@ def _capture(content, build):
     if record.written:
         content.override_url = f"{PRIVATE_DIR}/{url_id}/"
         content.override_save_as = f"{PRIVATE_DIR}/{url_id}/index.html"
-        build.urls.add(content.override_url)
+        build.urls.add(content.url)
         content.hearth_stale_save_as = public_save_as
     _neutralise(content, title, settings)
     content.hearth_label = title
@@ -439,9 +439,7 @@ def _public_references(generators, settings):
             "drafts",
             "drafts_translations",
             "pages",
-            "translations",
             "hidden_pages",
-            "hidden_translations",
             "draft_pages",
             "draft_translations",
         ):
@@ -489,28 +487,49 @@ def _cached_attachment(build, address):
 
 
 def check_settings(pelican):
-    global _BUILD
-    _BUILD = None
+    global _BUILD, _CHECKED
+    _BUILD = _CHECKED = None
     settings = pelican.settings
     # Receivers stay connected for the rest of the process; a later build in
     # the same process without this plugin must not be touched by it.
     if not any(str(p).split(".")[-1] == PLUGIN_NAME for p in settings["PLUGINS"]):
+        return
+    for key, value in DEFAULTS.items():
+        settings.setdefault(key, value)
+    _check_settings(settings)
+    _load_state(settings)  # a broken state file stops the build here, early
+    _CHECKED = pelican
+
+
+def start_run(pelican):
+    """Fresh per-build state: autoreload runs one Pelican object many times.
+
+    Connected to get_generators, it adds no generator (returns None).
+    """
+    global _BUILD
+    _BUILD = None
+    if pelican is not _CHECKED:
         return
     # Pelican drops a repeated log message for the rest of the process; the
     # demo passphrase warning must be loud at every build, autoreload too.
     LimitFilter._raised_messages.difference_update(
         [key for key in LimitFilter._raised_messages if secrets.DEMO_WARNING in key[1]]
     )
-    for key, value in DEFAULTS.items():
-        settings.setdefault(key, value)
-    _check_settings(settings)
-    root = Path(settings["PATH"]).resolve().parent
-    state_file = root / (settings["HEARTH_STATE_FILE"] or STATE_FILE_NAME)
+    settings = pelican.settings
+    _BUILD = _Build(settings, _load_state(settings), _root(settings))
+
+
+def _root(settings):
+    """The repository root: the folder that holds the content folder."""
+    return Path(settings["PATH"]).resolve().parent
+
+
+def _load_state(settings):
+    state_file = _root(settings) / (settings["HEARTH_STATE_FILE"] or STATE_FILE_NAME)
     try:
-        state = State.load(state_file)
+        return State.load(state_file)
     except StateError as err:
         raise PrivateError(str(err)) from None
-    _BUILD = _Build(settings, state, root)
 
 
 def hide_private_articles(generator):
@@ -786,9 +805,17 @@ def _seal_attachments(build, private_files, by_url):
         out_path = f"{ATTACHMENT_DIR}/{att_id}"
         address = page_address(out_path, settings)
         cache_path, previous = _cached_attachment(build, address)
-        sealed_file = envelope.encrypt_attachment(
-            source.read_bytes(), address, previous=previous
-        )
+        data = source.read_bytes()
+        try:
+            # No EXIF or GPS inside the ciphertext either: hearth_images only
+            # sees the sealed blob, and a reader's browser gets what is sealed.
+            data = clean_image(data) or data
+        except ImageError as err:
+            raise PrivateError(
+                f"{static.relative_source_path}: {err}, so its metadata cannot "
+                "be removed. Re-save it from an image editor, then build again."
+            ) from None
+        sealed_file = envelope.encrypt_attachment(data, address, previous=previous)
         mime = mimetypes.guess_type(static.source_path)[0] or "application/octet-stream"
         meta = {"key": b64url(sealed_file.key), "type": mime}
         sealed[path] = (out_path, address, meta)
@@ -845,6 +872,9 @@ def register():
     # initialized: check settings and load the state file before any content
     # is read, so a bad setting stops the build with nothing written.
     signals.initialized.connect(check_settings)
+    # get_generators: the first signal of every run, so each build (also each
+    # autoreload rebuild of one Pelican object) starts from the state file.
+    signals.get_generators.connect(start_run)
     # article_generator_pretaxonomy: after every article is read, before tags,
     # categories, authors, dates and archives are counted from `articles`.
     signals.article_generator_pretaxonomy.connect(hide_private_articles)

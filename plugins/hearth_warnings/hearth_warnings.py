@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 from pelican import signals
 from pelican.generators import Generator
+from pelican.log import LimitFilter
 
 from hearth import frontmatter
 
@@ -49,6 +50,10 @@ WARNING_PREFIX = "Content warning: "
 
 # Labels already reported as unknown in this build: one warning per label.
 _REPORTED = set()
+UNKNOWN_MARK = "is not in HEARTH_WARNINGS"
+UNKNOWN_LIMIT_MSG = (
+    "More content warnings are not in HEARTH_WARNINGS; add them in pelicanconf.py."
+)
 
 
 class WarningsSettingsError(ValueError):
@@ -157,6 +162,20 @@ def check_settings(pelican):
             f"HEARTH_WARNINGS_ON_LOCKED_PANEL must be True or False, not {on_panel!r}."
         )
     _REPORTED.clear()
+    _forget_earlier_builds()
+
+
+def _forget_earlier_builds():
+    """Let this build warn again about labels an earlier build warned about.
+
+    Pelican's LimitFilter drops repeated messages for the whole process, so
+    under autoreload (or several builds in one test run) a typo the writer
+    has not fixed would be reported once and then never again.
+    """
+    LimitFilter._group_count.pop((logging.WARNING, UNKNOWN_LIMIT_MSG), None)
+    LimitFilter._raised_messages.difference_update(
+        [key for key in LimitFilter._raised_messages if UNKNOWN_MARK in key[1]]
+    )
 
 
 def attach_warnings(content):
@@ -184,16 +203,14 @@ def _report_unknown(label, source, vocabulary):
     suggestion = nearest_label(label, vocabulary)
     hint = f"did you mean {suggestion!r}? " if suggestion else ""
     logger.warning(
+        # The text must contain UNKNOWN_MARK (see _forget_earlier_builds).
         "%s: content warning %r is not in HEARTH_WARNINGS; %sIt is shown as "
         "written, without a description. Fix the label, or add it to "
         "HEARTH_WARNINGS in pelicanconf.py.",
         source,
         label,
         hint,
-        extra={
-            "limit_msg": "More content warnings are not in HEARTH_WARNINGS; "
-            "add them in pelicanconf.py."
-        },
+        extra={"limit_msg": UNKNOWN_LIMIT_MSG},
     )
 
 

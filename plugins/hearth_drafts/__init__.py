@@ -1,0 +1,1 @@
+from .hearth_drafts import register  # noqa: F401

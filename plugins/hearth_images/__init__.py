@@ -1,0 +1,1 @@
+from .hearth_images import register  # noqa: F401

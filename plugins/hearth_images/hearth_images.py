@@ -1,0 +1,79 @@
+"""Strip EXIF, GPS, XMP, IPTC and text metadata from every published image."""
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from pelican import signals
+
+from hearth.images import ImageError, clean_image, image_format
+
+logger = logging.getLogger(__name__)
+
+# Enough bytes to tell JPEG, PNG and WebP apart by their signatures.
+_HEADER_BYTES = 12
+
+
+class ImageMetadataError(Exception):
+    """An output image could not be cleaned; the build stops."""
+
+
+def _replace(path, data):
+    """Write data in place of path without writing through a link.
+
+    Pelican may hard-link or symlink static files to the writer's originals
+    (STATIC_CREATE_LINKS); writing a new file and renaming it over the output
+    entry replaces the link itself, so content/ is never touched.
+    """
+    mode = os.stat(path).st_mode & 0o777
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hearth-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _is_image(path):
+    with open(path, "rb") as handle:
+        return image_format(handle.read(_HEADER_BYTES)) is not None
+
+
+def strip_output_images(pelican):
+    output = Path(pelican.output_path)
+    seen = cleaned = 0
+    failed = []
+    for path in sorted(output.rglob("*")):
+        if not path.is_file() or not _is_image(path):
+            continue
+        seen += 1
+        try:
+            clean = clean_image(path.read_bytes())
+        except ImageError as err:
+            # Fail closed: an image that cannot be cleaned is not published.
+            path.unlink()
+            failed.append(f"{path.relative_to(output)}: {err}")
+            continue
+        if clean is not None:
+            _replace(path, clean)
+            cleaned += 1
+            logger.debug("Removed metadata from %s", path.relative_to(output))
+    if failed:
+        raise ImageMetadataError(
+            "Hearth could not remove the metadata from these images, so it "
+            "left them out of the output:\n  "
+            + "\n  ".join(failed)
+            + "\nRe-save them from an image editor (or replace them), then build "
+            "again."
+        )
+    logger.info("Removed metadata from %d of %d images", cleaned, seen)
+
+
+def register():
+    # finalized: every generator has written its files, static copies
+    # included, so the output copies (never the originals) can be cleaned.
+    signals.finalized.connect(strip_output_images)
