@@ -379,3 +379,48 @@ def status(c, target=None):
             )
     if any(not r.ok for r in results):
         raise Exit("Some targets do not serve what they should (see ERROR above).")
+
+
+@task(
+    help={
+        "posts": "posts in the synthetic site (default 1000)",
+        "quick": "a small, fast run: 20 posts, 2 repeats, no scaling builds",
+        "repeats": "times each figure is measured (default 3; 2 with --quick)",
+        "out": "where to write the results (default benchmarks/results.json)",
+        "scratch": "folder for the site and builds (default benchmarks/scratch)",
+        "profile": "also profile one Hearth build with pyinstrument",
+        "readme": "put the results table into README's Performance section",
+    }
+)
+def bench(  # noqa: PLR0917 - invoke maps flags to parameters
+    c,
+    posts=None,
+    quick=False,
+    repeats=None,
+    out=None,
+    scratch=None,
+    profile=False,
+    readme=False,
+):
+    """Measure Hearth against plain Pelican, StatiCrypt and WebCrypto's floor."""
+    from hearth import bench as harness
+
+    options = harness.Options(
+        posts=int(posts)
+        if posts
+        else (harness.QUICK_POSTS if quick else harness.DEFAULT_POSTS),
+        quick=quick,
+        repeats=int(repeats) if repeats else None,
+        out=Path(out) if out else harness.RESULTS,
+        scratch=Path(scratch) if scratch else harness.SCRATCH,
+        profile=profile,
+        command=" ".join(["invoke", "bench", *map(shlex.quote, sys.argv[2:])]),
+    )
+    # Wide enough for the table when the output is a file or a pipe.
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    results = harness.run(options, log=console.log)
+    console.print(harness.table(results))
+    console.print(f"Results written to {options.out}")
+    if readme:
+        harness.update_readme(results)
+        console.print("README.md's Performance table updated")
