@@ -129,6 +129,7 @@ def _rfc822(iso):
 def _write(dest, rel, data):
     path = Path(dest) / rel
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)  # never write through a hard link
     path.write_bytes(data.encode() if isinstance(data, str) else data)
 
 
@@ -143,10 +144,21 @@ def notice_tree(dest, former, *, sitename, site_url, since, message=None, lang="
     """
     dest = Path(dest)
     dest.mkdir(parents=True)
-    page = notice_html(sitename, message, lang)
-    pages = {"index.html", "404.html"} | {p for p in former if is_page(p)}
-    for rel in sorted(pages):
-        _write(dest, rel, page)
+    pages = sorted({"index.html", "404.html"} | {p for p in former if is_page(p)})
+    # One notice, written once and hard-linked at every page: a withdraw of a
+    # big site is mostly this loop. Nothing writes into this tree in place.
+    first = dest / pages[0]
+    _write(dest, pages[0], notice_html(sitename, message, lang))
+    made = {first.parent}
+    for rel in pages[1:]:
+        path = dest / rel
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        try:
+            os.link(first, path)
+        except OSError:
+            shutil.copyfile(first, path)
     for rel in sorted({p for p in former if is_feed(p)} | set(feeds)):
         _write(dest, rel, empty_feed(rel, sitename=sitename, site_url=site_url,
                                      updated=since))  # fmt: skip

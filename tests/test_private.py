@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -348,6 +349,26 @@ def test_each_audience_key_is_derived_once_per_build(tmp_path, monkeypatch):
     build_site(tmp_path)
     # friends (4 posts and a page) and family (1 post): two audiences used.
     assert len(calls) == 2
+
+
+def test_known_audiences_are_derived_in_threads_while_content_is_read(
+    tmp_path, monkeypatch
+):
+    make_site(tmp_path)
+    build_site(tmp_path, "out1")  # writes the salts into the state file
+    threads = []
+    real = envelope.derive_key
+
+    def counting(passphrase, salt, iterations):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(passphrase, salt, iterations)
+
+    monkeypatch.setattr(envelope, "derive_key", counting)
+    build_site(tmp_path, "out2")
+    # Still once per audience, but away from the main thread: started before
+    # the content was read, and used because nothing changed since.
+    assert threads and not any(threads)
+    assert private_urls(tmp_path)
 
 
 def test_urls_stay_put_and_unchanged_posts_come_out_byte_identical(tmp_path):

@@ -90,12 +90,16 @@ class FileTarget(Target):
         # Whatever an interrupted run left here is half a tree: start afresh.
         shutil.rmtree(staging, ignore_errors=True)
         changed = set(plan.upload)
+        made = set()
+        copied = {}  # (device, inode) of a linked source -> its copy in staging
         for source in sorted(tree.rglob("*")):
             if not source.is_file():
                 continue
             rel = source.relative_to(tree).as_posix()
             dest = staging / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.parent not in made:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                made.add(dest.parent)
             if rel not in changed and live and (live / rel).is_file():
                 # Unchanged: share the live file's bytes, as rsync --link-dest does.
                 try:
@@ -103,7 +107,7 @@ class FileTarget(Target):
                     continue
                 except OSError:
                     pass
-            shutil.copy2(source, dest)
+            self._copy(source, dest, copied)
             if rel in changed:
                 progress(rel)
         release = self.releases / new_release_id()
@@ -112,6 +116,23 @@ class FileTarget(Target):
         for rel in plan.delete:
             progress(rel)
         self._prune(self._keep(release, live, state))
+
+    @staticmethod
+    def _copy(source, dest, copied):
+        """Copy source into the new release; the same file twice (hard links
+        in the tree, e.g. the withdraw notice at every page) is copied once
+        and linked within the release, which nothing writes to once made."""
+        stat = source.stat()
+        inode = (stat.st_dev, stat.st_ino) if stat.st_nlink > 1 else None
+        if inode in copied:
+            try:
+                os.link(copied[inode], dest)
+                return
+            except OSError:
+                pass
+        shutil.copy2(source, dest)
+        if inode is not None:
+            copied[inode] = dest
 
     def _keep(self, release, live, state):
         keep = {release.name}

@@ -118,6 +118,9 @@ def _deploy_one(target, make_tree, state, workdir, *, dry_run, reporter):
     tree = make_tree(remote, since, Path(tempfile.mkdtemp(dir=workdir)) / "tree")
     for rel, data in target.extra_files().items():
         (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        # The tree's files may be hard links (to the build, or to one
+        # notice): replace, never write through one.
+        (tree / rel).unlink(missing_ok=True)
         (tree / rel).write_bytes(data)
     marker = write_marker(tree, state, previous, when=when)
     plan = make_plan(tree_manifest(tree), remote)

@@ -9,6 +9,7 @@ import mimetypes
 import os
 import posixpath
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -117,6 +118,9 @@ class _Build:
         # make every private post look changed to the second publish.
         kind = "publish" if self.publish else "preview"
         self.cache = Path(settings["CACHE_PATH"]) / "hearth" / "envelopes" / kind
+        # audience -> (passphrase, salt, iterations, future of the key): the
+        # derivations started before the content is read (_start_derivations).
+        self.early = {}
 
 
 _BUILD = None
@@ -563,6 +567,51 @@ def start_run(pelican):
     )
     settings = pelican.settings
     _BUILD = _Build(settings, _load_state(settings), _root(settings))
+    _start_derivations(_BUILD)
+
+
+def _start_derivations(build):
+    """Derive the keys of the audiences we can already name, in threads.
+
+    PBKDF2 releases the GIL, so these run while Pelican reads the content.
+    Only audiences with a passphrase set and a salt already in the state
+    file: nothing is created or warned about here. encrypt_private uses a
+    key only if passphrase, salt and work still match, and derives itself
+    otherwise, so a guess here costs time, never correctness.
+    """
+    settings = build.settings
+    iterations = settings["HEARTH_PBKDF2_ITERATIONS"]
+    jobs = {}
+    try:
+        for audience in settings["HEARTH_AUDIENCES"]:
+            phrase = secrets.configured_passphrase(
+                audience, secrets_file=build.root / secrets.SECRETS_FILE_NAME
+            )
+            known = build.state.known_audience(audience)
+            if phrase is None and not build.publish:
+                phrase = secrets.demo_passphrase(audience)
+            if phrase is not None and known is not None and known[1] == iterations:
+                jobs[audience] = (phrase, known[0], iterations)
+    except secrets.SecretsError:
+        return  # encrypt_private reads the secrets again and says what is wrong
+    if not jobs:
+        return
+    pool = ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1))
+    for audience, (phrase, salt, work) in jobs.items():
+        future = pool.submit(envelope.derive_key, phrase, salt, work)
+        build.early[audience] = (phrase, salt, work, future)
+    pool.shutdown(wait=False)
+
+
+def _derive(build, audience, phrase, salt, iterations):
+    """The audience's key: the early derivation if it used these inputs."""
+    early = build.early.pop(audience, None)
+    if early is not None and early[:3] == (phrase, salt, iterations):
+        try:
+            return early[3].result()
+        except Exception:  # noqa: BLE001 - derive again below, and fail there
+            pass
+    return envelope.derive_key(phrase, salt, iterations)
 
 
 def _root(settings):
@@ -699,9 +748,10 @@ def encrypt_private(generators):
         salt, iterations = build.state.audience(
             audience, settings["HEARTH_PBKDF2_ITERATIONS"]
         )
-        key = envelope.derive_key(phrases[audience], salt, iterations)
+        key = _derive(build, audience, phrases[audience], salt, iterations)
         recipients[audience] = envelope.Recipient(audience, salt, iterations, key)
     del phrases
+    build.early.clear()  # an unused guess: let its passphrase go
 
     static = next((g for g in generators if isinstance(g, StaticGenerator)), None)
     staticfiles = static.staticfiles if static else []

@@ -1,6 +1,7 @@
 """file:// target served by a real nginx: the whole cycle, checked over HTTP."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -106,6 +107,28 @@ def test_document_root_is_switched_by_symlink_and_old_releases_pruned(
     releases = target.releases
     # Withdraw prunes every old release: the old site is not kept beside it.
     assert [p.name for p in releases.iterdir()] == [root.resolve().name]
+
+
+def inodes(folder):
+    return {p.stat().st_ino for p in Path(folder).rglob("*") if p.is_file()}
+
+
+def test_withdraw_notice_is_one_file_linked_at_every_page_never_into_the_build(
+    sample_publish, tmp_path
+):
+    root = tmp_path / "blog"
+    target = open_target(root.as_uri())
+    ops.publish(sample_publish, [target])
+    # A release never shares bytes with the build: a later build writes
+    # there in place, and a live release must not change under readers.
+    assert not inodes(root.resolve()) & inodes(sample_publish)
+    withdraw(target)
+    pages = list(root.resolve().rglob("*.html"))
+    assert len(pages) > 3
+    assert len({p.stat().st_ino for p in pages}) == 1
+    assert pages[0].stat().st_nlink == len(pages)
+    assert MESSAGE in pages[0].read_text()
+    assert not inodes(root.resolve()) & inodes(sample_publish)
 
 
 def test_republishing_unchanged_site_changes_nothing(sample_publish, tmp_path):

@@ -30,9 +30,13 @@ const VERSION_PREFIX = /^\{"hearth":(0|[1-9][0-9]*)[,}]/;
 // The only characters of a version 1 envelope: no whitespace, no escapes.
 const ENVELOPE_CHARS = /^[A-Za-z0-9_\-":,{}[\]]*$/;
 const AUDIENCE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const B64URL = /^[A-Za-z0-9_-]*$/;
 const B64_ALPHABET =
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+// Character code -> value for decoding; 255 marks a character not in the alphabet.
+const B64_VALUES = new Uint8Array(128).fill(255);
+for (let value = 0; value < 64; value++) {
+  B64_VALUES[B64_ALPHABET.charCodeAt(value)] = value;
+}
 const ENVELOPE_MEMBERS = ["hearth", "recipients", "nonce", "ciphertext"];
 const RECIPIENT_MEMBERS = [
   "audience",
@@ -452,24 +456,40 @@ export function fromBase64url(text) {
 // -- private helpers ---------------------------------------------------------
 
 function decodeB64(text) {
-  if (typeof text !== "string" || !B64URL.test(text) || text.length % 4 === 1) {
-    return null;
-  }
-  const data = new Uint8Array(Math.floor((text.length * 3) / 4));
-  let bits = 0;
-  let value = 0;
+  if (typeof text !== "string" || text.length % 4 === 1) return null;
+  const length = text.length;
+  const data = new Uint8Array(Math.floor((length * 3) / 4));
+  const whole = length - (length % 4);
   let out = 0;
-  for (let index = 0; index < text.length; index++) {
-    value = (value << 6) | B64_ALPHABET.indexOf(text[index]);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      data[out++] = (value >> bits) & 0xff;
-      value &= (1 << bits) - 1;
-    }
+  for (let index = 0; index < whole; index += 4) {
+    const n =
+      (sextet(text, index) << 18) |
+      (sextet(text, index + 1) << 12) |
+      (sextet(text, index + 2) << 6) |
+      sextet(text, index + 3);
+    if (n < 0) return null;
+    data[out++] = n >> 16;
+    data[out++] = (n >> 8) & 0xff;
+    data[out++] = n & 0xff;
   }
+  const rest = length - whole;
+  if (rest === 0) return data;
+  const first = sextet(text, whole);
+  const second = sextet(text, whole + 1);
+  const third = rest === 3 ? sextet(text, whole + 2) : 0;
+  if ((first | second | third) < 0) return null;
+  const n = (first << 18) | (second << 12) | (third << 6);
+  data[out++] = n >> 16;
+  if (rest === 3) data[out++] = (n >> 8) & 0xff;
   // Canonical: the unused bits of the last character are zero.
-  return value === 0 ? data : null;
+  return (rest === 2 ? n & 0xffff : n & 0xff) === 0 ? data : null;
+}
+
+// The value of the base64url character at text[index], or -1 if it is not one.
+function sextet(text, index) {
+  const code = text.charCodeAt(index);
+  const value = code < 128 ? B64_VALUES[code] : 255;
+  return value === 255 ? -1 : value;
 }
 
 function unb64(text, length, field) {

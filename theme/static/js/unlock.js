@@ -199,19 +199,23 @@ function distinctEntries(envelope) {
   return [...seen.values()];
 }
 
-/** A key remembered in this session or on this device that opens the post. */
+/**
+ * A key remembered in this session or on this device that opens the post.
+ * The session's keys come first: they need no trip to IndexedDB.
+ */
 async function rememberedContentKey(envelope) {
-  for (const entry of distinctEntries(envelope)) {
-    const name = keyName(entry);
-    const raw = sessionGet(name);
-    const candidates = [];
-    if (raw && raw.length === 32) candidates.push(await importAudienceKey(raw));
-    const stored = await deviceGet(name);
-    if (stored instanceof CryptoKey) candidates.push(stored);
-    for (const key of candidates) {
-      const contentKey = await tryKey(envelope, key, entry.audience);
-      if (contentKey) return contentKey;
-    }
+  const entries = distinctEntries(envelope);
+  for (const entry of entries) {
+    const raw = sessionGet(keyName(entry));
+    if (!raw || raw.length !== 32) continue;
+    const contentKey = await tryKey(envelope, await importAudienceKey(raw), entry.audience);
+    if (contentKey) return contentKey;
+  }
+  for (const entry of entries) {
+    const stored = await deviceGet(keyName(entry));
+    if (!(stored instanceof CryptoKey)) continue;
+    const contentKey = await tryKey(envelope, stored, entry.audience);
+    if (contentKey) return contentKey;
   }
   return null;
 }
