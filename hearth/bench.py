@@ -12,7 +12,6 @@ figures are written as ``{"value": null, "not_available": "<why>"}``.
 
 import contextlib
 import functools
-import http.server
 import json
 import os
 import platform
@@ -22,16 +21,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from hearth.localweb import CHROMIUM, CHROMIUM_ARGS, serve
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ROOT / "benchmarks" / "scratch"
 RESULTS = ROOT / "benchmarks" / "results.json"
-CHROMIUM = "/usr/bin/chromium"
 STATICRYPT = ROOT / "node_modules" / ".bin" / "staticrypt"
 
 SEED = 20260801
@@ -446,25 +445,6 @@ def _build_worker(spec_path):
 # ---------------------------------------------------------------- serving
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(directory):
-    """Serve a folder over http on 127.0.0.1 (a secure context for WebCrypto)."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def _bytes(paths):
     return sum(Path(p).stat().st_size for p in paths)
 
@@ -768,18 +748,6 @@ def section_staticrypt(bench):
         )
 
 
-# As root in a container Chromium needs --no-sandbox; the rest keep it from
-# reaching for Google's hosts (the same flags as tests/conftest.py).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 _PBKDF2_FLOOR_JS = """
 async ([passphrase, iterations, rounds]) => {
   const times = [];
@@ -828,7 +796,7 @@ def section_browser(bench):
     )
     with sync_playwright() as pw, serve(blank) as base:
         browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=list(CHROMIUM_ARGS)
         )
         try:
             parts = [

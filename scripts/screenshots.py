@@ -11,20 +11,17 @@ so the script keeps working whatever URL a plugin gives a post.
 """
 
 import argparse
-import contextlib
-import functools
-import http.server
 import os
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from pelican import Pelican, signals
 from pelican.settings import read_settings
 
+from hearth.localweb import CHROMIUM, CHROMIUM_ARGS, serve
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 # Source file -> the page it becomes; filled in while the site is written.
 WRITTEN = {}
 
@@ -64,23 +61,6 @@ def build(output):
         signals.content_written.disconnect(record_page)
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(directory):
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def url_of(base, output, source):
     if source is None:
         return base + "/"
@@ -105,7 +85,7 @@ def main():
         with serve(output) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(
                 executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+                args=list(CHROMIUM_ARGS),
             )
             for name, source, scheme, viewport in SHOTS:
                 context = browser.new_context(

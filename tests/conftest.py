@@ -1,20 +1,18 @@
 """Shared fixtures: build a real site, serve it on 127.0.0.1, drive Chromium."""
 
 import contextlib
-import functools
-import http.server
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from pelican import Pelican
 from pelican.settings import read_settings
 
+from hearth.localweb import CHROMIUM, CHROMIUM_ARGS, serve
+
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
-CHROMIUM = "/usr/bin/chromium"
 # The test passphrases README documents ("Passphrases"). A publish build
 # refuses the preview's demo passphrases, so publish builds in tests use these.
 TEST_PASSPHRASES = {
@@ -101,25 +99,6 @@ def environ(**values):
                 os.environ[k] = v
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(directory):
-    """Serve a folder over http on 127.0.0.1 (a secure context for WebCrypto)."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def http_serve():
     """http_serve(folder) -> base URL; stopped at the end of the test."""
@@ -128,17 +107,7 @@ def http_serve():
 
 
 def chromium_args():
-    # As root in a container Chromium needs --no-sandbox; the rest keep it
-    # from reaching for Google's hosts, which this machine's network refuses.
-    return [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
+    return list(CHROMIUM_ARGS)
 
 
 @pytest.fixture(scope="session")
