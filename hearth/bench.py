@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 from hearth.localweb import CHROMIUM, CHROMIUM_ARGS, serve
 
@@ -1201,8 +1202,8 @@ def section_size(bench):
 #
 # The same local servers the publish tests use (tests/targets/conftest.py):
 # a throwaway sshd for rsync, SeaweedFS for S3, a bare repository for git.
-# Their fixtures are pytest fixtures, so the two context managers below start
-# the servers the same way, with the tests' own configuration and helpers.
+# The two context managers below start them through the tests' own
+# run_sshd and run_seaweed, so both run exactly the same servers.
 
 
 def _test_servers():
@@ -1216,115 +1217,18 @@ def _test_servers():
 
 @contextlib.contextmanager
 def _sshd(folder):
-    servers = _test_servers()
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("host_key", "client_key"):
-        if not (folder / name).exists():
-            subprocess.run(
-                [
-                    "ssh-keygen",
-                    "-q",
-                    "-t",
-                    "ed25519",
-                    "-N",
-                    "",
-                    "-f",
-                    str(folder / name),
-                ],
-                check=True,
-            )
-    shutil.copy(folder / "client_key.pub", folder / "authorized_keys")
-    port = servers.free_port()
-    (folder / "sshd_config").write_text(
-        servers.SSHD_CONFIG.format(port=port, tmp=folder)
-    )
-    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation dir
-    with open(folder / "sshd.log", "wb") as log:
-        proc = subprocess.Popen(
-            ["/usr/sbin/sshd", "-D", "-e", "-f", str(folder / "sshd_config")],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    try:
-        servers.wait_for_port(port, proc, "sshd")
+    with _test_servers().run_sshd(folder) as server:
         yield {
-            "port": port,
-            "options": [
-                "-i", str(folder / "client_key"),
-                "-o", "StrictHostKeyChecking=no",
-                "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "LogLevel=ERROR",
-            ],
-        }  # fmt: skip
-    finally:
-        servers.stop(proc)
+            "port": server["port"],
+            "options": ["-i", str(server["key"]), *server["options"]],
+        }
 
 
 @contextlib.contextmanager
 def _seaweed(folder):
     servers = _test_servers()
-
-    folder.mkdir(parents=True, exist_ok=True)
-    config = folder / "s3.json"
-    config.write_text(
-        json.dumps(
-            {
-                "identities": [
-                    {
-                        "name": "hearth",
-                        "credentials": [
-                            {
-                                "accessKey": servers.S3_KEY,
-                                "secretKey": servers.S3_SECRET,
-                            }
-                        ],
-                        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-                    }
-                ]
-            }
-        )
-    )
-    names = ("master", "master_grpc", "volume", "volume_grpc", "filer",
-             "filer_grpc", "s3", "s3_grpc")  # fmt: skip
-    ports = {name: servers.free_port() for name in names}
-    (folder / "data").mkdir(exist_ok=True)
-    with open(folder / "weed.log", "wb") as log:
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "weed"), "server",
-                "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={folder / 'data'}",
-                f"-master.port={ports['master']}",
-                f"-master.port.grpc={ports['master_grpc']}",
-                f"-volume.port={ports['volume']}",
-                f"-volume.port.grpc={ports['volume_grpc']}",
-                "-filer", f"-filer.port={ports['filer']}",
-                f"-filer.port.grpc={ports['filer_grpc']}",
-                "-s3", f"-s3.port={ports['s3']}", f"-s3.port.grpc={ports['s3_grpc']}",
-                "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
-                "-volume.max=0", "-master.volumeSizeLimitMB=64",
-                "-master.telemetry=false",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            cwd=folder,
-        )  # fmt: skip
-    try:
-        endpoint = f"http://127.0.0.1:{ports['s3']}"
-        servers.wait_for_port(ports["s3"], proc, "SeaweedFS", timeout=60)
-        client = servers.s3_client(endpoint)
-        deadline = time.monotonic() + 60
-        while True:  # the gateway listens before the filer behind it is ready
-            try:
-                client.list_buckets()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with servers.run_seaweed(folder) as (endpoint, client):
         yield endpoint, client, servers
-    finally:
-        servers.stop(proc)
 
 
 def _targets(stack, folder):
@@ -1345,8 +1249,10 @@ def _targets(stack, folder):
         Bucket="bench", VersioningConfiguration={"Status": "Enabled"}
     )
     stack.enter_context(
-        _environ(
-            AWS_ACCESS_KEY_ID=servers.S3_KEY, AWS_SECRET_ACCESS_KEY=servers.S3_SECRET
+        mock.patch.dict(
+            os.environ,
+            AWS_ACCESS_KEY_ID=servers.S3_KEY,
+            AWS_SECRET_ACCESS_KEY=servers.S3_SECRET,
         )
     )
     targets["s3"] = (f"s3://bench/site?endpoint={endpoint}", {})
@@ -1355,20 +1261,6 @@ def _targets(stack, folder):
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     targets["git"] = (f"git+{remote}#gh-pages", {})
     return targets
-
-
-@contextlib.contextmanager
-def _environ(**values):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 # Issue 7's withdraw targets for the 1,000-post site.

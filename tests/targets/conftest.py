@@ -6,6 +6,7 @@ limit), moto's standalone server stands in for CloudFront's invalidation
 API only, and a bare repository is the git remote.
 """
 
+import contextlib
 import getpass
 import json
 import os
@@ -178,45 +179,63 @@ UsePAM no
 """
 
 
-@pytest.fixture(scope="session")
-def sshd(tmp_path_factory):
-    """A throwaway sshd on 127.0.0.1: {'port', 'user', 'key', 'options'}."""
-    tmp = tmp_path_factory.mktemp("sshd")
+@contextlib.contextmanager
+def run_sshd(tmp):
+    """A throwaway sshd on 127.0.0.1, its files in tmp (the benchmark uses it too).
+
+    Yields {'port', 'user', 'key', 'options'}; stops sshd on exit.
+    """
+    tmp.mkdir(parents=True, exist_ok=True)
     for name in ("host_key", "client_key"):
-        subprocess.run(
-            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp / name)],
-            check=True,
-        )
+        if not (tmp / name).exists():
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp / name)],
+                check=True,
+            )
     shutil.copy(tmp / "client_key.pub", tmp / "authorized_keys")
     port = free_port()
     (tmp / "sshd_config").write_text(SSHD_CONFIG.format(port=port, tmp=tmp))
     Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation dir
-    proc = subprocess.Popen(
-        ["/usr/sbin/sshd", "-D", "-e", "-f", str(tmp / "sshd_config")],
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp / "sshd.log", "wb"),  # noqa: SIM115
-    )
-    wait_for_port(port, proc, "sshd")
-    yield {
-        "port": port,
-        "user": getpass.getuser(),
-        "key": tmp / "client_key",
-        "options": [
-            "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "LogLevel=ERROR",
-        ],
-    }  # fmt: skip
-    stop(proc)
+    with open(tmp / "sshd.log", "wb") as log:
+        proc = subprocess.Popen(
+            ["/usr/sbin/sshd", "-D", "-e", "-f", str(tmp / "sshd_config")],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        wait_for_port(port, proc, "sshd")
+        yield {
+            "port": port,
+            "user": getpass.getuser(),
+            "key": tmp / "client_key",
+            "options": [
+                "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "LogLevel=ERROR",
+            ],
+        }  # fmt: skip
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory):
+    """A throwaway sshd on 127.0.0.1: {'port', 'user', 'key', 'options'}."""
+    with run_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server
 
 
 # --- SeaweedFS and moto ----------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def seaweed(tmp_path_factory):
-    """A real SeaweedFS S3 gateway on 127.0.0.1: its endpoint URL."""
-    tmp = tmp_path_factory.mktemp("seaweed")
+@contextlib.contextmanager
+def run_seaweed(tmp):
+    """A real SeaweedFS S3 gateway on 127.0.0.1, its data in tmp.
+
+    Yields (endpoint URL, a boto3 client with the test credentials); the
+    benchmark uses it too.
+    """
+    tmp.mkdir(parents=True, exist_ok=True)
     config = tmp / "s3.json"
     config.write_text(
         json.dumps(
@@ -236,40 +255,50 @@ def seaweed(tmp_path_factory):
         for name in ("master", "master_grpc", "volume", "volume_grpc", "filer",
                      "filer_grpc", "s3", "s3_grpc")
     }  # fmt: skip
-    (tmp / "data").mkdir()
-    proc = subprocess.Popen(
-        [
-            str(VENV_BIN / "weed"), "server",
-            "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={tmp / 'data'}",
-            f"-master.port={ports['master']}",
-            f"-master.port.grpc={ports['master_grpc']}",
-            f"-volume.port={ports['volume']}",
-            f"-volume.port.grpc={ports['volume_grpc']}",
-            "-filer", f"-filer.port={ports['filer']}",
-            f"-filer.port.grpc={ports['filer_grpc']}",
-            "-s3", f"-s3.port={ports['s3']}", f"-s3.port.grpc={ports['s3_grpc']}",
-            "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
-            "-volume.max=0", "-master.volumeSizeLimitMB=64",
-            "-master.telemetry=false",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp / "weed.log", "wb"),  # noqa: SIM115
-        cwd=tmp,
-    )  # fmt: skip
-    endpoint = f"http://127.0.0.1:{ports['s3']}"
-    wait_for_port(ports["s3"], proc, "SeaweedFS", timeout=60)
-    client = s3_client(endpoint)
-    deadline = time.monotonic() + 60
-    while True:  # the gateway listens before the filer is ready behind it
-        try:
-            client.list_buckets()
-            break
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-    yield endpoint
-    stop(proc, grace=2)  # its data is thrown away: no need for a clean stop
+    (tmp / "data").mkdir(exist_ok=True)
+    with open(tmp / "weed.log", "wb") as log:
+        proc = subprocess.Popen(
+            [
+                str(VENV_BIN / "weed"), "server",
+                "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={tmp / 'data'}",
+                f"-master.port={ports['master']}",
+                f"-master.port.grpc={ports['master_grpc']}",
+                f"-volume.port={ports['volume']}",
+                f"-volume.port.grpc={ports['volume_grpc']}",
+                "-filer", f"-filer.port={ports['filer']}",
+                f"-filer.port.grpc={ports['filer_grpc']}",
+                "-s3", f"-s3.port={ports['s3']}", f"-s3.port.grpc={ports['s3_grpc']}",
+                "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
+                "-volume.max=0", "-master.volumeSizeLimitMB=64",
+                "-master.telemetry=false",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            cwd=tmp,
+        )  # fmt: skip
+    try:
+        endpoint = f"http://127.0.0.1:{ports['s3']}"
+        wait_for_port(ports["s3"], proc, "SeaweedFS", timeout=60)
+        client = s3_client(endpoint)
+        deadline = time.monotonic() + 60
+        while True:  # the gateway listens before the filer is ready behind it
+            try:
+                client.list_buckets()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield endpoint, client
+    finally:
+        stop(proc, grace=2)  # its data is thrown away: no need for a clean stop
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """A real SeaweedFS S3 gateway on 127.0.0.1: its endpoint URL."""
+    with run_seaweed(tmp_path_factory.mktemp("seaweed")) as (endpoint, _client):
+        yield endpoint
 
 
 def s3_client(endpoint, service="s3"):
