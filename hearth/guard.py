@@ -8,7 +8,7 @@ and a post with an audience would be written in the clear, feeds first.
 
 from pelican import signals
 
-from hearth import frontmatter
+from hearth import contents, frontmatter
 
 
 class UnsealedError(Exception):
@@ -32,10 +32,7 @@ def refuse_unsealed(generators):
     unsealed = sorted(
         {
             str(item.source_path)
-            for generator in generators
-            for value in vars(generator).values()
-            if isinstance(value, list)
-            for item in value
+            for item in contents.listed(generators).values()
             if _declares_audience(getattr(item, "metadata", None))
             and not getattr(item, "hearth_sealed", False)
         }

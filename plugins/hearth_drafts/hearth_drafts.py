@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pelican import signals
 
+from hearth.contents import ARTICLE_LISTS, PAGE_LISTS
+
 logger = logging.getLogger(__name__)
 
 # What never goes public: Pelican writes `status: hidden` posts and pages at
@@ -14,22 +16,6 @@ logger = logging.getLogger(__name__)
 # plugins (hearth_private) park published posts among the hidden ones to keep
 # them off lists; only a post's own status says it is not published.
 UNPUBLISHED_STATUSES = ("draft", "hidden")
-_ARTICLE_LISTS = (
-    "articles",
-    "translations",
-    "drafts",
-    "drafts_translations",
-    "hidden_articles",
-    "hidden_translations",
-)
-_PAGE_LISTS = (
-    "pages",
-    "translations",
-    "draft_pages",
-    "draft_translations",
-    "hidden_pages",
-    "hidden_translations",
-)
 
 
 class _Build:
@@ -90,12 +76,12 @@ def start_build(pelican):
 
 def leave_out_articles(generator):
     if _BUILD is not None and _is_publish(generator):
-        _leave_out(generator, _ARTICLE_LISTS)
+        _leave_out(generator, ARTICLE_LISTS)
 
 
 def leave_out_pages(generator):
     if _BUILD is not None and _is_publish(generator):
-        _leave_out(generator, _PAGE_LISTS)
+        _leave_out(generator, PAGE_LISTS)
 
 
 def leave_out_their_files(generator):

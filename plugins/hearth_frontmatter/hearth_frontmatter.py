@@ -4,11 +4,10 @@ import logging
 
 import yaml
 from pelican import signals
-from pelican.contents import Content
 from pelican.plugins.yaml_metadata.yaml_metadata import HEADER_RE, YAMLMetadataReader
 from pelican.utils import pelican_open
 
-from hearth import frontmatter
+from hearth import contents, frontmatter
 
 logger = logging.getLogger(__name__)
 
@@ -117,25 +116,15 @@ def forget_earlier_runs(pelican):
     _READ.clear()
 
 
-def _listed(generators):
-    """Every content object in the generators' lists: what will be written."""
-    contents = {}
-    for generator in generators:
-        for value in vars(generator).values():
-            if isinstance(value, list):
-                contents.update({id(c): c for c in value if isinstance(c, Content)})
-    return contents
-
-
 def _unsealed(generators):
     """Source paths of private content that hearth_private has not sealed."""
     # The generators' lists too: content loaded from Pelican's cache is not
     # read again, so it never passes through content_object_init.
-    contents = {id(c): c for c in _READ} | _listed(generators)
+    found = {id(c): c for c in _READ} | contents.listed(generators)
     return sorted(
         {
             str(c.relative_source_path or c.source_path)
-            for c in contents.values()
+            for c in found.values()
             if getattr(c, "is_private", False)
             and not getattr(c, "hearth_sealed", False)
         }
@@ -151,7 +140,7 @@ def _unpublished(generators):
     return sorted(
         {
             str(c.relative_source_path or c.source_path)
-            for c in _listed(generators).values()
+            for c in contents.listed(generators).values()
             if getattr(c, "status", None) in ("draft", "hidden") and c.save_as
         }
     )

@@ -34,6 +34,7 @@ from pelican.utils import (
 )
 
 from hearth import envelope, frontmatter, secrets
+from hearth.contents import ARTICLE_LISTS, CONTENT_LISTS, PAGE_LISTS
 from hearth.images import ImageError, clean_image
 from hearth.state import STATE_FILE_NAME, State, StateError
 
@@ -472,18 +473,7 @@ def _public_references(generators, settings):
     """Site paths that public content or settings point at: they stay public."""
     paths = set()
     for generator in generators:
-        for name in (
-            "articles",
-            "translations",
-            "hidden_articles",
-            "hidden_translations",
-            "drafts",
-            "drafts_translations",
-            "pages",
-            "hidden_pages",
-            "draft_pages",
-            "draft_translations",
-        ):
+        for name in CONTENT_LISTS:
             for content in getattr(generator, name, []) or []:
                 if getattr(content, "is_private", False) or not content.save_as:
                     continue
@@ -632,16 +622,7 @@ def hide_private_articles(generator):
     if build is None:
         return
     contents = [
-        content
-        for name in (
-            "articles",
-            "translations",
-            "hidden_articles",
-            "hidden_translations",
-            "drafts",
-            "drafts_translations",
-        )
-        for content in getattr(generator, name)
+        content for name in ARTICLE_LISTS for content in getattr(generator, name)
     ]
     _check_translations(contents, build)
     for content in contents:
@@ -689,16 +670,7 @@ def hide_private_pages(generator):
     if build is None:
         return
     contents = [
-        content
-        for name in (
-            "pages",
-            "translations",
-            "hidden_pages",
-            "hidden_translations",
-            "draft_pages",
-            "draft_translations",
-        )
-        for content in getattr(generator, name, [])
+        content for name in PAGE_LISTS for content in getattr(generator, name, [])
     ]
     _check_translations(contents, build)
     for content in contents:

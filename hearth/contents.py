@@ -1,0 +1,41 @@
+"""Where Pelican's generators keep content objects, named once for every plugin.
+
+A post can sit in any of these lists (published, hidden, draft, and each one's
+translations); a plugin that misses one misses posts, so they are listed here
+rather than in each plugin.
+"""
+
+ARTICLE_LISTS = (
+    "articles",
+    "translations",
+    "hidden_articles",
+    "hidden_translations",
+    "drafts",
+    "drafts_translations",
+)
+PAGE_LISTS = (
+    "pages",
+    "translations",
+    "hidden_pages",
+    "hidden_translations",
+    "draft_pages",
+    "draft_translations",
+)
+# Both, each name once (the two generators share some list names).
+CONTENT_LISTS = tuple(dict.fromkeys(ARTICLE_LISTS + PAGE_LISTS))
+
+
+def listed(generators):
+    """Every content object in any list of the generators, by id.
+
+    Walks every list attribute, not only the names above, so content a
+    future Pelican keeps elsewhere is not missed by the checks that use it.
+    """
+    found = {}
+    for generator in generators:
+        for value in vars(generator).values():
+            if isinstance(value, list):
+                found.update(
+                    {id(item): item for item in value if hasattr(item, "source_path")}
+                )
+    return found
