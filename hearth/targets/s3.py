@@ -92,7 +92,7 @@ class S3Target(Target):
         timeout = net_timeout()
         return Config(
             connect_timeout=timeout,
-            read_timeout=6 * timeout,
+            read_timeout=3 * timeout,
             retries={"max_attempts": 2, "mode": "standard"},
         )
 
