@@ -121,12 +121,14 @@ def _run_all(targets, one, reporter):
         try:
             outcomes.append(one(target))
         except TargetError as e:
-            errors.append(str(e))
+            errors.append(e)
             reporter.warn(str(e))
         finally:
             target.close()
+    if len(errors) == 1:
+        raise errors[0]  # its own kind (e.g. Preempted) and message
     if errors:
-        raise TargetError("\n".join(errors))
+        raise TargetError("\n".join(map(str, errors)))
     return outcomes
 
 
@@ -144,12 +146,13 @@ def _deploy_one(target, make_tree, state, workdir, *, dry_run, reporter):
         # Failed before its deploy began: it sent nothing to the site.
         raise _checked(
             f"{e} This {_verb(state)} stopped before sending anything: the live "
-            "site was not changed by it."
+            "site was not changed by it.",
+            type(e),
         ) from e
 
 
-def _checked(message):
-    error = TargetError(message)
+def _checked(message, kind=TargetError):
+    error = kind(message)
     error.checked = True
     return error
 
@@ -186,13 +189,17 @@ def _plan_and_deploy(target, make_tree, state, workdir, lease, *, dry_run, repor
                 lease.check()
                 advance(path)
 
-            target.deploy(tree, plan, state=state, progress=step, check=lease.check)
+            target.deploy(
+                tree, plan, state=state, progress=step,
+                check=lambda: lease.check(force=True),  # at the switch: always
+            )  # fmt: skip
     except (TargetError, OSError) as e:
         message = str(e) if isinstance(e, TargetError) else os_fault(e, target.display)
         after = _after_fault(target, remote, local, state)
         if not target.atomic and "unchanged" not in after:
             lease.abandon()  # `status` reports the command as half done
-        raise _checked(f"{message} {after}") from e
+        kind = type(e) if isinstance(e, TargetError) else TargetError
+        raise _checked(f"{message} {after}", kind) from e
     except BaseException:
         # Ctrl-C (or a test's Interrupted) part-way: on a target without an
         # atomic switch, leave the lock for `status` to report as half done.
