@@ -51,8 +51,8 @@ _OS_FAULTS = {
 _OS_FIXES = {
     errno.ENOSPC: "free some space there",
     errno.EDQUOT: "free some space there",
-    errno.EACCES: "give your user write access to it",
-    errno.EPERM: "give your user write access to it",
+    errno.EACCES: "give your user access to it (to read and to write)",
+    errno.EPERM: "give your user access to it (to read and to write)",
     errno.EROFS: "mount it writable or choose another target",
 }
 
@@ -61,6 +61,19 @@ _TELLING = re.compile(
     r"fatal|error|denied|no space|read-only|refused|timed? ?out|could not|cannot|"
     r"not found|does not exist|no such|rejected|unreachable|broken pipe|reset",
     re.IGNORECASE,
+)
+# In order: git's ref status ("! [remote rejected] ..."), ssh's own line,
+# a tool's fatal/error line, then any line naming a fault.
+_FIRST = (
+    re.compile(r"^!\s*\["),
+    re.compile(r"^ssh: "),
+    re.compile(
+        r"timed out|connection refused|could not resolve|no route to host|"
+        r"permission denied \(|host key verification",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^(fatal|error|rsync error|rsync): ", re.IGNORECASE),
+    _TELLING,
 )
 NET_TIMEOUT_VARIABLE = "HEARTH_NET_TIMEOUT"
 NET_TIMEOUT = 10  # seconds to connect; a transfer idle 6 times this long stops
@@ -86,9 +99,10 @@ def telling_line(text, fallback):
     line naming a fault is the one to quote, not the last line.
     """
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    for line in lines:
-        if _TELLING.search(line):
-            return line
+    for pattern in _FIRST:
+        for line in lines:
+            if pattern.search(line):
+                return line
     return lines[-1] if lines else fallback
 
 
@@ -97,7 +111,7 @@ def os_fault(error, where):
     what = _OS_FAULTS.get(error.errno, error.strerror or str(error))
     fix = _OS_FIXES.get(error.errno, "fix that and re-run")
     name = getattr(error, "filename", None) or where
-    return f"{where}: could not write {name}: {what}. {fix[0].upper()}{fix[1:]}."
+    return f"{where}: {what} ({name}). {fix[0].upper()}{fix[1:]}."
 
 
 SCRATCH_PREFIX = "hearth-"

@@ -117,6 +117,13 @@ class GitTarget(Target):
         stderr = result.stderr.decode(errors="replace")
         detail = telling_line(stderr, f"exit {result.returncode}")
         if verb == "push" and ("rejected" in stderr or "denied" in stderr.lower()):
+            said = [
+                line.strip()[len("remote:") :].strip()
+                for line in stderr.splitlines()
+                if line.strip().startswith("remote:") and line.strip() != "remote:"
+            ]
+            if said:
+                detail += "; the remote said: " + " ".join(said)
             return TargetError(
                 f"{self.display}: the remote rejected the push ({detail}). Check "
                 f"that you may push to {self.branch} (no branch protection or "

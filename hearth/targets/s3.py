@@ -192,6 +192,8 @@ class S3Target(Target):
         from botocore.exceptions import ClientError
 
         key = self._key(LEASE_KEYS[kind])
+        # A missing bucket must say so (some stores would create it on write).
+        self._call("find the bucket", self.s3.head_bucket, Bucket=self.bucket)
 
         def create():
             try:
