@@ -125,6 +125,7 @@ class Lease:
         self._thread = None
         self._last_check = 0.0
         self._preempted_by_us = False
+        self.lost = False
 
     def _record(self):
         now = time.time()
@@ -216,13 +217,24 @@ class Lease:
     def _beat(self):
         while not self._stop.wait(HEARTBEAT):
             try:
+                held = parse(self.target.lease_read("lock"))
+                if not held or held.get("token") != self.token:
+                    self.lost = True  # taken over: never write over its holder
+                    return
                 self.record = self._record()
                 self.target.lease_write("lock", self._dump(self.record))
             except Exception:  # noqa: BLE001 - the deploy reports real faults
                 pass
 
     def check(self, force=False):
-        """For a publish: stop (Preempted) if a withdraw or lock is waiting."""
+        """Stop if the lock was lost; for a publish, also (Preempted) if a
+        withdraw or lock is waiting."""
+        if self.lost:
+            raise TargetError(
+                f"{self.target.display}: this {self.command} lost its lock to "
+                "another command (its heartbeat was missed for over "
+                f"{LEASE} s), so it stopped rather than interleave."
+            )
         if self.command in TAKE_DOWN:
             return
         now = time.monotonic()
