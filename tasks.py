@@ -243,6 +243,8 @@ def _calmly(verb):
     except TargetError as e:
         raise Exit(str(e)) from None
     except KeyboardInterrupt:
+        if verb == "status":
+            raise Exit("Stopped by Ctrl-C; status changes nothing.", code=130) from None
         raise Exit(
             f"Stopped by Ctrl-C: the {verb} did not finish. Each target switches "
             "whole (file, ssh, git) or is marked half done (S3): run `invoke "

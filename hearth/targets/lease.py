@@ -79,6 +79,9 @@ def is_stale(record, now=None):
         return True
     if record.get("host") == host_id() and pid and not _alive(pid):
         return True
+    if record.get("host") == host_id() and pid == os.getpid():
+        # This very process: stale unless one of its leases still holds it.
+        return record.get("token") not in _HELD
     return now - beat > LEASE
 
 
@@ -105,6 +108,10 @@ def wait_limit(environ=None):
             f"{WAIT_VARIABLE}={environ.get(WAIT_VARIABLE)!r} is not a number of "
             "seconds: set it to e.g. 300, or unset it."
         ) from None
+
+
+# Tokens of the leases this process holds now (and of its waiting preempts).
+_HELD = set()
 
 
 class Preempted(TargetError):
@@ -151,6 +158,14 @@ class Lease:
         self.release()
 
     def acquire(self):
+        _HELD.add(self.token)
+        try:
+            self._acquire()
+        except BaseException:
+            _HELD.discard(self.token)
+            raise
+
+    def _acquire(self):
         target = self.target
         deadline = time.monotonic() + self.wait
         told = None
@@ -255,6 +270,7 @@ class Lease:
 
     def abandon(self):
         """Leave the lock as a stopped command's: `status` reports it half done."""
+        _HELD.discard(self.token)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
@@ -265,6 +281,7 @@ class Lease:
             self.target.lease_write("lock", self._dump(record))
 
     def release(self):
+        _HELD.discard(self.token)
         if getattr(self, "_abandoned", False):
             return
         self._stop.set()

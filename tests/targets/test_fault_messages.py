@@ -463,3 +463,79 @@ def test_unexpected_errors_are_one_message_unless_debug(tmp_path, monkeypatch):
     monkeypatch.setenv("HEARTH_DEBUG", "1")
     with pytest.raises(OSError):
         tasks.withdraw(MockContext(), target=[(tmp_path / "b").as_uri()])
+
+
+class Proxy:
+    """A TCP proxy on 127.0.0.1 to `port`; kill() drops every connection."""
+
+    def __init__(self, port):
+        self.port_to = port
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.port_to))
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            b.shutdown(socket.SHUT_WR)
+
+    def kill(self):
+        self.sock.close()
+        for conn in self.conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+
+def test_s3_server_killed_mid_transfer_is_told_and_reported_half_done(
+    sample_publish, seaweed, s3_env, monkeypatch
+):
+    monkeypatch.setenv("HEARTH_NET_TIMEOUT", "2")
+    name = f"killed-{free_port()}"
+    s3_client(seaweed).create_bucket(Bucket=name)
+    direct = f"s3://{name}/blog?endpoint={seaweed}"
+    withdraw(open_target(direct))
+    proxy = Proxy(int(seaweed.rsplit(":", 1)[1]))
+    target = open_target(f"s3://{name}/blog?endpoint=http://127.0.0.1:{proxy.port}")
+
+    class KillAfter(StopAfter):
+        def progress(self, t, total):
+            def advance(path):
+                self.moved.append(path)
+                if len(self.moved) == 8:
+                    proxy.kill()  # the server goes away mid-upload
+
+            return contextlib.nullcontext(advance)
+
+    with pytest.raises(TargetError) as caught:
+        ops.publish(sample_publish, [target], reporter=KillAfter(0))
+    message = str(caught.value)
+    assert "Cannot reach" in message or "stopped answering" in message, message
+    assert f"Could not check what {target.display} serves now" in message
+    assert "unchanged" not in message
+    # Reached again directly: half done, and said so; a re-run finishes it.
+    [status] = ops.status([open_target(direct)])
+    assert not status.ok
+    assert any("stopped before it finished" in p for p in status.problems)
+    ops.publish(sample_publish, [open_target(direct)])
+    [status] = ops.status([open_target(direct)])
+    assert status.ok, status.problems
