@@ -2,10 +2,11 @@
 
 The remote path is the document root; as with file://, it becomes a symlink to
 a release folder beside it (`.<name>.releases/<id>`). rsync fills a staging
-folder there (--checksum, --link-dest to the live release, so only changed
-files travel), then one remote `mv -T` of a temporary symlink switches the
-site. rsync's temporary files of an interrupted transfer stay in the staging
-folder, which no web server serves, and the next run carries on from them.
+folder of this run's own there (--checksum, --link-dest to the live release,
+so only changed files travel), then one remote `mv -T` of a temporary symlink
+switches the site. An interrupted transfer's files stay in its staging
+folder, which no web server serves; the next run removes it (a stopped
+rsync's remote half may write on for a moment, never into another run's).
 
 The remote host needs a POSIX shell, GNU coreutils (`mv -T`, `readlink -f`,
 `md5sum`) and rsync: any Debian or Ubuntu host has them.
@@ -280,15 +281,19 @@ class SshTarget(Target):
         _, out = self._remote(
             f"[ -d {q(self.parent)} ] || {{ echo 'folder {self.parent} does not "
             f"exist' >&2; exit 4; }}; mkdir -p {releases}; "
-            f"if [ -L {root} ]; then readlink -f {root}; "
+            + self._prune_script([], releases=False)
+            + f"; if [ -L {root} ]; then readlink -f {root}; "
             f"elif [ -d {root} ]; then cd {root} && pwd; fi"
         )
         live = out.decode().strip()
-        staging = posixpath.join(self.releases, STAGING)
+        # A staging folder of this run's own: the remote half of an rsync
+        # that was stopped (a pre-empted publish, a killed command) may
+        # write on for a moment, and must not write into ours.
+        staging = posixpath.join(self.releases, f"{STAGING}-{new_release_id()}")
         if live and not plan.changed:
             # Already live; only finish what an interrupted run may have left.
-            keep = [posixpath.basename(live)] if state != "published" else None
-            self._remote(f"rm -rf {q(staging)}; " + self._prune_script(keep))
+            keep = [posixpath.basename(live)] if state != "published" else []
+            self._remote(self._prune_script(keep, releases=state != "published"))
             return
         self._rsync(Path(tree), staging, live, set(plan.upload), progress)
         release = new_release_id()
@@ -305,7 +310,7 @@ class SshTarget(Target):
         # the old release until the last `mv -T` replaces the symlink.
         self._remote(
             "set -e; "
-            f"if [ -d {q(staging)} ]; then mv {q(staging)} {new}; fi; "
+            f"mv {q(staging)} {new}; "
             f"if [ -d {root} ] && [ ! -L {root} ]; then "
             f"mv {root} {q(posixpath.join(self.releases, 'original-' + release))}; fi; "
             f"ln -sfn {q(self.release_link + '/' + release)} {q(self.switch)}; "
@@ -314,15 +319,19 @@ class SshTarget(Target):
         for rel in plan.delete:
             progress(rel)
 
-    def _prune_script(self, keep):
-        """Shell that removes every release but `keep` (nothing when None)."""
-        if keep is None:
-            return "true"
-        releases = shlex.quote(self.releases)
+    def _prune_script(self, keep, releases=True):
+        """Shell that removes staging folders left by stopped runs (if it can:
+        a dying rsync may still write there) and, with `releases`, every
+        release but `keep`, failing if one cannot be removed."""
+        folder = shlex.quote(self.releases)
+        old = 'rm -rf "$d"' if releases else ":"
+        keep = "|".join(keep) or "''"
         return (
-            f"for d in {releases}/* {releases}/.[!.]*; do "
+            f"for d in {folder}/* {folder}/.[!.]*; do "
             '[ -e "$d" ] || continue; '
-            f'case "${{d##*/}}" in {"|".join(keep)}) ;; *) rm -rf "$d";; esac; done'
+            f'case "${{d##*/}}" in {keep}) ;; '
+            f'{STAGING}-*) rm -rf "$d" 2>/dev/null || true;; '
+            f"*) {old};; esac; done"
         )
 
     def _rsync(self, tree, staging, live, changed, progress):

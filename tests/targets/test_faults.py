@@ -429,6 +429,7 @@ def test_kill_each_command_at_a_spread_of_points_then_rerun(world):
             if problem:
                 failures.append(problem)
     record(world, "kills", figures)
+    report(failures)
     assert not failures, failures
 
 
@@ -488,7 +489,13 @@ def test_overlapping_commands_never_interleave_and_the_take_down_wins(world):
             if world.atomic and reader.seen["mixed"]:
                 failures.append(f"{label}: a reader saw a mixed site")
     record(world, "overlaps", figures)
+    report(failures)
     assert not failures, failures
+
+
+def report(failures):
+    for failure in failures:
+        print(f"\nFAULT SUITE FAILURE: {failure}")
 
 
 def record(world, what, figures):
