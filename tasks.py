@@ -10,12 +10,14 @@ from pathlib import Path
 
 from invoke import Exit, task
 from invoke.main import program
+from invoke.parser.parser import ParseMachine
 from pelican import main as pelican_main
 from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
 from rich.console import Console
 
 from hearth import audit as leak_audit
 from hearth import frontmatter, links, secrets
+from hearth import notice as notice_post
 from hearth import posts as hearth_posts
 from hearth.targets import TargetError, configured_targets, ops
 from hearth.targets.base import scratch_dir, sweep_scratch
@@ -211,6 +213,44 @@ TARGET_HELP = "a target URL instead of HEARTH_TARGETS (repeat for several)"
 DRY_RUN_HELP = "show what would change on each target; touch nothing"
 
 
+MESSAGE_HELP = (
+    "the notice: its words, or a post in content/ (e.g. notices/resting.md); "
+    "may also be given without --message"
+)
+MESSAGE_FILE_HELP = "a Markdown file holding the notice (front-matter allowed)"
+
+# `invoke withdraw "I need some space"`: invoke fills positional parameters
+# only when they are required; these may be left out (the kind default).
+_OPTIONAL_POSITIONAL = {"withdraw": {"message"}, "lock": {"message"}}
+_complete_context = ParseMachine.complete_context
+
+
+def _complete_with_optional_positionals(self):
+    context = self.context
+    for arg in getattr(context, "positional_args", ()):
+        if arg.value is None and arg.name in _OPTIONAL_POSITIONAL.get(context.name, ()):
+            arg.value = ""
+    return _complete_context(self)
+
+
+ParseMachine.complete_context = _complete_with_optional_positionals
+
+
+def _notice(message, message_file, settings):
+    """The notice post from the command's words (hearth.notice.choose)."""
+    if not message and not message_file:
+        return None
+    try:
+        return notice_post.choose(
+            message=message or None,
+            message_file=message_file or None,
+            root=ROOT,
+            known_audiences=settings.get("HEARTH_AUDIENCES", {}),
+        )
+    except notice_post.NoticeError as e:
+        raise Exit(str(e)) from None
+
+
 def _debug():
     """`invoke --debug ...` or HEARTH_DEBUG=1: show tracebacks, not messages."""
     if os.environ.get("HEARTH_DEBUG"):
@@ -353,21 +393,24 @@ def publish(c, target=None, dry_run=False):
 
 
 @task(
+    positional=["message"],
     iterable=["target"],
     help={
-        "message": "the notice readers see instead of the kind default text",
+        "message": MESSAGE_HELP,
+        "message_file": MESSAGE_FILE_HELP,
         "target": TARGET_HELP,
         "dry_run": DRY_RUN_HELP,
     },
 )
-def withdraw(c, message=None, target=None, dry_run=False):
+def withdraw(c, message=None, message_file=None, target=None, dry_run=False):
     """Take the whole site down: one notice at every address, nothing else."""
     settings = _publish_settings()
+    notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
     with _calmly("withdraw"):
         ops.withdraw(
             targets,
-            message=message,
+            message=notice,
             feeds=_feeds(settings),
             dry_run=dry_run,
             reporter=RichReporter(),
@@ -376,24 +419,31 @@ def withdraw(c, message=None, target=None, dry_run=False):
 
 
 @task(
+    positional=["message"],
     iterable=["target"],
-    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP},
+    help={
+        "message": MESSAGE_HELP + " (public beside the unlock form)",
+        "message_file": MESSAGE_FILE_HELP,
+        "target": TARGET_HELP,
+        "dry_run": DRY_RUN_HELP,
+    },
 )
-def lock(c, target=None, dry_run=False):
+def lock(c, message=None, message_file=None, target=None, dry_run=False):
     """Put the whole site behind the site passphrase (HEARTH_PASSPHRASE_SITE)."""
     from hearth.secrets import SecretsError, passphrase_for
 
     settings = _publish_settings()
+    notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
     try:
         passphrase = passphrase_for("site", publish=True)
     except SecretsError as e:
         raise Exit(str(e)) from None
     with _calmly("lock"):
-        _lock(settings, targets, passphrase, dry_run)
+        _lock(settings, targets, passphrase, dry_run, notice)
 
 
-def _lock(settings, targets, passphrase, dry_run):
+def _lock(settings, targets, passphrase, dry_run, notice=None):
     from hearth import envelope
     from hearth.state import STATE_FILE_NAME, State, StateError
 
@@ -423,6 +473,7 @@ def _lock(settings, targets, passphrase, dry_run):
             keep_tree=ROOT / LOCK_CACHE,
             dry_run=dry_run,
             reporter=RichReporter(),
+            notice=notice,
             **_site(settings),
         )
     except StateError as e:
