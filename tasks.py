@@ -16,7 +16,7 @@ from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
 from rich.console import Console
 
 from hearth import audit as leak_audit
-from hearth import frontmatter, links, secrets
+from hearth import frontmatter, links, schedule, secrets
 from hearth import notice as notice_post
 from hearth import posts as hearth_posts
 from hearth.targets import TargetError, configured_targets, ops
@@ -236,6 +236,53 @@ def _complete_with_optional_positionals(self):
 ParseMachine.complete_context = _complete_with_optional_positionals
 
 
+UNTIL_HELP = "end by itself then (UTC): 2026-12-04 or 2026-12-04T18:00; see `due`"
+FOR_HELP = "end by itself after this long: 90m, 12h, 3d, 2w; see `due`"
+SCHEDULE_FILE = schedule.SCHEDULE_FILE_NAME  # beside the sources; commit it
+
+
+def _schedule_file():
+    # HEARTH_SCHEDULE_FILE: elsewhere (the tests; a CI job that keeps it aside).
+    return ROOT / (os.environ.get("HEARTH_SCHEDULE_FILE") or SCHEDULE_FILE)
+
+
+def _end(until, for_):
+    """When a withdraw or lock ends, checked before anything is done."""
+    try:
+        return schedule.end_of(until=until, for_=for_)
+    except schedule.ScheduleError as e:
+        raise Exit(str(e)) from None
+
+
+def _record(state, end, target):
+    """After a withdraw or lock: keep its end for `invoke due`, or cancel an
+    earlier one (a withdraw or lock without an end lasts until you publish)."""
+    path = _schedule_file()
+    try:
+        earlier = schedule.load(path)
+    except schedule.ScheduleError:
+        earlier = None
+    if end is None:
+        if schedule.clear(path) and earlier:
+            print(
+                f"The earlier schedule ({schedule.describe(earlier)}) is cancelled: "
+                f"the site stays {state} until you run `invoke publish`."
+            )
+        return
+    plan = schedule.Plan(
+        state=state,
+        until=schedule.iso(end),
+        since=schedule.iso(schedule.now()),
+        targets=list(target or []),
+    )
+    schedule.save(path, plan)
+    print(
+        f"The site is {schedule.describe(plan)}. Then `invoke due` publishes it "
+        f"again (run it from cron, a systemd timer or CI: README, 'For a while'); "
+        f"{SCHEDULE_FILE} holds the plan: commit it if CI runs `due`."
+    )
+
+
 def _notice(message, message_file, settings):
     """The notice post from the command's words (hearth.notice.choose)."""
     if not message and not message_file:
@@ -390,6 +437,32 @@ def publish(c, target=None, dry_run=False):
             ops.publish(build, targets, dry_run=dry_run, reporter=RichReporter())
         finally:
             shutil.rmtree(build, ignore_errors=True)
+    if not dry_run and schedule.clear(_schedule_file()):
+        print(f"Published: the schedule in {SCHEDULE_FILE} is done and removed.")
+
+
+@task
+def due(c):
+    """Publish again when a withdraw or lock given --for/--until has ended.
+
+    Idempotent: before its time, or with nothing scheduled, it changes nothing.
+    """
+    try:
+        plan = schedule.load(_schedule_file())
+        clock = schedule.now()
+    except schedule.ScheduleError as e:
+        raise Exit(str(e)) from None
+    if plan is None:
+        print("Nothing is due: no withdraw or lock is set to end.")
+        return
+    if not schedule.is_due(plan, clock):
+        print(
+            f"Nothing is due yet: the site is {schedule.describe(plan)} (it is "
+            f"{schedule.iso(clock)} now)."
+        )
+        return
+    print(f"Due: the site was {schedule.describe(plan)}; publishing it again.")
+    publish(c, target=plan.targets or None)
 
 
 @task(
@@ -398,13 +471,19 @@ def publish(c, target=None, dry_run=False):
     help={
         "message": MESSAGE_HELP,
         "message_file": MESSAGE_FILE_HELP,
+        "until": UNTIL_HELP,
+        "for_": FOR_HELP,
         "target": TARGET_HELP,
         "dry_run": DRY_RUN_HELP,
     },
 )
-def withdraw(c, message=None, message_file=None, target=None, dry_run=False):
+def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
+    c, message=None, message_file=None, until=None, for_=None, target=None,
+    dry_run=False,
+):  # fmt: skip
     """Take the whole site down: one notice at every address, nothing else."""
     settings = _publish_settings()
+    end = _end(until, for_)
     notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
     with _calmly("withdraw"):
@@ -416,6 +495,8 @@ def withdraw(c, message=None, message_file=None, target=None, dry_run=False):
             reporter=RichReporter(),
             **_site(settings),
         )
+    if not dry_run:
+        _record("withdrawn", end, target)
 
 
 @task(
@@ -424,15 +505,21 @@ def withdraw(c, message=None, message_file=None, target=None, dry_run=False):
     help={
         "message": MESSAGE_HELP + " (public beside the unlock form)",
         "message_file": MESSAGE_FILE_HELP,
+        "until": UNTIL_HELP,
+        "for_": FOR_HELP,
         "target": TARGET_HELP,
         "dry_run": DRY_RUN_HELP,
     },
 )
-def lock(c, message=None, message_file=None, target=None, dry_run=False):
+def lock(  # noqa: PLR0917 - invoke maps flags to parameters
+    c, message=None, message_file=None, until=None, for_=None, target=None,
+    dry_run=False,
+):  # fmt: skip
     """Put the whole site behind the site passphrase (HEARTH_PASSPHRASE_SITE)."""
     from hearth.secrets import SecretsError, passphrase_for
 
     settings = _publish_settings()
+    end = _end(until, for_)
     notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
     try:
@@ -441,6 +528,8 @@ def lock(c, message=None, message_file=None, target=None, dry_run=False):
         raise Exit(str(e)) from None
     with _calmly("lock"):
         _lock(settings, targets, passphrase, dry_run, notice)
+    if not dry_run:
+        _record("locked", end, target)
 
 
 def _lock(settings, targets, passphrase, dry_run, notice=None):
@@ -489,8 +578,18 @@ def status(c, target=None):
     targets = _targets(target, settings)
     with _calmly("status"):
         results = ops.status(targets)
+    try:
+        plan = schedule.load(_schedule_file())
+    except schedule.ScheduleError as e:
+        print(f"Warning: {e}")
+        plan = None
     for result in results:
         since = f" since {result.since}" if result.since else ""
+        if plan and plan.state == result.state:
+            since += (
+                f", {plan.state} until {schedule.describe(plan).split(' until ')[1]}"
+            )
+            since += " (then `invoke due` publishes)"
         checked = f", {result.checked_urls} URLs checked" if result.checked_urls else ""
         print(f"{result.target}: {result.state}{since} ({result.files} files{checked})")
         for problem in result.problems:

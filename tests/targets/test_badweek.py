@@ -150,3 +150,145 @@ def test_lock_with_a_notice_shows_it_in_the_clear_beside_the_unlock_form(served)
     assert "private for a bit" in entry.find(ATOM + "content").text
     [result] = ops.status([open_target(url)])
     assert (result.state, result.ok) == ("locked", True), result.problems
+
+
+# --- For a while: --for / --until and `invoke due`, with a fake clock --------
+
+T0 = "2026-12-01T09:00:00Z"
+
+
+@pytest.fixture
+def clock(monkeypatch, tmp_path):
+    """Set the fake clock (hearth.deploy.now, the seam) and a schedule file."""
+    monkeypatch.setenv("HEARTH_SCHEDULE_FILE", str(tmp_path / "schedule.json"))
+    monkeypatch.delenv("HEARTH_NOW", raising=False)
+
+    def set_to(when):
+        monkeypatch.setattr("hearth.deploy.now", lambda: when)
+
+    set_to(T0)
+    return set_to
+
+
+def schedule_file(tmp_path):
+    return tmp_path / "schedule.json"
+
+
+def test_withdraw_for_three_days_then_due_publishes_once_and_only_when_due(
+    served, clock, tmp_path, capsys
+):
+    url, base, read = served
+    tasks.withdraw(MockContext(), message="Back on Friday.", for_="3d", target=[url])
+    out = capsys.readouterr().out
+    assert "withdrawn until 2026-12-04 09:00 UTC" in out
+    tasks.status(MockContext(), target=[url])
+    out = capsys.readouterr().out
+    assert "withdrawn since" in out and "until 2026-12-04 09:00 UTC" in out
+
+    clock("2026-12-03T09:00:00Z")  # a day early: nothing happens
+    tasks.due(MockContext())
+    assert "Nothing is due yet: the site is withdrawn until 2026-12-04" in (
+        capsys.readouterr().out
+    )
+    assert marker_state(read) == "withdrawn"
+    assert schedule_file(tmp_path).is_file()
+
+    clock("2026-12-04T09:01:00Z")
+    with environ(**passphrase_env()):
+        tasks.due(MockContext())
+    assert marker_state(read) == "published"
+    assert b"kettle" in read("2026/the-kettle-list/index.html").lower()
+    # Drafts stay drafts: the draft's address is still nothing at all.
+    status, _h, body = get(base + "/2026/unfinished-thoughts-about-rest/")
+    assert status == 404 and b"Unfinished" not in body
+    assert not schedule_file(tmp_path).exists()
+    marker = read(".hearth/release.json")
+
+    capsys.readouterr()
+    tasks.due(MockContext())  # idempotent: nothing left to do
+    assert "Nothing is due" in capsys.readouterr().out
+    assert read(".hearth/release.json") == marker
+    tasks.status(MockContext(), target=[url])
+    assert "until" not in capsys.readouterr().out
+
+
+def test_lock_until_a_date_is_reopened_by_due(served, clock, tmp_path, capsys):
+    url, _base, read = served
+    with environ(**passphrase_env()):
+        tasks.lock(MockContext(), until="2026-12-02", target=[url])
+        assert "locked until 2026-12-02 00:00 UTC" in capsys.readouterr().out
+        assert marker_state(read) == "locked"
+        clock("2026-12-02T00:00:00Z")
+        tasks.due(MockContext())
+    assert marker_state(read) == "published"
+
+
+def test_a_withdraw_without_an_end_cancels_the_schedule_so_due_never_reopens(
+    served, clock, tmp_path, capsys
+):
+    url, _base, read = served
+    tasks.withdraw(MockContext(), for_="1d", target=[url])
+    tasks.withdraw(MockContext(), message="Not ready yet.", target=[url])
+    assert "earlier schedule (withdrawn until 2026-12-02 09:00 UTC) is cancelled" in (
+        capsys.readouterr().out
+    )
+    clock("2026-12-09T09:00:00Z")
+    tasks.due(MockContext())
+    assert marker_state(read) == "withdrawn"
+    assert b"Not ready yet." in read("index.html")
+
+
+@pytest.mark.parametrize(
+    ("kw", "error"),
+    [
+        ({"for_": "3x"}, r"--for '3x' is not a length of time.*--for 3d"),
+        ({"for_": "0d"}, r"--for '0d' is not a length of time"),
+        ({"until": "next friday"}, r"--until 'next friday' is not a date"),
+        ({"until": "2026-11-30"}, r"not in the future"),
+        ({"until": "2026-12-09", "for_": "3d"}, r"--until or --for, not both"),
+    ],
+)
+def test_schedule_mistakes_are_told_before_anything_changes(
+    served, clock, tmp_path, kw, error
+):
+    url, _base, read = served
+    with pytest.raises(Exit, match=error):
+        tasks.withdraw(MockContext(), target=[url], **kw)
+    assert marker_state(read) == "published"
+    assert not schedule_file(tmp_path).exists()
+
+
+def test_a_damaged_schedule_file_is_told_and_due_changes_nothing(
+    served, clock, tmp_path
+):
+    _url, _base, read = served
+    schedule_file(tmp_path).write_text("{not json")
+    with pytest.raises(Exit, match=r"schedule file .* cannot be read.*git checkout"):
+        tasks.due(MockContext())
+    assert marker_state(read) == "published"
+
+
+def test_the_readme_cron_line_runs_due_from_the_command_line(served, tmp_path):
+    """The commands as README gives them, in a shell, with HEARTH_NOW as clock."""
+    url, _base, read = served
+    env = {
+        "HEARTH_SCHEDULE_FILE": str(tmp_path / "schedule.json"),
+        "HEARTH_NOW": T0,
+        **passphrase_env(),
+    }
+
+    def invoke(*args, **more):
+        with environ(**{**env, **more}):
+            done = subprocess.run(
+                [sys.executable, "-m", "invoke", *args], cwd=ROOT,
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    out = invoke("withdraw", "I need some space", "--for", "3d", "--target", url)
+    assert "withdrawn until 2026-12-04 09:00 UTC" in out
+    assert "Nothing is due yet" in invoke("due", HEARTH_NOW="2026-12-02T09:00:00Z")
+    assert marker_state(read) == "withdrawn"
+    assert "publishing it again" in invoke("due", HEARTH_NOW="2026-12-04T10:00:00Z")
+    assert marker_state(read) == "published"
