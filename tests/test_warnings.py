@@ -14,7 +14,7 @@ from pelican.settings import read_settings
 from hearth import envelope, warnings
 from hearth.state import State
 from plugins.hearth_warnings import hearth_warnings
-from tests.conftest import ROOT, build
+from tests.conftest import ROOT, build, environ, passphrase_env
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BAD_WEEK = "2026/a-bad-week-written-down/index.html"
@@ -603,22 +603,29 @@ def test_unknown_label_stops_a_publish_build_saying_where_and_how_to_fix(tmp_pat
             ),
         ],
     )
-    with pytest.raises(
-        warnings.WarningsError,
-        match=r"(?s)stopped the publish build before writing anything.*"
-        r"a\.md: 'sucidal thougts' \(did you mean 'suicidal thoughts'\?\).*"
-        r"b\.md: 'zqxj-wobble'.*add it to HEARTH_WARNINGS .*HEARTH_WARNING_ALIASES",
+    # A private post's own label may stay private: reported, not stopped.
+    (content / "posts" / "c.md").write_text(PRIVATE_POST)
+    with (
+        environ(**passphrase_env()),
+        pytest.raises(
+            warnings.WarningsError,
+            match=r"(?s)stopped the publish build before writing anything.*"
+            r"a\.md: 'sucidal thougts' \(did you mean 'suicidal thoughts'\?\).*"
+            r"b\.md: 'zqxj-wobble'.*add it to HEARTH_WARNINGS .*HEARTH_WARNING_ALIASES",
+        ) as stopped,
     ):
         build(tmp_path / "out", content=content, HEARTH_PUBLISH=True)
+    assert "zqxj-private-canary" not in str(stopped.value)
     assert not list((tmp_path / "out").rglob("*.html"))
     # Added to the vocabulary (or as an alias), the same posts publish.
-    out = build(
-        tmp_path / "out2",
-        content=content,
-        HEARTH_PUBLISH=True,
-        HEARTH_WARNINGS={**warnings.DEFAULT_VOCABULARY, "zqxj-wobble": "Odd."},
-        HEARTH_WARNING_ALIASES={"sucidal thougts": "suicidal thoughts"},
-    )
+    with environ(**passphrase_env()):
+        out = build(
+            tmp_path / "out2",
+            content=content,
+            HEARTH_PUBLISH=True,
+            HEARTH_WARNINGS={**warnings.DEFAULT_VOCABULARY, "zqxj-wobble": "Odd."},
+            HEARTH_WARNING_ALIASES={"sucidal thougts": "suicidal thoughts"},
+        )
     assert (
         "suicidal thoughts — Thoughts of suicide"
         in (texts(out / "2026/a/index.html", "section", "cw-panel")[0])

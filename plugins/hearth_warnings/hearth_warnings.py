@@ -210,8 +210,13 @@ def attach_warnings(content):
             "the colon, like `::: warning: grief`.",
             source,
         )
+    # Labels shown in the clear must be known: a typo escapes readers'
+    # choices. A private post's label may stay private (the vocabulary is
+    # public, on the preferences page), so there it is only reported.
+    shown = not _is_private(content) or settings.get("HEARTH_WARNINGS_ON_LOCKED_PANEL")
     for label in dict.fromkeys(unknown):
-        _UNKNOWN.append((str(content.relative_source_path or source), label))
+        if shown:
+            _UNKNOWN.append((str(content.relative_source_path or source), label))
         _report_unknown(label, source, vocabulary, aliases)
     if passages and "summary" not in content.metadata:
         _summary_without_passages(content, raw)
@@ -219,7 +224,7 @@ def attach_warnings(content):
     content.warning_details = details
     content.warning_note = note
     # What may be shown in the clear (pages, lists, feeds, meta, locked panel).
-    if not _is_private(content) or settings.get("HEARTH_WARNINGS_ON_LOCKED_PANEL"):
+    if shown:
         content.public_warning_details = details
         content.public_warning_note = note
     else:
