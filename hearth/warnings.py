@@ -210,6 +210,12 @@ def resolve(labels, vocabulary, aliases=None):
     return details, unknown
 
 
+def canonical_labels(labels, vocabulary, aliases=None):
+    """The labels as the build shows them: aliases resolved, repeats dropped,
+    unknown labels as written (for `invoke posts` and other tools)."""
+    return [detail["label"] for detail in resolve(labels, vocabulary, aliases)[0]]
+
+
 def chose_not_to_warn(value, source="a post"):
     """The `chose_not_to_warn` value as True or False (YAML bool or a word)."""
     if isinstance(value, bool):

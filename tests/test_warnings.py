@@ -420,6 +420,28 @@ PRIVATE_POST = (
 )
 
 
+def test_a_private_posts_choice_not_to_warn_travels_in_its_payload(tmp_path):
+    post = PRIVATE_POST.replace("Warnings: grief, zqxj-private-canary", "")
+    post = post.replace(
+        "Listing: locked\n", "Listing: locked\nChose_not_to_warn: yes\n"
+    )
+    content = write_site(tmp_path, [("quiet.md", post)])
+    out = build(tmp_path / "out", content=content)
+    state = State.load(tmp_path / "hearth-state.json")
+    url = f"p/{state.post_id('posts/quiet.md')}/"
+    key = envelope.derive_key("hearth-demo-friends", *state.known_audience("friends"))
+    page = (out / url / "index.html").read_text()
+    text = re.search(r'id="hearth-envelope">(.*?)</script>', page, re.S).group(1)
+    payload = json.loads(envelope.decrypt(text, "/" + url, key, "friends"))
+    assert payload["warnings"] == [
+        {
+            "label": "chose not to warn",
+            "description": "The writer has chosen not to list warnings for this post.",
+        }
+    ]
+    assert "chose not to" not in page
+
+
 @pytest.mark.parametrize("on_panel", [False, True])
 def test_private_post_warnings_are_public_only_when_the_writer_says_so(
     tmp_path, on_panel
@@ -570,6 +592,9 @@ def test_canonical_label_resolves_labels_and_aliases_for_other_tools():
     assert warnings.canonical_label("Grief", vocabulary, aliases) == "grief"
     assert warnings.canonical_label("sh", vocabulary) is None
     assert warnings.canonical_label("zqxj", vocabulary, aliases) is None
+    assert warnings.canonical_labels(
+        ["sh", "Self Harm", "grief", "zqxj"], vocabulary, aliases
+    ) == ["self-harm", "grief", "zqxj"]
     # The writer's own aliases, as written in settings, work the same way.
     assert warnings.canonical_label("loss", vocabulary, {"Loss": "grief"}) == "grief"
     assert set(warnings.WARNING_KEYS) == {

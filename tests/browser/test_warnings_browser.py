@@ -140,6 +140,9 @@ def test_without_javascript_the_native_gate_hides_and_reveals(browser, site):
         open_page(page, site + "/preferences/")
         assert page.get_by_text("These choices need JavaScript").is_visible()
         assert page.get_by_role("radio", name="Show without asking").first.is_disabled()
+        assert page.get_by_role(
+            "checkbox", name=re.compile("^Always show")
+        ).is_disabled()
         assert page.watch.foreign_requests() == []
     finally:
         context.close()
