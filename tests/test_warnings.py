@@ -685,6 +685,9 @@ def test_a_passage_is_gated_with_a_skip_link_to_just_after_it(sample_publish):
         page,
         re.S,
     )
+    # The sample writes the alias `hospitalization`; the page shows the label.
+    source = (ROOT / "content/posts/2026-08-27-foggy-days.md").read_text()
+    assert "::: warning: hospitalization, dissociation\n" in source
     assert (
         'data-cw-labels="[&quot;hospitalisation&quot;, &quot;dissociation&quot;]"'
         in gate
