@@ -327,9 +327,17 @@ def test_render_gate_says_honestly_when_the_writer_chose_not_to_warn(
         "The writer has chosen not to list warnings for this post."
     ).is_visible()
     assert page.get_by_text("talks about").count() == 0
+    assert page.get_by_text("A note in the writer's words.").is_visible()
     assert not page.get_by_text("The fixture's unlisted text.").is_visible()
     show_post(page).click()
     assert page.get_by_text("The fixture's unlisted text.").is_visible()
+    # A passage inside the decrypted text is enhanced too: focus follows.
+    assert not page.get_by_text("The fixture's passage.").is_visible()
+    page.get_by_text("Show this part", exact=True).click()
+    assert page.get_by_text("The fixture's passage.").is_visible()
+    assert (
+        page.evaluate("document.activeElement.textContent") == "The fixture's passage."
+    )
     assert_clean(page)
 
 

@@ -163,19 +163,32 @@ export function applyPreferences(root = document) {
   }
 }
 
+/** Passage gates inside text that arrived later (a decrypted post's body). */
+function enhancePassages(container) {
+  const prefs = readPreferences();
+  const options = readOptions();
+  for (const passage of container.querySelectorAll('[data-cw-gate="passage"]')) {
+    enhanceGate(passage, prefs, options);
+    if (options.hideText) hideWarningText(passage);
+  }
+}
+
 /**
  * Wrap the children of `container` behind the same gate the server renders
  * for public posts. unlock.js calls it after decrypting a private post that
  * carries warnings. Returns the gate element (focus its ".cw-show" summary,
  * or the container if the reader's preferences opened it at once), or null
- * when there are no warnings and the text stays as it is.
+ * when there are no warnings and the text stays as it is. Passages with their
+ * own warning inside the text get the reader's preferences either way.
  *
  * @param {HTMLElement} container
  * @param {{label: string, description?: string}[]} warnings
- * @param {{homeUrl?: string, preferencesUrl?: string, noun?: string}} [options]
+ * @param {{homeUrl?: string, preferencesUrl?: string, noun?: string, note?: string}} [options]
+ *   note: the writer's own words, shown before the labels
  * @returns {HTMLElement | null}
  */
 export function renderGate(container, warnings, options = {}) {
+  enhancePassages(container);
   const valid = (Array.isArray(warnings) ? warnings : []).filter(
     (w) => w && typeof w.label === "string" && w.label.trim(),
   );
@@ -201,6 +214,8 @@ export function renderGate(container, warnings, options = {}) {
     }
     text.append(element("p", { class: "cw-intro" }, `This ${noun} talks about:`), list);
   }
+  const writerNote = typeof options.note === "string" ? options.note.trim() : "";
+  if (writerNote) text.prepend(element("p", { class: "cw-writer-note" }, writerNote));
   const note = element(
     "p",
     { class: "cw-note" },
@@ -227,7 +242,7 @@ export function renderGate(container, warnings, options = {}) {
       "section",
       { class: "cw-panel", "aria-labelledby": headingId },
       element("h2", { class: "cw-heading", id: headingId }, "Content warning"),
-      ...(labelled.length ? [text] : []),
+      ...(labelled.length || writerNote ? [text] : []),
       ...(withheld
         ? [
             element(
