@@ -219,7 +219,7 @@ export function renderGate(container, warnings, options = {}) {
   const note = element(
     "p",
     { class: "cw-note" },
-    "Take care of yourself first; it will still be here later.",
+    "You can read it now, later, or not at all.",
   );
   if (preferencesUrl) {
     note.append(
