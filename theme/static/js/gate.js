@@ -223,7 +223,7 @@ export function renderGate(container, warnings, options = {}) {
   );
   if (preferencesUrl) {
     note.append(
-      " You can choose how warnings work for you in ",
+      " Choose how warnings work for you in ",
       element("a", { href: preferencesUrl }, "reading preferences"),
       ".",
     );
