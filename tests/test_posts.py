@@ -175,6 +175,6 @@ def test_posts_table_marks_private_rows_and_counts_what_goes_public():
     assert "self-harm, suicidal thoughts" in rows["A bad week, written down"]
     assert "draft" in rows["Unfinished thoughts about rest"]
     assert (
-        "9 posts: 6 public, 2 private (encrypted when published), "
+        "10 posts: 7 public, 2 private (encrypted when published), "
         "1 draft (preview only)." in text
     )

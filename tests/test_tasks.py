@@ -155,7 +155,7 @@ def test_posts_task_lists_every_post_and_marks_private_ones(repo, capsys, monkey
     assert "public" in kettle and "2026-08-19" in kettle
     unfinished = next(line for line in lines if "Unfinished" in line)
     assert "draft" in unfinished
-    assert "9 posts: 6 public, 2 private" in out
+    assert "10 posts: 7 public, 2 private" in out
 
 
 def test_posts_task_names_a_broken_post_and_fails(repo, capsys):
