@@ -358,9 +358,10 @@ def _yaml_problem(err, line, shown, source_lines):
             f'quotes in YAML, like {key or "title"}: "...".'
         )
     return (
-        f"{where}: the YAML front-matter cannot be read ({problem}). Put the "
-        "value in quotes if it holds ':', '#', quotes or brackets, and keep "
-        "one 'key: value' per line between the '---' lines."
+        f"{where}: the YAML front-matter is malformed ({problem}). Fix the "
+        "header: put a value in quotes if it holds ':', '#', quotes or "
+        "brackets, close every '[', and keep one 'key: value' per line "
+        "between the '---' lines."
     )
 
 
@@ -385,6 +386,8 @@ def _yaml_header(text, match, shown):
             ) from None
         except yaml.MarkedYAMLError as err:
             mark = err.problem_mark or err.context_mark
+            if "<stream end>" in str(err.problem) and err.context_mark:
+                mark = err.context_mark  # an unclosed '[' or quote: where it opens
             line = line_of(mark) if mark else offset + 1
             raise ReadingError(_yaml_problem(err, line, shown, source_lines)) from None
         except yaml.YAMLError as err:
@@ -726,6 +729,22 @@ def check_content(content):
     metadata, header), so a value from the settings is checked too.
     """
     shown = shown_path(content.source_path)
+    kind = "article" if isinstance(content, Article) else "page"
+    for prop in type(content).mandatory_properties:
+        # Pelican dates an article that is a draft without a date itself.
+        if prop == "date" and getattr(content, "status", "") == "draft":
+            continue
+        if not hasattr(content, prop):
+            raise ReadingError(
+                f"{shown}: no '{prop}' in the header (nor from the settings); "
+                f"Pelican skips a{'n' if kind == 'article' else ''} {kind} "
+                f"without one. Add a '{prop.title()}:' line to the header."
+            )
+    if getattr(content, "status", "") not in STATUSES:
+        raise ReadingError(
+            f"{shown}: status {content.status!r} is not one Pelican knows; "
+            "write one of published, draft, hidden (in lower case)."
+        )
     meta = content.metadata
     known = content.settings.get("HEARTH_AUDIENCES") or {}
     try:
@@ -806,18 +825,6 @@ def read_file(readers, settings, relative, kind):
             )
         if isinstance(content, SkipStub):
             return None
-        for prop in cls.mandatory_properties:
-            if not hasattr(content, prop):
-                raise ReadingError(
-                    f"{shown_path(path)}: no '{prop}' in the header, and none "
-                    f"from the settings; Pelican skips a{'n' if kind[0] == 'a' else ''}"
-                    f" {kind} without one. Add a '{prop.title()}:' line."
-                )
-        if content.status not in STATUSES:
-            raise ReadingError(
-                f"{shown_path(path)}: status {content.status!r} is not one "
-                "Pelican knows; write one of published, draft, hidden."
-            )
         audience, listing, warnings = check_content(content)
     except ReadingError as err:
         return _broken(path, relative, kind, str(err))
