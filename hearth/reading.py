@@ -634,6 +634,27 @@ class HearthMarkdownReader(_Strict, YAMLMetadataReader):
         return self._pelican(super().read, source_path)
 
 
+_DOCUTILS_MESSAGE = re.compile(r"^.*?:(?P<line>\d+): \(\w+/\d\) (?P<message>.*)", re.S)
+_EMPTY_FIELD = re.compile(r'empty bibliographic field "(?P<key>[^"]+)"')
+
+
+def _rst_problem(err, shown):
+    """A writer's message for docutils' complaint about a file."""
+    found = _DOCUTILS_MESSAGE.match(str(err))
+    if not found:
+        return f"{shown}: reStructuredText cannot read it ({err}). Fix the markup."
+    where, message = f"{shown}, line {found['line']}", found["message"].strip()
+    empty = _EMPTY_FIELD.search(message)
+    if empty:
+        key = empty["key"].lower()
+        fix = _EMPTY_FIX.get(key, f"give ':{key}:' a value or delete the line")
+        return f"{where}: '{key}' has no value; {fix}."
+    return (
+        f"{where}: reStructuredText cannot read this line ({message.rstrip('.')})."
+        " Fix the markup there."
+    )
+
+
 class HearthRstReader(_Strict, RstReader):
     """reStructuredText, its docinfo fields read strictly."""
 
@@ -643,10 +664,7 @@ class HearthRstReader(_Strict, RstReader):
         try:
             publisher = self._get_publisher(source_path)
         except docutils.utils.SystemMessage as err:
-            raise ReadingError(
-                f"{shown_path(source_path)}: reStructuredText cannot read it: "
-                f"{err}. Fix that line."
-            ) from None
+            raise ReadingError(_rst_problem(err, shown_path(source_path))) from None
         self._strictly(source_path, _rst_header(publisher.document, text))
 
         def rest(_source_path):
