@@ -175,27 +175,27 @@ def apply_default_audience(settings):
     default = settings.get(DEFAULT_AUDIENCE_SETTING)
     meta = dict(settings.get("DEFAULT_METADATA") or {})
     known = settings.get("HEARTH_AUDIENCES") or {}
-    if "audience" in meta:
-        try:
-            frontmatter.audience_names(meta["audience"], known, "DEFAULT_METADATA")
-        except frontmatter.FrontMatterError as err:
-            raise ReadingError(f"{err} (in pelicanconf.py)") from None
-    if default is None:
-        return settings
-    if "audience" in meta and str(meta["audience"]) != ", ".join(
-        frontmatter.as_list(default)
-    ):
-        raise ReadingError(
-            f"pelicanconf.py sets both {DEFAULT_AUDIENCE_SETTING} and "
-            "DEFAULT_METADATA['audience'], differently; keep only "
-            f"{DEFAULT_AUDIENCE_SETTING}."
-        )
     try:
+        if "audience" in meta:
+            given = frontmatter.audience_names(
+                meta["audience"], known, "DEFAULT_METADATA['audience']"
+            )
+        if default is None:
+            return settings
         names = frontmatter.audience_names(default, known, DEFAULT_AUDIENCE_SETTING)
     except frontmatter.FrontMatterError as err:
         raise ReadingError(f"{err} (in pelicanconf.py)") from None
-    meta["audience"] = ", ".join(names) or frontmatter.PUBLIC
-    settings["DEFAULT_METADATA"] = meta
+    if "audience" in meta:
+        if given != names:
+            raise ReadingError(
+                f"pelicanconf.py sets both {DEFAULT_AUDIENCE_SETTING} and "
+                "DEFAULT_METADATA['audience'], differently; keep only "
+                f"{DEFAULT_AUDIENCE_SETTING}."
+            )
+        return settings
+    if names:
+        meta["audience"] = ", ".join(names)
+        settings["DEFAULT_METADATA"] = meta
     return settings
 
 
