@@ -516,3 +516,34 @@ def test_a_big_post_still_builds(tmp_path):
     assert not secret_in(output)
     (found,) = [r for r in read(tmp_path) if "big" in r.relative_path]
     assert found.audience == ("friends",) and not found.error
+
+
+def test_the_sample_site_uses_only_the_strict_vocabulary():
+    from tests.conftest import CONTENT
+
+    settings = read_settings(
+        str(ROOT / "publishconf.py"), override={"PATH": str(CONTENT)}
+    )
+    found = reading.read_site(settings)
+    assert len(found) >= 10
+    assert [
+        (r.relative_path, r.error, r.notes) for r in found if r.error or r.notes
+    ] == []
+    # With a default audience, only posts that say `audience: public` stay public.
+    settings["HEARTH_DEFAULT_AUDIENCE"] = "friends"
+    public = {r.relative_path for r in reading.read_site(settings) if not r.is_private}
+    assert public == {
+        "posts/2026-08-19-the-kettle-list.md",
+        "posts/2026-09-03-waiting-room.md",
+    }
+
+
+def test_two_different_default_audiences_are_refused_naming_both_settings(tmp_path):
+    make_site(tmp_path, {})
+    with pytest.raises(Exception, match="HEARTH_DEFAULT_AUDIENCE and DEFAULT_METADATA"):
+        site_build(
+            tmp_path,
+            HEARTH_DEFAULT_AUDIENCE="friends",
+            DEFAULT_METADATA={"audience": "family"},
+        )
+    assert not written(tmp_path / "out")
