@@ -50,6 +50,9 @@ class _ErrorGuard(logging.Handler):
         message = self._message(record)
         if message not in self.messages:
             self.messages.append(message)
+        # The guard is the first handler: the others see the mark and leave
+        # the message to the final one that lists them all.
+        record.hearth_collected = True
 
     def _message(self, record):
         if record.msg != _COULD_NOT_PROCESS:
@@ -67,8 +70,8 @@ class _ErrorGuard(logging.Handler):
 class _OnceFilter(logging.Filter):
     """On the log handlers: print each reading error once, with no traceback.
 
-    While the guard collects, errors are held back (the final message lists
-    them all); the final stop is shown as its message alone. With pelican -D
+    An error the guard collected is held back (the final message lists them
+    all); the final stop is shown as its message alone. With pelican -D
     everything is shown as Pelican shows it.
     """
 
@@ -80,9 +83,7 @@ class _OnceFilter(logging.Filter):
             record.msg, record.args = "%s", (str(err),)
             record.exc_info = record.exc_text = None
             return True
-        return not (
-            _GUARD.collecting and logging.ERROR <= record.levelno < logging.CRITICAL
-        )
+        return not getattr(record, "hearth_collected", False)
 
 
 _ONCE = _OnceFilter()
@@ -100,7 +101,8 @@ def start_guard(pelican):
     _GUARD = _ErrorGuard(pelican.settings)
     for handler in root.handlers:
         handler.addFilter(_ONCE)
-    root.addHandler(_GUARD)
+    # First, so that it marks what it collected before any handler prints it.
+    root.handlers.insert(0, _GUARD)
     try:
         # HEARTH_DEFAULT_AUDIENCE becomes DEFAULT_METADATA's audience, which
         # Pelican's readers apply before path metadata and the header.
