@@ -764,6 +764,7 @@ def check_content(content):
             "write one of published, draft, hidden (in lower case)."
         )
     meta = content.metadata
+    _check_keys(shown, meta, content.settings)
     known = content.settings.get("HEARTH_AUDIENCES") or {}
     try:
         audience = frontmatter.audience_names(meta.get("audience"), known, shown)
@@ -780,6 +781,29 @@ def check_content(content):
                 f"({NAME_MAX}). Shorten the title, or add a short 'slug:'."
             )
     return audience, listing, warnings
+
+
+def _check_keys(shown, meta, settings):
+    """Unknown keys in what Pelican merged, for content no strict reader read.
+
+    A reader the writer added in READERS (a plugin's format), or Pelican's
+    content cache, hands over metadata Hearth's readers never checked: the
+    same rule holds for its keys, without a line to name.
+    """
+    if str(meta.get("reader", "")).startswith("hearth"):
+        return  # read by a strict reader, which named the line
+    style = "html" if meta.get("reader") == "html" else "md"
+    known = known_keys(settings, style) | {"reader"}
+    for key in sorted(set(map(str, meta)) - known):
+        strict = _near(key, STRICT_KEYS, 0.7)
+        if strict or settings.get("HEARTH_PUBLISH"):
+            nearest = strict or _near(key, known, 0.6)
+            hint = f" Did you mean '{nearest}'?" if nearest else ""
+            raise ReadingError(
+                f"{shown}: '{key}' is not a header key Hearth knows, so Pelican "
+                f"would ignore it.{hint} Correct it, or if it is a key of your "
+                f"own add it to {EXTRA_KEYS_SETTING} in pelicanconf.py."
+            )
 
 
 # The whole site ----------------------------------------------------------------

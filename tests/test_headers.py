@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from pelican.log import LimitFilter
+from pelican.readers import HTMLReader
 from pelican.settings import read_settings
 
 from hearth import reading
@@ -547,3 +548,31 @@ def test_two_different_default_audiences_are_refused_naming_both_settings(tmp_pa
             DEFAULT_METADATA={"audience": "family"},
         )
     assert not written(tmp_path / "out")
+
+
+class TextReader(HTMLReader):
+    """A reader a plugin might add: `key=value` lines, a blank line, the text.
+
+    Not a direct subclass of BaseReader: Pelican would enable those for every
+    build in the process.
+    """
+
+    file_extensions = ["txt"]
+
+    def read(self, source_path):
+        head, _, body = Path(source_path).read_text().partition("\n\n")
+        meta = dict(line.split("=", 1) for line in head.splitlines())
+        return body, {k: self.process_metadata(k, v) for k, v in meta.items()}
+
+
+@pytest.mark.parametrize("settings_file", ["pelicanconf.py", "publishconf.py"])
+def test_keys_from_a_reader_hearth_does_not_know_are_checked_too(
+    tmp_path, settings_file
+):
+    text = (
+        f"title={SECRET} notes\ndate={DATE}\naudiense=friends\n\nThe {SECRET} body.\n"
+    )
+    make_site(tmp_path, {"posts/plain.txt": text})
+    message = stopped(tmp_path, settings_file, READERS={"txt": TextReader})
+    assert "plain.txt: 'audiense' is not a header key" in message
+    assert "Did you mean 'audience'?" in message
