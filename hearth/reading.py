@@ -787,12 +787,11 @@ def _check_keys(shown, meta, settings):
     """Unknown keys in what Pelican merged, for content no strict reader read.
 
     A reader the writer added in READERS (a plugin's format), or Pelican's
-    content cache, hands over metadata Hearth's readers never checked: the
-    same rule holds for its keys, without a line to name.
+    reader-level content cache, hands over metadata Hearth's readers never
+    checked: the same rule holds for its keys, without a line to name. (A
+    file a strict reader read has already stopped on these, with its line.)
     """
-    if str(meta.get("reader", "")).startswith("hearth"):
-        return  # read by a strict reader, which named the line
-    style = "html" if meta.get("reader") == "html" else "md"
+    style = "html" if str(meta.get("reader", "")).endswith("html") else "md"
     known = known_keys(settings, style) | {"reader"}
     for key in sorted(set(map(str, meta)) - known):
         strict = _near(key, STRICT_KEYS, 0.7)
