@@ -99,6 +99,13 @@ MISTAKES = {
     "empty listing": {
         "native": ("Audience: friends\nListing:\n", "", 4, r"'Listing' has no value"),
         "yaml": ("audience: friends\nlisting:\n", "", 5, r"'listing' has no value"),
+        "rst": (":audience: friends\n:listing:\n", "", 6, r"'listing' has no value"),
+        "html": (
+            meta("audience", "friends") + meta("listing", ""),
+            "",
+            4,
+            r"'listing' has no value",
+        ),
     },
     "audience twice": {
         "native": (

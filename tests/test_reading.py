@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from invoke import Context
+from invoke import Context, Exit
 from pelican import signals
 from pelican.settings import read_settings
 
@@ -163,8 +163,9 @@ def load_tasks(repo):
     return module
 
 
-def test_invoke_posts_agrees_with_read_site(mixed, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "250")  # one table row per line
+@pytest.fixture
+def repo(mixed, tmp_path):
+    """A copy of the repository whose content is the mixed site."""
     repo = tmp_path / "repo"
     repo.mkdir()
     for name in ("tasks.py", "publishconf.py"):
@@ -177,6 +178,11 @@ def test_invoke_posts_agrees_with_read_site(mixed, tmp_path, capsys, monkeypatch
     (repo / "content").symlink_to(mixed / "content", target_is_directory=True)
     for name in ("theme", "plugins"):
         (repo / name).symlink_to(ROOT / name, target_is_directory=True)
+    return repo
+
+
+def test_invoke_posts_agrees_with_read_site(mixed, repo, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # one table row per line
     load_tasks(repo).posts(Context())
     rows = [line for line in capsys.readouterr().out.splitlines() if "│" in line]
     _extra, settings = mixed_settings(mixed)
@@ -190,3 +196,31 @@ def test_invoke_posts_agrees_with_read_site(mixed, tmp_path, capsys, monkeypatch
             assert cells[3].startswith(f"PRIVATE: {', '.join(r.audience)}")
         else:
             assert cells[3] == "public", r.relative_path
+
+
+def test_invoke_posts_repeats_the_preview_warnings_and_names_every_error(
+    mixed, repo, capsys, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "250")
+    posts = mixed / "content" / "posts"
+    (posts / "moody.md").write_text("Title: Moody\nDate: 2026-04-01\nMood: calm\n\nB\n")
+    (posts / "gap.rst").write_text(
+        "Gap\n###\n\n:date: 2026-04-02\n\nIntro.\n\n:audience: friends\n\nB\n"
+    )
+    with pytest.raises(Exit, match="1 file"):
+        load_tasks(repo).posts(Context())
+    out = " ".join(capsys.readouterr().out.split())
+    assert "moody.md, line 3: 'Mood' is not a header key" in out
+    assert "A publish build stops on it." in out
+    assert "gap.rst, line 8: ':audience:' is not in the header" in out
+
+
+def test_unlock_link_refuses_a_post_the_audience_cannot_open(repo):
+    tasks = load_tasks(repo)
+    phone = "content/posts/yaml.md"  # for friends and family
+    with pytest.raises(Exit, match="for friends, family, not 'strangers'"):
+        tasks.unlock_link(Context(), "strangers", phone, preview=True)
+    with pytest.raises(Exit, match="is public: it needs no link"):
+        tasks.unlock_link(Context(), "friends", "content/posts/native.md", preview=True)
+    with pytest.raises(Exit, match="no address yet: build the site once"):
+        tasks.unlock_link(Context(), "family", phone, preview=True)
