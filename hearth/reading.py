@@ -573,6 +573,11 @@ def judge(shown, header, settings):
                 "below the closing '---' of the front-matter, so Pelican reads "
                 "it as text of the post. Move it above that line."
             )
+        elif why == "html":
+            fix = (
+                "because it is outside the <head>, where Pelican does not read "
+                "<meta> tags. Move it into the <head>."
+            )
         elif why == "rst":
             fix = (
                 "not in the field list right under the title, so Pelican reads "
@@ -684,6 +689,22 @@ class HearthHTMLReader(_Strict, HTMLReader):
         def __init__(self, settings, filename):
             super().__init__(settings, filename)
             self.entries = []
+            self.stray = []  # <meta> tags in the body, which Pelican ignores
+
+        def handle_starttag(self, tag, attrs):
+            self._stray_meta(tag, attrs)
+            super().handle_starttag(tag, attrs)
+
+        def handle_startendtag(self, tag, attrs):
+            self._stray_meta(tag, attrs)
+            super().handle_startendtag(tag, attrs)
+
+        def _stray_meta(self, tag, attrs):
+            name = self._attr_value(attrs, "name")
+            if tag == "meta" and not self._in_head and name:
+                line = self.getpos()[0]
+                text = f'<meta name="{name}">'
+                self.stray.append((line, name.lower().strip(), text, "html"))
 
         def _handle_meta_tag(self, attrs):
             name = self._attr_value(attrs, "name")
@@ -702,7 +723,7 @@ class HearthHTMLReader(_Strict, HTMLReader):
         parser = self._HTMLParser(self.settings, filename)
         parser.feed(text)
         parser.close()
-        self._strictly(filename, _Header("html", parser.entries))
+        self._strictly(filename, _Header("html", parser.entries, parser.stray))
 
         def rest(_filename):
             # Pelican's HTMLReader.read, on the document parsed above.

@@ -65,6 +65,7 @@ MISTAKES = {
         "native": ("", "Audience: friends\n\n", 4, r"remove the blank line above it"),
         "yaml": ("", "audience: friends\n\n", 5, r"below the closing '---'"),
         "rst": ("", "Private.\n\n:audience: friends\n\n", 8, r"not in the field list"),
+        "html": ("", meta("audience", "friends"), 3, r"outside the <head>"),
     },
     "misspelt key": {
         "native": ("Auidence: friends\n", "", 3, r"did you mean 'audience'\?"),
