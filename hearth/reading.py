@@ -785,6 +785,7 @@ def check_content(content):
             "write one of published, draft, hidden (in lower case)."
         )
     meta = content.metadata
+    _check_reader(shown, meta)
     _check_keys(shown, meta, content.settings)
     known = content.settings.get("HEARTH_AUDIENCES") or {}
     try:
@@ -802,6 +803,26 @@ def check_content(content):
                 f"({NAME_MAX}). Shorten the title, or add a short 'slug:'."
             )
     return audience, listing, warnings
+
+
+# What Pelican's `reader` metadata says for its own readers (and the plain
+# pelican-yaml-metadata one): a file they read skipped Hearth's checks.
+_UNCHECKED_READERS = ("markdown", "yamlmetadata", "rst", "html")
+
+
+def _check_reader(shown, meta):
+    """Refuse a file one of Pelican's own readers read instead of Hearth's.
+
+    Another plugin's readers_init hook (pelican-yaml-metadata listed in
+    PLUGINS, say) can put its reader back after Hearth's.
+    """
+    if meta.get("reader") in _UNCHECKED_READERS:
+        raise ReadingError(
+            f"{shown}: was read by Pelican's plain {meta['reader']} reader, not "
+            "Hearth's strict one, so its header was not checked. Remove the "
+            "plugin that adds that reader from PLUGINS (hearth_frontmatter "
+            "already reads YAML front-matter)."
+        )
 
 
 def _check_keys(shown, meta, settings):

@@ -584,3 +584,17 @@ def test_keys_from_a_reader_hearth_does_not_know_are_checked_too(
     message = stopped(tmp_path, settings_file, READERS={"txt": TextReader})
     assert "plain.txt: 'audiense' is not a header key" in message
     assert "Did you mean 'audience'?" in message
+
+
+def test_a_plugin_that_puts_back_pelicans_own_reader_stops_the_build(tmp_path):
+    # pelican-yaml-metadata in PLUGINS may put its reader back after Hearth's
+    # (readers_init receivers run in no set order); a copy of it stands in.
+    from pelican.plugins.yaml_metadata import yaml_metadata
+
+    class YAMLMetadataReader(yaml_metadata.YAMLMetadataReader):
+        pass
+
+    make_site(tmp_path, {})
+    with pytest.raises(Exception, match=r"public\.md: was read by Pelican's plain"):
+        site_build(tmp_path, READERS={"md": YAMLMetadataReader})
+    assert not written(tmp_path / "out")
