@@ -7,7 +7,7 @@ import sys
 from pelican import signals
 from pelican.contents import Static
 
-from hearth import contents, guard, reading
+from hearth import buildlog, contents, reading
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +29,6 @@ class ContentError(Exception):
     """The build stopped because some content could not be read safely."""
 
 
-# Stops whose message is the whole story: shown without a traceback unless
-# the writer asked for one (pelican -D).
-_MESSAGES_ONLY = (ContentError, reading.ReadingError, guard.UnsealedError)
-
-
 class _ErrorGuard(logging.Handler):
     """Collects every error logged while content is read, once each."""
 
@@ -41,7 +36,6 @@ class _ErrorGuard(logging.Handler):
         super().__init__(level=logging.ERROR)
         self.messages = []
         self.collecting = True
-        self.debug = bool(settings.get("DEBUG"))
         self.path = settings.get("PATH") or "."
 
     def emit(self, record):
@@ -51,8 +45,8 @@ class _ErrorGuard(logging.Handler):
         if message not in self.messages:
             self.messages.append(message)
         # The guard is the first handler: the others see the mark and leave
-        # the message to the final one that lists them all.
-        record.hearth_collected = True
+        # the message to the final one that lists them all (hearth.buildlog).
+        buildlog.collected(record)
 
     def _message(self, record):
         if record.msg != _COULD_NOT_PROCESS:
@@ -67,28 +61,6 @@ class _ErrorGuard(logging.Handler):
         return f"{shown}: Pelican could not read this file{what}. Check its header."
 
 
-class _OnceFilter(logging.Filter):
-    """On the log handlers: print each reading error once, with no traceback.
-
-    An error the guard collected is held back (the final message lists them
-    all); the final stop is shown as its message alone. With pelican -D
-    everything is shown as Pelican shows it.
-    """
-
-    def filter(self, record):
-        if _GUARD is None or _GUARD.debug:
-            return True
-        err = record.exc_info[1] if record.exc_info else None
-        if isinstance(err, _MESSAGES_ONLY):
-            record.msg, record.args = "%s", (str(err),)
-            record.exc_info = record.exc_text = None
-            return True
-        return not getattr(record, "hearth_collected", False)
-
-
-_ONCE = _OnceFilter()
-
-
 def add_strict_readers(readers):
     reading.use_strict_readers(readers)
 
@@ -99,8 +71,7 @@ def start_guard(pelican):
     if _GUARD is not None:
         root.removeHandler(_GUARD)
     _GUARD = _ErrorGuard(pelican.settings)
-    for handler in root.handlers:
-        handler.addFilter(_ONCE)
+    buildlog.install(ContentError, reading.ReadingError)
     # First, so that it marks what it collected before any handler prints it.
     root.handlers.insert(0, _GUARD)
     try:
