@@ -345,9 +345,10 @@ def _yaml_problem(err, line, shown, source_lines):
     key = text.split(":", 1)[0].strip() if ":" in text else ""
     if "mapping values are not allowed" in problem:
         example = f'{key}: "{text.split(":", 1)[1].strip()}"' if key else ""
+        noun = key.lower() if key and " " not in key else "value"
         return (
             f"{where}: the value of '{key or 'this key'}' has a colon in it, so "
-            "YAML cannot read it: a title with a colon needs quotes"
+            f"YAML cannot read it: a {noun} with a colon needs quotes"
             + (f", like {example}." if example else ".")
         )
     if "'\\t'" in problem or "tab" in problem:
@@ -559,7 +560,9 @@ def judge(shown, header, settings):
         if problem:
             errors.append(problem)
     for line, key, text, why in header.stray:
-        if key not in known and not _near(key, STRICT_KEYS, 0.7):
+        # Known keys only (and a plural of audience, listing or status): a
+        # line of the writer's prose like "State: tired" is not a header.
+        if key not in known and key.removesuffix("s") not in STRICT_KEYS:
             continue
         where = f"{shown}, line {line}"
         if why == "blank":

@@ -316,9 +316,10 @@ def test_a_near_miss_of_a_key_that_decides_who_reads_stops_the_preview_too(
     assert "Did you mean" in message
 
 
-def test_a_body_that_starts_with_an_ordinary_colon_line_is_not_a_header(tmp_path):
+@pytest.mark.parametrize("line", ["Note: the kettle again.", "State: tired, but ok."])
+def test_a_body_that_starts_with_an_ordinary_colon_line_is_not_a_header(tmp_path, line):
     # Only known keys are the trap: "Note: ..." is the writer's text.
-    make_site(tmp_path, {"posts/note.md": native("", "Note: the kettle again.\n\n")})
+    make_site(tmp_path, {"posts/note.md": native("", f"{line}\n\n")})
     output = site_build(tmp_path)
     assert (output / "2026" / f"{SECRET.lower()}-notes" / "index.html").is_file()
 
@@ -331,6 +332,14 @@ def test_a_space_before_the_colon_ends_the_header_and_is_caught(tmp_path):
 
 
 # Messages a writer can act on ------------------------------------------------------
+
+
+def test_a_yaml_summary_with_a_colon_says_it_needs_quotes(tmp_path):
+    text = "---\ntitle: Fine\ndate: 2026-05-02\nsummary: Day 3: calm\n---\nBody\n"
+    make_site(tmp_path, {"posts/colon.md": text})
+    message = stopped(tmp_path)
+    assert "colon.md, line 4: the value of 'summary' has a colon" in message
+    assert 'a summary with a colon needs quotes, like summary: "Day 3: calm"' in message
 
 
 def test_a_yaml_title_with_a_colon_says_it_needs_quotes(tmp_path):
