@@ -764,6 +764,19 @@ def use_strict_readers(readers):
 # Checks on what Pelican made of a file -----------------------------------------
 
 
+def _how_to_add(prop, source_path):
+    ext = os.path.splitext(str(source_path))[1].lower()
+    if ext in (".html", ".htm"):
+        if prop == "title":
+            return "Add a <title> to the <head>."
+        return f'Add <meta name="{prop}" content="..."> to the <head>.'
+    if ext == ".rst":
+        if prop == "title":
+            return "Start the file with a title line underlined with ####."
+        return f"Add a ':{prop}:' field under the title."
+    return f"Add a '{prop.title()}:' line to the header."
+
+
 def check_content(content):
     """(audience names, listing, warnings) of a content object, or ReadingError.
 
@@ -776,11 +789,11 @@ def check_content(content):
         # Pelican dates an article that is a draft without a date itself.
         if prop == "date" and getattr(content, "status", "") == "draft":
             continue
-        if not hasattr(content, prop):
+        if not str(getattr(content, prop, "") or "").strip():
             raise ReadingError(
                 f"{shown}: no '{prop}' in the header (nor from the settings); "
                 f"Pelican skips a{'n' if kind == 'article' else ''} {kind} "
-                f"without one. Add a '{prop.title()}:' line to the header."
+                f"without one. {_how_to_add(prop, content.source_path)}"
             )
     if getattr(content, "status", "") not in STATUSES:
         raise ReadingError(

@@ -607,3 +607,19 @@ def test_a_plugin_that_puts_back_pelicans_own_reader_stops_the_build(tmp_path):
     with pytest.raises(Exception, match=r"public\.md: was read by Pelican's plain"):
         site_build(tmp_path, READERS={"md": YAMLMetadataReader})
     assert not written(tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fix"),
+    [
+        ("untitled.md", "Title:\nDate: 2026-05-02\n\nBody\n", "Add a 'Title:' line"),
+        ("untitled.rst", ":date: 2026-05-02\n\nBody\n", "title line underlined"),
+        ("untitled.html", "<html><head></head><body>B</body></html>", "<title>"),
+        ("undated.md", "Title: Undated\n\nBody\n", "Add a 'Date:' line"),
+    ],
+)
+def test_a_post_without_a_title_or_date_says_how_to_add_one(tmp_path, name, text, fix):
+    make_site(tmp_path, {f"posts/{name}": text})
+    message = stopped(tmp_path)
+    assert f"{name}: no '" in message
+    assert fix in message
