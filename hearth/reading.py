@@ -261,6 +261,17 @@ class _Header:
     stray: list = field(default_factory=list)
 
 
+def _quoted(key, line):
+    """A body line as a message may quote it: a title or text could be secret.
+
+    Only the value of a key that names who may read (audience, listing,
+    status) is shown; any other is left out.
+    """
+    if key.removesuffix("s") in STRICT_KEYS:
+        return line.strip()
+    return line.split(":", 1)[0].strip() + ": ..."
+
+
 def _stray_lines(lines, start, offset, why):
     """Header-like lines at the start of the body (from lines[start])."""
     index = start
@@ -274,7 +285,7 @@ def _stray_lines(lines, start, offset, why):
         if not match:
             break
         key = " ".join(match["key"].split()).lower()
-        found.append((offset + index + 1, key, lines[index].strip(), why))
+        found.append((offset + index + 1, key, _quoted(key, lines[index]), why))
         index += 1
     return found
 
@@ -344,8 +355,9 @@ def _yaml_problem(err, line, shown, source_lines):
     text = source_lines[line - 1].strip() if 0 < line <= len(source_lines) else ""
     key = text.split(":", 1)[0].strip() if ":" in text else ""
     if "mapping values are not allowed" in problem:
-        example = f'{key}: "{text.split(":", 1)[1].strip()}"' if key else ""
-        noun = key.lower() if key and " " not in key else "value"
+        # A made-up example: the writer's own title may be a secret one.
+        example = f'{key}: "Week 3: better"' if key and " " not in key else ""
+        noun = key.lower() if example else "value"
         return (
             f"{where}: the value of '{key or 'this key'}' has a colon in it, so "
             f"YAML cannot read it: a {noun} with a colon needs quotes"

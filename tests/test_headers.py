@@ -339,15 +339,18 @@ def test_a_yaml_summary_with_a_colon_says_it_needs_quotes(tmp_path):
     make_site(tmp_path, {"posts/colon.md": text})
     message = stopped(tmp_path)
     assert "colon.md, line 4: the value of 'summary' has a colon" in message
-    assert 'a summary with a colon needs quotes, like summary: "Day 3: calm"' in message
+    assert 'a summary with a colon needs quotes, like summary: "Week 3: better"' in (
+        message
+    )
 
 
 def test_a_yaml_title_with_a_colon_says_it_needs_quotes(tmp_path):
-    text = "---\ntitle: Week 3: better\ndate: 2026-05-02\n---\nBody\n"
+    text = "---\ntitle: Ordinary: day\ndate: 2026-05-02\n---\nBody\n"
     make_site(tmp_path, {"posts/colon.md": text})
     message = stopped(tmp_path)
     assert "colon.md, line 2:" in message
     assert 'a title with a colon needs quotes, like title: "Week 3: better"' in message
+    assert "Ordinary" not in message
 
 
 @pytest.mark.parametrize(
@@ -623,3 +626,39 @@ def test_a_post_without_a_title_or_date_says_how_to_add_one(tmp_path, name, text
     message = stopped(tmp_path)
     assert f"{name}: no '" in message
     assert fix in message
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_an_unknown_key_stops_the_publish_build_in_every_style(tmp_path, style):
+    template, ext = STYLES[style]
+    lines = {
+        "native": "Summry: a day\n",
+        "yaml": "summry: a day\n",
+        "rst": ":summry: a day\n",
+        "html": meta("summry", "a day"),
+    }[style]
+    make_site(tmp_path, {f"posts/key.{ext}": template(lines)})
+    message = stopped(tmp_path)
+    assert re.search(
+        rf"key\.{ext}, line \d+: 'summry' is not a header key", message, re.I
+    )
+    assert "Did you mean 'summary'?" in message
+    # The preview builds, warning.
+    assert (site_build(tmp_path, "pelicanconf.py") / "index.html").is_file()
+
+
+def test_line_numbers_count_as_editors_do_with_a_bom_and_crlf(tmp_path):
+    text = "\ufeff" + native("", "Audience: friends\n\n").replace("\n", "\r\n")
+    make_site(tmp_path, {"posts/windows.md": text.encode()})
+    message = stopped(tmp_path)
+    assert "windows.md, line 4: 'Audience: friends' is not in the header" in message
+
+
+def test_a_blank_first_line_leaves_the_whole_header_in_the_body(tmp_path):
+    make_site(tmp_path, {"posts/gap.md": "\n" + native("Audience: friends\n")})
+    message = stopped(tmp_path)
+    # The title may be a secret one: the message names the key, not the value.
+    assert "gap.md, line 2: 'Title: ...' is not in the header because of the " in (
+        message
+    )
+    assert SECRET not in message
