@@ -814,7 +814,7 @@ def check_content(content):
         )
     meta = content.metadata
     _check_reader(shown, meta)
-    _check_keys(shown, meta, content.settings)
+    check_keys(shown, meta, content.settings)
     known = content.settings.get("HEARTH_AUDIENCES") or {}
     try:
         audience = frontmatter.audience_names(meta.get("audience"), known, shown)
@@ -853,7 +853,7 @@ def _check_reader(shown, meta):
         )
 
 
-def _check_keys(shown, meta, settings):
+def check_keys(shown, meta, settings):
     """Unknown keys in what Pelican merged, for content no strict reader read.
 
     A reader the writer added in READERS (a plugin's format), or Pelican's

@@ -8,6 +8,7 @@ a message that names the file and the line and says how to fix it.
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -662,3 +663,36 @@ def test_a_blank_first_line_leaves_the_whole_header_in_the_body(tmp_path):
         message
     )
     assert SECRET not in message
+
+
+def test_a_post_from_pelicans_content_cache_is_held_to_the_publish_rules(tmp_path):
+    # The preview read it (an unknown key only warns) and cached the object;
+    # the publish build loads it from the cache without reading the file.
+    make_site(tmp_path, {"posts/cached.md": native("Mood: calm\n")})
+    cache = {
+        "CACHE_CONTENT": True,
+        "LOAD_CONTENT_CACHE": True,
+        "CONTENT_CACHING_LAYER": "generator",
+    }
+    assert (site_build(tmp_path, "pelicanconf.py", **cache) / "index.html").is_file()
+    shutil.rmtree(tmp_path / "out")
+    message = stopped(tmp_path, **cache)
+    assert "cached.md: 'mood' is not a header key" in message
+
+
+def test_a_cached_post_read_before_a_default_audience_was_set_stops_the_build(
+    tmp_path,
+):
+    make_site(tmp_path, {"posts/diary.md": native()})
+    cache = {
+        "CACHE_CONTENT": True,
+        "LOAD_CONTENT_CACHE": True,
+        "CONTENT_CACHING_LAYER": "generator",
+    }
+    site_build(tmp_path, **cache)
+    shutil.rmtree(tmp_path / "out")
+    message = stopped(tmp_path, HEARTH_DEFAULT_AUDIENCE="friends", **cache)
+    assert "diary.md" in message and "--ignore-cache" in message
+    # Rebuilt without the cache, the post is private, as the setting says.
+    output = site_build(tmp_path, HEARTH_DEFAULT_AUDIENCE="friends")
+    assert not secret_in(output)

@@ -142,10 +142,76 @@ def _unpublished(generators):
     )
 
 
+# Settings that change what a post's metadata is, or who may read it.
+_READING_SETTINGS = (
+    "DEFAULT_METADATA",
+    "EXTRA_PATH_METADATA",
+    "PATH_METADATA",
+    "FILENAME_METADATA",
+    "HEARTH_AUDIENCES",
+    "HEARTH_DEFAULT_AUDIENCE",
+    "HEARTH_EXTRA_KEYS",
+)
+
+
+def _stale_cache(generators):
+    """Posts Pelican's cache loaded as an earlier build read them, differently.
+
+    A cached object keeps the metadata of the build that read it: with
+    another default audience or path metadata it could say "public" now.
+    """
+    if not generators:
+        return []
+    settings = generators[0].settings
+    read_now = {id(c) for c in _READ}
+    stale = sorted(
+        reading.shown_path(c.source_path)
+        for c in contents.listed(generators).values()
+        if not isinstance(c, Static)
+        and id(c) not in read_now
+        and any(
+            c.settings.get(name) != settings.get(name) for name in _READING_SETTINGS
+        )
+    )
+    if not stale:
+        return []
+    message = (
+        f"{', '.join(stale)}: Pelican's content cache holds these as a build "
+        "with other settings (DEFAULT_METADATA, path metadata or audiences) "
+        "read them. Build again with --ignore-cache (or delete the cache "
+        "folder)."
+    )
+    return [message]
+
+
+def _unchecked_keys(generators):
+    """Unknown keys on content Pelican's generator cache loaded unread.
+
+    Such objects never met Hearth's readers in this build; one read by a
+    preview (where an unknown key only warns) must still stop a publish.
+    """
+    if not generators or not generators[0].settings.get("HEARTH_PUBLISH"):
+        return []
+    settings = generators[0].settings  # a cached object has an old build's
+    problems = []
+    for content in contents.listed(generators).values():
+        if isinstance(content, Static):
+            continue
+        try:
+            reading.check_keys(
+                reading.shown_path(content.source_path), content.metadata, settings
+            )
+        except reading.ReadingError as err:
+            problems.append(str(err))
+    return problems
+
+
 def stop_on_errors(generators):
     # all_generators_finalized is the last signal before any file is written.
     if _GUARD is not None:
         _GUARD.collecting = False
+        late = _unchecked_keys(generators) + _stale_cache(generators)
+        _GUARD.messages.extend(m for m in late if m not in _GUARD.messages)
     if _GUARD is not None and _GUARD.messages:
         messages = "\n  ".join(m.replace("\n", "\n  ") for m in _GUARD.messages)
         _GUARD.messages = []
