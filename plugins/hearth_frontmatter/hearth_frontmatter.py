@@ -135,7 +135,7 @@ def _unpublished(generators):
     """Drafts and hidden posts a publish build would still write."""
     if not generators or not generators[0].settings.get("HEARTH_PUBLISH"):
         return []
-    # hearth_drafts takes them off every list; plain Pelican writes a hidden
+    # hearth_private takes them off every list; plain Pelican writes a hidden
     # post at its URL (only unlisted).
     return sorted(
         {
@@ -171,10 +171,10 @@ def stop_on_errors(generators):
         names = "\n  ".join(unpublished)
         raise ContentError(
             "Hearth stopped the publish build before writing anything: the "
-            "hearth_drafts plugin did not run, so these drafts and hidden posts "
-            f'would go public:\n  {names}\nAdd "hearth_drafts" to PLUGINS in '
-            "pelicanconf.py, and check PLUGIN_PATHS if Pelican said it cannot "
-            "load it."
+            "hearth_private plugin did not run, so these drafts and hidden posts "
+            f'would go public:\n  {names}\nAdd "hearth_private" (last) to '
+            "PLUGINS in pelicanconf.py, and check PLUGIN_PATHS if Pelican said "
+            "it cannot load it."
         )
 
 
