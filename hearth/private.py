@@ -63,10 +63,18 @@ def site_path(value, page_url, siteurl):
     """The site-relative, URL-decoded path a reference points to, or None.
 
     Resolves a relative reference against the page's own address, as the
-    browser will, and drops SITEURL's path ("/blog") in front. None for
+    browser will, and drops SITEURL's path ("/blog") in front. A link
+    directive Pelican left in place (`{static}/x` in a srcset) names /x. None for
     another host, a bare fragment or query, and `data:`/`mailto:` values.
     """
-    parts = urlsplit(value.strip())
+    value = value.strip()
+    for directive in _DIRECTIVES:
+        # Pelican resolves these in src and href, not in srcset: a
+        # candidate may still carry one. It names a file from the site root.
+        if value.startswith(directive):
+            value = "/" + value[len(directive) :].lstrip("/")
+            break
+    parts = urlsplit(value)
     site = urlsplit(siteurl or "")
     if (parts.scheme or parts.netloc) and (parts.scheme, parts.netloc) != (
         site.scheme,

@@ -149,12 +149,12 @@ def _cached_object(value):
     return value
 
 
-def stand_in(kind, *, settings, context, url, date, title, lang, attrs):
+def stand_in(kind, *, settings, context, url, date, title, lang, source, attrs):
     """A neutral object of Pelican's own class that templates and plugins
     can list: the day, a label and an address, nothing the writer wrote.
 
     Made without Content.__init__, so no reader, plugin or signal sees it
-    being made, and with nothing to render.
+    being made, and with nothing to render. `source` is an empty file.
     """
     obj = object.__new__(kind)
     obj.settings = settings
@@ -173,8 +173,10 @@ def stand_in(kind, *, settings, context, url, date, title, lang, attrs):
     obj.in_default_lang = True
     obj.translations = []
     obj.template = "article" if kind is Article else "page"
-    obj.source_path = None
-    obj.relative_source_path = None
+    # Plugins open a listed object's source (show-source copies it): they
+    # find an empty file that says nothing, never the post's own.
+    obj.source_path = str(source)
+    obj.relative_source_path = os.path.basename(source)
     obj._content = ""
     obj._summary = ""
     obj.override_url = url
@@ -292,3 +294,54 @@ def theme_text(settings):
                 except (OSError, UnicodeDecodeError):
                     continue
     return "\n".join(texts)
+
+
+class _QuietContextSignal:
+    """article/page_generator_context as other plugins hear it: for a post
+    that `hold(metadata)` says is held, they get only its title and date.
+
+    Readers.read_file sends this signal with the metadata before the object
+    exists (pelican-image-process makes a resized copy of a post's og_image
+    there); Hearth's own decision comes later, on content_object_init.
+    """
+
+    def __init__(self, signal, hold):
+        self._signal = signal
+        self._hold = hold
+        self.name = signal.name
+
+    def send(self, sender, *, metadata):
+        if not self._hold(metadata):
+            return self._signal.send(sender, metadata=metadata)
+        neutral = {k: metadata[k] for k in ("title", "date", "status") if k in metadata}
+        return self._signal.send(sender, metadata=neutral)
+
+
+def quiet_context_signal(generator, hold):
+    """Wrap the generator's Readers.read_file so its context signal is quiet
+    about held posts."""
+    readers = generator.readers
+    read_file = readers.read_file
+    if getattr(read_file, "hearth_quiet", False):
+        return
+
+    def quiet_read_file(*args, **kwargs):
+        signal = kwargs.get("context_signal")
+        if signal is not None:
+            kwargs["context_signal"] = _QuietContextSignal(signal, hold)
+        return read_file(*args, **kwargs)
+
+    quiet_read_file.hearth_quiet = True
+    readers.read_file = quiet_read_file
+
+
+def adopt_context(generator, names):
+    """Objects from Pelican's generator cache carry the context they were
+    pickled with, where `{static}` targets were not known yet: Pelican 4.12
+    then leaves `{static}` links unresolved on every build after the first
+    (and Hearth would not see the files they use). Give them this build's."""
+    for name in names:
+        for content in getattr(generator, name, None) or []:
+            if getattr(content, "_context", None) is not generator.context:
+                content._context = generator.context
+                forget_rendered(content)

@@ -92,8 +92,6 @@ class _Build:
     sealed: dict = field(default_factory=dict)  # site path -> (out, address, meta)
     left_out: list = field(default_factory=list)  # Static objects not published
     context: dict = field(default_factory=dict)
-    bad_links: list = field(default_factory=list)
-    linking: str = ""  # the public post being rendered, for bad_links
     counter: int = 0
     indexes: dict = field(default_factory=dict)  # out path -> envelope text
 
@@ -112,20 +110,23 @@ def _build_for(settings):
 
 
 class _Unpublished:
-    """What a `{filename}` link to a left-out post finds: its rendering is
-    recorded, and the build stops before anything is written."""
+    """What a `{filename}` link to a left-out post finds. Rendering it
+    records the link, and the build stops before anything is written.
 
-    def __init__(self, build, source):
-        self._build = build
-        self._source = source
+    It sits in Pelican's shared context, which the content cache pickles
+    with every object: it holds nothing but the post's source path.
+    """
+
+    linking = ""  # the public post being rendered (class-wide, one build at a time)
+    found = []  # (linking, target)
+
+    def __init__(self, source):
+        self.source = source
 
     @property
     def url(self):
-        self._build.bad_links.append((self._build.linking, self._source))
+        _Unpublished.found.append((_Unpublished.linking, self.source))
         return ""
-
-    def __getattr__(self, name):
-        raise AttributeError(name)
 
 
 # --- small pure helpers ---------------------------------------------------
@@ -326,6 +327,7 @@ def _make_stand_in(held, kind, build):
         date=held.date,
         title=title,
         lang=held.lang,
+        source=_empty_source(build),
         attrs={
             "is_private": True,
             "status": held.status,  # the preview marks a private draft
@@ -345,6 +347,16 @@ def _make_stand_in(held, kind, build):
     held.stand_in = stand_in
     build.stand_ins[id(stand_in)] = held
     return stand_in
+
+
+def _empty_source(build):
+    """The empty file stand-ins name as their source (in the cache folder)."""
+    path = Path(build.settings["CACHE_PATH"]) / "hearth" / "stand-in.txt"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+        path.chmod(0o600)
+    return path
 
 
 def _check_translations(generator, names, build):
@@ -402,6 +414,7 @@ def _quarantine(generator, names, kind):
     build = _build_for(generator.settings)
     if build is None:
         return
+    glue.adopt_context(generator, names)
     for name in names:
         for content in list(getattr(generator, name, None) or []):
             _hold(content, build)
@@ -444,7 +457,7 @@ def _quarantine(generator, names, kind):
             ):
                 listed.append(stand_in)
         else:
-            links[record.source] = _Unpublished(build, record.source)
+            links[record.source] = _Unpublished(record.source)
     if listed:
         generator.articles.extend(listed)
         glue.order(generator.articles, build.settings["ARTICLE_ORDER_BY"])
@@ -542,12 +555,28 @@ def _load_state(settings):
         raise PrivateError(str(err)) from None
 
 
-def forget_cached_held(generator):
-    """A generator's cache must not hand back a stripped object."""
-    if _build_for(generator.settings) is not None:
-        glue.purge_cache(
-            generator, lambda obj: getattr(obj, "hearth_quarantined", False)
+def prepare_generator(generator):
+    """Before a generator reads: its cache must not hand back a stripped
+    object, and its context signal must not hand held metadata around."""
+    build = _build_for(generator.settings)
+    if build is None:
+        return
+    glue.purge_cache(generator, lambda obj: getattr(obj, "hearth_quarantined", False))
+    glue.quiet_context_signal(generator, lambda meta: _is_held(meta, build))
+
+
+def _is_held(metadata, build):
+    """Whether a post with this metadata is one Hearth holds (fail closed)."""
+    if build.publish and metadata.get("status") in UNPUBLISHED:
+        return True
+    try:
+        return bool(
+            frontmatter.audience_names(
+                metadata.get("audience"), build.settings["HEARTH_AUDIENCES"]
+            )
         )
+    except frontmatter.FrontMatterError:
+        return True
 
 
 def hold_on_read(content):
@@ -583,12 +612,14 @@ def seal_private(generators):
         by_path.setdefault(sf.url, sf)
         by_path.setdefault(sf.save_as, sf)
     siteurl = settings["SITEURL"]
+    _Unpublished.found = []
     public = _public_references(generators, build, set(by_path))
-    if build.bad_links:
+    bad_links, _Unpublished.found = _Unpublished.found, []
+    if bad_links:
         links = "\n  ".join(
             f"{linking} links to {target} with {{filename}}, but {target} is a "
             "draft or hidden post, which a publish build leaves out"
-            for linking, target in dict.fromkeys(build.bad_links)
+            for linking, target in dict.fromkeys(bad_links)
         )
         raise PrivateError(
             "Hearth stopped the publish build before writing anything:\n  "
@@ -717,9 +748,9 @@ def _public_references(generators, build, static_paths):
                 if id(content) in seen or id(content) in build.stand_ins:
                     continue
                 seen.add(id(content))
-                if not content.source_path or not content.save_as:
+                if not content.save_as:
                     continue
-                build.linking = content.relative_source_path
+                _Unpublished.linking = content.relative_source_path
                 body, summary = glue.render_public(
                     content, glue.site_root_for(content.save_as, settings)
                 )
@@ -944,9 +975,10 @@ def register():
     # autoreload rebuild of one Pelican object) starts afresh.
     signals.get_generators.connect(start_run)
     # article/page_generator_init: the generators' caches are loaded, nothing
-    # read yet: a stripped object must not come back from the cache.
-    signals.article_generator_init.connect(forget_cached_held)
-    signals.page_generator_init.connect(forget_cached_held)
+    # read yet: a stripped object must not come back from the cache, and
+    # other plugins must not get a held post's metadata while it is read.
+    signals.article_generator_init.connect(prepare_generator)
+    signals.page_generator_init.connect(prepare_generator)
     # content_object_init: the moment Pelican has made a post or page object,
     # before it is in any list: private, draft and hidden ones are stripped.
     signals.content_object_init.connect(hold_on_read)
