@@ -651,7 +651,7 @@ def seal_private(generators):
     )
     for sf, fate in fates.items():
         if fate == private.SEALED:
-            _seal_attachment(build, sf)
+            _seal_attachment(build, sf, used_privately[sf])
         elif fate == private.LEFT_OUT:
             build.left_out.append(sf)
     gone = {id(sf) for sf in build.left_out} | {
@@ -776,10 +776,15 @@ def _summary_html(record, content_html, settings_root):
     return glue.truncated_summary(content_html, settings)
 
 
-def _seal_attachment(build, sf):
+def _seal_attachment(build, sf, users):
     """Encrypt a file only private posts use, under an opaque name."""
     settings = build.settings
     source = Path(settings["PATH"]) / sf.source_path
+    if not source.is_file():
+        raise PrivateError(
+            f"{users[0].source} uses {sf.relative_source_path}, which is not in "
+            "the content folder: add the file, or fix the link."
+        )
     att_id = build.state.attachment_id(sf.relative_source_path)
     out_path = f"{ATTACHMENT_DIR}/{att_id}"
     address = private.page_address(out_path, settings["SITEURL"])
