@@ -14,7 +14,10 @@ runs the other plugins first, and each caching layer.
 """
 
 import os
+import pickle
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -240,10 +243,21 @@ def build_twice(root, order, layer):
 
 @pytest.fixture(scope="module", params=[(o, c) for o in ORDERS for c in LAYERS])
 def site(request, tmp_path_factory):
+    """Build in a fresh interpreter: Pelican's signals are process-wide, and
+    the other plugins' receivers (seo refuses an empty SITEURL on every
+    `initialized`) would stay connected for the rest of the test run."""
     order, layer = request.param
     root = tmp_path_factory.mktemp("matrix")
     make_site(root)
-    first = build_twice(root, order, layer)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.test_plugins_matrix", str(root), order, layer],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first = pickle.loads((root / "first.pickle").read_bytes())
     return root, first
 
 
@@ -346,3 +360,9 @@ def test_the_cache_folder_holds_nothing_secret_world_readable(site):
     for path in hearth_cache.rglob("*"):
         if path.is_file():
             assert b"Quokkahidden" not in path.read_bytes()
+
+
+if __name__ == "__main__":
+    folder, plugin_order, caching_layer = sys.argv[1:4]
+    snapshot = build_twice(Path(folder), plugin_order, caching_layer)
+    (Path(folder) / "first.pickle").write_bytes(pickle.dumps(snapshot))
