@@ -397,3 +397,18 @@ def test_each_autoreload_run_reports_a_warning_typo(tmp_path, caplog):
     finally:
         os.chdir(cwd)
     assert len([r for r in caplog.records if "'anxeity'" in r.getMessage()]) == 2
+
+
+def test_a_locked_posts_translation_is_not_listed_twice(tmp_path):
+    locked = (
+        "Title: Heron private\nDate: 2026-05-03 10:00\nAudience: friends\n"
+        "Listing: locked\nSlug: heron\n{lang}\nThe heron body.\n"
+    )
+    site(
+        tmp_path,
+        {"l.md": locked.format(lang=""), "l-fr.md": locked.format(lang="Lang: fr")},
+        images=(),
+    )
+    out = publish(tmp_path)
+    index = (out / "index.html").read_text()
+    assert index.count('class="entry entry-locked"') == 1

@@ -170,7 +170,7 @@ def stand_in(kind, *, settings, context, url, date, title, lang, source, attrs):
         obj.locale_date = day.strftime(fmt)
     obj.status = "published"
     obj.lang = lang
-    obj.in_default_lang = True
+    obj.in_default_lang = lang == settings["DEFAULT_LANG"]
     obj.translations = []
     obj.template = "article" if kind is Article else "page"
     # Plugins open a listed object's source (show-source copies it): they

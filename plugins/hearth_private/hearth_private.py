@@ -72,6 +72,7 @@ class _Held:
     translation: object  # the value Pelican pairs translations by
     public_save_as: str  # where Pelican would have written it
     url_id: str = ""
+    listed_in: str = ""  # the generator list Pelican sorted it into
     stand_in: object = None  # what templates and plugins may see
     rendered: tuple = ()  # (content html, summary html, siteurl)
 
@@ -201,12 +202,26 @@ def _warnings_of(content, settings):
     ]
 
 
-def _translation_key(content):
+def _translation_names(content):
     kind = "ARTICLE" if glue.is_article(content) else "PAGE"
     names = content.settings.get(f"{kind}_TRANSLATION_ID", "slug")
     if not names:
+        return []
+    return [names] if isinstance(names, str) else list(names)
+
+
+def _translation_attrs(content):
+    return {
+        n: getattr(content, n)
+        for n in _translation_names(content)
+        if hasattr(content, n)
+    }
+
+
+def _translation_key(content):
+    names = _translation_names(content)
+    if not names:
         return None
-    names = [names] if isinstance(names, str) else list(names)
     return tuple(str(getattr(content, n, "")) for n in names)
 
 
@@ -259,7 +274,10 @@ def _hold(content, build):
     )
     glue.note_static_links(content)
     build.counter += 1
-    slug = f"hearth-held-{build.counter}"  # pairs with nothing
+    # Pelican still pairs the held object with its translations (so that a
+    # translation is not listed as a post of its own), by what it pairs on.
+    pairing = {"slug": f"hearth-held-{build.counter}"}
+    pairing.update(_translation_attrs(content))
     glue.strip(
         content,
         title=(
@@ -272,7 +290,7 @@ def _hold(content, build):
             "status": status,
             "lang": held.lang,
             "in_default_lang": held.lang == settings["DEFAULT_LANG"],
-            "slug": slug,
+            **pairing,
             "translations": [],
             "is_private": bool(held.audiences),
             "audience": held.audiences,
@@ -431,6 +449,7 @@ def _quarantine(generator, names, kind):
             continue
         for content in items:
             if held(content):
+                build.held[id(content)].listed_in = name
                 continue
             if getattr(content, "translations", None):
                 content.translations = [t for t in content.translations if not held(t)]
@@ -449,12 +468,9 @@ def _quarantine(generator, names, kind):
             record.url_id = _url_id(record, build, paired)
             stand_in = _make_stand_in(record, kind, build)
             links[record.source] = stand_in
-            if (
-                record.listing == "locked"
-                and kind is glue.Article
-                and record.status == "published"
-                and record.public_save_as
-            ):
+            # Only where Pelican would have listed it: `articles` holds the
+            # published posts in the default language, not translations.
+            if record.listing == "locked" and record.listed_in == "articles":
                 listed.append(stand_in)
         else:
             links[record.source] = _Unpublished(record.source)
