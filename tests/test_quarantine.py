@@ -348,6 +348,11 @@ def test_ten_cached_builds_equal_a_cold_one(tmp_path, layer):
             str(p) for p in set(got) | set(expected) if got.get(p) != expected.get(p)
         )
         assert changed == [], f"build {run + 1}"
+    # Pelican's own cache holds what it read, private posts included.
+    pelican_caches = [p for p in (warm / "cache").iterdir() if p.is_file()]
+    assert pelican_caches
+    for path in pelican_caches:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     for path in (warm / "cache" / "hearth").rglob("*"):
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
         if path.is_file():

@@ -12,12 +12,7 @@ import re
 from datetime import datetime
 
 from pelican.contents import Article, Content, Page, Static
-from pelican.generators import (
-    ArticlesGenerator,
-    PagesGenerator,
-    SourceFileGenerator,
-    StaticGenerator,
-)
+from pelican.generators import SourceFileGenerator, StaticGenerator
 from pelican.log import LimitFilter
 from pelican.utils import (
     get_relative_path,
@@ -36,21 +31,14 @@ __all__ = [
     "CONTENT_LISTS",
     "PAGE_LISTS",
     "Article",
-    "ArticlesGenerator",
     "Page",
-    "PagesGenerator",
     "SourceFileGenerator",
     "StaticGenerator",
 ]
 
-# context keys Pelican.run shares among generators: source path -> content
-# object, for `{filename}` links, and -> Static, for `{static}`/`{attach}`.
+# The context key Pelican.run shares among generators: source path ->
+# content object, for `{filename}` links.
 GENERATED = "generated_content"
-STATIC = "static_content"
-# Attributes a read content object holds besides its metadata: what the
-# reader wrote (`_content`, `_summary`), what Content.__init__ derives from
-# it, and the memoised get_content/get_summary.
-_TEXT_ATTRS = ("_content", "_summary", "_get_content")
 
 
 def plugin_names(settings):
@@ -69,6 +57,11 @@ def is_content(obj):
 
 def is_article(obj):
     return isinstance(obj, Article)
+
+
+def context_of(content):
+    """The shared context a content object renders its links with."""
+    return content._context
 
 
 def raw_text(content):
@@ -345,3 +338,14 @@ def adopt_context(generator, names):
             if getattr(content, "_context", None) is not generator.context:
                 content._context = generator.context
                 forget_rendered(content)
+
+
+def owner_only_caches(generators):
+    """Pelican's content cache holds what it read from every source, private
+    posts included (its own caching, in the clear): make its files the
+    owner's only, as the sources themselves should be."""
+    for generator in generators:
+        for holder in (generator, getattr(generator, "readers", None)):
+            path = getattr(holder, "_cache_path", None)
+            if path and os.path.isfile(path):
+                os.chmod(path, 0o600)

@@ -340,7 +340,7 @@ def _make_stand_in(held, kind, build):
     stand_in = glue.stand_in(
         kind,
         settings=settings,
-        context=held.content._context,
+        context=glue.context_of(held.content),
         url=f"{PRIVATE_DIR}/{held.url_id}/",
         date=held.date,
         title=title,
@@ -618,6 +618,7 @@ def seal_private(generators):
     _raise_errors(build)
     settings = build.settings
     build.context = generators[0].context
+    glue.owner_only_caches(generators)
     records = [h for h in build.held.values() if h.private and h.public_save_as]
     recipients = _recipients(build, records)
 
