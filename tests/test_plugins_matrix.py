@@ -223,9 +223,14 @@ def output_files(out):
 
 def build_twice(root, order, layer):
     """Two runs of one Pelican object (autoreload), then a fresh object."""
-    settings = settings_for(root, order, layer)
     cwd = os.getcwd()
-    os.chdir(ROOT)
+    os.chdir(ROOT)  # publishconf.py imports pelicanconf.py from here
+    try:
+        settings = settings_for(root, order, layer)
+        again = settings_for(root, order, layer)
+    finally:
+        os.chdir(cwd)
+    os.chdir(root)  # seo writes its report to the working folder
     try:
         with environ(**passphrase_env()):
             pelican = Pelican(settings)
@@ -235,7 +240,7 @@ def build_twice(root, order, layer):
                 for p in output_files(root / "out")
             }
             pelican.run()
-            Pelican(settings_for(root, order, layer)).run()
+            Pelican(again).run()
     finally:
         os.chdir(cwd)
     return first

@@ -417,3 +417,40 @@ def test_a_locked_posts_translation_is_not_listed_twice(tmp_path):
     out = publish(tmp_path)
     index = (out / "index.html").read_text()
     assert index.count('class="entry entry-locked"') == 1
+
+
+def test_an_object_another_plugin_holds_ends_up_neutral(tmp_path):
+    # A plugin may keep every object it meets on content_object_init, or
+    # meet them in the lists on page_generator_finalized before Hearth takes
+    # them off: whatever it holds says nothing private, and names no source.
+    from pelican import signals
+
+    seen = []
+
+    def keep(content):
+        seen.append(content)
+
+    signals.content_object_init.connect(keep)
+    try:
+        site(
+            tmp_path,
+            {"p.md": PRIVATE.format(extra="Slug: heron-notes")},
+            ("private photo.png",),
+        )
+        page = tmp_path / "content" / "pages" / "page.md"
+        page.write_text("Title: Heron page\nAudience: friends\n\nThe heron page.\n")
+        (tmp_path / "content" / "posts" / "d.md").write_text(
+            DRAFT.format(status="draft").replace("Foxglove", "Heron")
+        )
+        publish(tmp_path)
+    finally:
+        signals.content_object_init.disconnect(keep)
+    held = [c for c in seen if getattr(c, "hearth_quarantined", False)]
+    assert len(held) == 3
+    for content in held:
+        shown = {
+            k: v for k, v in vars(content).items() if k not in ("settings", "_context")
+        }
+        assert "heron" not in repr(shown).lower(), shown
+        if content.date is not None:  # pages have none
+            assert content.date.hour == content.date.minute == 0

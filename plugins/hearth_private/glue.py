@@ -71,9 +71,21 @@ def raw_text(content):
     return content._content or ""
 
 
-def render(content, text, siteurl):
-    """Resolve `{filename}`, `{static}`... in text as Pelican does for content."""
-    return content._update_content(text, siteurl)
+def render(content, text, siteurl, source_path=None):
+    """Resolve `{filename}`, `{static}`... in text as Pelican does for content.
+
+    `source_path`: the file the text was read from, when the object no longer
+    names it (a stripped one): relative links resolve from there.
+    """
+    if source_path is None:
+        return content._update_content(text, siteurl)
+    shown = content.source_path, content.relative_source_path
+    content.source_path = source_path
+    content.relative_source_path = content.get_relative_source_path()
+    try:
+        return content._update_content(text, siteurl)
+    finally:
+        content.source_path, content.relative_source_path = shown
 
 
 def render_public(content, siteurl):
@@ -92,21 +104,22 @@ def forget_rendered(content):
             del method.cache[key]
 
 
-def strip(content, *, title, keep):
+def strip(content, *, title, keep, source):
     """Leave nothing of the writer's text on a read object, in place.
 
     Plugins that ran on content_object_init before Hearth may hold this
-    object; from here on they find only `keep` (attribute -> value).
+    object, and those on the signal Hearth takes it off the lists with
+    (page_generator_finalized) may meet it there: from here on they find
+    only `keep` (attribute -> value) and `source`, an empty file, as its
+    source (show-source copies a listed object's source).
     """
     settings, context = content.settings, content._context
-    source = content.source_path
     for name in list(vars(content)):
         delattr(content, name)
     content.settings = settings
     content._context = context
-    # Hearth renders relative links from these (never listed, never shown).
-    content.source_path = source
-    content.relative_source_path = content.get_relative_source_path()
+    content.source_path = str(source)
+    content.relative_source_path = os.path.basename(source)
     content.metadata = {"title": title}
     content.title = title
     content._content = ""
@@ -142,6 +155,13 @@ def _cached_object(value):
     return value
 
 
+def day_of(date):
+    """Midnight of a date's day (its time of day is the writer's)."""
+    if date is None:
+        return None
+    return datetime(date.year, date.month, date.day, tzinfo=date.tzinfo)
+
+
 def stand_in(kind, *, settings, context, url, date, title, lang, source, attrs):
     """A neutral object of Pelican's own class that templates and plugins
     can list: the day, a label and an address, nothing the writer wrote.
@@ -155,7 +175,7 @@ def stand_in(kind, *, settings, context, url, date, title, lang, source, attrs):
     obj.metadata = {"title": title}
     obj.title = title
     if date is not None:
-        day = datetime(date.year, date.month, date.day, tzinfo=date.tzinfo)
+        day = day_of(date)
         obj.metadata["date"] = obj.date = day
         fmt = settings["DATE_FORMATS"].get(lang, settings["DEFAULT_DATE_FORMAT"])
         if isinstance(fmt, tuple):

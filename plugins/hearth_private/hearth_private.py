@@ -1,5 +1,6 @@
 """Encrypt private posts; keep them, drafts and hidden posts out of sight."""
 
+import hashlib
 import json
 import logging
 import mimetypes
@@ -55,7 +56,8 @@ class _Held:
 
     content: object  # the read object, stripped of everything the writer wrote
     private: bool  # True: encrypted for `audiences`; False: left out
-    source: str
+    source: str  # relative to the content folder
+    source_path: str  # the file itself
     status: str
     audiences: list
     listing: str
@@ -218,6 +220,10 @@ def _translation_attrs(content):
     }
 
 
+def _digest(text):
+    return "hearth-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def _translation_key(content):
     names = _translation_names(content)
     if not names:
@@ -254,6 +260,7 @@ def _hold(content, build):
         content=content,
         private=bool(audiences) and not unpublished,
         source=str(source),
+        source_path=content.source_path,
         status=status,
         audiences=list(audiences or []),
         listing=listing,
@@ -276,8 +283,14 @@ def _hold(content, build):
     build.counter += 1
     # Pelican still pairs the held object with its translations (so that a
     # translation is not listed as a post of its own), by what it pairs on.
+    # The values are hashed: a plugin that meets the object sees no slug.
     pairing = {"slug": f"hearth-held-{build.counter}"}
-    pairing.update(_translation_attrs(content))
+    pairing.update(
+        {
+            name: _digest(value) if isinstance(value, str) else value
+            for name, value in _translation_attrs(content).items()
+        }
+    )
     glue.strip(
         content,
         title=(
@@ -285,8 +298,9 @@ def _hold(content, build):
             if held.audiences
             else "A post left out"
         ),
+        source=_empty_source(build),
         keep={
-            "date": held.date,
+            "date": glue.day_of(held.date),
             "status": status,
             "lang": held.lang,
             "in_default_lang": held.lang == settings["DEFAULT_LANG"],
@@ -455,6 +469,8 @@ def _quarantine(generator, names, kind):
                 content.translations = [t for t in content.translations if not held(t)]
         items[:] = [c for c in items if not held(c)]  # in place: the context holds them
     links = generator.context.setdefault(glue.GENERATED, {})
+    for key in [k for k, v in links.items() if held(v)]:
+        del links[key]  # Pelican filed stripped objects under their empty source
     keys = [h.translation for h in build.held.values() if isinstance(h.content, kind)]
     for name in names:
         keys += [_translation_key(c) for c in getattr(generator, name, None) or []]
@@ -646,7 +662,7 @@ def seal_private(generators):
     for record in records:
         content = record.content
         page_root = glue.site_root_for(record.stand_in.url + "index.html", settings)
-        body = glue.render(content, record.raw_content, page_root)
+        body = glue.render(content, record.raw_content, page_root, record.source_path)
         summary = _summary_html(record, body, page_root)
         record.rendered = (body, summary, page_root)
         for path in _paths(
@@ -789,7 +805,9 @@ def _summary_html(record, content_html, settings_root):
     """The summary Pelican would have made: the writer's, or the opening words."""
     settings = record.content.settings
     if record.raw_summary is not None:
-        return glue.render(record.content, str(record.raw_summary), settings_root)
+        return glue.render(
+            record.content, str(record.raw_summary), settings_root, record.source_path
+        )
     return glue.truncated_summary(content_html, settings)
 
 
@@ -882,7 +900,9 @@ def _encrypt_indexes(build, records, recipients):
             if record.status != "published":
                 continue
             if record.raw_summary is not None:
-                summary = glue.render(record.content, str(record.raw_summary), root)
+                summary = glue.render(
+                    record.content, str(record.raw_summary), root, record.source_path
+                )
             else:
                 summary = record.rendered[1]
             entries.append(
