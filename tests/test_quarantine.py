@@ -454,3 +454,27 @@ def test_an_object_another_plugin_holds_ends_up_neutral(tmp_path):
         assert "heron" not in repr(shown).lower(), shown
         if content.date is not None:  # pages have none
             assert content.date.hour == content.date.minute == 0
+
+
+def test_attach_links_move_public_files_and_seal_private_ones(tmp_path):
+    content = site(
+        tmp_path,
+        {
+            "p.md": PRIVATE.format(extra="").replace(
+                "{static}/images/private%20photo.png", "{attach}heron.png"
+            ),
+            "o.md": PUBLIC.format(body="![y]({attach}open.png)"),
+        },
+        images=(),
+    )
+    (content / "posts" / "heron.png").write_bytes(png((1, 2, 3)))
+    (content / "posts" / "open.png").write_bytes(png((4, 5, 6)))
+    out = publish(tmp_path, STATIC_PATHS=["images", "posts"])
+    # Beside the public post, as Pelican puts an {attach} file.
+    assert (out / "2026" / "open-notes" / "open.png").is_file()
+    assert (
+        'src="/2026/open-notes/open.png"'
+        in (out / "2026" / "open-notes" / "index.html").read_text()
+    )
+    assert [p.name for p in out.rglob("*.png")] == ["open.png"]
+    assert len(list((out / "p" / "f").iterdir())) == 1

@@ -92,7 +92,8 @@ class _Build:
     held: dict = field(default_factory=dict)  # id(content) -> _Held
     errors: list = field(default_factory=list)
     stand_ins: dict = field(default_factory=dict)  # id(stand-in) -> _Held
-    sealed: dict = field(default_factory=dict)  # site path -> (out, address, meta)
+    # site path -> (Static, (out path, address, meta, blob)) of sealed files
+    sealed: dict = field(default_factory=dict)
     left_out: list = field(default_factory=list)  # Static objects not published
     context: dict = field(default_factory=dict)
     counter: int = 0
@@ -640,13 +641,9 @@ def seal_private(generators):
 
     static = next((g for g in generators if isinstance(g, glue.StaticGenerator)), None)
     staticfiles = static.staticfiles if static else []
-    by_path = {}
-    for sf in staticfiles:
-        by_path.setdefault(sf.url, sf)
-        by_path.setdefault(sf.save_as, sf)
     siteurl = settings["SITEURL"]
     _Unpublished.found = []
-    public = _public_references(generators, build, set(by_path))
+    public = _public_references(generators, build) if staticfiles else set()
     bad_links, _Unpublished.found = _Unpublished.found, []
     if bad_links:
         links = "\n  ".join(
@@ -658,7 +655,7 @@ def seal_private(generators):
             "Hearth stopped the publish build before writing anything:\n  "
             f"{links}\nRemove the link, or publish that post (status: published)."
         )
-    used_privately = {}
+    private_paths = {}
     for record in records:
         content = record.content
         page_root = glue.site_root_for(record.stand_in.url + "index.html", settings)
@@ -673,8 +670,20 @@ def seal_private(generators):
             record.stand_in.url,
             siteurl,
         ):
-            if path in by_path:
-                used_privately.setdefault(by_path[path], []).append(record)
+            private_paths.setdefault(path, []).append(record)
+    # Only now: rendering moved the files `{attach}` links name, and asking a
+    # static file its address first would have pinned it where it was.
+    by_path = {}
+    for sf in staticfiles:
+        by_path.setdefault(sf.url, sf)
+        by_path.setdefault(sf.save_as, sf)
+    # The theme's templates may name a content file.
+    theme = glue.theme_text(settings) if staticfiles else ""
+    public |= {p for p in by_path if p and p in theme}
+    used_privately = {}
+    for path, users in private_paths.items():
+        if path in by_path:
+            used_privately.setdefault(by_path[path], []).extend(users)
     public_files = {by_path[p] for p in public if p in by_path}
     fates = private.fates(
         list(dict.fromkeys(by_path.values())),
@@ -763,8 +772,8 @@ def _paths(values, page_url, siteurl):
     return {p for v in values if (p := private.site_path(v, page_url, siteurl))}
 
 
-def _public_references(generators, build, static_paths):
-    """Site paths that public content, the settings or the theme name.
+def _public_references(generators, build):
+    """Site paths that public content or the settings name.
 
     Once per build, over every public post and page as its page renders it
     (body, summary, metadata), parsed as HTML.
@@ -773,8 +782,6 @@ def _public_references(generators, build, static_paths):
     siteurl = settings["SITEURL"]
     paths = set()
     seen = set()
-    if not static_paths:
-        return paths
     for generator in generators:
         for name in glue.CONTENT_LISTS:
             for content in getattr(generator, name, None) or []:
@@ -795,9 +802,6 @@ def _public_references(generators, build, static_paths):
         if "/" in value or "." in value:
             paths.add(value.lstrip("/"))
             paths.add(private.site_path(value, "", siteurl) or "")
-    # The theme's templates may name one too.
-    theme = glue.theme_text(settings)
-    paths |= {p for p in static_paths if p and p in theme}
     return paths
 
 
