@@ -10,8 +10,10 @@ the cache of last build's envelopes, and the fate of each content file.
 import base64
 import hashlib
 import json
+import mimetypes
 import os
 import posixpath
+import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from html import escape
@@ -19,7 +21,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from hearth import envelope
+from hearth import envelope, frontmatter, secrets
+from hearth.images import ImageError, clean_image
+from hearth.state import STATE_FILE_NAME
 
 # Attributes that name a file a page loads or links. `srcset` and
 # `imagesrcset` hold several candidates; the rest one address each.
@@ -29,10 +33,24 @@ _SRCSET_ATTRS = {"srcset", "imagesrcset"}
 _DIRECTIVES = ("{static}", "{attach}", "{filename}", "|static|", "|attach|")
 _KEY_BYTES = 32  # an attachment key, as the envelope makes it
 
+# Private pages live under p/; their own ids are 16 hex digits, so the
+# attachment folder and the audience indexes cannot collide with them.
+PRIVATE_DIR = "p"
+ATTACHMENT_DIR = "p/f"
+INDEX_DIR = "p/i"
+# Statuses a publish build never publishes: Pelican writes `hidden` posts at
+# their address (only unlisted) and drafts under drafts/.
+UNPUBLISHED = ("draft", "hidden")
+_IMG = re.compile(r"<img\b[^>]*>", re.I)
+
 # What a static file becomes in a build.
 PUBLIC = "public"
 SEALED = "sealed"  # encrypted: only private posts use it
 LEFT_OUT = "left out"  # nobody public or private uses it
+
+
+class PrivateError(Exception):
+    """The build stopped: a private post could not be kept private."""
 
 
 def audience_label(audiences, labels):
@@ -384,3 +402,183 @@ def seal(data, address, cache):
     )
     cache.keep_attachment(address, sealed)
     return sealed
+
+
+# --- who may read what ------------------------------------------------------
+
+
+def check_settings(settings):
+    """Stop the build on any setting about who may read what that is unclear."""
+    audiences = settings["HEARTH_AUDIENCES"]
+    if not isinstance(audiences, dict):
+        raise PrivateError(
+            "HEARTH_AUDIENCES must be a dict of audience name -> label, like "
+            '{"friends": "Close friends"}; fix it in pelicanconf.py.'
+        )
+    for name, label in audiences.items():
+        try:
+            frontmatter.audience_names(name, audiences, "HEARTH_AUDIENCES")
+        except frontmatter.FrontMatterError as err:
+            raise PrivateError(f"{err} Fix it in pelicanconf.py.") from None
+        if name == frontmatter.PUBLIC or not isinstance(label, str) or not label:
+            raise PrivateError(
+                f"HEARTH_AUDIENCES: audience {name!r} needs a label the reader "
+                f'sees, like "{name}": "Close friends" (and "public" is not '
+                "an audience name). Fix it in pelicanconf.py."
+            )
+    iterations = settings["HEARTH_PBKDF2_ITERATIONS"]
+    if isinstance(iterations, bool) or not isinstance(iterations, int):
+        raise PrivateError(
+            f"HEARTH_PBKDF2_ITERATIONS is {iterations!r}, not a whole number. "
+            f"Set it to {envelope.ITERATION_FLOOR} or more."
+        )
+    if iterations < envelope.ITERATION_FLOOR:
+        raise PrivateError(
+            f"HEARTH_PBKDF2_ITERATIONS is {iterations}, below the floor of "
+            f"{envelope.ITERATION_FLOOR} that keeps passphrases hard to guess. "
+            f"Set it to {envelope.ITERATION_FLOOR} or more."
+        )
+    for key in ("HEARTH_PUBLISH", "HEARTH_SHOW_PRIVATE_TITLES"):
+        if not isinstance(settings[key], bool):
+            raise PrivateError(f"{key} is {settings[key]!r}: set it to True or False.")
+    for key in settings:
+        if key.startswith("HEARTH_PASSPHRASE"):
+            raise PrivateError(
+                f"{key} is a Pelican setting, and Pelican copies every setting "
+                "into the pages' template context. Remove it from the settings "
+                "file; set it as an environment variable or in secrets.toml."
+            )
+    state_file = settings["HEARTH_STATE_FILE"]
+    if state_file is not None and not isinstance(state_file, (str, os.PathLike)):
+        raise PrivateError(
+            f"HEARTH_STATE_FILE is {state_file!r}: set it to a path, or None "
+            f"for {STATE_FILE_NAME} beside the content folder."
+        )
+
+
+def is_held(metadata, labels, publish):
+    """Whether a post with this metadata is kept out of sight (fail closed):
+    private, or in a publish build a draft or hidden post; an audience that
+    cannot be read counts as private."""
+    if publish and metadata.get("status") in UNPUBLISHED:
+        return True
+    try:
+        return bool(frontmatter.audience_names(metadata.get("audience"), labels))
+    except frontmatter.FrontMatterError:
+        return True
+
+
+def warning_details(labels, vocabulary):
+    """[{label, description}] for front-matter labels, the vocabulary's
+    spelling and description where it knows the label."""
+    index = {" ".join(k.split()).casefold(): k for k in vocabulary}
+    details = []
+    for label in labels:
+        known = index.get(" ".join(str(label).split()).casefold())
+        details.append(
+            {"label": known or str(label), "description": vocabulary.get(known, "")}
+        )
+    return details
+
+
+def recipients(used, audiences, *, publish, secrets_file, state, iterations, keys):
+    """{audience: Recipient} for this build: one derivation per audience.
+
+    `used` are the audiences private posts name; every other audience in
+    `audiences` with a passphrase set gets a key too (its list of posts is
+    written, empty, so that a list's presence never says "there are hidden
+    posts for this audience"). The preview's demo passphrase is silent for
+    those: there is nothing to protect.
+    """
+    try:
+        phrases = secrets.passphrases(
+            sorted(used), publish=publish, secrets_file=secrets_file
+        )
+    except secrets.SecretsError as err:
+        raise PrivateError(
+            f"Hearth stopped the build before writing anything:\n  {err}"
+        ) from None
+    for audience in audiences:
+        if audience in phrases:
+            continue
+        configured = secrets.configured_passphrase(audience, secrets_file=secrets_file)
+        if configured is None and not publish:
+            configured = secrets.demo_passphrase(audience)
+        if configured is not None:
+            phrases[audience] = configured
+    result = {}
+    for audience in sorted(phrases):
+        salt, work = state.audience(audience, iterations)
+        key = keys.key(audience, phrases[audience], salt, work)
+        result[audience] = envelope.Recipient(audience, salt, work, key)
+    del phrases
+    keys.forget()
+    return result
+
+
+# --- sealing ----------------------------------------------------------------
+
+
+def seal_file(source, relative, *, state, cache, siteurl):
+    """Encrypt a file only private posts use, under an opaque name.
+
+    Returns (out path, address, {"key", "type"}, blob). Image metadata goes
+    first: hearth_images only sees the sealed blob, and a reader's browser
+    gets what is sealed.
+    """
+    out_path = f"{ATTACHMENT_DIR}/{state.attachment_id(relative)}"
+    address = page_address(out_path, siteurl)
+    data = Path(source).read_bytes()
+    try:
+        data = clean_image(data) or data
+    except ImageError as err:
+        raise PrivateError(
+            f"{relative}: {err}, so its metadata cannot be removed. Re-save it "
+            "from an image editor, then build again."
+        ) from None
+    sealed = seal(data, address, cache)
+    mime = mimetypes.guess_type(str(source))[0] or "application/octet-stream"
+    meta = {"key": b64url(sealed.key), "type": mime}
+    return out_path, address, meta, sealed.blob
+
+
+def point_at_sealed(html, *, page_url, siteurl, page_root, sealed, attachments):
+    """Point every reference to a sealed file at its sealed copy, and note
+    its key in `attachments` (address -> {"key", "type"})."""
+
+    def swap(value):
+        path = site_path(value, page_url, siteurl)
+        if path not in sealed:
+            return None
+        out_path, address, meta, _ = sealed[path]
+        attachments[address] = meta
+        return f"{page_root}/{out_path}" if page_root else f"/{out_path}"
+
+    return rewrite(html, swap)
+
+
+def encrypt_for(payload, address, recipients_, cache):
+    """The envelope of one page or list, reusing last build's if unchanged."""
+    text = envelope.encrypt(
+        payload, address, recipients_, previous=cache.envelope(address)
+    )
+    # The envelope goes inside <script type="application/json">: nothing
+    # in it may close the element or start markup.
+    if "<" in text or "&" in text:
+        raise PrivateError(f"{address}: the envelope is not safe to embed in HTML.")
+    cache.keep_envelope(address, text)
+    return text
+
+
+def index_entry(*, url, title, date, locale_date, summary, warnings, audiences):
+    """One post in an audience's list (docs/architecture.md)."""
+    return {
+        "url": url,
+        "title": title,
+        "date": date,
+        "locale_date": locale_date,
+        # Images in a list would need their own keys; lists show text.
+        "summary": _IMG.sub("", summary),
+        "warnings": warnings,
+        "audiences": audiences,
+    }

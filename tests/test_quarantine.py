@@ -1,5 +1,6 @@
 """Quarantine: hearth/private.py on its own, and what a build does with it."""
 
+import base64
 import io
 import logging
 import os
@@ -162,6 +163,52 @@ def test_the_envelope_cache_reuses_and_is_owner_only(tmp_path):
     assert private.seal(b"other bytes", "/p/f/1", again).blob != sealed.blob
     for path in [owned, *owned.rglob("*")]:
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
+def test_what_is_held_fails_closed():
+    labels = {"friends": "Close friends"}
+    assert not private.is_held({"status": "published"}, labels, publish=True)
+    assert private.is_held({"audience": "friends"}, labels, publish=False)
+    # An audience that cannot be read is private until the writer fixes it.
+    assert private.is_held({"audience": "[friends"}, labels, publish=False)
+    assert private.is_held({"status": "hidden"}, labels, publish=True)
+    assert not private.is_held({"status": "draft"}, labels, publish=False)
+
+
+def test_a_sealed_file_loses_its_metadata_and_its_name(tmp_path):
+    from hearth.state import State
+    from tests import imagefactory
+
+    photo = tmp_path / "walk.jpg"
+    photo.write_bytes(imagefactory.jpeg())
+    state = State(tmp_path / "state.json")
+    cache = private.EnvelopeCache(tmp_path / "cache")
+    out_path, address, meta, blob = private.seal_file(
+        photo, "images/walk.jpg", state=state, cache=cache, siteurl=""
+    )
+    assert out_path == f"p/f/{state.attachment_id('images/walk.jpg')}"
+    assert address == "/" + out_path
+    assert meta["type"] == "image/jpeg"
+    key = base64.urlsafe_b64decode(meta["key"] + "=")
+    clear = envelope.decrypt_attachment(blob, address, key)
+    with Image.open(io.BytesIO(clear)) as im:
+        assert len(im.getexif()) == 0
+
+
+def test_references_to_sealed_files_point_at_the_sealed_copy():
+    sealed = {"images/a b.png": ("p/f/1", "/p/f/1", {"key": "k", "type": "t"}, b"")}
+    attachments = {}
+    html = '<img src="/images/a%20b.png" srcset="/images/a%20b.png 2x, /x.png 1x">'
+    out = private.point_at_sealed(
+        html,
+        page_url="p/9/",
+        siteurl="",
+        page_root="",
+        sealed=sealed,
+        attachments=attachments,
+    )
+    assert out == '<img src="/p/f/1" srcset="/p/f/1 2x, /x.png 1x">'
+    assert attachments == {"/p/f/1": {"key": "k", "type": "t"}}
 
 
 # --- builds ----------------------------------------------------------------

@@ -3,8 +3,6 @@
 import hashlib
 import json
 import logging
-import mimetypes
-import os
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +12,6 @@ from markupsafe import Markup
 from pelican import signals
 
 from hearth import envelope, frontmatter, private, secrets
-from hearth.images import ImageError, clean_image
 from hearth.state import STATE_FILE_NAME, State, StateError
 
 from . import glue
@@ -36,18 +33,11 @@ DEFAULTS = {
     # A relative path is taken from there too.
     "HEARTH_STATE_FILE": None,
 }
-# Private pages live under p/; their own ids are 16 hex digits, so the
-# attachment folder and the audience indexes cannot collide with them.
-PRIVATE_DIR = "p"
-ATTACHMENT_DIR = "p/f"
-INDEX_DIR = "p/i"
-# Statuses a publish build never publishes: Pelican writes `hidden` posts at
-# their address (only unlisted) and drafts under drafts/.
-UNPUBLISHED = ("draft", "hidden")
+PRIVATE_DIR = private.PRIVATE_DIR
+UNPUBLISHED = private.UNPUBLISHED
 
 
-class PrivateError(Exception):
-    """The build stopped: a private post could not be kept private."""
+PrivateError = private.PrivateError
 
 
 @dataclass
@@ -133,72 +123,22 @@ class _Unpublished:
         return ""
 
 
-# --- small pure helpers ---------------------------------------------------
-
-
-def _check_settings(settings):
-    """Stop the build on any setting about who may read what that is unclear."""
-    audiences = settings["HEARTH_AUDIENCES"]
-    if not isinstance(audiences, dict):
-        raise PrivateError(
-            "HEARTH_AUDIENCES must be a dict of audience name -> label, like "
-            '{"friends": "Close friends"}; fix it in pelicanconf.py.'
-        )
-    for name, label in audiences.items():
-        try:
-            frontmatter.audience_names(name, audiences, "HEARTH_AUDIENCES")
-        except frontmatter.FrontMatterError as err:
-            raise PrivateError(f"{err} Fix it in pelicanconf.py.") from None
-        if name == frontmatter.PUBLIC or not isinstance(label, str) or not label:
-            raise PrivateError(
-                f"HEARTH_AUDIENCES: audience {name!r} needs a label the reader "
-                f'sees, like "{name}": "Close friends" (and "public" is not '
-                "an audience name). Fix it in pelicanconf.py."
-            )
-    iterations = settings["HEARTH_PBKDF2_ITERATIONS"]
-    if isinstance(iterations, bool) or not isinstance(iterations, int):
-        raise PrivateError(
-            f"HEARTH_PBKDF2_ITERATIONS is {iterations!r}, not a whole number. "
-            f"Set it to {envelope.ITERATION_FLOOR} or more."
-        )
-    if iterations < envelope.ITERATION_FLOOR:
-        raise PrivateError(
-            f"HEARTH_PBKDF2_ITERATIONS is {iterations}, below the floor of "
-            f"{envelope.ITERATION_FLOOR} that keeps passphrases hard to guess. "
-            f"Set it to {envelope.ITERATION_FLOOR} or more."
-        )
-    for key in ("HEARTH_PUBLISH", "HEARTH_SHOW_PRIVATE_TITLES"):
-        if not isinstance(settings[key], bool):
-            raise PrivateError(f"{key} is {settings[key]!r}: set it to True or False.")
-    for key in settings:
-        if key.startswith("HEARTH_PASSPHRASE"):
-            raise PrivateError(
-                f"{key} is a Pelican setting, and Pelican copies every setting "
-                "into the pages' template context. Remove it from the settings "
-                "file; set it as an environment variable or in secrets.toml."
-            )
-    state_file = settings["HEARTH_STATE_FILE"]
-    if state_file is not None and not isinstance(state_file, (str, os.PathLike)):
-        raise PrivateError(
-            f"HEARTH_STATE_FILE is {state_file!r}: set it to a path, or None "
-            f"for {STATE_FILE_NAME} beside the content folder."
-        )
+# --- reading what Pelican read ----------------------------------------------
 
 
 def _warnings_of(content, settings):
     """[{label, description}]: hearth_warnings' details, else the vocabulary's."""
     details = getattr(content, "warning_details", None)
     if details is None:
-        vocabulary = settings.get("HEARTH_WARNINGS") or {}
-        index = {" ".join(k.split()).casefold(): k for k in vocabulary}
-        details = []
-        for label in frontmatter.as_list(content.metadata.get("warnings")):
-            known = index.get(" ".join(str(label).split()).casefold())
-            details.append(
-                {"label": known or str(label), "description": vocabulary.get(known, "")}
-            )
+        details = private.warning_details(
+            frontmatter.as_list(content.metadata.get("warnings")),
+            settings.get("HEARTH_WARNINGS") or {},
+        )
     return [
-        {"label": str(d.get("label", "")), "description": str(d.get("description", ""))}
+        {
+            "label": str(d.get("label", "")),
+            "description": str(d.get("description", "")),
+        }
         if isinstance(d, dict)
         else {"label": str(d), "description": ""}
         for d in details
@@ -519,7 +459,7 @@ def check_settings(pelican):
         )
     for key, value in DEFAULTS.items():
         settings.setdefault(key, value)
-    _check_settings(settings)
+    private.check_settings(settings)
     _load_state(settings)  # a broken state file stops the build here, early
     _CHECKED.add(pelican)
 
@@ -595,21 +535,12 @@ def prepare_generator(generator):
     if build is None:
         return
     glue.purge_cache(generator, lambda obj: getattr(obj, "hearth_quarantined", False))
-    glue.quiet_context_signal(generator, lambda meta: _is_held(meta, build))
-
-
-def _is_held(metadata, build):
-    """Whether a post with this metadata is one Hearth holds (fail closed)."""
-    if build.publish and metadata.get("status") in UNPUBLISHED:
-        return True
-    try:
-        return bool(
-            frontmatter.audience_names(
-                metadata.get("audience"), build.settings["HEARTH_AUDIENCES"]
-            )
-        )
-    except frontmatter.FrontMatterError:
-        return True
+    glue.quiet_context_signal(
+        generator,
+        lambda meta: private.is_held(
+            meta, build.settings["HEARTH_AUDIENCES"], build.publish
+        ),
+    )
 
 
 def hold_on_read(content):
@@ -733,39 +664,15 @@ def seal_private(generators):
 
 def _recipients(build, records):
     settings = build.settings
-    used = sorted({a for r in records for a in r.audiences})
-    secrets_file = build.root / secrets.SECRETS_FILE_NAME
-    try:
-        phrases = secrets.passphrases(
-            used, publish=build.publish, secrets_file=secrets_file
-        )
-    except secrets.SecretsError as err:
-        raise PrivateError(
-            f"Hearth stopped the build before writing anything:\n  {err}"
-        ) from None
-    # An audience no post uses still gets an (empty) list of posts when its
-    # passphrase is set, so that a list's presence never says "there are
-    # hidden posts for this audience". The preview's demo passphrase is
-    # silent for them: there is nothing to protect.
-    for audience in settings["HEARTH_AUDIENCES"]:
-        if audience in phrases:
-            continue
-        configured = secrets.configured_passphrase(audience, secrets_file=secrets_file)
-        if configured is None and not build.publish:
-            configured = secrets.demo_passphrase(audience)
-        if configured is not None:
-            phrases[audience] = configured
-    # One derivation per audience per build: PBKDF2 is slow on purpose.
-    recipients = {}
-    for audience in sorted(phrases):
-        salt, iterations = build.state.audience(
-            audience, settings["HEARTH_PBKDF2_ITERATIONS"]
-        )
-        key = build.keys.key(audience, phrases[audience], salt, iterations)
-        recipients[audience] = envelope.Recipient(audience, salt, iterations, key)
-    del phrases
-    build.keys.forget()
-    return recipients
+    return private.recipients(
+        {a for r in records for a in r.audiences},
+        settings["HEARTH_AUDIENCES"],
+        publish=build.publish,
+        secrets_file=build.root / secrets.SECRETS_FILE_NAME,
+        state=build.state,
+        iterations=settings["HEARTH_PBKDF2_ITERATIONS"],
+        keys=build.keys,
+    )
 
 
 def _paths(values, page_url, siteurl):
@@ -817,30 +724,20 @@ def _summary_html(record, content_html, settings_root):
 
 def _seal_attachment(build, sf, users):
     """Encrypt a file only private posts use, under an opaque name."""
-    settings = build.settings
-    source = Path(settings["PATH"]) / sf.source_path
+    source = Path(build.settings["PATH"]) / sf.source_path
     if not source.is_file():
         raise PrivateError(
             f"{users[0].source} uses {sf.relative_source_path}, which is not in "
             "the content folder: add the file, or fix the link."
         )
-    att_id = build.state.attachment_id(sf.relative_source_path)
-    out_path = f"{ATTACHMENT_DIR}/{att_id}"
-    address = private.page_address(out_path, settings["SITEURL"])
-    data = source.read_bytes()
-    try:
-        # No EXIF or GPS inside the ciphertext either: hearth_images only
-        # sees the sealed blob, and a reader's browser gets what is sealed.
-        data = clean_image(data) or data
-    except ImageError as err:
-        raise PrivateError(
-            f"{sf.relative_source_path}: {err}, so its metadata cannot "
-            "be removed. Re-save it from an image editor, then build again."
-        ) from None
-    sealed = private.seal(data, address, build.cache)
-    mime = mimetypes.guess_type(sf.source_path)[0] or "application/octet-stream"
-    meta = {"key": private.b64url(sealed.key), "type": mime}
-    build.sealed[sf.url] = (sf, (out_path, address, meta, sealed.blob))
+    sealed = private.seal_file(
+        source,
+        sf.relative_source_path,
+        state=build.state,
+        cache=build.cache,
+        siteurl=build.settings["SITEURL"],
+    )
+    build.sealed[sf.url] = (sf, sealed)
     if sf.save_as != sf.url:
         build.sealed[sf.save_as] = build.sealed[sf.url]
 
@@ -848,18 +745,17 @@ def _seal_attachment(build, sf, users):
 def _encrypt_post(build, record, recipients):
     settings = build.settings
     body, summary, page_root = record.rendered
+    sealed = {path: entry[1] for path, entry in build.sealed.items()}
     attachments = {}
-
-    def swap(value):
-        path = private.site_path(value, record.stand_in.url, settings["SITEURL"])
-        if path not in build.sealed:
-            return None
-        out_path, address, meta, _ = build.sealed[path][1]
-        attachments[address] = meta
-        return f"{page_root}/{out_path}" if page_root else f"/{out_path}"
-
-    body = private.rewrite(body, swap)
-    summary = private.rewrite(summary, swap)
+    page = {
+        "page_url": record.stand_in.url,
+        "siteurl": settings["SITEURL"],
+        "page_root": page_root,
+        "sealed": sealed,
+        "attachments": attachments,
+    }
+    body = private.point_at_sealed(body, **page)
+    summary = private.point_at_sealed(summary, **page)
     record.rendered = (body, summary, page_root)
     payload = private.post_payload(
         title=record.title,
@@ -875,18 +771,10 @@ def _encrypt_post(build, record, recipients):
         attachments=attachments,
     )
     address = private.page_address(record.stand_in.url, settings["SITEURL"])
-    text = envelope.encrypt(
-        payload,
-        address,
-        [recipients[a] for a in record.audiences],
-        previous=build.cache.envelope(address),
+    text = private.encrypt_for(
+        payload, address, [recipients[a] for a in record.audiences], build.cache
     )
-    # The envelope goes inside <script type="application/json">: nothing
-    # in it may close the element or start markup.
-    if "<" in text or "&" in text:
-        raise PrivateError(f"{address}: the envelope is not safe to embed in HTML.")
     record.stand_in.hearth_envelope = Markup(text)
-    build.cache.keep_envelope(address, text)
 
 
 def _encrypt_indexes(build, records, recipients):
@@ -910,29 +798,21 @@ def _encrypt_indexes(build, records, recipients):
             else:
                 summary = record.rendered[1]
             entries.append(
-                {
-                    "url": private.page_address(
-                        record.stand_in.url, settings["SITEURL"]
-                    ),
-                    "title": record.title,
-                    "date": record.date.isoformat() if record.date else "",
-                    "locale_date": record.locale_date,
-                    # Images in a list would need their own keys; lists show text.
-                    "summary": glue.without_images(summary),
-                    "warnings": record.warnings,
-                    "audiences": record.audiences,
-                }
+                private.index_entry(
+                    url=private.page_address(record.stand_in.url, settings["SITEURL"]),
+                    title=record.title,
+                    date=record.date.isoformat() if record.date else "",
+                    locale_date=record.locale_date,
+                    summary=summary,
+                    warnings=record.warnings,
+                    audiences=record.audiences,
+                )
             )
-        out_path = f"{INDEX_DIR}/{build.state.index_id(audience)}"
+        out_path = f"{private.INDEX_DIR}/{build.state.index_id(audience)}"
         address = private.page_address(out_path, settings["SITEURL"])
-        text = envelope.encrypt(
-            private.index_payload(entries),
-            address,
-            [recipients[audience]],
-            previous=build.cache.envelope(address),
+        build.indexes[out_path] = private.encrypt_for(
+            private.index_payload(entries), address, [recipients[audience]], build.cache
         )
-        build.cache.keep_envelope(address, text)
-        build.indexes[out_path] = text
         described.append({"audience": audience, "url": address})
     # The shared context: index and archive templates hand it to unlock.js.
     build.context["HEARTH_INDEXES"] = Markup(
