@@ -300,14 +300,19 @@ def test_a_file_a_setting_or_the_theme_names_stays_public(tmp_path):
     theme = tmp_path / "theme-overrides"
     theme.mkdir()
     (theme / "nav_logo.html").write_text('<img src="/images/logo.png">')
+    (tmp_path / "content" / "extra").mkdir()
+    (tmp_path / "content" / "extra" / "CNAME").write_text("blog.example.org\n")
     out = publish(
         tmp_path,
         SITELOGO="images/favicon.png",
         THEME_TEMPLATES_OVERRIDES=[str(theme)],
+        STATIC_PATHS=["images", "extra/CNAME"],
+        EXTRA_PATH_METADATA={"extra/CNAME": {"path": "CNAME"}},
     )
     assert overrides.is_dir()
     assert (out / "images" / "favicon.png").is_file()
     assert (out / "images" / "logo.png").is_file()
+    assert (out / "CNAME").read_text() == "blog.example.org\n"
 
 
 def test_the_preview_lists_files_nobody_uses_once(tmp_path, caplog):

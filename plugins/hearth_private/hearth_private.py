@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import os
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -616,6 +617,7 @@ def seal_private(generators):
         if path in by_path:
             used_privately.setdefault(by_path[path], []).extend(users)
     public_files = {by_path[p] for p in public if p in by_path}
+    public_files |= {sf for sf in staticfiles if _named_in_settings(sf, settings)}
     fates = private.fates(
         list(dict.fromkeys(by_path.values())),
         public_files,
@@ -704,12 +706,15 @@ def _public_references(generators, build):
                 values = private.references(body + summary)
                 values += private.metadata_references(content.metadata)
                 paths |= _paths(values, content.url, siteurl)
-    # A setting may name a content file (a logo, a favicon, EXTRA_PATH_METADATA).
-    for value in glue.setting_strings(settings):
-        if "/" in value or "." in value:
-            paths.add(value.lstrip("/"))
-            paths.add(private.site_path(value, "", siteurl) or "")
     return paths
+
+
+def _named_in_settings(sf, settings):
+    """A setting names this file (a logo, a favicon, EXTRA_PATH_METADATA's
+    source path or its `path:`, like CNAME): the writer asked for it."""
+    values = {v.strip("/") for v in glue.setting_strings(settings)}
+    names = (sf.relative_source_path, sf.save_as, sf.url)
+    return any(n and n.replace(os.sep, "/").strip("/") in values for n in names)
 
 
 def _summary_html(record, content_html, settings_root):
