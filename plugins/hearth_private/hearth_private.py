@@ -617,7 +617,8 @@ def seal_private(generators):
         if path in by_path:
             used_privately.setdefault(by_path[path], []).extend(users)
     public_files = {by_path[p] for p in public if p in by_path}
-    public_files |= {sf for sf in staticfiles if _named_in_settings(sf, settings)}
+    named = {v.strip("/") for v in glue.setting_strings(settings)}
+    public_files |= {sf for sf in staticfiles if _named_in_settings(sf, named)}
     fates = private.fates(
         list(dict.fromkeys(by_path.values())),
         public_files,
@@ -709,10 +710,9 @@ def _public_references(generators, build):
     return paths
 
 
-def _named_in_settings(sf, settings):
+def _named_in_settings(sf, values):
     """A setting names this file (a logo, a favicon, EXTRA_PATH_METADATA's
     source path or its `path:`, like CNAME): the writer asked for it."""
-    values = {v.strip("/") for v in glue.setting_strings(settings)}
     names = (sf.relative_source_path, sf.save_as, sf.url)
     return any(n and n.replace(os.sep, "/").strip("/") in values for n in names)
 
