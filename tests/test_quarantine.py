@@ -1,6 +1,7 @@
 """Quarantine: hearth/private.py on its own, and what a build does with it."""
 
 import base64
+import gzip
 import io
 import logging
 import os
@@ -405,6 +406,9 @@ def test_ten_cached_builds_equal_a_cold_one(tmp_path, layer):
     assert pelican_caches
     for path in pelican_caches:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        if layer == "generator":
+            # Pelican pickles the objects it read: Hearth's are stripped.
+            assert b"heron body" not in gzip.decompress(path.read_bytes())
     for path in (warm / "cache" / "hearth").rglob("*"):
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
         if path.is_file():
