@@ -23,8 +23,8 @@ PLUGINS = [
     "hearth_frontmatter",
     "hearth_warnings",
     "hearth_images",
-    "hearth_drafts",
-    # Last: it reads what the others attach, then leaves only neutral values.
+    # Last: it reads what the others attach; it takes private posts (and, in
+    # a publish build, drafts and hidden posts) out of sight as soon as read.
     "hearth_private",
 ]
 

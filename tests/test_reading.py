@@ -27,8 +27,9 @@ FIELDS = ("slug", "status", "date", "category", "tags", "authors", "source_path"
 
 
 def _record(content):
-    # Pelican holds receivers weakly: a module-level function stays connected.
-    # A snapshot: hearth_private later replaces a private post's fields.
+    # A snapshot taken as Pelican sends content_object_init, before any
+    # receiver runs: hearth_private strips a private post in place on that
+    # signal, and receivers run in no fixed order.
     seen = {name: getattr(content, name) for name in FIELDS if hasattr(content, name)}
     seen["relative_source_path"] = content.relative_source_path
     seen["type"] = type(content).__name__
@@ -62,7 +63,14 @@ def mixed_settings(site, settings_file="pelicanconf.py"):
 def build_view(site, settings_file, extra):
     """{relative path: (content object, metadata)} of what Pelican read."""
     SEEN.clear()
-    signals.content_object_init.connect(_record)
+    signal = signals.content_object_init
+    send = signal.send
+
+    def recording_send(sender, **kwargs):
+        _record(sender)
+        return send(sender, **kwargs)
+
+    signal.send = recording_send
     try:
         with environ(**passphrase_env()):
             build(
@@ -73,7 +81,7 @@ def build_view(site, settings_file, extra):
                 **extra,
             )
     finally:
-        signals.content_object_init.disconnect(_record)
+        del signal.send
     return {
         seen["relative_source_path"]: (seen, meta)
         for seen, meta in SEEN

@@ -442,6 +442,22 @@ def test_a_private_posts_choice_not_to_warn_travels_in_its_payload(tmp_path):
     assert "chose not to" not in page
 
 
+def test_a_private_posts_note_travels_in_its_payload_not_in_the_clear(tmp_path):
+    post = PRIVATE_POST.replace(
+        "Listing: locked\n", "Listing: locked\nWarnings_note: zqxj about a call\n"
+    )
+    content = write_site(tmp_path, [("quiet.md", post)])
+    out = build(tmp_path / "out", content=content)
+    state = State.load(tmp_path / "hearth-state.json")
+    url = f"p/{state.post_id('posts/quiet.md')}/"
+    key = envelope.derive_key("hearth-demo-friends", *state.known_audience("friends"))
+    page = (out / url / "index.html").read_text()
+    text = re.search(r'id="hearth-envelope">(.*?)</script>', page, re.S).group(1)
+    payload = json.loads(envelope.decrypt(text, "/" + url, key, "friends"))
+    assert payload["warnings_note"] == "zqxj about a call"
+    assert "zqxj" not in page
+
+
 @pytest.mark.parametrize("on_panel", [False, True])
 def test_private_post_warnings_are_public_only_when_the_writer_says_so(
     tmp_path, on_panel

@@ -21,6 +21,11 @@ _GUARD = None
 # not run (left out of PLUGINS, or Pelican could not load it and only logged
 # that), and the post would be written in the clear.
 _READ = []
+# Whether the build now running loads this plugin: receivers stay connected
+# for the rest of the process, and a later build whose PLUGINS leave it out
+# must not be touched by it (its own guard, hearth/guard.py, still runs).
+_ACTIVE = False
+PLUGIN_NAME = "hearth_frontmatter"
 # Pelican logs a file its generator could not read with this message.
 _COULD_NOT_PROCESS = "Could not process %s"
 
@@ -62,14 +67,20 @@ class _ErrorGuard(logging.Handler):
 
 
 def add_strict_readers(readers):
-    reading.use_strict_readers(readers)
+    if _ACTIVE:
+        reading.use_strict_readers(readers)
 
 
 def start_guard(pelican):
-    global _GUARD
+    global _GUARD, _ACTIVE
     root = logging.getLogger()
     if _GUARD is not None:
         root.removeHandler(_GUARD)
+        _GUARD = None
+    _READ.clear()
+    _ACTIVE = PLUGIN_NAME in contents.plugin_names(pelican.settings)
+    if not _ACTIVE:
+        return
     _GUARD = _ErrorGuard(pelican.settings)
     buildlog.install(ContentError, reading.ReadingError)
     # First, so that it marks what it collected before any handler prints it.
@@ -84,6 +95,8 @@ def start_guard(pelican):
 
 def check_metadata(content):
     """Normalise `warnings` and `audience`, failing on anything unclear."""
+    if not _ACTIVE:
+        return
     if isinstance(content, Static):
         # DEFAULT_METADATA reaches images too; an image is sealed by the
         # posts that use it (hearth_images), not by an audience of its own.
@@ -129,7 +142,7 @@ def _unpublished(generators):
     """Drafts and hidden posts a publish build would still write."""
     if not generators or not generators[0].settings.get("HEARTH_PUBLISH"):
         return []
-    # hearth_drafts takes them off every list; plain Pelican writes a hidden
+    # hearth_private takes them off every list; plain Pelican writes a hidden
     # post at its URL (only unlisted).
     return sorted(
         {
@@ -208,6 +221,8 @@ def _unchecked_keys(generators):
 
 def stop_on_errors(generators):
     # all_generators_finalized is the last signal before any file is written.
+    if not _ACTIVE:
+        return
     if _GUARD is not None:
         _GUARD.collecting = False
         late = _unchecked_keys(generators) + _stale_cache(generators)
@@ -235,10 +250,10 @@ def stop_on_errors(generators):
         names = "\n  ".join(unpublished)
         raise ContentError(
             "Hearth stopped the publish build before writing anything: the "
-            "hearth_drafts plugin did not run, so these drafts and hidden posts "
-            f'would go public:\n  {names}\nAdd "hearth_drafts" to PLUGINS in '
-            "pelicanconf.py, and check PLUGIN_PATHS if Pelican said it cannot "
-            "load it."
+            "hearth_private plugin did not run, so these drafts and hidden posts "
+            f'would go public:\n  {names}\nAdd "hearth_private" (last) to '
+            "PLUGINS in pelicanconf.py, and check PLUGIN_PATHS if Pelican said "
+            "it cannot load it."
         )
 
 

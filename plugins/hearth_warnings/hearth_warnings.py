@@ -443,7 +443,20 @@ class PreferencesGenerator(Generator):
 
 
 def add_preferences_generator(pelican):
-    return PreferencesGenerator
+    """Each run (autoreload's too) reports its own unknown labels; a build
+    whose PLUGINS leave this plugin out gets no preferences page.
+
+    Connected to get_generators, the first signal of every run.
+    """
+    _REPORTED.clear()
+    _forget_earlier_builds()
+    plugins = [
+        (getattr(p, "__name__", None) or str(p)).split(".")[-1]
+        for p in pelican.settings.get("PLUGINS") or []
+    ]
+    if "hearth_warnings" in plugins:
+        return PreferencesGenerator
+    return None
 
 
 def register():
