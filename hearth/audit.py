@@ -1,93 +1,69 @@
 """The leak audit: prove that no private text reached a built site.
 
-`audit(content_path, output_path, ...)` builds nothing. It reads the sources
-of everything that must not be public (posts for an audience, drafts, hidden
-posts), turns their titles, tags, categories, warnings, attachment names and
-the phrases of their bodies and summaries into one set of needles, and scans
-every byte of the output folder once: pages, feeds, sitemaps, data files,
-scripts, file names and paths, and image metadata (EXIF, XMP, IPTC, PNG text).
+`audit_site(settings, output)` builds nothing and trusts no plugin. It takes
+what Pelican read (hearth.reading: every post and page, in every format
+Pelican reads, with path and default metadata) and, for everything that must
+not be public (an audience, a draft, a hidden post), turns its title, slug,
+tags, category, summary, warnings, authors, the files only it uses and the
+runs of its body text into needles. Then it reads every byte of the output
+folder as a reader or a crawler would get it (hearth/surfaces.py: decoded,
+decompressed, markup parsed) and reports every needle it finds.
 
-Matching works on words, not bytes, so that a title found in a feed
-(HTML-escaped inside XML), a search index (JSON-escaped) or a URL slug
-(hyphenated) is the same title: text is unescaped, tags are dropped, and what
-is left is cut into lower-case words. A needle is a run of words; a body gives
-every run of `window` words. Needles that also occur in public posts' sources,
-the theme or the given public text (site settings) are not distinctive, so
-they are dropped before scanning: the audit must not cry wolf.
+Matching works on words: a text is cut into lower-case runs of letters and
+digits, so a title in a feed, a search index or a URL slug is the same title.
+A short secret (a tag, a one-word title) must match as whole words; a body
+gives every run of `window` words. A needle that public text also holds
+(public posts, the theme, the settings, the dates the site prints) is not
+distinctive and is dropped, judged per word and per surface: a private title
+"November" is no leak on a page dated in November, but is one in a file
+name.
+
+It also refuses what is not a publish build: envelopes that open with a
+documented demo passphrase, drafts, and the opaque address of a hidden
+private post anywhere but on its own page.
 
 Findings name the output file, the kind of surface, the kind of secret and
-the private post's source path, never the secret text (only a short hash).
+the source file; the secret itself is shown only as a keyed hash whose key
+is drawn anew for every run, so that nothing printed can be looked up.
 """
 
+import base64
+import binascii
+import concurrent.futures
 import contextlib
 import dataclasses
-import gzip
 import hashlib
-import html
-import io
+import hmac
+import json
+import logging
+import os
 import re
-import unicodedata
-import zlib
-from collections import defaultdict
-from pathlib import Path
+from datetime import datetime
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-import yaml
-from PIL import Image, IptcImagePlugin
+from hearth import envelope, frontmatter, secrets, surfaces
+from hearth.state import STATE_FILE_NAME
 
-from hearth import frontmatter
+logger = logging.getLogger(__name__)
 
 # A run of this many words from a private body is distinctive enough to call
-# a leak; shorter runs ("I did not want to") turn up everywhere.
-DEFAULT_WINDOW = 6
+# a leak. Measured on the 1,000-post benchmark site and the sample site
+# (README, "Leak audit"): shorter runs turn up in pages built only from
+# public text, where the site's own words meet a post's.
+DEFAULT_WINDOW = 8
 
-MARKDOWN_EXTENSIONS = {".md", ".markdown", ".mkd", ".mdown"}
 SECRET_STATUSES = {"draft", "hidden"}
-
-# Kinds of surface a finding is reported in.
-FILE_NAME = "file name"
-IMAGE_METADATA = "image metadata"
-_SURFACE_BY_SUFFIX = {
-    ".html": "page",
-    ".htm": "page",
-    ".xhtml": "page",
-    ".atom": "feed",
-    ".rss": "feed",
-    ".json": "data file",
-    ".webmanifest": "data file",
-    ".csv": "data file",
-    ".js": "script",
-    ".mjs": "script",
-    ".css": "style sheet",
-    ".txt": "text",
-    ".md": "copied source",
-    ".markdown": "copied source",
-    ".rst": "copied source",
-    ".jpg": "image",
-    ".jpeg": "image",
-    ".png": "image",
-    ".webp": "image",
-    ".gif": "image",
-    ".svg": "image",
-}
+FILE_NAME = surfaces.FILE_NAME
+IMAGE_METADATA = surfaces.IMAGE_METADATA
 
 _WORD = re.compile(r"[^\W_]+")
-_TAG = re.compile(r"<[^<>]*>")
-_ATTRIBUTE_VALUE = re.compile(r"""=\s*(?:"([^"]*)"|'([^']*)')""")
-_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\[nrtbf/\\\"']")
-# Printable runs of a binary file: ASCII, or UTF-8 sequences.
-_PRINTABLE = re.compile(rb"(?:[\x20-\x7e\t\r\n]|[\xc2-\xf4][\x80-\xbf]{1,3}){4,}")
-_MARKDOWN_TARGET = re.compile(r"\]\([^)]*\)|^\s*\[[^\]]+\]:\s*\S+.*$", re.M)
-_YAML_HEADER = re.compile(
-    r"\s*^---$(?P<metadata>.+?)^(?:---|\.\.\.)$(?P<content>.*)",
-    re.MULTILINE | re.DOTALL,
-)
-_NATIVE_KEY = re.compile(r"^[ ]{0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)")
-_NATIVE_MORE = re.compile(r"^[ ]{4,}(?P<value>.*)")
+# What a file reference in a source looks like once URL-decoded.
+_REFERENCE = re.compile(r"[^\s\"'()<>\[\]{}|\\^`=,;]+")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]?")
-_XP_TAGS = range(0x9C9B, 0x9CA0)  # Windows XP tags: UTF-16 text
-_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
-_GZIP_LIMIT = 64 * 1024 * 1024
+_DIGEST_BYTES = 4  # 8 hex digits: enough to tell two findings apart
+_ENVELOPE_START = '{"hearth":'
+_MAX_FILE = 512 * 1024 * 1024
 
 
 class AuditError(ValueError):
@@ -102,410 +78,374 @@ class Finding:
     surface: str  # page, feed, sitemap, data file, script, file name, ...
     kind: str  # title, tag, category, warning, slug, attachment, phrase, ...
     source: str  # the secret post's source, relative to content/
-    digest: str  # short hash of one secret found (never the text)
+    digest: str  # keyed hash of one secret found (never the text)
     count: int = 1  # how many needles of this kind and source matched
     # The path as printed: parts of it that are themselves secret masked.
     shown: str = dataclasses.field(default="", compare=False)
+    # Why, for findings that are not a secret's text (a demo passphrase...).
+    note: str = dataclasses.field(default="", compare=False)
 
     def __str__(self):
+        path = self.shown or self.path
+        if self.note:
+            return f"{path}: {self.surface}: {self.note}"
         what = f"{self.kind} of {self.source}" if self.source else self.kind
         times = f" ({self.count} matches)" if self.count > 1 else ""
         digest = f" [#{self.digest}]" if self.digest else ""
-        path = self.shown or self.path
         return f"{path}: {self.surface} carries the {what}{digest}{times}"
 
 
-@dataclasses.dataclass
-class _Post:
-    source: str
-    meta: dict
-    body: str
-    raw: str
-
-
-# Reading sources ----------------------------------------------------------------
-
-
-def _read_post(path, content_path):
-    raw = path.read_text(encoding="utf-8", errors="replace")
-    source = path.relative_to(content_path).as_posix()
-    match = _YAML_HEADER.fullmatch(raw)
-    if match:
-        try:
-            meta = yaml.safe_load(match.group("metadata"))
-        except yaml.YAMLError as err:
-            raise AuditError(
-                f"{source}: the YAML front-matter is malformed, so the audit "
-                "cannot tell whether the post is private. Fix the header "
-                "between the '---' lines."
-            ) from err
-        if not isinstance(meta, dict):
-            raise AuditError(
-                f"{source}: the YAML front-matter is not 'key: value' lines. "
-                "Fix the header between the '---' lines."
-            )
-        meta = {str(k).lower(): v for k, v in meta.items()}
-        return _Post(source, meta, match.group("content"), raw)
-    # Pelican's native header: Python-Markdown's meta lines, up to a blank
-    # line; a first line that is not "Key: value" means there is no header.
-    meta, key, lines = {}, None, raw.splitlines()
-    body_start = len(lines)
-    for index, line in enumerate(lines):
-        more = _NATIVE_MORE.match(line)
-        found = _NATIVE_KEY.match(line)
-        if not line.strip():
-            body_start = index + 1
-            break
-        if more and key:
-            meta[key] += " " + more.group("value").strip()
-        elif found:
-            key = found.group("key").lower()
-            meta[key] = found.group("value").strip()
-        else:
-            body_start = index
-            break
-    return _Post(source, meta, "\n".join(lines[body_start:]), raw)
-
-
-def _secret_reason(post):
-    """Why a post must stay out of the public output, or None if it is public."""
-    status = str(post.meta.get("status") or "").strip().lower()
-    if status in SECRET_STATUSES:
-        return status
-    if "audience" in post.meta:
-        value = post.meta["audience"]
-        names = [n.lower() for n in frontmatter.as_list(value)]
-        # Anything but a clear "public" is private: fail closed.
-        if names != [frontmatter.PUBLIC]:
-            return "private"
-    return None
-
-
-def _slugs(post):
-    """What a post's URL may be made of: its slug, file name, slugified title."""
-    title = str(post.meta.get("title") or "")
-    # Pelican's slugify drops apostrophes and accents: "didn't" -> "didnt".
-    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    candidates = [
-        str(post.meta.get("slug") or ""),
-        _DATE_PREFIX.sub("", Path(post.source).stem),
-        re.sub(r"[^\w\s-]", "", title),
-        re.sub(r"[^\w\s-]", "", plain),
-    ]
-    seen = {tuple(_words(title))}
-    for candidate in candidates:
-        words = tuple(_words(candidate))
-        if words and words not in seen:
-            seen.add(words)
-            yield candidate
-
-
-# Words ------------------------------------------------------------------------
+# Words --------------------------------------------------------------------------
 
 
 def _words(text):
     return _WORD.findall(text.lower())
 
 
-def _windows(words, length):
-    """The set of hashes of every run of `length` words."""
-    return set(map(hash, zip(*(words[i:] for i in range(length)), strict=False)))
+def _runs(words, length):
+    """Every run of `length` words, as tuples (lazily)."""
+    return zip(*(words[i:] for i in range(length)), strict=False)
 
 
-def _unescape(text):
-    text = _JSON_ESCAPE.sub(
-        lambda m: chr(int(m.group(1), 16)) if m.group(1) else " ", text
-    )
-    # Twice: feeds carry HTML escaped inside XML (&amp;lt;p&amp;gt;).
-    return html.unescape(html.unescape(text))
+class _Keyed:
+    """Keyed hashes of secrets: HMAC-SHA256 with a key drawn for this run.
+
+    An unsalted hash of a word is a dictionary lookup away from the word;
+    with a key that exists only in this process, a printed digest can tell
+    two findings apart and nothing more.
+    """
+
+    def __init__(self):
+        self._key = os.urandom(32)
+
+    def __call__(self, words):
+        text = " ".join(words).encode("utf-8")
+        return hmac.new(self._key, text, hashlib.sha256).hexdigest()[
+            : 2 * _DIGEST_BYTES
+        ]
 
 
-def _text_segments(text):
-    """The words of a text file: its text without tags, and attribute values."""
-    text = _unescape(text)
-    values = " \n ".join(a or b for a, b in _ATTRIBUTE_VALUE.findall(text))
-    return [_words(_TAG.sub(" ", text)), _words(values)]
-
-
-def _decode(data):
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return b"\n".join(_PRINTABLE.findall(data)).decode("utf-8", "replace")
-
-
-# Needles ----------------------------------------------------------------------
-
-
-def _digest(run):
-    """A short, stable name for a secret run of words (never the words)."""
-    return hashlib.sha256(" ".join(run).encode()).hexdigest()[:8]
+# Needles ------------------------------------------------------------------------
 
 
 class _Needles:
-    """Runs of words to look for, by length, each with what it would reveal."""
+    """What to look for, and what each needle would reveal.
+
+    Runs of `window` words (bodies, summaries, long titles) are kept as
+    hashes in one set: one pass over a text's runs finds them all. Short
+    needles (a title, a tag, a file name) are kept whole and found through
+    their rarest word, so that a text costs one set intersection unless it
+    holds that word.
+    """
 
     def __init__(self, window):
         self.window = window
-        # length -> {hash(run): (run, [(kind, source), ...])}
-        self.by_length = defaultdict(dict)
+        self.owners = []  # index -> (kind, source)
+        self._owner_index = {}
+        self.runs = {}  # hash of a window-long run -> owner index
+        self.short = {}  # tuple of words -> [owner index]
+        # Needles public text holds, per surface: dropped from the matching.
+        self.public_in_text = set()
+        self.public_in_paths = set()
+        # owner index -> output path prefix where it may appear (its own page)
+        self.allowed_in = {}
+        self._anchors = {}
 
-    def add(self, kind, source, text, whole=True):
-        """Add a secret text: whole (if short enough) or as runs of `window`."""
-        words = _words(text)
+    def owner(self, kind, source):
+        key = (kind, source)
+        if key not in self._owner_index:
+            self._owner_index[key] = len(self.owners)
+            self.owners.append(key)
+        return self._owner_index[key]
+
+    def add(self, kind, source, text, *, whole=True):
+        """Add a secret text: whole (if short enough) or as runs of `window`.
+
+        A body (`whole=False`) shorter than the window is still a needle when
+        it has at least three words; a single short word or a number alone
+        could be anything.
+        """
+        words = _words(text) if isinstance(text, str) else list(text)
         if not words:
             return
-        if len(words) <= self.window:
-            if not whole and len(words) < 3:
-                return
-            if len(words) == 1 and (len(words[0]) < 3 or words[0].isdigit()):
-                return  # too short to tell apart from anything else
-            runs = [tuple(words)]
-        else:
-            runs = zip(*(words[i:] for i in range(self.window)), strict=False)
-        owner = (kind, source)
-        for run in runs:
-            table = self.by_length[len(run)]
-            slot = table.get(hash(run))
-            if slot is None:
-                table[hash(run)] = (run, [owner])
-            elif owner not in slot[1]:
-                slot[1].append(owner)
+        owner = self.owner(kind, source)
+        if len(words) > self.window:
+            for run in _runs(words, self.window):
+                self.runs.setdefault(hash(run), owner)
+            return
+        if not whole and len(words) < 3:
+            return
+        if len(words) == 1 and (len(words[0]) < 3 or words[0].isdigit()):
+            return
+        owners = self.short.setdefault(tuple(words), [])
+        if owner not in owners:
+            owners.append(owner)
 
-    def drop_public(self, words):
-        """Forget needles that public text also contains."""
-        for length, table in self.by_length.items():
-            for key in _windows(words, length) & table.keys():
-                del table[key]
+    def drop_public(self, words, *, paths=False):
+        """Mark the needles a public text holds as not distinctive."""
+        found = self._find_short(words, self.short.keys(), self._all_anchors())
+        (self.public_in_paths if paths else self.public_in_text).update(found)
+        if not paths:
+            for key in self.runs.keys() & set(map(hash, _runs(words, self.window))):
+                del self.runs[key]
 
-    def find(self, segments):
-        """{(kind, source): (count, digest of one)} for needles in the segments."""
+    def _all_anchors(self):
+        if "all" not in self._anchors:
+            self._anchors["all"] = self._index(self.short)
+        return self._anchors["all"]
+
+    def freeze(self, frequency):
+        """Index short needles by their rarest word, per surface."""
+        self._frequency = frequency
+        self.run_keys = frozenset(self.runs)
+        for surface, public in (
+            ("text", self.public_in_text),
+            ("paths", self.public_in_paths),
+        ):
+            table = {k: v for k, v in self.short.items() if k not in public}
+            self._anchors[surface] = self._index(table, frequency)
+
+    @staticmethod
+    def _index(table, frequency=None):
+        anchors = {}
+        for needle in table:
+            if frequency is None:
+                offset = 0
+            else:
+                offset = min(
+                    range(len(needle)), key=lambda i: frequency.get(needle[i], 0)
+                )
+            anchors.setdefault(needle[offset], []).append((offset, needle))
+        return anchors
+
+    @staticmethod
+    def _find_short(words, table, anchors):
+        found = set()
+        present = anchors.keys() & set(words)
+        for word in present:
+            start = -1
+            try:
+                while True:
+                    start = words.index(word, start + 1)
+                    for offset, needle in anchors[word]:
+                        begin = start - offset
+                        if (
+                            begin >= 0
+                            and tuple(words[begin : begin + len(needle)]) == needle
+                            and needle in table
+                        ):
+                            found.add(needle)
+            except ValueError:
+                pass
+        return found
+
+    def find(self, words, *, paths=False):
+        """{owner index: [count, a run found]} for the needles in `words`."""
         hits = {}
-        for length, table in self.by_length.items():
-            if not table:
-                continue
-            found = set()
-            for words in segments:
-                found |= _windows(words, length) & table.keys()
-            for key in found:
-                run, owners = table[key]
-                for owner in owners:
-                    count, first = hits.get(owner, (0, run))
-                    hits[owner] = (count + 1, min(first, run))
-        return {owner: (n, _digest(run)) for owner, (n, run) in hits.items()}
+        anchors = self._anchors["paths" if paths else "text"]
+        for needle in self._find_short(words, self.short, anchors):
+            for owner in self.short[needle]:
+                slot = hits.setdefault(owner, [0, needle])
+                slot[0] += 1
+        if len(words) >= self.window and self.run_keys:
+            found = set(
+                self.run_keys.intersection(map(hash, _runs(words, self.window)))
+            )
+            if found:
+                for run in _runs(words, self.window):
+                    key = hash(run)
+                    if key in found:
+                        found.discard(key)
+                        slot = hits.setdefault(self.runs[key], [0, run])
+                        slot[0] += 1
+        return hits
 
 
-def _attachments(content_path, secret_posts, public_posts):
-    """Static files that only secret posts refer to: {path: source}."""
-    found = {}
-    for path in sorted(content_path.rglob("*")):
-        if not path.is_file() or path.suffix.lower() in MARKDOWN_EXTENSIONS:
-            continue
-        # The file's name as a whole word: "dog.jpg" is not in "hotdog.jpg".
-        name = re.compile(rf"(?<![\w.-]){re.escape(path.name)}(?!\w)")
-        users = [p.source for p in secret_posts if name.search(p.raw)]
-        if users and not any(name.search(p.raw) for p in public_posts):
-            found[path] = users[0]
+# Reading what Pelican read ------------------------------------------------------
+
+
+def _read_site(settings):
+    """Every article and page Pelican would read (hearth.reading)."""
+    try:
+        from hearth.reading import read_site
+    except ImportError:
+        read_site = _read_with_pelican
+    readings = read_site(settings)
+    errors = [r for r in readings if r.error]
+    if errors:
+        raise AuditError(
+            "The audit cannot tell whether these files are private, so it "
+            "refuses to pass the build:\n  " + "\n  ".join(r.error for r in errors)
+        )
+    return readings
+
+
+@dataclasses.dataclass(frozen=True)
+class _Reading:
+    """hearth.reading.Reading's fields that the audit uses (fallback reader)."""
+
+    source_path: Path
+    relative_path: str
+    kind: str
+    title: str
+    slug: str
+    date: object
+    status: str
+    audience: tuple
+    listing: str
+    warnings: tuple
+    tags: tuple
+    category: object
+    authors: tuple
+    summary: object
+    content: str
+    metadata: dict
+    error: object = None
+
+    @property
+    def is_private(self):
+        return bool(self.audience)
+
+    @property
+    def is_secret(self):
+        return self.is_private or self.status in SECRET_STATUSES
+
+
+def _read_with_pelican(settings):
+    """Read the content with Pelican's own readers, for a checkout without
+    hearth.reading: the same files, metadata and rendered bodies."""
+    from pelican.contents import Article, Page
+    from pelican.plugins.yaml_metadata.yaml_metadata import YAMLMetadataReader
+    from pelican.readers import Readers
+
+    readers = Readers(settings)
+    for extension in YAMLMetadataReader.file_extensions:
+        readers.readers[extension] = YAMLMetadataReader(settings)
+    base = Path(settings["PATH"])
+    found = []
+    for kind, paths, excludes, cls in (
+        ("article", settings["ARTICLE_PATHS"], settings["ARTICLE_EXCLUDES"], Article),
+        ("page", settings["PAGE_PATHS"], settings["PAGE_EXCLUDES"], Page),
+    ):
+        excluded = {(base / e).resolve() for e in excludes}
+        for folder in paths:
+            for path in sorted((base / folder).rglob("*")):
+                ext = path.suffix.lstrip(".").lower()
+                if not path.is_file() or ext not in readers.extensions:
+                    continue
+                if any(p in excluded for p in path.resolve().parents):
+                    continue
+                relative = path.relative_to(base).as_posix()
+                if any(r.relative_path == relative for r in found):
+                    continue
+                try:
+                    content = readers.read_file(
+                        base_path=str(base), path=relative, content_class=cls
+                    )
+                except Exception as err:  # noqa: BLE001 - listed, never dropped
+                    found.append(_failed(path, relative, kind, err))
+                    continue
+                found.append(_from_content(content, path, relative, kind, settings))
     return found
 
 
-def collect_needles(
-    content_path, theme_path=None, public_text=(), window=6, shown_private=()
-):
-    """Read the sources; return (needles, {sha256 of attachment: source})."""
-    content_path = Path(content_path)
-    if not content_path.is_dir():
-        raise AuditError(
-            f"The content folder {content_path} does not exist: pass the "
-            "folder that holds the posts (PATH in pelicanconf.py)."
-        )
-    posts = [
-        _read_post(p, content_path)
-        for p in sorted(content_path.rglob("*"))
-        if p.suffix.lower() in MARKDOWN_EXTENSIONS and p.is_file()
-    ]
-    secret = [p for p in posts if _secret_reason(p)]
-    public = [p for p in posts if not _secret_reason(p)]
-    public_categories = {
-        tuple(_words(str(p.meta["category"]))) for p in public if p.meta.get("category")
-    }
-    needles = _Needles(window)
-    for post in secret:
-        meta, source = post.meta, post.source
-        # Fields the writer chose to show for posts of an audience (never for
-        # drafts and hidden posts, which are not published at all).
-        shown = shown_private if _secret_reason(post) == "private" else ()
-        if "title" not in shown:
-            needles.add("title", source, str(meta.get("title") or ""))
-        for slug in _slugs(post):
-            needles.add("slug", source, slug)
-        for tag in frontmatter.as_list(meta.get("tags")):
-            needles.add("tag", source, tag)
-        if "warning" not in shown:
-            for warning in frontmatter.as_list(meta.get("warnings")):
-                needles.add("warning", source, warning)
-        category = str(meta.get("category") or "")
-        # A category public posts use too gives nothing away.
-        if category and tuple(_words(category)) not in public_categories:
-            needles.add("category", source, category)
-        needles.add("phrase", source, str(meta.get("summary") or ""), whole=False)
-        needles.add("phrase", source, _MARKDOWN_TARGET.sub("]", post.body), False)
-    attachments = _attachments(content_path, secret, public)
-    digests = {}
-    for path, source in attachments.items():
-        needles.add("attachment", source, path.name)
-        digests[hashlib.sha256(path.read_bytes()).hexdigest()] = source
-    # What public text also says is not a secret.
-    for post in public:
-        needles.drop_public(_words(post.raw))
-    for text in public_text:
-        needles.drop_public(_words(str(text)))
-    if theme_path is not None:
-        for path in sorted(Path(theme_path).rglob("*")):
-            if path.is_file():
-                needles.drop_public(_words(_decode(path.read_bytes())))
-    return needles, digests
-
-
-# Scanning the output ----------------------------------------------------------
-
-
-def _surface(relative, data):
-    suffix = Path(relative).suffix.lower()
-    if suffix == ".xml":
-        if "sitemap" in relative.lower():
-            return "sitemap"
-        head = data[:1024]
-        return "feed" if b"<feed" in head or b"<rss" in head else "data file"
-    return _SURFACE_BY_SUFFIX.get(suffix, "file")
-
-
-def _metadata_text(value):
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, (list, tuple)):
-        return " ".join(_metadata_text(v) for v in value)
-    if isinstance(value, dict):
-        return " ".join(_metadata_text(v) for v in value.values())
-    return str(value)
-
-
-def _image_metadata(data):
-    """(text of every metadata field, has a GPS location) or None if no image."""
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            texts = []
-            exif = im.getexif()
-            gps = exif.get_ifd(_GPS_IFD)
-            for table in (exif, exif.get_ifd(_EXIF_IFD), gps):
-                for tag, value in table.items():
-                    if tag in _XP_TAGS and isinstance(value, bytes):
-                        texts.append(value.decode("utf-16-le", "replace"))
-                    else:
-                        texts.append(_metadata_text(value))
-            if hasattr(im, "text"):
-                texts.extend(im.text.values())  # PNG text, compressed or not
-            for key, value in im.info.items():
-                if key not in ("exif", "icc_profile") and isinstance(
-                    value, (str, bytes)
-                ):
-                    texts.append(_metadata_text(value))
-            iptc = IptcImagePlugin.getiptcinfo(im)
-            if iptc:
-                texts.append(_metadata_text(iptc))
-            return "\n".join(texts), bool(gps)
-    except (OSError, SyntaxError, ValueError, TypeError, zlib.error):
-        return None
-
-
-def _masked(relative, needles):
-    """The path with each part that carries a secret replaced by its hash.
-
-    A path such as tag/<secret>.html is itself the leak; printing it would
-    copy the secret into a terminal or a CI log.
-    """
-    parts = []
-    for part in relative.split("/"):
-        hits = needles.find([_words(unquote(part))])
-        if hits:
-            digest = min(d for _, d in hits.values())
-            suffix = Path(part).suffix if len(Path(part).suffix) <= 6 else ""
-            parts.append(f"[secret #{digest}]{suffix}")
-        else:
-            parts.append(part)
-    masked = "/".join(parts)
-    return masked if masked != relative else "[a path that carries a secret]"
-
-
-def _scan_file(path, relative, needles, digests, findings):
-    # The path itself: /tag/<secret>.html, /2026/<secret-title>/, photo names.
-    in_name = needles.find([_words(unquote(relative))])
-    shown = _masked(relative, needles) if in_name else relative
-
-    def report(surface, hits):
-        for (kind, source), (count, digest) in hits.items():
-            findings.add(Finding(relative, surface, kind, source, digest, count, shown))
-
-    report(FILE_NAME, in_name)
-    data = path.read_bytes()
-    surface = _surface(relative, data)
-    copied = digests.get(hashlib.sha256(data).hexdigest())
-    if copied:
-        findings.add(Finding(relative, surface, "attachment", copied, "", 1, shown))
-    if data[:2] == b"\x1f\x8b":  # a pre-compressed copy (.gz) of another file
-        # A damaged one is scanned as it is.
-        with contextlib.suppress(OSError, EOFError, zlib.error):
-            data = gzip.GzipFile(fileobj=io.BytesIO(data)).read(_GZIP_LIMIT)
-    report(surface, needles.find(_text_segments(_decode(data))))
-    if surface == "image" or Image.registered_extensions().get(path.suffix.lower()):
-        metadata = _image_metadata(data)
-        if metadata:
-            text, has_gps = metadata
-            report(IMAGE_METADATA, needles.find(_text_segments(text)))
-            if has_gps:
-                findings.add(
-                    Finding(relative, IMAGE_METADATA, "GPS location", "", "", 1, shown)
-                )
-
-
-def audit(
-    content_path,
-    output_path,
-    *,
-    theme_path=None,
-    public_text=(),
-    window=DEFAULT_WINDOW,
-    shown_private=(),
-):
-    """Scan a built site for text of private, draft and hidden posts.
-
-    content_path: the site's content folder (PATH); output_path: the built
-    site to check; theme_path: the theme folder, whose words are public;
-    public_text: other strings known to be public (the site's settings);
-    window: how many words of a body make a distinctive phrase;
-    shown_private: fields ("title", "warning") that the writer's settings
-    show in the clear on a private post's locked page.
-    Return the findings, sorted; an empty list means no leak was found.
-    Also report any published image that still carries a GPS location.
-    """
-    output_path = Path(output_path)
-    if not output_path.is_dir() or not any(output_path.iterdir()):
-        raise AuditError(
-            f"There is no built site in {output_path} to audit: build it first "
-            "(invoke build --publish)."
-        )
-    needles, digests = collect_needles(
-        content_path, theme_path, public_text, window, shown_private
+def _failed(path, relative, kind, err):
+    return _Reading(
+        path,
+        relative,
+        kind,
+        "",
+        "",
+        None,
+        "",
+        (),
+        "",
+        (),
+        (),
+        None,
+        (),
+        None,
+        "",
+        {},
+        error=f"{relative}: cannot be read ({err}). Fix the file.",
     )
-    findings = set()
-    for path in sorted(output_path.rglob("*")):
-        if not path.is_file():
-            continue  # folders are scanned as parts of their files' paths
-        relative = path.relative_to(output_path).as_posix()
-        _scan_file(path, relative, needles, digests, findings)
-    return sorted(
-        findings, key=lambda f: (f.path, f.surface, f.kind, f.source, f.digest)
+
+
+def _from_content(content, path, relative, kind, settings):
+    meta = content.metadata
+    names = [n.lower() for n in frontmatter.as_list(meta.get("audience"))]
+    audience = () if names in ([], [frontmatter.PUBLIC]) else tuple(names)
+    return _Reading(
+        path,
+        relative,
+        kind,
+        str(getattr(content, "title", "") or ""),
+        str(getattr(content, "slug", "") or ""),
+        getattr(content, "date", None),
+        str(getattr(content, "status", "published")).lower(),
+        audience,
+        str(meta.get("listing") or frontmatter.DEFAULT_LISTING).lower(),
+        tuple(frontmatter.as_list(meta.get("warnings"))),
+        tuple(str(t) for t in getattr(content, "tags", None) or ()),
+        str(content.category) if getattr(content, "category", None) else None,
+        tuple(str(a) for a in getattr(content, "authors", None) or ()),
+        meta.get("summary"),
+        content._content or "",
+        dict(meta),
     )
+
+
+# Collecting needles -------------------------------------------------------------
+
+
+def _text_of_html(html):
+    """(rendered text, attribute values and comments) of a reading's HTML."""
+    if not html:
+        return "", ""
+    texts = surfaces.markup_texts(html)
+    return texts[0], "\n".join(texts[1:])
+
+
+def _metadata_strings(value, out):
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _metadata_strings(item, out)
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            _metadata_strings(item, out)
+    elif value is not None and not isinstance(value, (int, float, datetime)):
+        out.append(str(value))
+
+
+def _reading_text(reading):
+    """A reading's source and metadata, lower case: where it names files."""
+    texts = [reading.summary or ""]
+    _metadata_strings(reading.metadata, texts)
+    with contextlib.suppress(OSError):
+        texts.append(reading.source_path.read_text(encoding="utf-8", errors="replace"))
+    text = "\n".join(str(t) for t in texts).lower()
+    return unquote(text) if "%" in text else text
+
+
+def _uses(text, name):
+    """True if `text` names the file `name` as a whole name ("dog.jpg" is not
+    in "hotdog.jpg")."""
+    if name not in text:
+        return False
+    return re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", text) is not None
+
+
+def _date_words():
+    """Month and day names, as the site's dates print them."""
+    words = set()
+    for month in range(1, 13):
+        day = datetime(2001, month, 1)
+        words.add(day.strftime("%B %b"))
+    for weekday in range(7):
+        words.add(datetime(2001, 1, 1 + weekday).strftime("%A %a"))
+    return " ".join(sorted(words))
 
 
 def settings_text(settings):
@@ -535,17 +475,550 @@ SHOWN_BY_SETTING = {
 }
 
 
-def audit_site(settings, output_path, root="."):
-    """audit() a built site with what its Pelican settings say.
+def _state(settings):
+    """The state file's post ids and audience salts ({} if there is none)."""
+    root = Path(settings["PATH"]).resolve().parent
+    path = root / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        raise AuditError(
+            f"The state file {path} cannot be read ({err}), so the audit cannot "
+            "tell where hidden posts live. Restore it from git."
+        ) from None
+    return data if isinstance(data, dict) else {}
+
+
+class _Plan:
+    """Everything the audit looks for in one output folder."""
+
+    def __init__(self, settings, readings, window, public_text, shown):
+        self.needles = needles = _Needles(window)
+        self.digests = {}  # sha256 of a private-only file -> (source, name)
+        self.same_as_public = {}  # sha256 -> (private file, public file)
+        self.own_pages = {}  # "p/<id>/" of a draft or hidden post -> source
+        self.salts = set()  # (audience, salt, iterations) from the state file
+        self.notes = []
+        self.reported_same = set()
+        secret = [r for r in readings if r.is_secret]
+        public = [r for r in readings if not r.is_secret]
+        site_authors = {a.lower() for a in frontmatter.as_list(settings.get("AUTHOR"))}
+        state = _state(settings)
+        post_ids = state.get("posts", {}) if isinstance(state, dict) else {}
+        for name, entry in (state.get("audiences") or {}).items():
+            if isinstance(entry, dict) and "salt" in entry:
+                self.salts.add((name, entry["salt"], entry.get("iterations")))
+        for reading in secret:
+            self._add_reading(reading, shown, site_authors)
+            address = post_ids.get(reading.relative_path)
+            if address and reading.status in SECRET_STATUSES:
+                self.own_pages[f"p/{address}/"] = (
+                    reading.relative_path,
+                    reading.status,
+                )
+            elif address and reading.is_private and reading.listing == "hidden":
+                owner = needles.owner("hidden address", reading.relative_path)
+                needles.add("hidden address", reading.relative_path, address)
+                needles.allowed_in[owner] = f"p/{address}/"
+        self._add_files(settings, secret, public)
+        # What public text also says is not a secret: per word, per surface.
+        frequency = {}
+        for words, paths in self._public_texts(settings, public, public_text):
+            needles.drop_public(words, paths=paths)
+            if not paths:
+                for word in set(words):
+                    frequency[word] = frequency.get(word, 0) + 1
+        needles.freeze(frequency)
+
+    def _add_reading(self, reading, shown, site_authors):
+        add, source = self.needles.add, reading.relative_path
+        # Fields the writer chose to show for posts of an audience (never for
+        # drafts and hidden posts, which are not published at all).
+        shown = shown if reading.is_private and reading.status == "published" else ()
+        if "title" not in shown:
+            add("title", source, reading.title)
+        add("slug", source, reading.slug)
+        add("slug", source, _DATE_PREFIX.sub("", PurePosixPath(source).stem))
+        for tag in reading.tags:
+            add("tag", source, tag)
+        if reading.category:
+            add("category", source, reading.category)
+        if "warning" not in shown:
+            for warning in reading.warnings:
+                add("warning", source, warning)
+        for author in reading.authors:
+            if author.lower() not in site_authors:
+                add("author", source, author)
+        for html in (str(reading.summary or ""), reading.content):
+            for text in _text_of_html(html):
+                add("phrase", source, text, whole=False)
+
+    def _add_files(self, settings, secret, public):
+        """Static files only secret readings use: their names and bytes."""
+        base = Path(settings["PATH"])
+        sources = {r.source_path.resolve() for r in secret + public}
+        files = [
+            p
+            for p in sorted(base.rglob("*"))
+            if p.is_file() and p.resolve() not in sources
+        ]
+        if not files:
+            return
+        public_texts = [_reading_text(r) for r in public]
+        secret_texts = [(r.relative_path, _reading_text(r)) for r in secret]
+        by_digest_public = {}
+        private_files = []
+        for path in files:
+            name = path.name.lower()
+            users = [s for s, text in secret_texts if _uses(text, name)]
+            if users and not any(_uses(text, name) for text in public_texts):
+                private_files.append((path, users[0]))
+            else:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                by_digest_public.setdefault(digest, path.relative_to(base).as_posix())
+        for path, source in private_files:
+            self.needles.add("attachment", source, path.name)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            relative = path.relative_to(base).as_posix()
+            if digest in by_digest_public:
+                # The same bytes are public under another name: the picture
+                # is no secret (its name still is).
+                self.same_as_public[digest] = (relative, by_digest_public[digest])
+            else:
+                self.digests[digest] = (source, relative)
+
+    @staticmethod
+    def _public_texts(settings, public, public_text):
+        """(words, is path vocabulary) of everything public."""
+        for reading in public:
+            strings = [reading.title, reading.slug, reading.category or ""]
+            strings += [*reading.tags, *reading.authors, *reading.warnings]
+            _metadata_strings(reading.metadata, strings)
+            path_words = _words(" ".join([*strings, reading.relative_path]))
+            yield path_words, True
+            try:
+                raw = reading.source_path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                raw = ""
+            yield (
+                _words(" \n ".join([*strings, str(reading.summary or ""), raw])),
+                False,
+            )
+        values = [str(t) for t in public_text]
+        yield _words(" \n ".join(values)), False
+        yield _words(" \n ".join(values)), True
+        dates = _date_words()
+        yield _words(dates), False
+        # Paths hold month or day names only if the site's URLs are made so.
+        if re.search(r"%[-#]?[BbAa]", " ".join(values)):
+            yield _words(dates), True
+        theme = settings.get("THEME")
+        if theme and Path(theme).is_dir():
+            for path in sorted(Path(theme).rglob("*")):
+                if path.is_file():
+                    yield _words(surfaces.decode(path.read_bytes())[0]), False
+                    yield _words(path.relative_to(theme).as_posix()), True
+
+
+# Envelopes ----------------------------------------------------------------------
+
+
+class _Envelopes:
+    """Finds envelopes that open with a documented demo passphrase.
+
+    A key is derived once per (audience, salt, iterations), never per
+    envelope; the salts in the state file are derived in the background
+    while the files are read.
+    """
+
+    def __init__(self, salts):
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+        self._keys = {}
+        for audience, salt, iterations in salts:
+            self._key(audience, salt, iterations)
+
+    def _key(self, audience, salt, iterations):
+        """A future of the demo key for this salt (None if it cannot be one)."""
+        try:
+            slot = (str(audience), _unb64(salt), int(iterations))
+        except (TypeError, ValueError):
+            return None
+        if slot not in self._keys:
+            self._keys[slot] = self._pool.submit(_demo_key, *slot)
+        return self._keys[slot]
+
+    def close(self):
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def demo_audiences(self, text, url):
+        """Audiences of the envelopes in `text` whose key is a demo one."""
+        found = set()
+        start = text.find(_ENVELOPE_START)
+        decoder = json.JSONDecoder()
+        while start != -1:
+            try:
+                data, end = decoder.raw_decode(text, start)
+            except ValueError:
+                start = text.find(_ENVELOPE_START, start + 1)
+                continue
+            found |= self._opens(text[start:end], data, url)
+            start = text.find(_ENVELOPE_START, end)
+        return found
+
+    def _opens(self, sealed, data, url):
+        opened = set()
+        recipients = data.get("recipients") if isinstance(data, dict) else None
+        if not isinstance(recipients, list):
+            return opened
+        for entry in recipients:
+            try:
+                audience = entry["audience"]
+                future = self._key(audience, entry["salt"], entry["iterations"])
+            except (KeyError, TypeError):
+                continue
+            key = future.result() if future is not None else None
+            if key is None:
+                continue
+            try:
+                envelope.decrypt(sealed, url, key, audience)
+            except envelope.WrongKey:
+                continue
+            except envelope.EnvelopeError:
+                # Damaged after the key unwrapped: the demo key opened it
+                # (bound to another address). Anything else is not an
+                # envelope this key opens.
+                if not _well_formed(sealed, url, audience):
+                    continue
+            opened.add(audience)
+        return opened
+
+
+def _demo_key(audience, salt, iterations):
+    try:
+        return envelope.derive_key(secrets.demo_passphrase(audience), salt, iterations)
+    except (TypeError, ValueError):
+        return None
+
+
+def _unb64(text):
+    """Salt bytes from base64 or base64url, padded or not."""
+    text = str(text).replace("-", "+").replace("_", "/")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except binascii.Error as err:
+        raise ValueError(str(err)) from None
+
+
+def _well_formed(sealed, url, audience):
+    """True if the envelope parses and only a key opens it (a random key
+    is refused as a wrong key, not as a damaged envelope)."""
+    try:
+        envelope.decrypt(sealed, url, os.urandom(32), audience)
+    except envelope.WrongKey:
+        return True
+    except envelope.EnvelopeError:
+        return False
+    return False
+
+
+def _page_url(relative, prefix):
+    folder, _, name = relative.rpartition("/")
+    if name == "index.html":
+        return f"{prefix}/{folder}/" if folder else f"{prefix}/"
+    return f"{prefix}/{relative}"
+
+
+# Scanning the output ------------------------------------------------------------
+
+
+class _Scan:
+    def __init__(self, plan, keyed, envelopes, settings):
+        self.plan = plan
+        self.needles = plan.needles
+        self.keyed = keyed
+        self.envelopes = envelopes
+        self.findings = {}
+        self.draft_folders = _draft_folders(settings)
+        siteurl = str(settings.get("SITEURL") or "")
+        self.prefix = re.sub(r"^[a-z]+://[^/]*", "", siteurl).rstrip("/")
+
+    def add(
+        self, path, surface, kind, source, *, digest="", count=1, shown="", note=""
+    ):
+        key = (path, surface, kind, source)
+        old = self.findings.get(key)
+        if old is not None:
+            count += old.count
+            digest = min(digest, old.digest) if digest and old.digest else digest
+        self.findings[key] = Finding(
+            path, surface, kind, source, digest, count, shown, note
+        )
+
+    def report(self, relative, surface, hits, shown):
+        for owner, (count, run) in hits.items():
+            allowed = self.needles.allowed_in.get(owner)
+            if allowed and relative.startswith(allowed):
+                continue
+            kind, source = self.needles.owners[owner]
+            digest = self.keyed(run)
+            self.add(
+                relative, surface, kind, source, digest=digest, count=count, shown=shown
+            )
+
+    def masked(self, relative):
+        """The path with each part that carries a secret replaced by a digest.
+
+        A path such as tag/<secret>.html is itself the leak; printing it would
+        copy the secret into a terminal or a CI log.
+        """
+        parts = []
+        for part in relative.split("/"):
+            hits = self.needles.find(_words(unquote(part)), paths=True)
+            hits.update(self.needles.find(_words(unquote(part))))
+            for owner in list(hits):
+                allowed = self.needles.allowed_in.get(owner)
+                if allowed and relative.startswith(allowed):
+                    del hits[owner]
+            if hits:
+                digest = min(self.keyed(run) for _, run in hits.values())
+                suffix = PurePosixPath(part).suffix
+                parts.append(f"[secret #{digest}]{suffix if len(suffix) <= 6 else ''}")
+            else:
+                parts.append(part)
+        masked = "/".join(parts)
+        return masked if masked != relative else "[a path that carries a secret]"
+
+    def file(self, path, relative):
+        needles = self.needles
+        in_name = needles.find(_words(surfaces.path_text(relative)), paths=True)
+        shown = self.masked(relative) if in_name else relative
+        self.report(relative, FILE_NAME, in_name, shown)
+        for folder in self.draft_folders:
+            if relative.startswith(folder):
+                self.add(
+                    relative,
+                    FILE_NAME,
+                    "draft",
+                    "",
+                    shown=shown,
+                    note="a draft's page: this is a preview build (invoke build), "
+                    "not a publish build (invoke build --publish)",
+                )
+        for own, (source, status) in self.plan.own_pages.items():
+            if relative.startswith(own):
+                self.add(
+                    relative,
+                    FILE_NAME,
+                    status,
+                    source,
+                    shown=shown,
+                    note=f"the encrypted page of {source}, which is a {status} "
+                    "post: only a preview build writes it",
+                )
+        size = path.stat().st_size
+        if size > _MAX_FILE:
+            self.add(
+                relative,
+                "file",
+                "unreadable",
+                "",
+                shown=shown,
+                note=f"the file is {size >> 20} MB, more than the audit reads",
+            )
+            return
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        surface = surfaces.surface_of(relative, data)
+        self._copies(relative, surface, digest, shown)
+        try:
+            for view_surface, member, text in surfaces.views(relative, data):
+                self._view(relative, member, view_surface, text, shown)
+        except surfaces.Unreadable as err:
+            self.add(
+                relative,
+                surface,
+                "unreadable",
+                "",
+                shown=shown,
+                note=f"the audit cannot read all of it ({err}), so it cannot "
+                "say that it holds no private text",
+            )
+
+    def _copies(self, relative, surface, digest, shown):
+        copied = self.plan.digests.get(digest)
+        if copied:
+            source, name = copied
+            self.add(
+                relative,
+                surface,
+                "attachment",
+                source,
+                shown=shown,
+                note=f"a copy of {name}, a file only {source} uses",
+            )
+        same = self.plan.same_as_public.get(digest)
+        if same and same not in self.plan.reported_same:
+            self.plan.reported_same.add(same)
+            private, public_copy = same
+            self.plan.notes.append(
+                f"{shown}: the same bytes as {private}, which only private posts "
+                f"use, and as {public_copy}, which public posts use: the picture "
+                "is public (not a leak); give the private one its own file if "
+                "it should not be."
+            )
+
+    def _view(self, relative, member, surface, text, shown):
+        if surface == surfaces.GPS:
+            self.add(relative, IMAGE_METADATA, "GPS location", "", shown=shown)
+            return
+        if member != relative and surface == FILE_NAME:
+            hits = self.needles.find(_words(text), paths=True)
+            self.report(relative, f"{FILE_NAME} in an archive", hits, shown)
+            return
+        label = surface if member == relative else f"{surface} in a compressed copy"
+        self.report(relative, label, self.needles.find(_words(text)), shown)
+        if _ENVELOPE_START in text:
+            url = _page_url(relative, self.prefix)
+            for audience in sorted(self.envelopes.demo_audiences(text, url)):
+                self.add(
+                    relative,
+                    surface,
+                    "demo passphrase",
+                    "",
+                    shown=shown,
+                    note=f"an envelope for audience {audience!r} opens with the "
+                    "public demo passphrase from README: this is a preview "
+                    "build. Set a passphrase of your own and build with --publish",
+                )
+
+
+def _draft_folders(settings):
+    from pelican.settings import DEFAULT_CONFIG
+
+    folders = set()
+    for key in (
+        "DRAFT_SAVE_AS",
+        "DRAFT_PAGE_SAVE_AS",
+        "DRAFT_LANG_SAVE_AS",
+        "DRAFT_PAGE_LANG_SAVE_AS",
+    ):
+        for value in (settings.get(key), DEFAULT_CONFIG.get(key)):
+            folder = str(value or "").split("{", 1)[0]
+            if "/" in folder:
+                folders.add(folder[: folder.rindex("/") + 1])
+    return sorted(folders)
+
+
+# The audit ----------------------------------------------------------------------
+
+
+def audit_settings(
+    settings,
+    output_path,
+    *,
+    window=DEFAULT_WINDOW,
+    public_text=None,
+    readings=None,
+    notes=None,
+):
+    """Scan a built site for text of private, draft and hidden posts.
+
+    settings: Pelican settings (pelican.settings.read_settings), with an
+    absolute PATH; output_path: the built site to check; window: how many
+    words of a body make a distinctive phrase; public_text: strings known
+    to be public (default: every string of the settings); readings: what
+    hearth.reading.read_site(settings) returns, if the caller has it;
+    notes: a list to append remarks that are not leaks to.
+    Return the findings, sorted; an empty list means no leak was found.
+    """
+    output_path = Path(output_path)
+    if not output_path.is_dir() or not any(output_path.iterdir()):
+        raise AuditError(
+            f"There is no built site in {output_path} to audit: build it first "
+            "(invoke build --publish)."
+        )
+    if not Path(settings["PATH"]).is_dir():
+        raise AuditError(
+            f"The content folder {settings['PATH']} does not exist: pass the "
+            "folder that holds the posts (PATH in pelicanconf.py)."
+        )
+    if readings is None:
+        readings = _read_site(settings)
+    if public_text is None:
+        public_text = settings_text(settings)
+    shown = [v for k, v in SHOWN_BY_SETTING.items() if settings.get(k)]
+    plan = _Plan(settings, readings, window, public_text, shown)
+    envelopes = _Envelopes(plan.salts)
+    scan = _Scan(plan, _Keyed(), envelopes, settings)
+    try:
+        for path in sorted(output_path.rglob("*")):
+            relative = path.relative_to(output_path).as_posix()
+            if path.is_dir():
+                if not any(path.iterdir()):  # an empty folder has a name too
+                    hits = scan.needles.find(
+                        _words(surfaces.path_text(relative)), paths=True
+                    )
+                    scan.report(relative + "/", FILE_NAME, hits, scan.masked(relative))
+                continue
+            scan.file(path, relative)
+    finally:
+        envelopes.close()
+    for note in plan.notes:
+        logger.warning("%s", note)
+    if notes is not None:
+        notes.extend(plan.notes)
+    return sorted(
+        scan.findings.values(),
+        key=lambda f: (f.path, f.surface, f.kind, f.source, f.digest),
+    )
+
+
+def pelican_settings(settings, root="."):
+    """A settings dict as Pelican's read_settings makes it, paths from `root`."""
+    from pelican.settings import read_settings
+
+    root = Path(root)
+    override = dict(settings)
+    override["PATH"] = str((root / settings["PATH"]).resolve())
+    if settings.get("THEME") and not Path(settings["THEME"]).is_absolute():
+        candidate = root / settings["THEME"]
+        if candidate.is_dir():
+            override["THEME"] = str(candidate.resolve())
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return read_settings(None, override=override)
+    finally:
+        os.chdir(cwd)
+
+
+def audit_site(settings, output_path, root=".", **options):
+    """audit_settings() a built site with what its Pelican settings say.
 
     settings: the site's settings dict (PATH, THEME, ...; relative paths are
     taken from `root`); output_path: the folder about to be published.
+    Keyword options are audit_settings()'s.
     """
-    root = Path(root)
-    return audit(
-        root / settings["PATH"],
-        root / output_path,
-        theme_path=root / settings["THEME"] if settings.get("THEME") else None,
-        public_text=settings_text(settings),
-        shown_private=[v for k, v in SHOWN_BY_SETTING.items() if settings.get(k)],
+    return audit_settings(
+        pelican_settings(settings, root), Path(root) / output_path, **options
+    )
+
+
+def audit(content_path, output_path, *, theme_path=None, public_text=(), **options):
+    """audit_settings() with Pelican's default settings for a content folder.
+
+    For a site without a settings file: content_path is PATH, theme_path the
+    theme, public_text strings known to be public besides the settings.
+    """
+    override = {"PATH": str(Path(content_path).resolve())}
+    if theme_path is not None:
+        override["THEME"] = str(Path(theme_path).resolve())
+    settings = pelican_settings(override)
+    return audit_settings(
+        settings,
+        output_path,
+        public_text=[*settings_text(settings), *public_text],
+        **options,
     )
