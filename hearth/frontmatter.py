@@ -7,6 +7,9 @@ these helpers so that a comma list and a YAML list mean the same everywhere.
 import re
 
 PUBLIC = "public"
+# Hearth's own header keys, beside Pelican's (hearth/reading.py reads a key
+# that is neither as a mistake). A plugin that reads a new key adds it here.
+HEARTH_KEYS = ("warnings", "audience", "listing")
 LISTING_MODES = ("hidden", "locked")
 DEFAULT_LISTING = "hidden"
 

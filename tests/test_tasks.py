@@ -162,11 +162,11 @@ def test_posts_task_names_a_broken_post_and_fails(repo, capsys):
     tasks = load_tasks(repo)
     broken = repo / "content" / "posts" / "2026-12-01-broken.md"
     broken.write_text("---\ntitle: Broken\naudience: [friends\n---\nBody\n")
-    with pytest.raises(Exit, match="1 post"):
+    with pytest.raises(Exit, match="1 file"):
         tasks.posts(Context())
-    out = capsys.readouterr().out
+    out = capsys.readouterr().out.replace("\n", "")
     assert "ERROR" in out
-    assert "2026-12-01-broken.md: malformed YAML front-matter" in out.replace("\n", "")
+    assert "2026-12-01-broken.md, line 3: the YAML front-matter is malformed" in out
 
 
 def test_clean_task_removes_both_outputs(repo):

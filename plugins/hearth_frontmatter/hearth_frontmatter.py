@@ -1,106 +1,124 @@
 """Read front-matter strictly and stop the build on any content error."""
 
 import logging
+import os
+import sys
 
-import yaml
 from pelican import signals
-from pelican.plugins.yaml_metadata.yaml_metadata import HEADER_RE, YAMLMetadataReader
-from pelican.utils import pelican_open
+from pelican.contents import Static
 
-from hearth import contents, frontmatter
+from hearth import contents, guard, reading
 
 logger = logging.getLogger(__name__)
 
 # Pelican logs a file it cannot read and goes on without it. For Hearth a post
 # that silently vanished, or was read without its `audience`, is a fault: the
-# guard counts errors logged while reading and stops before anything is written.
+# guard collects errors logged while reading and stops before anything is
+# written, printing each once, in that one final message.
 _GUARD = None
 # Every content object read in this run. hearth_private marks each private one
 # it has taken the text off (`hearth_sealed`); one left unmarked means it did
 # not run (left out of PLUGINS, or Pelican could not load it and only logged
 # that), and the post would be written in the clear.
 _READ = []
+# Pelican logs a file its generator could not read with this message.
+_COULD_NOT_PROCESS = "Could not process %s"
 
 
 class ContentError(Exception):
     """The build stopped because some content could not be read safely."""
 
 
-class StrictYAMLReader(YAMLMetadataReader):
-    """pelican-yaml-metadata, but a broken YAML header is an error, not {}.
-
-    The upstream reader logs the problem and reads the post with no metadata
-    at all, which would turn a private post into a public one.
-    """
-
-    def read(self, source_path):
-        with pelican_open(source_path) as text:
-            match = HEADER_RE.fullmatch(text)
-        if match:
-            try:
-                data = yaml.safe_load(match.group("metadata"))
-            except yaml.YAMLError as err:
-                mark = getattr(err, "problem_mark", None)
-                where = f" at line {mark.line + 2}" if mark else ""
-                _refuse(
-                    f"{source_path}: the YAML front-matter{where} is malformed "
-                    f"({getattr(err, 'problem', None) or err}). Fix the header "
-                    "between the '---' lines."
-                )
-            if not isinstance(data, dict):
-                _refuse(
-                    f"{source_path}: the YAML front-matter is not a list of "
-                    "'key: value' lines. Fix the header between the '---' lines."
-                )
-        return super().read(source_path)
+# Stops whose message is the whole story: shown without a traceback unless
+# the writer asked for one (pelican -D).
+_MESSAGES_ONLY = (ContentError, reading.ReadingError, guard.UnsealedError)
 
 
 class _ErrorGuard(logging.Handler):
-    def __init__(self):
+    """Collects every error logged while content is read, once each."""
+
+    def __init__(self, settings):
         super().__init__(level=logging.ERROR)
         self.messages = []
+        self.collecting = True
+        self.debug = bool(settings.get("DEBUG"))
+        self.path = settings.get("PATH") or "."
 
     def emit(self, record):
-        message = record.getMessage().splitlines()[0]
-        # Pelican logs "Could not process <file>" after our own precise
-        # message for the same file; keep the precise one.
-        if not any(message.split()[-1] in m for m in self.messages):
+        if record.levelno >= logging.CRITICAL or not self.collecting:
+            return
+        message = self._message(record)
+        if message not in self.messages:
             self.messages.append(message)
 
+    def _message(self, record):
+        if record.msg != _COULD_NOT_PROCESS:
+            return record.getMessage()
+        # Pelican logs this inside its `except` block, without the exception
+        # unless DEBUG: the exception being handled is the reason.
+        err = sys.exc_info()[1] or (record.exc_info or (None, None))[1]
+        if isinstance(err, reading.ReadingError):
+            return str(err)
+        shown = reading.shown_path(os.path.join(self.path, str(record.args[0])))
+        what = f" ({type(err).__name__}: {err})" if err else ""
+        return f"{shown}: Pelican could not read this file{what}. Check its header."
 
-def _refuse(message):
-    """Record why a file cannot be read (Pelican hides the exception) and raise."""
-    if _GUARD is not None:
-        _GUARD.messages.append(message)
-    raise ContentError(message)
+
+class _OnceFilter(logging.Filter):
+    """On the log handlers: print each reading error once, with no traceback.
+
+    While the guard collects, errors are held back (the final message lists
+    them all); the final stop is shown as its message alone. With pelican -D
+    everything is shown as Pelican shows it.
+    """
+
+    def filter(self, record):
+        if _GUARD is None or _GUARD.debug:
+            return True
+        err = record.exc_info[1] if record.exc_info else None
+        if isinstance(err, _MESSAGES_ONLY):
+            record.msg, record.args = "%s", (str(err),)
+            record.exc_info = record.exc_text = None
+            return True
+        return not (
+            _GUARD.collecting and logging.ERROR <= record.levelno < logging.CRITICAL
+        )
 
 
-def add_strict_reader(readers):
-    for ext in StrictYAMLReader.file_extensions:
-        readers.reader_classes[ext] = StrictYAMLReader
+_ONCE = _OnceFilter()
+
+
+def add_strict_readers(readers):
+    reading.use_strict_readers(readers)
 
 
 def start_guard(pelican):
     global _GUARD
+    root = logging.getLogger()
     if _GUARD is not None:
-        logging.getLogger().removeHandler(_GUARD)
-    _GUARD = _ErrorGuard()
-    logging.getLogger().addHandler(_GUARD)
+        root.removeHandler(_GUARD)
+    _GUARD = _ErrorGuard(pelican.settings)
+    for handler in root.handlers:
+        handler.addFilter(_ONCE)
+    root.addHandler(_GUARD)
+    try:
+        # HEARTH_DEFAULT_AUDIENCE becomes DEFAULT_METADATA's audience, which
+        # Pelican's readers apply before path metadata and the header.
+        reading.apply_default_audience(pelican.settings)
+    except reading.ReadingError as err:
+        raise ContentError(str(err)) from None
 
 
 def check_metadata(content):
     """Normalise `warnings` and `audience`, failing on anything unclear."""
-    source = content.source_path
-    meta = content.metadata
-    known = content.settings.get("HEARTH_AUDIENCES", {})
-    try:
-        warnings = frontmatter.as_list(meta.get("warnings"))
-        audiences = frontmatter.audience_names(meta.get("audience"), known, source)
-        listing = frontmatter.listing_mode(meta.get("listing"), source)
-    except frontmatter.FrontMatterError as err:
-        # Raised from a content_object_init receiver, this reaches Pelican's
-        # per-file handler, which logs it; the guard then stops the build.
-        _refuse(str(err))
+    if isinstance(content, Static):
+        # DEFAULT_METADATA reaches images too; an image is sealed by the
+        # posts that use it (hearth_images), not by an audience of its own.
+        content.audience, content.is_private = [], False
+        return
+    # A ReadingError raised here reaches Pelican's per-file handler, which
+    # logs it; the guard then stops the build.
+    audiences, listing, warnings = reading.check_content(content)
     content.warnings = warnings
     content.audience = audiences
     content.listing = listing
@@ -114,6 +132,8 @@ def forget_earlier_runs(pelican):
     Connected to get_generators, it adds no generator (returns None).
     """
     _READ.clear()
+    if _GUARD is not None:
+        _GUARD.collecting = True
 
 
 def _unsealed(generators):
@@ -125,7 +145,8 @@ def _unsealed(generators):
         {
             str(c.relative_source_path or c.source_path)
             for c in found.values()
-            if getattr(c, "is_private", False)
+            if not isinstance(c, Static)
+            and getattr(c, "is_private", False)
             and not getattr(c, "hearth_sealed", False)
         }
     )
@@ -141,15 +162,19 @@ def _unpublished(generators):
         {
             str(c.relative_source_path or c.source_path)
             for c in contents.listed(generators).values()
-            if getattr(c, "status", None) in ("draft", "hidden") and c.save_as
+            if not isinstance(c, Static)
+            and getattr(c, "status", None) in ("draft", "hidden")
+            and c.save_as
         }
     )
 
 
 def stop_on_errors(generators):
     # all_generators_finalized is the last signal before any file is written.
+    if _GUARD is not None:
+        _GUARD.collecting = False
     if _GUARD is not None and _GUARD.messages:
-        messages = "\n  ".join(_GUARD.messages)
+        messages = "\n  ".join(m.replace("\n", "\n  ") for m in _GUARD.messages)
         _GUARD.messages = []
         raise ContentError(
             "Hearth stopped the build before writing anything, because some "
@@ -179,8 +204,9 @@ def stop_on_errors(generators):
 
 
 def register():
-    # readers_init: replace the YAML reader so a broken header is an error.
-    signals.readers_init.connect(add_strict_reader)
+    # readers_init: Hearth's strict readers (hearth/reading.py) in place of
+    # Pelican's, so the build reads every header as read_site() does.
+    signals.readers_init.connect(add_strict_readers)
     # initialized: start counting errors before any content is read.
     signals.initialized.connect(start_guard)
     # get_generators: the first signal of every run, autoreload's too.
