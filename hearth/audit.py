@@ -30,10 +30,10 @@ is drawn anew for every run, so that nothing printed can be looked up.
 import base64
 import binascii
 import concurrent.futures
-import contextlib
 import dataclasses
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import os
@@ -43,6 +43,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from hearth import envelope, frontmatter, secrets, surfaces
+from hearth import reading as one_reading
 from hearth.state import STATE_FILE_NAME
 
 logger = logging.getLogger(__name__)
@@ -183,67 +184,66 @@ class _Needles:
 
     def drop_public(self, words, *, paths=False):
         """Mark the needles a public text holds as not distinctive."""
-        found = self._find_short(words, self.short.keys(), self._all_anchors())
+        if "all" not in self._anchors:
+            self._anchors["all"] = self._index(self.short)
+        found = self._find_short(words, self._anchors["all"])
         (self.public_in_paths if paths else self.public_in_text).update(found)
-        if not paths:
+        if not paths and self.runs:
             for key in self.runs.keys() & set(map(hash, _runs(words, self.window))):
                 del self.runs[key]
 
-    def _all_anchors(self):
-        if "all" not in self._anchors:
-            self._anchors["all"] = self._index(self.short)
-        return self._anchors["all"]
-
     def freeze(self, frequency):
-        """Index short needles by their rarest word, per surface."""
-        self._frequency = frequency
+        """Index short needles by their rarest words, per surface."""
         self.run_keys = frozenset(self.runs)
         for surface, public in (
             ("text", self.public_in_text),
             ("paths", self.public_in_paths),
         ):
-            table = {k: v for k, v in self.short.items() if k not in public}
+            table = [k for k in self.short if k not in public]
             self._anchors[surface] = self._index(table, frequency)
 
     @staticmethod
-    def _index(table, frequency=None):
-        anchors = {}
-        for needle in table:
-            if frequency is None:
-                offset = 0
-            else:
-                offset = min(
-                    range(len(needle)), key=lambda i: frequency.get(needle[i], 0)
-                )
-            anchors.setdefault(needle[offset], []).append((offset, needle))
-        return anchors
+    def _index(needles, frequency=None):
+        """Single words, and longer needles by their rarest pair of words."""
+        singles, pairs = {}, {}
+        frequency = frequency or {}
+        for needle in needles:
+            if len(needle) == 1:
+                singles[needle[0]] = needle
+                continue
+            offset = min(
+                range(len(needle) - 1),
+                key=lambda i: (
+                    frequency.get(needle[i], 0) + frequency.get(needle[i + 1], 0)
+                ),
+            )
+            pairs.setdefault(needle[offset : offset + 2], []).append((offset, needle))
+        return singles, pairs
 
     @staticmethod
-    def _find_short(words, table, anchors):
-        found = set()
-        present = anchors.keys() & set(words)
-        for word in present:
-            start = -1
-            try:
-                while True:
-                    start = words.index(word, start + 1)
-                    for offset, needle in anchors[word]:
-                        begin = start - offset
-                        if (
-                            begin >= 0
-                            and tuple(words[begin : begin + len(needle)]) == needle
-                            and needle in table
-                        ):
-                            found.add(needle)
-            except ValueError:
-                pass
+    def _find_short(words, index):
+        """The short needles that occur in `words` as whole words."""
+        singles, pairs = index
+        found = {singles[w] for w in singles.keys() & set(words)} if singles else set()
+        if not pairs or len(words) < 2:
+            return found
+        pairs_of = list(itertools.pairwise(words))
+        present = pairs.keys() & set(pairs_of)
+        if not present:
+            return found
+        # One pass over the text for the places of every pair present.
+        for start in [i for i, pair in enumerate(pairs_of) if pair in present]:
+            for offset, needle in pairs[pairs_of[start]]:
+                begin = start - offset
+                if begin >= 0 and tuple(words[begin : begin + len(needle)]) == needle:
+                    found.add(needle)
         return found
 
     def find(self, words, *, paths=False):
         """{owner index: [count, a run found]} for the needles in `words`."""
         hits = {}
-        anchors = self._anchors["paths" if paths else "text"]
-        for needle in self._find_short(words, self.short, anchors):
+        index = self._anchors["paths" if paths else "text"]
+        for needle in self._find_short(words, index):
             for owner in self.short[needle]:
                 slot = hits.setdefault(owner, [0, needle])
                 slot[0] += 1
@@ -267,132 +267,29 @@ class _Needles:
 def _read_site(settings):
     """Every article and page Pelican would read (hearth.reading)."""
     try:
-        from hearth.reading import read_site
-    except ImportError:
-        read_site = _read_with_pelican
-    readings = read_site(settings)
+        readings = one_reading.read_site(settings)
+    except one_reading.ReadingError as err:
+        raise AuditError(str(err)) from None
     errors = [r for r in readings if r.error]
     if errors:
         raise AuditError(
             "The audit cannot tell whether these files are private, so it "
-            "refuses to pass the build:\n  " + "\n  ".join(r.error for r in errors)
+            "refuses to pass the build. Fix them, build again and re-run the "
+            "audit:\n  " + "\n  ".join(r.error for r in errors)
         )
     return readings
 
 
-@dataclasses.dataclass(frozen=True)
-class _Reading:
-    """hearth.reading.Reading's fields that the audit uses (fallback reader)."""
+class _AnyAudience(dict):
+    """HEARTH_AUDIENCES for a content folder audited without its settings:
+    every audience a post names is one (the post is private), none is an
+    error."""
 
-    source_path: Path
-    relative_path: str
-    kind: str
-    title: str
-    slug: str
-    date: object
-    status: str
-    audience: tuple
-    listing: str
-    warnings: tuple
-    tags: tuple
-    category: object
-    authors: tuple
-    summary: object
-    content: str
-    metadata: dict
-    error: object = None
+    def __contains__(self, name):
+        return True
 
-    @property
-    def is_private(self):
-        return bool(self.audience)
-
-    @property
-    def is_secret(self):
-        return self.is_private or self.status in SECRET_STATUSES
-
-
-def _read_with_pelican(settings):
-    """Read the content with Pelican's own readers, for a checkout without
-    hearth.reading: the same files, metadata and rendered bodies."""
-    from pelican.contents import Article, Page
-    from pelican.plugins.yaml_metadata.yaml_metadata import YAMLMetadataReader
-    from pelican.readers import Readers
-
-    readers = Readers(settings)
-    for extension in YAMLMetadataReader.file_extensions:
-        readers.readers[extension] = YAMLMetadataReader(settings)
-    base = Path(settings["PATH"])
-    found = []
-    for kind, paths, excludes, cls in (
-        ("article", settings["ARTICLE_PATHS"], settings["ARTICLE_EXCLUDES"], Article),
-        ("page", settings["PAGE_PATHS"], settings["PAGE_EXCLUDES"], Page),
-    ):
-        excluded = {(base / e).resolve() for e in excludes}
-        for folder in paths:
-            for path in sorted((base / folder).rglob("*")):
-                ext = path.suffix.lstrip(".").lower()
-                if not path.is_file() or ext not in readers.extensions:
-                    continue
-                if any(p in excluded for p in path.resolve().parents):
-                    continue
-                relative = path.relative_to(base).as_posix()
-                if any(r.relative_path == relative for r in found):
-                    continue
-                try:
-                    content = readers.read_file(
-                        base_path=str(base), path=relative, content_class=cls
-                    )
-                except Exception as err:  # noqa: BLE001 - listed, never dropped
-                    found.append(_failed(path, relative, kind, err))
-                    continue
-                found.append(_from_content(content, path, relative, kind, settings))
-    return found
-
-
-def _failed(path, relative, kind, err):
-    return _Reading(
-        path,
-        relative,
-        kind,
-        "",
-        "",
-        None,
-        "",
-        (),
-        "",
-        (),
-        (),
-        None,
-        (),
-        None,
-        "",
-        {},
-        error=f"{relative}: cannot be read ({err}). Fix the file.",
-    )
-
-
-def _from_content(content, path, relative, kind, settings):
-    meta = content.metadata
-    names = [n.lower() for n in frontmatter.as_list(meta.get("audience"))]
-    audience = () if names in ([], [frontmatter.PUBLIC]) else tuple(names)
-    return _Reading(
-        path,
-        relative,
-        kind,
-        str(getattr(content, "title", "") or ""),
-        str(getattr(content, "slug", "") or ""),
-        getattr(content, "date", None),
-        str(getattr(content, "status", "published")).lower(),
-        audience,
-        str(meta.get("listing") or frontmatter.DEFAULT_LISTING).lower(),
-        tuple(frontmatter.as_list(meta.get("warnings"))),
-        tuple(str(t) for t in getattr(content, "tags", None) or ()),
-        str(content.category) if getattr(content, "category", None) else None,
-        tuple(str(a) for a in getattr(content, "authors", None) or ()),
-        meta.get("summary"),
-        content._content or "",
-        dict(meta),
-    )
+    def __bool__(self):
+        return True
 
 
 # Collecting needles -------------------------------------------------------------
@@ -420,11 +317,10 @@ def _metadata_strings(value, out):
 
 
 def _reading_text(reading):
-    """A reading's source and metadata, lower case: where it names files."""
-    texts = [reading.summary or ""]
+    """A reading's body, summary and metadata, lower case: where it names
+    files ({static}/images/a.jpg, src, href, an `image:` key)."""
+    texts = [reading.content or "", reading.summary or ""]
     _metadata_strings(reading.metadata, texts)
-    with contextlib.suppress(OSError):
-        texts.append(reading.source_path.read_text(encoding="utf-8", errors="replace"))
     text = "\n".join(str(t) for t in texts).lower()
     return unquote(text) if "%" in text else text
 
@@ -652,32 +548,38 @@ class _Envelopes:
     def close(self):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def demo_audiences(self, text, url):
-        """Audiences of the envelopes in `text` whose key is a demo one."""
-        found = set()
-        start = text.find(_ENVELOPE_START)
+    def open_all(self, text, url):
+        """(audiences whose demo key opens an envelope in `text`, the text
+        without its envelopes).
+
+        Only what the envelope module parses strictly as an envelope is cut
+        out: base64 ciphertext, which holds no words, and would cost more to
+        read than all the rest of a private page.
+        """
+        found, kept, last = set(), [], 0
         decoder = json.JSONDecoder()
+        start = text.find(_ENVELOPE_START)
         while start != -1:
             try:
                 data, end = decoder.raw_decode(text, start)
             except ValueError:
                 start = text.find(_ENVELOPE_START, start + 1)
                 continue
-            found |= self._opens(text[start:end], data, url)
+            sealed = text[start:end]
+            entries = data.get("recipients") if isinstance(data, dict) else None
+            if isinstance(entries, list) and _well_formed(sealed, entries):
+                found |= self._opens(sealed, entries, url)
+                kept.append(text[last:start])
+                last = end
             start = text.find(_ENVELOPE_START, end)
-        return found
+        kept.append(text[last:])
+        return found, " ".join(kept)
 
-    def _opens(self, sealed, data, url):
+    def _opens(self, sealed, entries, url):
         opened = set()
-        recipients = data.get("recipients") if isinstance(data, dict) else None
-        if not isinstance(recipients, list):
-            return opened
-        for entry in recipients:
-            try:
-                audience = entry["audience"]
-                future = self._key(audience, entry["salt"], entry["iterations"])
-            except (KeyError, TypeError):
-                continue
+        for entry in entries:
+            audience = entry["audience"]
+            future = self._key(audience, entry["salt"], entry["iterations"])
             key = future.result() if future is not None else None
             if key is None:
                 continue
@@ -686,11 +588,9 @@ class _Envelopes:
             except envelope.WrongKey:
                 continue
             except envelope.EnvelopeError:
-                # Damaged after the key unwrapped: the demo key opened it
-                # (bound to another address). Anything else is not an
-                # envelope this key opens.
-                if not _well_formed(sealed, url, audience):
-                    continue
+                # The envelope is well formed and its key unwrapped: the demo
+                # key opened it (the payload is bound to another address).
+                pass
             opened.add(audience)
         return opened
 
@@ -711,14 +611,15 @@ def _unb64(text):
         raise ValueError(str(err)) from None
 
 
-def _well_formed(sealed, url, audience):
-    """True if the envelope parses and only a key opens it (a random key
-    is refused as a wrong key, not as a damaged envelope)."""
+def _well_formed(sealed, entries):
+    """True if the envelope module parses `sealed` strictly: a random key is
+    refused as a wrong key, not as a damaged envelope."""
     try:
-        envelope.decrypt(sealed, url, os.urandom(32), audience)
+        audience = entries[0]["audience"]
+        envelope.decrypt(sealed, "/", os.urandom(32), audience)
     except envelope.WrongKey:
         return True
-    except envelope.EnvelopeError:
+    except (envelope.EnvelopeError, KeyError, TypeError, ValueError, IndexError):
         return False
     return False
 
@@ -756,11 +657,16 @@ class _Scan:
             path, surface, kind, source, digest, count, shown, note
         )
 
+    def allowed(self, relative, hits):
+        """The hits without needles that may appear in this file (a hidden
+        post's address on its own page)."""
+        for owner in [o for o in hits if o in self.needles.allowed_in]:
+            if relative.startswith(self.needles.allowed_in[owner]):
+                del hits[owner]
+        return hits
+
     def report(self, relative, surface, hits, shown):
-        for owner, (count, run) in hits.items():
-            allowed = self.needles.allowed_in.get(owner)
-            if allowed and relative.startswith(allowed):
-                continue
+        for owner, (count, run) in self.allowed(relative, hits).items():
             kind, source = self.needles.owners[owner]
             digest = self.keyed(run)
             self.add(
@@ -777,11 +683,7 @@ class _Scan:
         for part in relative.split("/"):
             hits = self.needles.find(_words(unquote(part)), paths=True)
             hits.update(self.needles.find(_words(unquote(part))))
-            for owner in list(hits):
-                allowed = self.needles.allowed_in.get(owner)
-                if allowed and relative.startswith(allowed):
-                    del hits[owner]
-            if hits:
+            if self.allowed(relative, hits):
                 digest = min(self.keyed(run) for _, run in hits.values())
                 suffix = PurePosixPath(part).suffix
                 parts.append(f"[secret #{digest}]{suffix if len(suffix) <= 6 else ''}")
@@ -793,6 +695,7 @@ class _Scan:
     def file(self, path, relative):
         needles = self.needles
         in_name = needles.find(_words(surfaces.path_text(relative)), paths=True)
+        in_name = self.allowed(relative, in_name)
         shown = self.masked(relative) if in_name else relative
         self.report(relative, FILE_NAME, in_name, shown)
         for folder in self.draft_folders:
@@ -878,10 +781,10 @@ class _Scan:
             self.report(relative, f"{FILE_NAME} in an archive", hits, shown)
             return
         label = surface if member == relative else f"{surface} in a compressed copy"
-        self.report(relative, label, self.needles.find(_words(text)), shown)
         if _ENVELOPE_START in text:
             url = _page_url(relative, self.prefix)
-            for audience in sorted(self.envelopes.demo_audiences(text, url)):
+            demo, text = self.envelopes.open_all(text, url)
+            for audience in sorted(demo):
                 self.add(
                     relative,
                     surface,
@@ -892,9 +795,12 @@ class _Scan:
                     "public demo passphrase from README: this is a preview "
                     "build. Set a passphrase of your own and build with --publish",
                 )
+        if text:
+            self.report(relative, label, self.needles.find(_words(text)), shown)
 
 
 def _draft_folders(settings):
+    """Where Pelican writes drafts (its default, and these settings')."""
     from pelican.settings import DEFAULT_CONFIG
 
     folders = set()
@@ -1013,6 +919,7 @@ def audit(content_path, output_path, *, theme_path=None, public_text=(), **optio
     theme, public_text strings known to be public besides the settings.
     """
     override = {"PATH": str(Path(content_path).resolve())}
+    override["HEARTH_AUDIENCES"] = _AnyAudience()
     if theme_path is not None:
         override["THEME"] = str(Path(theme_path).resolve())
     settings = pelican_settings(override)
