@@ -135,8 +135,12 @@ class _Needles:
     Runs of `window` words (bodies, summaries, long titles) are kept as
     hashes in one set: one pass over a text's runs finds them all. Short
     needles (a title, a tag, a file name) are kept whole and found through
-    their rarest word, so that a text costs one set intersection unless it
-    holds that word.
+    their rarest pair of words, so that a text costs two set intersections
+    unless it holds that pair.
+
+    A needle is found by its key: the tuple of words of a short needle, the
+    hash of a run. Whether public text holds it too is judged afterwards,
+    for the needles found only (`public()`).
     """
 
     def __init__(self, window):
@@ -145,12 +149,10 @@ class _Needles:
         self._owner_index = {}
         self.runs = {}  # hash of a window-long run -> owner index
         self.short = {}  # tuple of words -> [owner index]
-        # Needles public text holds, per surface: dropped from the matching.
-        self.public_in_text = set()
-        self.public_in_paths = set()
         # owner index -> output path prefix where it may appear (its own page)
         self.allowed_in = {}
-        self._anchors = {}
+        self.run_keys = frozenset()
+        self._index = ({}, {})
 
     def owner(self, kind, source):
         key = (kind, source)
@@ -166,13 +168,13 @@ class _Needles:
         it has at least three words; a single short word or a number alone
         could be anything.
         """
-        words = _words(text) if isinstance(text, str) else list(text)
+        words = _words(text)
         if not words:
             return
         owner = self.owner(kind, source)
         if len(words) > self.window:
-            for run in _runs(words, self.window):
-                self.runs.setdefault(hash(run), owner)
+            for key in map(hash, _runs(words, self.window)):
+                self.runs.setdefault(key, owner)
             return
         if not whole and len(words) < 3:
             return
@@ -182,83 +184,95 @@ class _Needles:
         if owner not in owners:
             owners.append(owner)
 
-    def drop_public(self, words, *, paths=False):
-        """Mark the needles a public text holds as not distinctive."""
-        if "all" not in self._anchors:
-            self._anchors["all"] = self._index(self.short)
-        found = self._find_short(words, self._anchors["all"])
-        (self.public_in_paths if paths else self.public_in_text).update(found)
-        if not paths and self.runs:
-            for key in self.runs.keys() & set(map(hash, _runs(words, self.window))):
+    def freeze(self, public_text, public_paths):
+        """Make the needles ready to find, less those that public text which
+        costs nothing to read (settings, dates, public posts' headers) holds,
+        per surface: `public_text` and `public_paths` are word lists."""
+        public_text, public_paths = list(public_text), list(public_paths)
+        in_text = self.public(set(self.short) | set(self.runs), public_text)
+        for key in in_text:
+            if not isinstance(key, tuple):
                 del self.runs[key]
-
-    def freeze(self, frequency):
-        """Index short needles by their rarest words, per surface."""
+        in_paths = self.public(set(self.short), public_paths)
         self.run_keys = frozenset(self.runs)
-        for surface, public in (
-            ("text", self.public_in_text),
-            ("paths", self.public_in_paths),
-        ):
-            table = [k for k in self.short if k not in public]
-            self._anchors[surface] = self._index(table, frequency)
+        self._index = {
+            False: _index(k for k in self.short if k not in in_text),
+            True: _index(k for k in self.short if k not in in_paths),
+        }
 
-    @staticmethod
-    def _index(needles, frequency=None):
-        """Single words, and longer needles by their rarest pair of words."""
-        singles, pairs = {}, {}
-        frequency = frequency or {}
-        for needle in needles:
-            if len(needle) == 1:
-                singles[needle[0]] = needle
-                continue
-            offset = min(
-                range(len(needle) - 1),
-                key=lambda i: (
-                    frequency.get(needle[i], 0) + frequency.get(needle[i + 1], 0)
-                ),
-            )
-            pairs.setdefault(needle[offset : offset + 2], []).append((offset, needle))
-        return singles, pairs
-
-    @staticmethod
-    def _find_short(words, index):
-        """The short needles that occur in `words` as whole words."""
-        singles, pairs = index
-        found = {singles[w] for w in singles.keys() & set(words)} if singles else set()
-        if not pairs or len(words) < 2:
-            return found
-        pairs_of = list(itertools.pairwise(words))
-        present = pairs.keys() & set(pairs_of)
-        if not present:
-            return found
-        # One pass over the text for the places of every pair present.
-        for start in [i for i, pair in enumerate(pairs_of) if pair in present]:
-            for offset, needle in pairs[pairs_of[start]]:
-                begin = start - offset
-                if begin >= 0 and tuple(words[begin : begin + len(needle)]) == needle:
-                    found.add(needle)
-        return found
+    def owners_of(self, key):
+        return self.short[key] if isinstance(key, tuple) else [self.runs[key]]
 
     def find(self, words, *, paths=False):
-        """{owner index: [count, a run found]} for the needles in `words`."""
-        hits = {}
-        index = self._anchors["paths" if paths else "text"]
-        for needle in self._find_short(words, index):
-            for owner in self.short[needle]:
-                slot = hits.setdefault(owner, [0, needle])
-                slot[0] += 1
+        """[(key, run of words)] of every needle in `words` (in a path)."""
+        found = [(n, n) for n in _find_short(words, self._index[paths])]
         if len(words) >= self.window and self.run_keys:
-            found = set(
-                self.run_keys.intersection(map(hash, _runs(words, self.window)))
-            )
-            if found:
+            keys = set(self.run_keys.intersection(map(hash, _runs(words, self.window))))
+            if keys:
                 for run in _runs(words, self.window):
                     key = hash(run)
-                    if key in found:
-                        found.discard(key)
-                        slot = hits.setdefault(self.runs[key], [0, run])
-                        slot[0] += 1
-        return hits
+                    if key in keys:
+                        keys.discard(key)
+                        found.append((key, run))
+        return found
+
+    def public(self, keys, texts):
+        """The keys among `keys` that the word lists `texts` also hold; stops
+        reading `texts` once every key is found."""
+        remaining = set(keys)
+        found = set()
+        index = runs = None
+        for words in texts:
+            if not remaining:
+                break
+            if index is None:
+                index = _index(k for k in remaining if isinstance(k, tuple))
+                runs = {k for k in remaining if not isinstance(k, tuple)}
+            new = _find_short(words, index) if index != ({}, {}) else set()
+            if runs:
+                new |= runs.intersection(map(hash, _runs(words, self.window)))
+            if new:
+                found |= new
+                remaining -= new
+                index = None
+        return found
+
+
+def _index(needles):
+    """Single words, and longer needles by their rarest pair of words.
+
+    Rarest is guessed from length (Zipf: long words are rare), which costs
+    nothing and keeps "the" and "and" from being anchors.
+    """
+    singles, pairs = {}, {}
+    for needle in needles:
+        if len(needle) == 1:
+            singles[needle[0]] = needle
+            continue
+        offset = max(
+            range(len(needle) - 1), key=lambda i: len(needle[i]) + len(needle[i + 1])
+        )
+        pairs.setdefault(needle[offset : offset + 2], []).append((offset, needle))
+    return singles, pairs
+
+
+def _find_short(words, index):
+    """The short needles that occur in `words` as whole words."""
+    singles, pairs = index
+    found = {singles[w] for w in singles.keys() & set(words)} if singles else set()
+    if not pairs or len(words) < 2:
+        return found
+    pairs_of = list(itertools.pairwise(words))
+    present = pairs.keys() & set(pairs_of)
+    if not present:
+        return found
+    # One pass over the text for the places of every pair present.
+    for start in [i for i, pair in enumerate(pairs_of) if pair in present]:
+        for offset, needle in pairs[pairs_of[start]]:
+            begin = start - offset
+            if begin >= 0 and tuple(words[begin : begin + len(needle)]) == needle:
+                found.add(needle)
+    return found
 
 
 # Reading what Pelican read ------------------------------------------------------
@@ -391,6 +405,8 @@ class _Plan:
     """Everything the audit looks for in one output folder."""
 
     def __init__(self, settings, readings, window, public_text, shown):
+        """Needles of the secret readings; what is public is kept to judge
+        the needles found, afterwards."""
         self.needles = needles = _Needles(window)
         self.digests = {}  # sha256 of a private-only file -> (source, name)
         self.same_as_public = {}  # sha256 -> (private file, public file)
@@ -398,6 +414,7 @@ class _Plan:
         self.salts = set()  # (audience, salt, iterations) from the state file
         self.notes = []
         self.reported_same = set()
+        self.same_found = []  # (output path, private file, public file)
         secret = [r for r in readings if r.is_secret]
         public = [r for r in readings if not r.is_secret]
         site_authors = {a.lower() for a in frontmatter.as_list(settings.get("AUTHOR"))}
@@ -419,14 +436,8 @@ class _Plan:
                 needles.add("hidden address", reading.relative_path, address)
                 needles.allowed_in[owner] = f"p/{address}/"
         self._add_files(settings, secret, public)
-        # What public text also says is not a secret: per word, per surface.
-        frequency = {}
-        for words, paths in self._public_texts(settings, public, public_text):
-            needles.drop_public(words, paths=paths)
-            if not paths:
-                for word in set(words):
-                    frequency[word] = frequency.get(word, 0) + 1
-        needles.freeze(frequency)
+        self._settings, self._public, self._public_text = settings, public, public_text
+        needles.freeze(self.cheap_public(False), self.cheap_public(True))
 
     def _add_reading(self, reading, shown, site_authors):
         add, source = self.needles.add, reading.relative_path
@@ -485,37 +496,43 @@ class _Plan:
             else:
                 self.digests[digest] = (source, relative)
 
-    @staticmethod
-    def _public_texts(settings, public, public_text):
-        """(words, is path vocabulary) of everything public."""
-        for reading in public:
+    def cheap_public(self, paths):
+        """Word lists of public text that costs nothing to read: settings,
+        the dates the site prints, public posts' headers (as text, or as the
+        words paths are made of)."""
+        values = [str(t) for t in self._public_text]
+        yield _words(" \n ".join(values))
+        dates = _words(_date_words())
+        # Paths hold month or day names only if the site's URLs are made so.
+        if not paths or re.search(r"%[-#]?[BbAa]", " ".join(values)):
+            yield dates
+        for reading in self._public:
             strings = [reading.title, reading.slug, reading.category or ""]
             strings += [*reading.tags, *reading.authors, *reading.warnings]
             _metadata_strings(reading.metadata, strings)
-            path_words = _words(" ".join([*strings, reading.relative_path]))
-            yield path_words, True
+            if paths:
+                strings.append(reading.relative_path)
+            yield _words(" \n ".join(strings))
+
+    def costly_public(self, paths):
+        """Word lists of the rest of what is public: public posts' sources,
+        the theme's files (their text, or their paths)."""
+        theme = self._settings.get("THEME")
+        files = []
+        if theme and Path(theme).is_dir():
+            files = [p for p in sorted(Path(theme).rglob("*")) if p.is_file()]
+        if paths:
+            for path in files:
+                yield _words(path.relative_to(theme).as_posix())
+            return
+        for path in files:
+            yield _words(surfaces.decode(path.read_bytes())[0])
+        for reading in self._public:
             try:
                 raw = reading.source_path.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 raw = ""
-            yield (
-                _words(" \n ".join([*strings, str(reading.summary or ""), raw])),
-                False,
-            )
-        values = [str(t) for t in public_text]
-        yield _words(" \n ".join(values)), False
-        yield _words(" \n ".join(values)), True
-        dates = _date_words()
-        yield _words(dates), False
-        # Paths hold month or day names only if the site's URLs are made so.
-        if re.search(r"%[-#]?[BbAa]", " ".join(values)):
-            yield _words(dates), True
-        theme = settings.get("THEME")
-        if theme and Path(theme).is_dir():
-            for path in sorted(Path(theme).rglob("*")):
-                if path.is_file():
-                    yield _words(surfaces.decode(path.read_bytes())[0]), False
-                    yield _words(path.relative_to(theme).as_posix()), True
+            yield _words(" \n ".join([str(reading.summary or ""), raw]))
 
 
 # Envelopes ----------------------------------------------------------------------
@@ -635,69 +652,38 @@ def _page_url(relative, prefix):
 
 
 class _Scan:
+    """One pass over the output: needles found, then judged against what is
+    public, then findings with their paths masked."""
+
     def __init__(self, plan, keyed, envelopes, settings):
         self.plan = plan
         self.needles = plan.needles
         self.keyed = keyed
         self.envelopes = envelopes
         self.findings = {}
+        # (output path, surface, is a path) -> {needle key: run of words}
+        self.found = {}
         self.draft_folders = _draft_folders(settings)
         siteurl = str(settings.get("SITEURL") or "")
         self.prefix = re.sub(r"^[a-z]+://[^/]*", "", siteurl).rstrip("/")
 
-    def add(
-        self, path, surface, kind, source, *, digest="", count=1, shown="", note=""
-    ):
+    def add(self, path, surface, kind, source, *, digest="", count=1, note=""):
         key = (path, surface, kind, source)
         old = self.findings.get(key)
         if old is not None:
             count += old.count
             digest = min(digest, old.digest) if digest and old.digest else digest
         self.findings[key] = Finding(
-            path, surface, kind, source, digest, count, shown, note
+            path, surface, kind, source, digest, count, "", note
         )
 
-    def allowed(self, relative, hits):
-        """The hits without needles that may appear in this file (a hidden
-        post's address on its own page)."""
-        for owner in [o for o in hits if o in self.needles.allowed_in]:
-            if relative.startswith(self.needles.allowed_in[owner]):
-                del hits[owner]
-        return hits
-
-    def report(self, relative, surface, hits, shown):
-        for owner, (count, run) in self.allowed(relative, hits).items():
-            kind, source = self.needles.owners[owner]
-            digest = self.keyed(run)
-            self.add(
-                relative, surface, kind, source, digest=digest, count=count, shown=shown
-            )
-
-    def masked(self, relative):
-        """The path with each part that carries a secret replaced by a digest.
-
-        A path such as tag/<secret>.html is itself the leak; printing it would
-        copy the secret into a terminal or a CI log.
-        """
-        parts = []
-        for part in relative.split("/"):
-            hits = self.needles.find(_words(unquote(part)), paths=True)
-            hits.update(self.needles.find(_words(unquote(part))))
-            if self.allowed(relative, hits):
-                digest = min(self.keyed(run) for _, run in hits.values())
-                suffix = PurePosixPath(part).suffix
-                parts.append(f"[secret #{digest}]{suffix if len(suffix) <= 6 else ''}")
-            else:
-                parts.append(part)
-        masked = "/".join(parts)
-        return masked if masked != relative else "[a path that carries a secret]"
+    def look(self, relative, surface, words, *, paths=False):
+        found = self.needles.find(words, paths=paths)
+        if found:
+            self.found.setdefault((relative, surface, paths), {}).update(found)
 
     def file(self, path, relative):
-        needles = self.needles
-        in_name = needles.find(_words(surfaces.path_text(relative)), paths=True)
-        in_name = self.allowed(relative, in_name)
-        shown = self.masked(relative) if in_name else relative
-        self.report(relative, FILE_NAME, in_name, shown)
+        self.look(relative, FILE_NAME, _words(surfaces.path_text(relative)), paths=True)
         for folder in self.draft_folders:
             if relative.startswith(folder):
                 self.add(
@@ -705,7 +691,6 @@ class _Scan:
                     FILE_NAME,
                     "draft",
                     "",
-                    shown=shown,
                     note="a draft's page: this is a preview build (invoke build), "
                     "not a publish build (invoke build --publish)",
                 )
@@ -716,7 +701,6 @@ class _Scan:
                     FILE_NAME,
                     status,
                     source,
-                    shown=shown,
                     note=f"the encrypted page of {source}, which is a {status} "
                     "post: only a preview build writes it",
                 )
@@ -727,29 +711,26 @@ class _Scan:
                 "file",
                 "unreadable",
                 "",
-                shown=shown,
                 note=f"the file is {size >> 20} MB, more than the audit reads",
             )
             return
         data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
         surface = surfaces.surface_of(relative, data)
-        self._copies(relative, surface, digest, shown)
+        self._copies(relative, surface, hashlib.sha256(data).hexdigest())
         try:
             for view_surface, member, text in surfaces.views(relative, data):
-                self._view(relative, member, view_surface, text, shown)
+                self._view(relative, member, view_surface, text)
         except surfaces.Unreadable as err:
             self.add(
                 relative,
                 surface,
                 "unreadable",
                 "",
-                shown=shown,
                 note=f"the audit cannot read all of it ({err}), so it cannot "
                 "say that it holds no private text",
             )
 
-    def _copies(self, relative, surface, digest, shown):
+    def _copies(self, relative, surface, digest):
         copied = self.plan.digests.get(digest)
         if copied:
             source, name = copied
@@ -758,27 +739,19 @@ class _Scan:
                 surface,
                 "attachment",
                 source,
-                shown=shown,
                 note=f"a copy of {name}, a file only {source} uses",
             )
         same = self.plan.same_as_public.get(digest)
         if same and same not in self.plan.reported_same:
             self.plan.reported_same.add(same)
-            private, public_copy = same
-            self.plan.notes.append(
-                f"{shown}: the same bytes as {private}, which only private posts "
-                f"use, and as {public_copy}, which public posts use: the picture "
-                "is public (not a leak); give the private one its own file if "
-                "it should not be."
-            )
+            self.plan.same_found.append((relative, *same))
 
-    def _view(self, relative, member, surface, text, shown):
+    def _view(self, relative, member, surface, text):
         if surface == surfaces.GPS:
-            self.add(relative, IMAGE_METADATA, "GPS location", "", shown=shown)
+            self.add(relative, IMAGE_METADATA, "GPS location", "")
             return
         if member != relative and surface == FILE_NAME:
-            hits = self.needles.find(_words(text), paths=True)
-            self.report(relative, f"{FILE_NAME} in an archive", hits, shown)
+            self.look(relative, f"{FILE_NAME} in an archive", _words(text), paths=True)
             return
         label = surface if member == relative else f"{surface} in a compressed copy"
         if _ENVELOPE_START in text:
@@ -790,13 +763,88 @@ class _Scan:
                     surface,
                     "demo passphrase",
                     "",
-                    shown=shown,
                     note=f"an envelope for audience {audience!r} opens with the "
                     "public demo passphrase from README: this is a preview "
                     "build. Set a passphrase of your own and build with --publish",
                 )
         if text:
-            self.report(relative, label, self.needles.find(_words(text)), shown)
+            self.look(relative, label, _words(text))
+
+    def finish(self):
+        """The findings: needles public text also holds dropped, per surface
+        (page text or paths), and paths that carry a secret masked."""
+        needles = self.needles
+        public = {}
+        for paths in (False, True):
+            keys = set()
+            for (_, _, is_path), found in self.found.items():
+                if is_path == paths:
+                    keys.update(found)
+            public[paths] = (
+                needles.public(keys, self.plan.costly_public(paths)) if keys else set()
+            )
+        secret_paths = {}
+        for (relative, surface, paths), found in sorted(self.found.items()):
+            runs = self._secret(relative, found, public[paths])
+            for owner, owner_runs in runs.items():
+                kind, source = needles.owners[owner]
+                digests = sorted(self.keyed(r) for r in owner_runs)
+                self.add(
+                    relative,
+                    surface,
+                    kind,
+                    source,
+                    digest=digests[0],
+                    count=len(owner_runs),
+                )
+            if runs and surface == FILE_NAME:
+                secret_paths[relative] = self._masked(relative, public[True])
+        findings = []
+        for finding in self.findings.values():
+            shown = secret_paths.get(finding.path, finding.path)
+            findings.append(dataclasses.replace(finding, shown=shown))
+        for relative, private, public_copy in self.plan.same_found:
+            self.plan.notes.append(
+                f"{secret_paths.get(relative, relative)}: the same bytes as "
+                f"{private}, which only private posts use, and as {public_copy}, "
+                "which public posts use: that picture is public, so this is "
+                "not a leak. Give the private post its own copy if it should "
+                "not be."
+            )
+        return findings
+
+    def _secret(self, relative, found, public):
+        """{owner: [runs]} of the needles found that are neither public nor
+        allowed in this file (a hidden post's address on its own page)."""
+        runs = {}
+        for key, run in found.items():
+            if key in public:
+                continue
+            for owner in self.needles.owners_of(key):
+                allowed = self.needles.allowed_in.get(owner)
+                if allowed and relative.startswith(allowed):
+                    continue
+                runs.setdefault(owner, []).append(run)
+        return runs
+
+    def _masked(self, relative, public):
+        """The path with each part that carries a secret replaced by a digest.
+
+        A path such as tag/<secret>.html is itself the leak; printing it would
+        copy the secret into a terminal or a CI log.
+        """
+        parts = []
+        for part in relative.split("/"):
+            found = dict(self.needles.find(_words(unquote(part)), paths=True))
+            runs = self._secret(relative, found, public)
+            if runs:
+                digest = min(self.keyed(r) for rs in runs.values() for r in rs)
+                suffix = PurePosixPath(part).suffix
+                parts.append(f"[secret #{digest}]{suffix if len(suffix) <= 6 else ''}")
+            else:
+                parts.append(part)
+        masked = "/".join(parts)
+        return masked if masked != relative else "[a path that carries a secret]"
 
 
 def _draft_folders(settings):
@@ -863,21 +911,19 @@ def audit_settings(
             relative = path.relative_to(output_path).as_posix()
             if path.is_dir():
                 if not any(path.iterdir()):  # an empty folder has a name too
-                    hits = scan.needles.find(
-                        _words(surfaces.path_text(relative)), paths=True
-                    )
-                    scan.report(relative + "/", FILE_NAME, hits, scan.masked(relative))
+                    words = _words(surfaces.path_text(relative))
+                    scan.look(relative + "/", FILE_NAME, words, paths=True)
                 continue
             scan.file(path, relative)
     finally:
         envelopes.close()
+    findings = scan.finish()
     for note in plan.notes:
         logger.warning("%s", note)
     if notes is not None:
         notes.extend(plan.notes)
     return sorted(
-        scan.findings.values(),
-        key=lambda f: (f.path, f.surface, f.kind, f.source, f.digest),
+        findings, key=lambda f: (f.path, f.surface, f.kind, f.source, f.digest)
     )
 
 
