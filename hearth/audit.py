@@ -219,22 +219,26 @@ class _Needles:
     def public(self, keys, texts):
         """The keys among `keys` that the word lists `texts` also hold; stops
         reading `texts` once every key is found."""
-        remaining = set(keys)
+        short = {k for k in keys if isinstance(k, tuple)}
+        runs = {k for k in keys if not isinstance(k, tuple)}
         found = set()
-        index = runs = None
+        index = None
         for words in texts:
-            if not remaining:
+            if not short and not runs:
                 break
-            if index is None:
-                index = _index(k for k in remaining if isinstance(k, tuple))
-                runs = {k for k in remaining if not isinstance(k, tuple)}
-            new = _find_short(words, index) if index != ({}, {}) else set()
-            if runs:
-                new |= runs.intersection(map(hash, _runs(words, self.window)))
-            if new:
-                found |= new
-                remaining -= new
-                index = None
+            if short:
+                if index is None:
+                    index = _index(short)
+                new = _find_short(words, index)
+                if new:
+                    found |= new
+                    short -= new
+                    index = None
+            if runs and len(words) >= self.window:
+                new = runs.intersection(map(hash, _runs(words, self.window)))
+                if new:
+                    found |= new
+                    runs -= new
         return found
 
 
@@ -444,10 +448,13 @@ class _Plan:
         # Fields the writer chose to show for posts of an audience (never for
         # drafts and hidden posts, which are not published at all).
         shown = shown if reading.is_private and reading.status == "published" else ()
+        title = _words(reading.title)
         if "title" not in shown:
             add("title", source, reading.title)
-        add("slug", source, reading.slug)
-        add("slug", source, _DATE_PREFIX.sub("", PurePosixPath(source).stem))
+        for slug in (reading.slug, _DATE_PREFIX.sub("", PurePosixPath(source).stem)):
+            # A slug made from a title the writer chose to show is shown too.
+            if "title" not in shown or _words(slug) != title:
+                add("slug", source, slug)
         for tag in reading.tags:
             add("tag", source, tag)
         if reading.category:
@@ -504,7 +511,12 @@ class _Plan:
         yield _words(" \n ".join(values))
         dates = _words(_date_words())
         # Paths hold month or day names only if the site's URLs are made so.
-        if not paths or re.search(r"%[-#]?[BbAa]", " ".join(values)):
+        patterns = " ".join(
+            str(v)
+            for k, v in self._settings.items()
+            if k.endswith(("_URL", "_SAVE_AS")) and isinstance(v, str)
+        )
+        if not paths or re.search(r"%[-#]?[BbAa]", patterns):
             yield dates
         for reading in self._public:
             strings = [reading.title, reading.slug, reading.category or ""]

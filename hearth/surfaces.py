@@ -223,13 +223,14 @@ def decode(data):
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, "replace"), True
+    # UTF-16 and UTF-32 of plain text are valid UTF-8 too: zero bytes tell.
+    encoding = _utf16_or_32(data) if b"\x00" in data[:4096] else None
+    if encoding:
+        return data.decode(encoding, "replace"), True
     try:
         return data.decode("utf-8"), True
     except UnicodeDecodeError:
         pass
-    encoding = _utf16_or_32(data)
-    if encoding:
-        return data.decode(encoding, "replace"), True
     runs = [m.decode("utf-8", "replace") for m in _PRINTABLE.findall(data)]
     runs += [m.decode("utf-16-le") for m in _PRINTABLE_16.findall(data)]
     return "\n".join(runs), False
