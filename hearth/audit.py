@@ -29,11 +29,11 @@ is drawn anew for every run, so that nothing printed can be looked up.
 
 import base64
 import binascii
+import collections
 import concurrent.futures
 import dataclasses
 import hashlib
 import hmac
-import itertools
 import json
 import logging
 import os
@@ -52,7 +52,7 @@ logger = logging.getLogger(__name__)
 # a leak. Measured on the 1,000-post benchmark site and the sample site
 # (README, "Leak audit"): shorter runs turn up in pages built only from
 # public text, where the site's own words meet a post's.
-DEFAULT_WINDOW = 8
+DEFAULT_WINDOW = 7
 
 SECRET_STATUSES = {"draft", "hidden"}
 FILE_NAME = surfaces.FILE_NAME
@@ -152,7 +152,11 @@ class _Needles:
         # owner index -> output path prefix where it may appear (its own page)
         self.allowed_in = {}
         self.run_keys = frozenset()
-        self._index = ({}, {})
+        self._index = {}
+        self._pending = []  # (owner, [hash of a run]) until freeze()
+        # How often each word occurs in the secrets: the rarest word of a
+        # short needle is where it is looked for.
+        self.frequency = collections.Counter()
 
     def owner(self, kind, source):
         key = (kind, source)
@@ -172,9 +176,9 @@ class _Needles:
         if not words:
             return
         owner = self.owner(kind, source)
+        self.frequency.update(words)
         if len(words) > self.window:
-            for key in map(hash, _runs(words, self.window)):
-                self.runs.setdefault(key, owner)
+            self._pending.append((owner, list(map(hash, _runs(words, self.window)))))
             return
         if not whole and len(words) < 3:
             return
@@ -188,17 +192,24 @@ class _Needles:
         """Make the needles ready to find, less those that public text which
         costs nothing to read (settings, dates, public posts' headers) holds,
         per surface: `public_text` and `public_paths` are word lists."""
+        # The first owner of a run keeps it.
+        for owner, keys in reversed(self._pending):
+            self.runs.update(dict.fromkeys(keys, owner))
+        self._pending = []
         public_text, public_paths = list(public_text), list(public_paths)
-        in_text = self.public(set(self.short) | set(self.runs), public_text)
+        in_text = self.public(self.short, self.runs, public_text)
         for key in in_text:
             if not isinstance(key, tuple):
                 del self.runs[key]
-        in_paths = self.public(set(self.short), public_paths)
+        in_paths = self.public(self.short, (), public_paths)
         self.run_keys = frozenset(self.runs)
         self._index = {
-            False: _index(k for k in self.short if k not in in_text),
-            True: _index(k for k in self.short if k not in in_paths),
+            False: self._anchors(k for k in self.short if k not in in_text),
+            True: self._anchors(k for k in self.short if k not in in_paths),
         }
+
+    def _anchors(self, needles):
+        return _index(needles, self.frequency)
 
     def owners_of(self, key):
         return self.short[key] if isinstance(key, tuple) else [self.runs[key]]
@@ -216,24 +227,20 @@ class _Needles:
                         found.append((key, run))
         return found
 
-    def public(self, keys, texts):
-        """The keys among `keys` that the word lists `texts` also hold; stops
-        reading `texts` once every key is found."""
-        short = {k for k in keys if isinstance(k, tuple)}
-        runs = {k for k in keys if not isinstance(k, tuple)}
+    def public(self, short, runs, texts):
+        """The needles among `short` (tuples) and `runs` (hashes) that the
+        word lists `texts` also hold; stops once every one is found."""
+        index = self._anchors(short)
+        runs = set(runs)
+        left = len(short)
         found = set()
-        index = None
         for words in texts:
-            if not short and not runs:
+            if not left and not runs:
                 break
-            if short:
-                if index is None:
-                    index = _index(short)
-                new = _find_short(words, index)
-                if new:
-                    found |= new
-                    short -= new
-                    index = None
+            if left:
+                new = _find_short(words, index) - found
+                found |= new
+                left -= len(new)
             if runs and len(words) >= self.window:
                 new = runs.intersection(map(hash, _runs(words, self.window)))
                 if new:
@@ -242,40 +249,48 @@ class _Needles:
         return found
 
 
-def _index(needles):
-    """Single words, and longer needles by their rarest pair of words.
+def _index(needles, frequency):
+    """Short needles, indexed to be found in one or two set intersections.
 
-    Rarest is guessed from length (Zipf: long words are rare), which costs
-    nothing and keeps "the" and "and" from being anchors.
+    Single words by themselves, pairs by themselves, longer needles by the
+    hash of their rarest three words (rarest in the secrets: a guess at
+    rarest in the output that costs nothing).
     """
-    singles, pairs = {}, {}
+    singles, pairs, triples = {}, {}, {}
     for needle in needles:
         if len(needle) == 1:
             singles[needle[0]] = needle
-            continue
-        offset = max(
-            range(len(needle) - 1), key=lambda i: len(needle[i]) + len(needle[i + 1])
-        )
-        pairs.setdefault(needle[offset : offset + 2], []).append((offset, needle))
-    return singles, pairs
+        elif len(needle) == 2:
+            pairs[needle] = needle
+        else:
+            offset = min(
+                range(len(needle) - 2),
+                key=lambda i: sum(frequency[w] for w in needle[i : i + 3]),
+            )
+            key = hash(needle[offset : offset + 3])
+            triples.setdefault(key, []).append((offset, needle))
+    return singles, pairs, triples
 
 
 def _find_short(words, index):
     """The short needles that occur in `words` as whole words."""
-    singles, pairs = index
-    found = {singles[w] for w in singles.keys() & set(words)} if singles else set()
-    if not pairs or len(words) < 2:
-        return found
-    pairs_of = list(itertools.pairwise(words))
-    present = pairs.keys() & set(pairs_of)
-    if not present:
-        return found
-    # One pass over the text for the places of every pair present.
-    for start in [i for i, pair in enumerate(pairs_of) if pair in present]:
-        for offset, needle in pairs[pairs_of[start]]:
-            begin = start - offset
-            if begin >= 0 and tuple(words[begin : begin + len(needle)]) == needle:
-                found.add(needle)
+    singles, pairs, triples = index
+    found = set()
+    if singles:
+        found.update(singles[w] for w in singles.keys() & set(words))
+    if pairs and len(words) > 1:
+        found.update(pairs.keys() & set(_runs(words, 2)))
+    if triples and len(words) > 2:
+        present = triples.keys() & set(map(hash, _runs(words, 3)))
+        if present:
+            keys = list(map(hash, _runs(words, 3)))
+            for start in [i for i, key in enumerate(keys) if key in present]:
+                for offset, needle in triples[keys[start]]:
+                    begin = start - offset
+                    if begin >= 0 and tuple(words[begin : begin + len(needle)]) == (
+                        needle
+                    ):
+                        found.add(needle)
     return found
 
 
@@ -341,6 +356,24 @@ def _reading_text(reading):
     _metadata_strings(reading.metadata, texts)
     text = "\n".join(str(t) for t in texts).lower()
     return unquote(text) if "%" in text else text
+
+
+def _files(folder, empty_folders=None):
+    """Every file below `folder`, sorted; symlinked folders followed (a web
+    server serves them), each real folder once. os.walk: rglob is slow.
+    Empty folders are appended to `empty_folders` if given."""
+    found, seen = [], set()
+    for top, folders, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            folders[:] = []
+            continue
+        seen.add(real)
+        folders.sort()
+        if empty_folders is not None and not folders and not names:
+            empty_folders.append(Path(top))
+        found.extend(Path(top, name) for name in sorted(names))
+    return found
 
 
 def _uses(text, name):
@@ -472,22 +505,18 @@ class _Plan:
     def _add_files(self, settings, secret, public):
         """Static files only secret readings use: their names and bytes."""
         base = Path(settings["PATH"])
-        sources = {r.source_path.resolve() for r in secret + public}
-        files = [
-            p
-            for p in sorted(base.rglob("*"))
-            if p.is_file() and p.resolve() not in sources
-        ]
+        sources = {os.path.realpath(r.source_path) for r in secret + public}
+        files = [p for p in _files(base) if os.path.realpath(p) not in sources]
         if not files:
             return
-        public_texts = [_reading_text(r) for r in public]
+        public_text = "\n".join(_reading_text(r) for r in public)
         secret_texts = [(r.relative_path, _reading_text(r)) for r in secret]
         by_digest_public = {}
         private_files = []
         for path in files:
             name = path.name.lower()
             users = [s for s, text in secret_texts if _uses(text, name)]
-            if users and not any(_uses(text, name) for text in public_texts):
+            if users and not _uses(public_text, name):
                 private_files.append((path, users[0]))
             else:
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -532,7 +561,7 @@ class _Plan:
         theme = self._settings.get("THEME")
         files = []
         if theme and Path(theme).is_dir():
-            files = [p for p in sorted(Path(theme).rglob("*")) if p.is_file()]
+            files = _files(theme)
         if paths:
             for path in files:
                 yield _words(path.relative_to(theme).as_posix())
@@ -694,8 +723,11 @@ class _Scan:
         if found:
             self.found.setdefault((relative, surface, paths), {}).update(found)
 
-    def file(self, path, relative):
+    def name(self, relative):
         self.look(relative, FILE_NAME, _words(surfaces.path_text(relative)), paths=True)
+
+    def file(self, path, relative):
+        self.name(relative)
         for folder in self.draft_folders:
             if relative.startswith(folder):
                 self.add(
@@ -792,8 +824,12 @@ class _Scan:
             for (_, _, is_path), found in self.found.items():
                 if is_path == paths:
                     keys.update(found)
+            short = [k for k in keys if isinstance(k, tuple)]
+            runs = [k for k in keys if not isinstance(k, tuple)]
             public[paths] = (
-                needles.public(keys, self.plan.costly_public(paths)) if keys else set()
+                needles.public(short, runs, self.plan.costly_public(paths))
+                if keys
+                else set()
             )
         secret_paths = {}
         for (relative, surface, paths), found in sorted(self.found.items()):
@@ -919,14 +955,15 @@ def audit_settings(
     envelopes = _Envelopes(plan.salts)
     scan = _Scan(plan, _Keyed(), envelopes, settings)
     try:
-        for path in sorted(output_path.rglob("*")):
-            relative = path.relative_to(output_path).as_posix()
-            if path.is_dir():
-                if not any(path.iterdir()):  # an empty folder has a name too
-                    words = _words(surfaces.path_text(relative))
-                    scan.look(relative + "/", FILE_NAME, words, paths=True)
-                continue
-            scan.file(path, relative)
+        empty = []
+        for path in _files(output_path, empty):
+            if path.is_file():  # not a broken symlink
+                scan.file(path, path.relative_to(output_path).as_posix())
+        for path in empty:  # an empty folder has a name too
+            relative = path.relative_to(output_path).as_posix() + "/"
+            scan.look(
+                relative, FILE_NAME, _words(surfaces.path_text(relative)), paths=True
+            )
     finally:
         envelopes.close()
     findings = scan.finish()
