@@ -27,6 +27,7 @@ the source file; the secret itself is shown only as a keyed hash whose key
 is drawn anew for every run, so that nothing printed can be looked up.
 """
 
+import array
 import base64
 import binascii
 import collections
@@ -34,6 +35,7 @@ import concurrent.futures
 import dataclasses
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import os
@@ -147,13 +149,14 @@ class _Needles:
         self.window = window
         self.owners = []  # index -> (kind, source)
         self._owner_index = {}
-        self.runs = {}  # hash of a window-long run -> owner index
+        # owner index -> array of the hashes of its window-long runs: 8 bytes
+        # a run, where a dict would take ten times that.
+        self.runs = []
         self.short = {}  # tuple of words -> [owner index]
         # owner index -> output path prefix where it may appear (its own page)
         self.allowed_in = {}
         self.run_keys = frozenset()
         self._index = {}
-        self._pending = []  # (owner, [hash of a run]) until freeze()
         # How often each word occurs in the secrets: the rarest word of a
         # short needle is where it is looked for.
         self.frequency = collections.Counter()
@@ -178,7 +181,9 @@ class _Needles:
         owner = self.owner(kind, source)
         self.frequency.update(words)
         if len(words) > self.window:
-            self._pending.append((owner, list(map(hash, _runs(words, self.window)))))
+            self.runs.append(
+                (owner, array.array("q", map(hash, _runs(words, self.window))))
+            )
             return
         if not whole and len(words) < 3:
             return
@@ -192,17 +197,12 @@ class _Needles:
         """Make the needles ready to find, less those that public text which
         costs nothing to read (settings, dates, public posts' headers) holds,
         per surface: `public_text` and `public_paths` are word lists."""
-        # The first owner of a run keeps it.
-        for owner, keys in reversed(self._pending):
-            self.runs.update(dict.fromkeys(keys, owner))
-        self._pending = []
         public_text, public_paths = list(public_text), list(public_paths)
-        in_text = self.public(self.short, self.runs, public_text)
-        for key in in_text:
-            if not isinstance(key, tuple):
-                del self.runs[key]
+        keys = frozenset(itertools.chain.from_iterable(keys for _, keys in self.runs))
+        in_text = self.public(self.short, keys, public_text)
         in_paths = self.public(self.short, (), public_paths)
-        self.run_keys = frozenset(self.runs)
+        dropped = {k for k in in_text if not isinstance(k, tuple)}
+        self.run_keys = keys - dropped if dropped else keys
         self._index = {
             False: self._anchors(k for k in self.short if k not in in_text),
             True: self._anchors(k for k in self.short if k not in in_paths),
@@ -211,8 +211,14 @@ class _Needles:
     def _anchors(self, needles):
         return _index(needles, self.frequency)
 
-    def owners_of(self, key):
-        return self.short[key] if isinstance(key, tuple) else [self.runs[key]]
+    def owners_of(self, keys):
+        """{key: [owner index]} for needle keys found."""
+        owners = {k: self.short[k] for k in keys if isinstance(k, tuple)}
+        runs = {k for k in keys if not isinstance(k, tuple)}
+        for owner, hashes in self.runs:  # the first owner of a run keeps it
+            for key in runs.intersection(hashes):
+                owners.setdefault(key, [owner])
+        return owners
 
     def find(self, words, *, paths=False):
         """[(key, run of words)] of every needle in `words` (in a path)."""
@@ -231,22 +237,19 @@ class _Needles:
         """The needles among `short` (tuples) and `runs` (hashes) that the
         word lists `texts` also hold; stops once every one is found."""
         index = self._anchors(short)
-        runs = set(runs)
-        left = len(short)
-        found = set()
+        if not isinstance(runs, (set, frozenset)):
+            runs = set(runs)
+        found_short, found_runs = set(), set()
         for words in texts:
-            if not left and not runs:
+            if len(found_short) == len(short) and len(found_runs) == len(runs):
                 break
-            if left:
-                new = _find_short(words, index) - found
-                found |= new
-                left -= len(new)
+            if len(found_short) < len(short):
+                found_short |= _find_short(words, index)
             if runs and len(words) >= self.window:
-                new = runs.intersection(map(hash, _runs(words, self.window)))
-                if new:
-                    found |= new
-                    runs -= new
-        return found
+                found_runs.update(
+                    runs.intersection(map(hash, _runs(words, self.window)))
+                )
+        return found_short | found_runs
 
 
 def _index(needles, frequency):
@@ -438,6 +441,12 @@ def _state(settings):
     return data if isinstance(data, dict) else {}
 
 
+@dataclasses.dataclass(frozen=True)
+class _PublicSource:
+    source_path: Path
+    summary: object
+
+
 class _Plan:
     """Everything the audit looks for in one output folder."""
 
@@ -475,6 +484,8 @@ class _Plan:
         self._add_files(settings, secret, public)
         self._settings, self._public, self._public_text = settings, public, public_text
         needles.freeze(self.cheap_public(False), self.cheap_public(True))
+        # Only the sources and summaries are read again (costly_public).
+        self._public = [_PublicSource(r.source_path, r.summary) for r in public]
 
     def _add_reading(self, reading, shown, site_authors):
         add, source = self.needles.add, reading.relative_path
@@ -704,6 +715,7 @@ class _Scan:
         self.findings = {}
         # (output path, surface, is a path) -> {needle key: run of words}
         self.found = {}
+        self.owner_map = {}  # needle key -> [owner index], filled in finish()
         self.draft_folders = _draft_folders(settings)
         siteurl = str(settings.get("SITEURL") or "")
         self.prefix = re.sub(r"^[a-z]+://[^/]*", "", siteurl).rstrip("/")
@@ -831,6 +843,9 @@ class _Scan:
                 if keys
                 else set()
             )
+        self.owner_map = needles.owners_of(
+            set().union(*(found.keys() for found in self.found.values()))
+        )
         secret_paths = {}
         for (relative, surface, paths), found in sorted(self.found.items()):
             runs = self._secret(relative, found, public[paths])
@@ -865,10 +880,13 @@ class _Scan:
         """{owner: [runs]} of the needles found that are neither public nor
         allowed in this file (a hidden post's address on its own page)."""
         runs = {}
+        missing = [k for k in found if k not in self.owner_map]
+        if missing:
+            self.owner_map.update(self.needles.owners_of(missing))
         for key, run in found.items():
             if key in public:
                 continue
-            for owner in self.needles.owners_of(key):
+            for owner in self.owner_map.get(key, ()):
                 allowed = self.needles.allowed_in.get(owner)
                 if allowed and relative.startswith(allowed):
                     continue
@@ -952,6 +970,7 @@ def audit_settings(
         public_text = settings_text(settings)
     shown = [v for k, v in SHOWN_BY_SETTING.items() if settings.get(k)]
     plan = _Plan(settings, readings, window, public_text, shown)
+    readings = None  # what the plan needs it has kept: let the rest go
     envelopes = _Envelopes(plan.salts)
     scan = _Scan(plan, _Keyed(), envelopes, settings)
     try:
