@@ -147,6 +147,10 @@ class _Needles:
 
     def __init__(self, window):
         self.window = window
+        # Every `stride`-th run of `length` words is kept: any run of
+        # `window` words holds one of them, at half the memory.
+        self.length = max(3, window - 1)
+        self.stride = window - self.length + 1
         self.owners = []  # index -> (kind, source)
         self._owner_index = {}
         # owner index -> array of the hashes of its window-long runs: 8 bytes
@@ -182,7 +186,7 @@ class _Needles:
         self.frequency.update(words)
         if len(words) > self.window:
             self.runs.append(
-                (owner, array.array("q", map(hash, _runs(words, self.window))))
+                (owner, array.array("q", map(hash, self._kept_runs(words))))
             )
             return
         if not whole and len(words) < 3:
@@ -192,6 +196,14 @@ class _Needles:
         owners = self.short.setdefault(tuple(words), [])
         if owner not in owners:
             owners.append(owner)
+
+    def _kept_runs(self, words):
+        """Every `stride`-th run of `length` words, and the last one."""
+        last = len(words) - self.length
+        starts = [*range(0, last + 1, self.stride)]
+        if starts[-1] != last:
+            starts.append(last)
+        return (tuple(words[i : i + self.length]) for i in starts)
 
     def freeze(self, public_text, public_paths):
         """Make the needles ready to find, less those that public text which
@@ -223,10 +235,10 @@ class _Needles:
     def find(self, words, *, paths=False):
         """[(key, run of words)] of every needle in `words` (in a path)."""
         found = [(n, n) for n in _find_short(words, self._index[paths])]
-        if len(words) >= self.window and self.run_keys:
-            keys = set(self.run_keys.intersection(map(hash, _runs(words, self.window))))
+        if len(words) >= self.length and self.run_keys:
+            keys = set(self.run_keys.intersection(map(hash, _runs(words, self.length))))
             if keys:
-                for run in _runs(words, self.window):
+                for run in _runs(words, self.length):
                     key = hash(run)
                     if key in keys:
                         keys.discard(key)
@@ -245,9 +257,9 @@ class _Needles:
                 break
             if len(found_short) < len(short):
                 found_short |= _find_short(words, index)
-            if runs and len(words) >= self.window:
+            if runs and len(words) >= self.length:
                 found_runs.update(
-                    runs.intersection(map(hash, _runs(words, self.window)))
+                    runs.intersection(map(hash, _runs(words, self.length)))
                 )
         return found_short | found_runs
 
