@@ -391,6 +391,14 @@ def test_each_planted_leak_is_found(site, leaky, case):
     assert _has(findings, *wanted), "\n".join(map(str, findings))
 
 
+def test_words_that_only_touch_across_blocks_are_not_one_word(site, leaky):
+    # A reader sees "Quill" and "feather" on two lines, not the tag
+    # "quillfeather"; inside one line, split by inline tags, they are one.
+    root, _ = site
+    _footer(leaky, "<h2>Quill</h2><p>feather</p><li>Glimmer</li><li>horn</li>")
+    assert _audit(root, leaky) == []
+
+
 def test_the_clean_build_passes_with_one_note_for_the_shared_picture(site):
     # A title that is a month, among posts dated in that month; an audience
     # ("family") named like a public category ("Family"); a private image
@@ -416,17 +424,18 @@ def test_a_public_copy_of_a_private_picture_is_reported_once_as_what_it_is(site,
     assert "images/hedge-copy.jpg" in notes[0] and "not a leak" in notes[0]
 
 
-def test_a_preview_build_is_refused_for_demo_passphrases_and_drafts(tmp_path):
+def test_a_preview_build_is_refused_for_demo_passphrases_and_drafts(
+    tmp_path, monkeypatch
+):
     content = _site(tmp_path)
-    with environ(**dict.fromkeys(passphrase_env(), "")):
-        for variable in passphrase_env():
-            import os
-
-            os.environ.pop(variable, None)
-        output = build(
-            tmp_path / "preview", "pelicanconf.py", content, **_overrides(tmp_path)
-        )
-        findings = _audit(tmp_path, output, "pelicanconf.py")
+    # No passphrase anywhere: the preview falls back to the demo ones.
+    for variable in passphrase_env():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HEARTH_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
+    output = build(
+        tmp_path / "preview", "pelicanconf.py", content, **_overrides(tmp_path)
+    )
+    findings = _audit(tmp_path, output, "pelicanconf.py")
     kinds = {f.kind for f in findings}
     assert "demo passphrase" in kinds
     assert "draft" in kinds
