@@ -379,11 +379,13 @@ def _files(folder, empty_folders=None):
     Empty folders are appended to `empty_folders` if given."""
     found, seen = [], set()
     for top, folders, names in os.walk(folder, followlinks=True):
-        real = os.path.realpath(top)
-        if real in seen:
+        info = os.stat(top)
+        if (info.st_dev, info.st_ino) in seen:  # a link back up: a loop
             folders[:] = []
+            if empty_folders is not None:  # its name is still read
+                empty_folders.append(Path(top))
             continue
-        seen.add(real)
+        seen.add((info.st_dev, info.st_ino))
         folders.sort()
         if empty_folders is not None and not folders and not names:
             empty_folders.append(Path(top))
@@ -528,8 +530,8 @@ class _Plan:
     def _add_files(self, settings, secret, public):
         """Static files only secret readings use: their names and bytes."""
         base = Path(settings["PATH"])
-        sources = {os.path.realpath(r.source_path) for r in secret + public}
-        files = [p for p in _files(base) if os.path.realpath(p) not in sources]
+        sources = {str(r.source_path) for r in secret + public}
+        files = [p for p in _files(base) if str(p) not in sources]
         if not files:
             return
         public_text = "\n".join(_reading_text(r) for r in public)
@@ -648,8 +650,9 @@ class _Envelopes:
                 continue
             sealed = text[start:end]
             entries = data.get("recipients") if isinstance(data, dict) else None
-            if isinstance(entries, list) and _well_formed(sealed, entries):
-                found |= self._opens(sealed, entries, url)
+            opened, well_formed = self._opens(sealed, entries, url)
+            found |= opened
+            if well_formed:
                 kept.append(text[last:start])
                 last = end
             start = text.find(_ENVELOPE_START, end)
@@ -657,23 +660,34 @@ class _Envelopes:
         return found, " ".join(kept)
 
     def _opens(self, sealed, entries, url):
-        opened = set()
-        for entry in entries:
-            audience = entry["audience"]
-            future = self._key(audience, entry["salt"], entry["iterations"])
+        """(audiences whose demo key opens `sealed`, whether the envelope
+        module parses it strictly): one decryption per envelope, mostly."""
+        opened, well_formed = set(), None
+        for entry in entries if isinstance(entries, list) else ():
+            try:
+                audience = entry["audience"]
+                future = self._key(audience, entry["salt"], entry["iterations"])
+            except (KeyError, TypeError):
+                continue
             key = future.result() if future is not None else None
             if key is None:
                 continue
             try:
                 envelope.decrypt(sealed, url, key, audience)
             except envelope.WrongKey:
+                well_formed = True  # parsed; the key is not the demo one
                 continue
             except envelope.EnvelopeError:
-                # The envelope is well formed and its key unwrapped: the demo
-                # key opened it (the payload is bound to another address).
-                pass
+                # Damaged before the key (not an envelope) or after it (the
+                # demo key opened it; the payload is bound to another
+                # address): a random key tells which.
+                if not _well_formed(sealed, entries):
+                    return opened, False
+            well_formed = True
             opened.add(audience)
-        return opened
+        if well_formed is None:
+            well_formed = isinstance(entries, list) and _well_formed(sealed, entries)
+        return opened, well_formed
 
 
 def _demo_key(audience, salt, iterations):

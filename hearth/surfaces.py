@@ -71,15 +71,83 @@ _NESTING = 3  # a .zip inside a .gz inside a .zip: no deeper
 
 # Block-level elements: the text before and after them are separate words
 # for a reader. Inline elements (em, span, a...) join their neighbours.
-_BLOCK_NAMES = (
-    "address|article|aside|blockquote|body|br|button|caption|dd|details|dialog|"
-    "div|dl|dt|fieldset|figcaption|figure|footer|form|h[1-6]|head|header|hr|"
-    "html|img|input|label|legend|li|link|main|meta|nav|noscript|ol|option|p|"
-    "pre|script|section|select|style|summary|table|tbody|td|template|textarea|"
-    "tfoot|th|thead|title|tr|ul|entry|item|feed|channel|content|description|"
-    "summary|published|updated|id|name|author|category|url|loc|lastmod"
-)
-_BLOCK = re.compile(rf"<(?=/?(?:{_BLOCK_NAMES})[\s/>])", re.IGNORECASE)
+_BLOCK_TAGS = [
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "button",
+    "caption",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hr",
+    "html",
+    "img",
+    "input",
+    "label",
+    "legend",
+    "li",
+    "link",
+    "main",
+    "meta",
+    "nav",
+    "noscript",
+    "ol",
+    "option",
+    "p",
+    "pre",
+    "script",
+    "section",
+    "select",
+    "style",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "template",
+    "textarea",
+    "tfoot",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "ul",
+    "entry",
+    "item",
+    "feed",
+    "channel",
+    "content",
+    "description",
+    "published",
+    "updated",
+    "id",
+    "name",
+    "author",
+    "category",
+    "url",
+    "loc",
+    "lastmod",
+]
+_PARSER = etree.HTMLParser(huge_tree=True, remove_comments=False, recover=True)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _MARKUP = re.compile(r"<[A-Za-z!/?]|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
 # \uXXXX, \u{X...}, \xXX (JavaScript, JSON) and \XXXXXX (CSS) escapes.
@@ -251,14 +319,16 @@ def _unescape_code(text):
 
 def markup_texts(text, depth=0):
     """Texts a reader gets from markup: rendered text, attributes, comments."""
-    source = _BLOCK.sub(" <", _XML_DECLARATION.sub("", text))
-    parser = etree.HTMLParser(huge_tree=True, remove_comments=False, recover=True)
     try:
-        root = etree.fromstring(source, parser)
+        root = etree.fromstring(_XML_DECLARATION.sub("", text), _PARSER)
     except (etree.ParserError, ValueError):
         root = None
     if root is None:
         return [text]
+    for element in root.iter(_BLOCK_TAGS):
+        # A space on each side of a block: "a</p><p>b" is two words.
+        element.text = " " + (element.text or "")
+        element.tail = " " + (element.tail or "")
     texts = [etree.tostring(root, method="text", encoding="unicode")]
     texts.append("\n".join(root.xpath("//@*")))
     texts.append("\n".join(str(c.text or "") for c in root.xpath("//comment()")))

@@ -520,3 +520,17 @@ def test_a_file_the_audit_cannot_read_stops_it_naming_the_file(site, tmp_path):
     )
     with pytest.raises(audit.AuditError, match=r"broken\.md.*line"):
         _audit(broken, output)
+
+
+def test_folders_are_read_through_symlinks_and_by_their_names(site, leaky, tmp_path):
+    root, _ = site
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "notes.txt").write_text(PHRASE)
+    (leaky / "extra").symlink_to(elsewhere, target_is_directory=True)
+    (leaky / "loop").symlink_to(leaky, target_is_directory=True)  # must end
+    (leaky / "quillfeather").mkdir()  # an empty folder's name
+    findings = _audit(root, leaky)
+    assert _has(findings, "extra/notes.txt", "text", "phrase", MD)
+    assert _has(findings, "quillfeather/", "file name", "tag", MD)
+    assert not [f for f in findings if f.path.startswith("loop/")]
