@@ -37,6 +37,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import locale
 import logging
 import os
 import re
@@ -57,6 +58,30 @@ logger = logging.getLogger(__name__)
 DEFAULT_WINDOW = 7
 
 SECRET_STATUSES = {"draft", "hidden"}
+# Header fields that are needles of their own kind above, or say nothing of
+# the post (its date, language, template, who may read it).
+_NOT_SECRET_KEYS = {
+    "title",
+    "slug",
+    "tags",
+    "keywords",
+    "category",
+    "summary",
+    "warnings",
+    "author",
+    "authors",
+    "date",
+    "modified",
+    "status",
+    "lang",
+    "template",
+    "audience",
+    "listing",
+    "save_as",
+    "url",
+    "translation",
+    "timezone",
+}
 FILE_NAME = surfaces.FILE_NAME
 IMAGE_METADATA = surfaces.IMAGE_METADATA
 
@@ -401,14 +426,25 @@ def _uses(text, name):
     return re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", text) is not None
 
 
-def _date_words():
-    """Month and day names, as the site's dates print them."""
+def _date_words(settings):
+    """Month and day names, as the site's dates print them: in English, in
+    this process's locale and in each of the site's LOCALE settings."""
     words = set()
-    for month in range(1, 13):
-        day = datetime(2001, month, 1)
-        words.add(day.strftime("%B %b"))
-    for weekday in range(7):
-        words.add(datetime(2001, 1, 1 + weekday).strftime("%A %a"))
+    locales = settings.get("LOCALE") or ()
+    locales = [locales] if isinstance(locales, str) else list(locales)
+    saved = locale.setlocale(locale.LC_TIME)
+    try:
+        for name in [saved, "C", *locales]:
+            try:
+                locale.setlocale(locale.LC_TIME, name)
+            except locale.Error:
+                continue
+            for month in range(1, 13):
+                words.add(datetime(2001, month, 1).strftime("%B %b"))
+            for weekday in range(7):
+                words.add(datetime(2001, 1, 1 + weekday).strftime("%A %a"))
+    finally:
+        locale.setlocale(locale.LC_TIME, saved)
     return " ".join(sorted(words))
 
 
@@ -526,6 +562,14 @@ class _Plan:
         for html in (str(reading.summary or ""), reading.content):
             for text in _text_of_html(html):
                 add("phrase", source, text, whole=False)
+        # Any other header field (a subtitle, a description for an SEO
+        # plugin, an `image:`): a template or plugin may print it.
+        for key, value in reading.metadata.items():
+            if key.lower() not in _NOT_SECRET_KEYS:
+                strings = []
+                _metadata_strings(value, strings)
+                for text in strings:
+                    add("header field", source, text)
 
     def _add_files(self, settings, secret, public):
         """Static files only secret readings use: their names and bytes."""
@@ -536,14 +580,17 @@ class _Plan:
             return
         public_text = "\n".join(_reading_text(r) for r in public)
         secret_texts = [(r.relative_path, _reading_text(r)) for r in secret]
+        static = [base / p for p in settings.get("STATIC_PATHS") or ()]
         by_digest_public = {}
         private_files = []
         for path in files:
             name = path.name.lower()
             users = [s for s, text in secret_texts if _uses(text, name)]
-            if users and not _uses(public_text, name):
+            used_publicly = _uses(public_text, name)
+            if users and not used_publicly:
                 private_files.append((path, users[0]))
-            else:
+            elif used_publicly or any(s in path.parents for s in static):
+                # Published: a public post shows it, or Pelican copies it.
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 by_digest_public.setdefault(digest, path.relative_to(base).as_posix())
         for path, source in private_files:
@@ -563,7 +610,7 @@ class _Plan:
         words paths are made of)."""
         values = [str(t) for t in self._public_text]
         yield _words(" \n ".join(values))
-        dates = _words(_date_words())
+        dates = _words(_date_words(self._settings))
         # Paths hold month or day names only if the site's URLs are made so.
         patterns = " ".join(
             str(v)

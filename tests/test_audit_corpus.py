@@ -55,7 +55,7 @@ POSTS = {
     ),
     MD: (
         "---\ntitle: Zorblat evening\ndate: 2026-10-01 21:00\n"
-        "category: Nightbook\ntags: [quillfeather]\n"
+        "category: Nightbook\ntags: [quillfeather]\nsubtitle: Moonwhistle\n"
         "warnings: [anxiety]\naudience: friends\nlisting: hidden\n"
         "summary: Only for the few who know about the canal.\n---\n"
         f"{PHRASE.capitalize()}.\n\n"
@@ -122,6 +122,8 @@ def _overrides(root):
         "CACHE_PATH": str(Path(root) / "cache"),
         "STATIC_PATHS": ["images"],
         "ARTICLE_PATHS": ["posts"],
+        # A field of the writer's own, for a template or plugin to print.
+        "HEARTH_EXTRA_KEYS": ["subtitle"],
     }
 
 
@@ -362,6 +364,10 @@ CORPUS = {
     "month title in a file name": (
         lambda o: _write(o, "2026/november/index.html", "<p>moved</p>"),
         ("2026/november/index.html", "file name", "title", NOVEMBER),
+    ),
+    "a header field of the writer's own": (
+        lambda o: _footer(o, "<p>Moonwhistle</p>"),
+        ("index.html", "page", "header field", MD),
     ),
     "draft's title": (
         lambda o: _footer(o, "<p>Wobbleton draft</p>"),
