@@ -87,7 +87,7 @@ IMAGE_METADATA = surfaces.IMAGE_METADATA
 
 _WORD = re.compile(r"[^\W_]+")
 # What a file reference in a source looks like once URL-decoded.
-_REFERENCE = re.compile(r"[^\s\"'()<>\[\]{}|\\^`=,;]+")
+_REFERENCE = re.compile(r"[^\s\"'()<>\[\]{}|\\^`=,;*]*\.[^\s\"'()<>\[\]{}|\\^`=,;*]+")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]?")
 _DIGEST_BYTES = 4  # 8 hex digits: enough to tell two findings apart
 _ENVELOPE_START = '{"hearth":'
@@ -394,8 +394,7 @@ def _reading_text(reading):
     files ({static}/images/a.jpg, src, href, an `image:` key)."""
     texts = [reading.content or "", reading.summary or ""]
     _metadata_strings(reading.metadata, texts)
-    text = "\n".join(str(t) for t in texts).lower()
-    return unquote(text) if "%" in text else text
+    return "\n".join(str(t) for t in texts).lower()
 
 
 def _files(folder, empty_folders=None):
@@ -418,12 +417,15 @@ def _files(folder, empty_folders=None):
     return found
 
 
-def _uses(text, name):
-    """True if `text` names the file `name` as a whole name ("dog.jpg" is not
-    in "hotdog.jpg")."""
-    if name not in text:
-        return False
-    return re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", text) is not None
+def _names_in(text):
+    """The file names a text points at, whole ("dog.jpg" is not in
+    "hotdog.jpg"): the last part of every path-like token."""
+    names = set()
+    for token in _REFERENCE.findall(text):
+        name = unquote(token.rsplit("/", 1)[-1]).rstrip(".:!?")
+        if "." in name:
+            names.add(name)
+    return names
 
 
 def _date_words(settings):
@@ -578,17 +580,20 @@ class _Plan:
         files = [p for p in _files(base) if str(p) not in sources]
         if not files:
             return
-        public_text = "\n".join(_reading_text(r) for r in public)
-        secret_texts = [(r.relative_path, _reading_text(r)) for r in secret]
+        # The file names each reading names, read once: linear in the site.
+        public_names = set().union(*(_names_in(_reading_text(r)) for r in public))
+        secret_users = {}  # file name -> the first secret reading naming it
+        for reading in secret:
+            for name in _names_in(_reading_text(reading)):
+                secret_users.setdefault(name, reading.relative_path)
         static = [base / p for p in settings.get("STATIC_PATHS") or ()]
         by_digest_public = {}
         private_files = []
         for path in files:
             name = path.name.lower()
-            users = [s for s, text in secret_texts if _uses(text, name)]
-            used_publicly = _uses(public_text, name)
-            if users and not used_publicly:
-                private_files.append((path, users[0]))
+            used_publicly = name in public_names
+            if name in secret_users and not used_publicly:
+                private_files.append((path, secret_users[name]))
             elif used_publicly or any(s in path.parents for s in static):
                 # Published: a public post shows it, or Pelican copies it.
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()

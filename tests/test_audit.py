@@ -268,3 +268,12 @@ def test_titles_the_writer_chose_to_show_are_not_findings_drafts_still_are(
     # HEARTH_SHOW_PRIVATE_TITLES puts a private post's title on its locked page.
     shown = {**settings, "HEARTH_SHOW_PRIVATE_TITLES": True}
     assert {f.source for f in audit_site(shown, output)} == {"b.md"}
+
+
+def test_a_file_is_named_only_by_its_whole_name():
+    # "dog.jpg" is not named by a post that shows "hotdog.jpg": a private
+    # post's dog.jpg stays private-only however public posts use hotdog.jpg.
+    from hearth.audit import _names_in
+
+    text = '![a](/images/hotdog.jpg) <img src="{static}/img/my%20cat.png"> x.gif.'
+    assert _names_in(text) == {"hotdog.jpg", "my cat.png", "x.gif"}
