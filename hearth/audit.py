@@ -214,6 +214,11 @@ class _Needles:
                 (owner, array.array("q", map(hash, self._kept_runs(words))))
             )
             return
+        if len(words) >= self.length:  # as long as a run: its runs, all
+            self.runs.append(
+                (owner, array.array("q", map(hash, _runs(words, self.length))))
+            )
+            return
         if not whole and len(words) < 3:
             return
         if len(words) == 1 and (len(words[0]) < 3 or words[0].isdigit()):
@@ -290,17 +295,20 @@ class _Needles:
 
 
 def _index(needles, frequency):
-    """Short needles, indexed to be found in one or two set intersections.
+    """Short needles, indexed to be found in a few set intersections.
 
-    Single words by themselves, pairs by themselves, longer needles by the
-    hash of their rarest three words (rarest in the secrets: a guess at
-    rarest in the output that costs nothing).
+    Single words by themselves; pairs by themselves; longer needles by the
+    hash of their rarest three words. A text is searched for pairs or
+    triples only if it holds the rarest word of one (rarest in the secrets:
+    a guess at rarest in the output that costs nothing).
     """
-    singles, pairs, triples = {}, {}, {}
+    singles, pairs, triples, rare = {}, {}, {}, {2: set(), 3: set()}
     for needle in needles:
         if len(needle) == 1:
             singles[needle[0]] = needle
-        elif len(needle) == 2:
+            continue
+        rare[min(len(needle), 3)].add(min(needle, key=frequency.__getitem__))
+        if len(needle) == 2:
             pairs[needle] = needle
         else:
             offset = min(
@@ -309,22 +317,25 @@ def _index(needles, frequency):
             )
             key = hash(needle[offset : offset + 3])
             triples.setdefault(key, []).append((offset, needle))
-    return singles, pairs, triples
+    return singles, pairs, triples, rare
 
 
 def _find_short(words, index):
     """The short needles that occur in `words` as whole words."""
-    singles, pairs, triples = index
+    singles, pairs, triples, rare = index
     found = set()
+    if not (singles or pairs or triples):
+        return found
+    present = set(words)
     if singles:
-        found.update(singles[w] for w in singles.keys() & set(words))
-    if pairs and len(words) > 1:
+        found.update(singles[w] for w in singles.keys() & present)
+    if pairs and not rare[2].isdisjoint(present):
         found.update(pairs.keys() & set(_runs(words, 2)))
-    if triples and len(words) > 2:
-        present = triples.keys() & set(map(hash, _runs(words, 3)))
-        if present:
+    if triples and not rare[3].isdisjoint(present):
+        hashes = triples.keys() & set(map(hash, _runs(words, 3)))
+        if hashes:
             keys = list(map(hash, _runs(words, 3)))
-            for start in [i for i, key in enumerate(keys) if key in present]:
+            for start in [i for i, key in enumerate(keys) if key in hashes]:
                 for offset, needle in triples[keys[start]]:
                     begin = start - offset
                     if begin >= 0 and tuple(words[begin : begin + len(needle)]) == (
