@@ -409,22 +409,26 @@ def _reading_text(reading):
 
 
 def _files(folder, empty_folders=None):
-    """Every file below `folder`, sorted; symlinked folders followed (a web
-    server serves them), each real folder once. os.walk: rglob is slow.
-    Empty folders are appended to `empty_folders` if given."""
+    """(path, path relative to `folder` with '/') of every file below it,
+    sorted; symlinked folders followed (a web server serves them), each real
+    folder once. Empty folders (and links back up) are appended, relative,
+    to `empty_folders` if given. os.walk and strings: rglob is slow."""
+    folder = os.fspath(folder)
     found, seen = [], set()
     for top, folders, names in os.walk(folder, followlinks=True):
+        relative = top[len(folder) + 1 :].replace(os.sep, "/")
+        prefix = relative + "/" if relative else ""
         info = os.stat(top)
         if (info.st_dev, info.st_ino) in seen:  # a link back up: a loop
             folders[:] = []
             if empty_folders is not None:  # its name is still read
-                empty_folders.append(Path(top))
+                empty_folders.append(prefix)
             continue
         seen.add((info.st_dev, info.st_ino))
         folders.sort()
-        if empty_folders is not None and not folders and not names:
-            empty_folders.append(Path(top))
-        found.extend(Path(top, name) for name in sorted(names))
+        if empty_folders is not None and not folders and not names and relative:
+            empty_folders.append(prefix)
+        found.extend((os.path.join(top, name), prefix + name) for name in sorted(names))
     return found
 
 
@@ -588,7 +592,7 @@ class _Plan:
         """Static files only secret readings use: their names and bytes."""
         base = Path(settings["PATH"])
         sources = {str(r.source_path) for r in secret + public}
-        files = [p for p in _files(base) if str(p) not in sources]
+        files = [Path(p) for p, _ in _files(base) if p not in sources]
         if not files:
             return
         # The file names each reading names, read once: linear in the site.
@@ -651,11 +655,12 @@ class _Plan:
         if theme and Path(theme).is_dir():
             files = _files(theme)
         if paths:
-            for path in files:
-                yield _words(path.relative_to(theme).as_posix())
+            for _, relative in files:
+                yield _words(relative)
             return
-        for path in files:
-            yield _words(surfaces.decode(path.read_bytes())[0])
+        for path, _ in files:
+            with open(path, "rb") as handle:
+                yield _words(surfaces.decode(handle.read())[0])
         for reading in self._public:
             try:
                 raw = reading.source_path.read_text(encoding="utf-8", errors="replace")
@@ -849,7 +854,7 @@ class _Scan:
                     note=f"the encrypted page of {source}, which is a {status} "
                     "post: only a preview build writes it",
                 )
-        size = path.stat().st_size
+        size = os.path.getsize(path)
         if size > _MAX_FILE:
             self.add(
                 relative,
@@ -859,7 +864,8 @@ class _Scan:
                 note=f"the file is {size >> 20} MB, more than the audit reads",
             )
             return
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
         surface = surfaces.surface_of(relative, data)
         self._copies(relative, surface, hashlib.sha256(data).hexdigest())
         try:
@@ -1064,14 +1070,13 @@ def audit_settings(
     scan = _Scan(plan, _Keyed(), envelopes, settings)
     try:
         empty = []
-        for path in _files(output_path, empty):
-            if path.is_file():  # not a broken symlink
-                scan.file(path, path.relative_to(output_path).as_posix())
-        for path in empty:  # an empty folder has a name too
-            relative = path.relative_to(output_path).as_posix() + "/"
-            scan.look(
-                relative, FILE_NAME, _words(surfaces.path_text(relative)), paths=True
-            )
+        for path, relative in _files(output_path, empty):
+            if os.path.isfile(path):
+                scan.file(path, relative)
+            else:  # a broken link still has a name
+                scan.name(relative)
+        for relative in empty:  # an empty folder has a name too
+            scan.name(relative)
     finally:
         envelopes.close()
     findings = scan.finish()

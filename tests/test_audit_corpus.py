@@ -536,7 +536,9 @@ def test_folders_are_read_through_symlinks_and_by_their_names(site, leaky, tmp_p
     (leaky / "extra").symlink_to(elsewhere, target_is_directory=True)
     (leaky / "loop").symlink_to(leaky, target_is_directory=True)  # must end
     (leaky / "quillfeather").mkdir()  # an empty folder's name
+    (leaky / "tag-nightbook.html").symlink_to(tmp_path / "gone")  # broken
     findings = _audit(root, leaky)
+    assert _has(findings, "tag-nightbook.html", "file name", "category", MD)
     assert _has(findings, "extra/notes.txt", "text", "phrase", MD)
     assert _has(findings, "quillfeather/", "file name", "tag", MD)
     assert not [f for f in findings if f.path.startswith("loop/")]
