@@ -215,7 +215,7 @@ def _expand(name, data):
     """(inner name, bytes) of a compressed copy, or None if it is not one."""
     path = PurePosixPath(name)
     kind = _COMPRESSED.get(path.suffix.lower())
-    inner = path.stem if kind else name
+    inner = name[: -len(path.suffix)] if kind else name  # a/b.html.br: a/b.html
     try:
         if data[:2] == b"\x1f\x8b":
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
