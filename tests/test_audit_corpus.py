@@ -542,3 +542,24 @@ def test_folders_are_read_through_symlinks_and_by_their_names(site, leaky, tmp_p
     assert _has(findings, "extra/notes.txt", "text", "phrase", MD)
     assert _has(findings, "quillfeather/", "file name", "tag", MD)
     assert not [f for f in findings if f.path.startswith("loop/")]
+
+
+def test_a_small_benchmark_site_passes_and_its_leaks_are_found(tmp_path):
+    # The benchmark's synthetic site (hearth/bench.py), at 40 posts so the
+    # test stays fast: the 1,000-post one is measured by `invoke bench`.
+    from hearth import bench
+
+    site = bench.generate_site(tmp_path / "site", 40)
+    override = bench.build_overrides(site, tmp_path / "out", plugins=True)
+    with environ(**passphrase_env()):
+        output = build(tmp_path / "out", "publishconf.py", site.content, **override)
+    settings = read_settings(str(ROOT / "publishconf.py"), override=override)
+    assert audit.audit_settings(settings, output) == []
+    # Its own needle, planted: the first words of a private body.
+    private = site.private[0]
+    body = private.path.read_text().split("\n\n", 1)[1]
+    words = re.findall(r"[^\W_]+", body)[:7]
+    _write(output, "leak.txt", " ".join(words))
+    source = private.path.relative_to(site.content).as_posix()
+    findings = audit.audit_settings(settings, output)
+    assert _has(findings, "leak.txt", "text", "phrase", source)
