@@ -159,11 +159,11 @@ class _Keyed:
 class _Needles:
     """What to look for, and what each needle would reveal.
 
-    Runs of `window` words (bodies, summaries, long titles) are kept as
-    hashes in one set: one pass over a text's runs finds them all. Short
-    needles (a title, a tag, a file name) are kept whole and found through
-    their rarest pair of words, so that a text costs two set intersections
-    unless it holds that pair.
+    A text of more than `length` words (a body, a summary, a long title)
+    gives runs of `length` words, kept as 64-bit hashes in one frozenset:
+    one pass over a text's runs finds them all. Shorter needles (a title, a
+    tag, a file name) are kept whole and matched as whole words through
+    their rarest words (`_index`).
 
     A needle is found by its key: the tuple of words of a short needle, the
     hash of a run. Whether public text holds it too is judged afterwards,
@@ -178,8 +178,8 @@ class _Needles:
         self.stride = window - self.length + 1
         self.owners = []  # index -> (kind, source)
         self._owner_index = {}
-        # owner index -> array of the hashes of its window-long runs: 8 bytes
-        # a run, where a dict would take ten times that.
+        # [(owner index, array of the hashes of its runs)]: 8 bytes a run,
+        # where a dict from hash to owner would take ten times that.
         self.runs = []
         self.short = {}  # tuple of words -> [owner index]
         # owner index -> output path prefix where it may appear (its own page)
@@ -904,7 +904,12 @@ class _Scan:
         if member != relative and surface == FILE_NAME:
             self.look(relative, f"{FILE_NAME} in an archive", _words(text), paths=True)
             return
-        label = surface if member == relative else f"{surface} in a compressed copy"
+        if member == relative:
+            label = surface
+        elif member.endswith(surfaces.DATA_URI):
+            label = f"{surface} in a data: URI"
+        else:
+            label = f"{surface} in a compressed copy"
         if _ENVELOPE_START in text:
             url = _page_url(relative, self.prefix)
             demo, text = self.envelopes.open_all(text, url)

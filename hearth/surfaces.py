@@ -21,6 +21,8 @@ byte of an output file into the texts those words are read from:
 Nothing here knows what a secret is: `views()` yields (surface, text) pairs.
 """
 
+import base64
+import binascii
 import codecs
 import contextlib
 import gzip
@@ -30,7 +32,7 @@ import re
 import zipfile
 import zlib
 from pathlib import PurePosixPath
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 import brotli
 import zstandard
@@ -157,6 +159,9 @@ _ESCAPE = re.compile(
 )
 _CODE_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F{]|x[0-9a-fA-F]{2}|[0-9a-fA-F]{2,6}\s?)")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_DATA_URI = re.compile(r"data:([^,\s\"'<>]*),([^\s\"'<>()]*)", re.IGNORECASE)
+# The name a data: URI's bytes are read under: the file's, and this.
+DATA_URI = "#data-uri"
 # Printable runs of a binary file: ASCII or UTF-8 sequences, and UTF-16LE.
 _PRINTABLE = re.compile(rb"(?:[\x20-\x7e\t\r\n]|[\xc2-\xf4][\x80-\xbf]{1,3}){4,}")
 _PRINTABLE_16 = re.compile(rb"(?:[\x20-\x7e]\x00){4,}")
@@ -377,6 +382,24 @@ def _text_views(name, text):
     return texts + more
 
 
+def _data_uris(text):
+    """The bytes of every data: URI in a text (base64 or percent-encoded)."""
+    found = []
+    for match in _DATA_URI.finditer(text):
+        params, payload = match.group(1), match.group(2)
+        if ";base64" in params.lower():
+            payload = re.sub(r"\s+", "", unquote(payload))
+            try:
+                data = base64.b64decode(payload + "=" * (-len(payload) % 4))
+            except (binascii.Error, ValueError):
+                continue
+        else:
+            data = unquote_to_bytes(payload)
+        if data and len(found) < 10_000:
+            found.append(data[: EXPANDED_LIMIT + 1])
+    return found
+
+
 # Images and PDFs ------------------------------------------------------------------
 
 
@@ -465,6 +488,9 @@ def views(name, data, depth=0):
     if is_text:
         for item in _text_views(name, text):
             yield surface, name, item
+            if "data:" in item and depth < _NESTING:
+                for embedded in _data_uris(item):
+                    yield from views(name + DATA_URI, embedded, depth + 1)
     else:
         yield surface, name, text
     if surface == "image" or not is_text:

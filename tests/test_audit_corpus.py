@@ -9,6 +9,7 @@ and a private image byte-identical to a public one. It is built once for
 publishing; each leak is planted in a copy of that build.
 """
 
+import base64
 import bz2
 import gzip
 import hashlib
@@ -252,6 +253,25 @@ CORPUS = {
     "zip member's name": (
         lambda o: _write(o, "downloads/tags.zip", _zip({"quillfeather.txt": "x"})),
         ("downloads/tags.zip", "file name in an archive", "tag", MD),
+    ),
+    "base64 data: URI": (
+        lambda o: _footer(
+            o,
+            '<iframe src="data:text/html;base64,'
+            + base64.b64encode(PAGE.encode()).decode()
+            + '"></iframe>',
+        ),
+        ("index.html", "file in a data: URI", "phrase", MD),
+    ),
+    "picture in a data: URI with metadata": (
+        lambda o: _write(
+            o,
+            "theme/css/bg.css",
+            "body{background:url(data:image/png;base64,"
+            + base64.b64encode(_png_with_text("Brindlewick notes")).decode()
+            + ")}",
+        ),
+        ("theme/css/bg.css", "image metadata in a data: URI", "title", RST),
     ),
     "percent-encoded link": (
         lambda o: _footer(o, '<a href="/tag/Zorblat%20evening/">more</a>'),
