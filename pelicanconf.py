@@ -58,6 +58,15 @@ HEARTH_AUDIENCES = {
     "friends": "Close friends",
     "family": "Family",
 }
+# Who may read a post whose header has no `audience:` line: everyone, unless
+# this names an audience. Uncommented, every post is private (for friends)
+# unless its header says `audience: public` (README, "Who may read a post").
+# HEARTH_DEFAULT_AUDIENCE = "friends"
+# Header keys of your own, beside Pelican's and Hearth's (title, date, tags,
+# category, summary, status, slug, ..., warnings, audience, listing), for
+# example ["mood"] for a theme that shows a post's mood. Any other key is
+# taken for a typo: a publish build stops on it, a preview warns.
+HEARTH_EXTRA_KEYS = []
 # Private posts (plugins/hearth_private): PBKDF2 work per audience key (never
 # below 600000), whether locked pages show the real title, and the tracked
 # state file (salts, private post ids) beside the content folder.

@@ -40,6 +40,9 @@ def pelican_run(cmd):
     # any options given after `--`, passed on to Pelican.
     if getattr(program, "core", None) is not None:
         cmd += " " + program.core.remainder
+        # `invoke --debug build`: Pelican's -D, tracebacks included.
+        if program.args.debug.value:
+            cmd += " -D"
     # The settings files name paths relative to the repository (publishconf
     # imports pelicanconf from the working folder), so run from there.
     with contextlib.chdir(ROOT):

@@ -9,7 +9,7 @@ and a post with an audience would be written in the clear, feeds first.
 from pelican import signals
 from pelican.contents import Static
 
-from hearth import contents, frontmatter
+from hearth import buildlog, contents, frontmatter
 
 
 class UnsealedError(Exception):
@@ -20,6 +20,8 @@ def install():
     # weak=False: nothing else holds this receiver. Connecting the same
     # function again (the settings are read once per build) changes nothing.
     signals.all_generators_finalized.connect(refuse_unsealed, weak=False)
+    # Its stop is shown as its message, without a traceback (unless -D).
+    buildlog.install(UnsealedError)
 
 
 def refuse_unsealed(generators):

@@ -175,27 +175,27 @@ def apply_default_audience(settings):
     default = settings.get(DEFAULT_AUDIENCE_SETTING)
     meta = dict(settings.get("DEFAULT_METADATA") or {})
     known = settings.get("HEARTH_AUDIENCES") or {}
-    if "audience" in meta:
-        try:
-            frontmatter.audience_names(meta["audience"], known, "DEFAULT_METADATA")
-        except frontmatter.FrontMatterError as err:
-            raise ReadingError(f"{err} (in pelicanconf.py)") from None
-    if default is None:
-        return settings
-    if "audience" in meta and str(meta["audience"]) != ", ".join(
-        frontmatter.as_list(default)
-    ):
-        raise ReadingError(
-            f"pelicanconf.py sets both {DEFAULT_AUDIENCE_SETTING} and "
-            "DEFAULT_METADATA['audience'], differently; keep only "
-            f"{DEFAULT_AUDIENCE_SETTING}."
-        )
     try:
+        if "audience" in meta:
+            given = frontmatter.audience_names(
+                meta["audience"], known, "DEFAULT_METADATA['audience']"
+            )
+        if default is None:
+            return settings
         names = frontmatter.audience_names(default, known, DEFAULT_AUDIENCE_SETTING)
     except frontmatter.FrontMatterError as err:
         raise ReadingError(f"{err} (in pelicanconf.py)") from None
-    meta["audience"] = ", ".join(names) or frontmatter.PUBLIC
-    settings["DEFAULT_METADATA"] = meta
+    if "audience" in meta:
+        if given != names:
+            raise ReadingError(
+                f"pelicanconf.py sets both {DEFAULT_AUDIENCE_SETTING} and "
+                "DEFAULT_METADATA['audience'], differently; keep only "
+                f"{DEFAULT_AUDIENCE_SETTING}."
+            )
+        return settings
+    if names:
+        meta["audience"] = ", ".join(names)
+        settings["DEFAULT_METADATA"] = meta
     return settings
 
 
@@ -261,6 +261,17 @@ class _Header:
     stray: list = field(default_factory=list)
 
 
+def _quoted(key, line):
+    """A body line as a message may quote it: a title or text could be secret.
+
+    Only the value of a key that names who may read (audience, listing,
+    status) is shown; any other is left out.
+    """
+    if key.removesuffix("s") in STRICT_KEYS:
+        return line.strip()
+    return line.split(":", 1)[0].strip() + ": ..."
+
+
 def _stray_lines(lines, start, offset, why):
     """Header-like lines at the start of the body (from lines[start])."""
     index = start
@@ -274,7 +285,7 @@ def _stray_lines(lines, start, offset, why):
         if not match:
             break
         key = " ".join(match["key"].split()).lower()
-        found.append((offset + index + 1, key, lines[index].strip(), why))
+        found.append((offset + index + 1, key, _quoted(key, lines[index]), why))
         index += 1
     return found
 
@@ -344,10 +355,12 @@ def _yaml_problem(err, line, shown, source_lines):
     text = source_lines[line - 1].strip() if 0 < line <= len(source_lines) else ""
     key = text.split(":", 1)[0].strip() if ":" in text else ""
     if "mapping values are not allowed" in problem:
-        example = f'{key}: "{text.split(":", 1)[1].strip()}"' if key else ""
+        # A made-up example: the writer's own title may be a secret one.
+        example = f'{key}: "Week 3: better"' if key and " " not in key else ""
+        noun = key.lower() if example else "value"
         return (
             f"{where}: the value of '{key or 'this key'}' has a colon in it, so "
-            "YAML cannot read it: a title with a colon needs quotes"
+            f"YAML cannot read it: a {noun} with a colon needs quotes"
             + (f", like {example}." if example else ".")
         )
     if "'\\t'" in problem or "tab" in problem:
@@ -559,7 +572,9 @@ def judge(shown, header, settings):
         if problem:
             errors.append(problem)
     for line, key, text, why in header.stray:
-        if key not in known and not _near(key, STRICT_KEYS, 0.7):
+        # Known keys only (and a plural of audience, listing or status): a
+        # line of the writer's prose like "State: tired" is not a header.
+        if key not in known and key.removesuffix("s") not in STRICT_KEYS:
             continue
         where = f"{shown}, line {line}"
         if why == "blank":
@@ -572,6 +587,11 @@ def judge(shown, header, settings):
             fix = (
                 "below the closing '---' of the front-matter, so Pelican reads "
                 "it as text of the post. Move it above that line."
+            )
+        elif why == "html":
+            fix = (
+                "because it is outside the <head>, where Pelican does not read "
+                "<meta> tags. Move it into the <head>."
             )
         elif why == "rst":
             fix = (
@@ -634,6 +654,27 @@ class HearthMarkdownReader(_Strict, YAMLMetadataReader):
         return self._pelican(super().read, source_path)
 
 
+_DOCUTILS_MESSAGE = re.compile(r"^.*?:(?P<line>\d+): \(\w+/\d\) (?P<message>.*)", re.S)
+_EMPTY_FIELD = re.compile(r'empty bibliographic field "(?P<key>[^"]+)"')
+
+
+def _rst_problem(err, shown):
+    """A writer's message for docutils' complaint about a file."""
+    found = _DOCUTILS_MESSAGE.match(str(err))
+    if not found:
+        return f"{shown}: reStructuredText cannot read it ({err}). Fix the markup."
+    where, message = f"{shown}, line {found['line']}", found["message"].strip()
+    empty = _EMPTY_FIELD.search(message)
+    if empty:
+        key = empty["key"].lower()
+        fix = _EMPTY_FIX.get(key, f"give ':{key}:' a value or delete the line")
+        return f"{where}: '{key}' has no value; {fix}."
+    return (
+        f"{where}: reStructuredText cannot read this line ({message.rstrip('.')})."
+        " Fix the markup there."
+    )
+
+
 class HearthRstReader(_Strict, RstReader):
     """reStructuredText, its docinfo fields read strictly."""
 
@@ -643,10 +684,7 @@ class HearthRstReader(_Strict, RstReader):
         try:
             publisher = self._get_publisher(source_path)
         except docutils.utils.SystemMessage as err:
-            raise ReadingError(
-                f"{shown_path(source_path)}: reStructuredText cannot read it: "
-                f"{err}. Fix that line."
-            ) from None
+            raise ReadingError(_rst_problem(err, shown_path(source_path))) from None
         self._strictly(source_path, _rst_header(publisher.document, text))
 
         def rest(_source_path):
@@ -666,6 +704,22 @@ class HearthHTMLReader(_Strict, HTMLReader):
         def __init__(self, settings, filename):
             super().__init__(settings, filename)
             self.entries = []
+            self.stray = []  # <meta> tags in the body, which Pelican ignores
+
+        def handle_starttag(self, tag, attrs):
+            self._stray_meta(tag, attrs)
+            super().handle_starttag(tag, attrs)
+
+        def handle_startendtag(self, tag, attrs):
+            self._stray_meta(tag, attrs)
+            super().handle_startendtag(tag, attrs)
+
+        def _stray_meta(self, tag, attrs):
+            name = self._attr_value(attrs, "name")
+            if tag == "meta" and not self._in_head and name:
+                line = self.getpos()[0]
+                text = f'<meta name="{name}">'
+                self.stray.append((line, name.lower().strip(), text, "html"))
 
         def _handle_meta_tag(self, attrs):
             name = self._attr_value(attrs, "name")
@@ -684,7 +738,7 @@ class HearthHTMLReader(_Strict, HTMLReader):
         parser = self._HTMLParser(self.settings, filename)
         parser.feed(text)
         parser.close()
-        self._strictly(filename, _Header("html", parser.entries))
+        self._strictly(filename, _Header("html", parser.entries, parser.stray))
 
         def rest(_filename):
             # Pelican's HTMLReader.read, on the document parsed above.
@@ -722,6 +776,19 @@ def use_strict_readers(readers):
 # Checks on what Pelican made of a file -----------------------------------------
 
 
+def _how_to_add(prop, source_path):
+    ext = os.path.splitext(str(source_path))[1].lower()
+    if ext in (".html", ".htm"):
+        if prop == "title":
+            return "Add a <title> to the <head>."
+        return f'Add <meta name="{prop}" content="..."> to the <head>.'
+    if ext == ".rst":
+        if prop == "title":
+            return "Start the file with a title line underlined with ####."
+        return f"Add a ':{prop}:' field under the title."
+    return f"Add a '{prop.title()}:' line to the header."
+
+
 def check_content(content):
     """(audience names, listing, warnings) of a content object, or ReadingError.
 
@@ -734,11 +801,11 @@ def check_content(content):
         # Pelican dates an article that is a draft without a date itself.
         if prop == "date" and getattr(content, "status", "") == "draft":
             continue
-        if not hasattr(content, prop):
+        if not str(getattr(content, prop, "") or "").strip():
             raise ReadingError(
                 f"{shown}: no '{prop}' in the header (nor from the settings); "
                 f"Pelican skips a{'n' if kind == 'article' else ''} {kind} "
-                f"without one. Add a '{prop.title()}:' line to the header."
+                f"without one. {_how_to_add(prop, content.source_path)}"
             )
     if getattr(content, "status", "") not in STATUSES:
         raise ReadingError(
@@ -746,6 +813,8 @@ def check_content(content):
             "write one of published, draft, hidden (in lower case)."
         )
     meta = content.metadata
+    _check_reader(shown, meta)
+    check_keys(shown, meta, content.settings)
     known = content.settings.get("HEARTH_AUDIENCES") or {}
     try:
         audience = frontmatter.audience_names(meta.get("audience"), known, shown)
@@ -762,6 +831,48 @@ def check_content(content):
                 f"({NAME_MAX}). Shorten the title, or add a short 'slug:'."
             )
     return audience, listing, warnings
+
+
+# What Pelican's `reader` metadata says for its own readers (and the plain
+# pelican-yaml-metadata one): a file they read skipped Hearth's checks.
+_UNCHECKED_READERS = ("markdown", "yamlmetadata", "rst", "html")
+
+
+def _check_reader(shown, meta):
+    """Refuse a file one of Pelican's own readers read instead of Hearth's.
+
+    Another plugin's readers_init hook (pelican-yaml-metadata listed in
+    PLUGINS, say) can put its reader back after Hearth's.
+    """
+    if meta.get("reader") in _UNCHECKED_READERS:
+        raise ReadingError(
+            f"{shown}: was read by Pelican's plain {meta['reader']} reader, not "
+            "Hearth's strict one, so its header was not checked. Remove the "
+            "plugin that adds that reader from PLUGINS (hearth_frontmatter "
+            "already reads YAML front-matter)."
+        )
+
+
+def check_keys(shown, meta, settings):
+    """Unknown keys in what Pelican merged, for content no strict reader read.
+
+    A reader the writer added in READERS (a plugin's format), or Pelican's
+    reader-level content cache, hands over metadata Hearth's readers never
+    checked: the same rule holds for its keys, without a line to name. (A
+    file a strict reader read has already stopped on these, with its line.)
+    """
+    style = "html" if str(meta.get("reader", "")).endswith("html") else "md"
+    known = known_keys(settings, style) | {"reader"}
+    for key in sorted(set(map(str, meta)) - known):
+        strict = _near(key, STRICT_KEYS, 0.7)
+        if strict or settings.get("HEARTH_PUBLISH"):
+            nearest = strict or _near(key, known, 0.6)
+            hint = f" Did you mean '{nearest}'?" if nearest else ""
+            raise ReadingError(
+                f"{shown}: '{key}' is not a header key Hearth knows, so Pelican "
+                f"would ignore it.{hint} Correct it, or if it is a key of your "
+                f"own add it to {EXTRA_KEYS_SETTING} in pelicanconf.py."
+            )
 
 
 # The whole site ----------------------------------------------------------------

@@ -213,6 +213,8 @@ def test_a_publish_build_with_no_plugins_at_all_stops_before_writing(tmp_path):
     )
     assert result.returncode != 0
     assert "not encrypted" in result.stdout + result.stderr
+    # The message alone: a configuration mistake is not a crash.
+    assert "Traceback" not in result.stdout + result.stderr
     assert 'Keep "hearth_frontmatter" and "hearth_private" in PLUGINS' in (
         " ".join((result.stdout + result.stderr).split())
     )

@@ -23,9 +23,10 @@ def site_settings(content, **override):
 
 
 def write_posts(content, files):
-    (content / "posts").mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        (content / "posts" / name).write_text(text)
+        path = content / "posts" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
 
 def front_matter(path):
@@ -194,3 +195,91 @@ def test_posts_table_marks_private_rows_and_counts_what_goes_public():
         "9 posts: 6 public, 2 private (encrypted when published), "
         "1 draft (preview only), 1 page." in text
     )
+
+
+def test_new_post_without_an_audience_takes_the_default_audience(tmp_path):
+    path = posts.new_post(
+        tmp_path,
+        "Quiet",
+        known_audiences=AUDIENCES,
+        now=NOW,
+        default_audience="friends",
+    )
+    assert front_matter(path)["audience"] == ["friends"]
+    # Asked for, public is still written out: the header says who may read it.
+    path = posts.new_post(
+        tmp_path,
+        "Loud",
+        known_audiences=AUDIENCES,
+        now=NOW,
+        default_audience="friends",
+        audience="public",
+    )
+    assert front_matter(path)["audience"] == "public"
+
+
+def test_a_new_post_reads_back_without_errors_or_warnings_in_a_publish_build(
+    tmp_path,
+):
+    # The template must pass the strict reading it is checked with.
+    posts.new_post(
+        tmp_path / "posts",
+        'A title: with "quotes"',
+        known_audiences=AUDIENCES,
+        audience="family",
+        warnings="grief",
+        listing="locked",
+        now=NOW,
+    )
+    (found,) = posts.list_posts(
+        site_settings(tmp_path, HEARTH_PUBLISH=True, DEFAULT_METADATA={})
+    )
+    assert not found.error and not found.notes
+    assert found.title == 'A title: with "quotes"'
+    assert (found.status, found.audience, found.listing) == (
+        "draft",
+        ("family",),
+        "locked",
+    )
+
+
+def test_new_post_refuses_a_slug_a_post_elsewhere_in_the_site_has(tmp_path):
+    # read_site knows slugs Pelican takes from `slug:` and from other folders.
+    write_posts(
+        tmp_path,
+        {"old/notes.md": "Title: Else\nSlug: bus-notes\nDate: 2025-01-01\n\nB\n"},
+    )
+    found = posts.list_posts(site_settings(tmp_path))
+    with pytest.raises(posts.NewPostError, match=r"notes\.md already has the slug"):
+        posts.new_post(
+            tmp_path / "posts", "Bus notes", known_audiences=AUDIENCES, readings=found
+        )
+    assert not list((tmp_path / "posts").glob("*bus-notes*"))
+
+
+def unlock_site(tmp_path):
+    write_posts(
+        tmp_path,
+        {
+            "open.md": "Title: Open\nDate: 2026-01-01\n\nB\n",
+            "family.md": "Title: Fam\nDate: 2026-01-01\nAudience: family\n\nB\n",
+        },
+    )
+    return posts.list_posts(site_settings(tmp_path))
+
+
+def test_unlock_target_refuses_a_post_the_audience_cannot_open(tmp_path):
+    found = unlock_site(tmp_path)
+    ids = {"posts/family.md": "0123456789abcdef"}
+    family = str(tmp_path / "posts" / "family.md")
+    with pytest.raises(posts.LinkTargetError, match="for family, not 'friends'"):
+        posts.unlock_target(found, ids, "friends", family)
+    with pytest.raises(posts.LinkTargetError, match="for family, not 'friends'"):
+        posts.unlock_target(found, ids, "friends", "/p/0123456789abcdef/")
+    with pytest.raises(posts.LinkTargetError, match="is public: it needs no link"):
+        posts.unlock_target(found, ids, "friends", str(tmp_path / "posts" / "open.md"))
+    with pytest.raises(posts.LinkTargetError, match="no address yet"):
+        posts.unlock_target(found, {}, "family", family)
+    assert posts.unlock_target(found, ids, "family", family) == "/p/0123456789abcdef/"
+    # An id the state file does not know (an audience's list page) passes.
+    assert posts.unlock_target(found, ids, "friends", "/p/fedcba/") == "/p/fedcba/"

@@ -7,7 +7,7 @@ import sys
 from pelican import signals
 from pelican.contents import Static
 
-from hearth import contents, guard, reading
+from hearth import buildlog, contents, reading
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +29,6 @@ class ContentError(Exception):
     """The build stopped because some content could not be read safely."""
 
 
-# Stops whose message is the whole story: shown without a traceback unless
-# the writer asked for one (pelican -D).
-_MESSAGES_ONLY = (ContentError, reading.ReadingError, guard.UnsealedError)
-
-
 class _ErrorGuard(logging.Handler):
     """Collects every error logged while content is read, once each."""
 
@@ -41,7 +36,6 @@ class _ErrorGuard(logging.Handler):
         super().__init__(level=logging.ERROR)
         self.messages = []
         self.collecting = True
-        self.debug = bool(settings.get("DEBUG"))
         self.path = settings.get("PATH") or "."
 
     def emit(self, record):
@@ -50,6 +44,9 @@ class _ErrorGuard(logging.Handler):
         message = self._message(record)
         if message not in self.messages:
             self.messages.append(message)
+        # The guard is the first handler: the others see the mark and leave
+        # the message to the final one that lists them all (hearth.buildlog).
+        buildlog.collected(record)
 
     def _message(self, record):
         if record.msg != _COULD_NOT_PROCESS:
@@ -64,30 +61,6 @@ class _ErrorGuard(logging.Handler):
         return f"{shown}: Pelican could not read this file{what}. Check its header."
 
 
-class _OnceFilter(logging.Filter):
-    """On the log handlers: print each reading error once, with no traceback.
-
-    While the guard collects, errors are held back (the final message lists
-    them all); the final stop is shown as its message alone. With pelican -D
-    everything is shown as Pelican shows it.
-    """
-
-    def filter(self, record):
-        if _GUARD is None or _GUARD.debug:
-            return True
-        err = record.exc_info[1] if record.exc_info else None
-        if isinstance(err, _MESSAGES_ONLY):
-            record.msg, record.args = "%s", (str(err),)
-            record.exc_info = record.exc_text = None
-            return True
-        return not (
-            _GUARD.collecting and logging.ERROR <= record.levelno < logging.CRITICAL
-        )
-
-
-_ONCE = _OnceFilter()
-
-
 def add_strict_readers(readers):
     reading.use_strict_readers(readers)
 
@@ -98,9 +71,9 @@ def start_guard(pelican):
     if _GUARD is not None:
         root.removeHandler(_GUARD)
     _GUARD = _ErrorGuard(pelican.settings)
-    for handler in root.handlers:
-        handler.addFilter(_ONCE)
-    root.addHandler(_GUARD)
+    buildlog.install(ContentError, reading.ReadingError)
+    # First, so that it marks what it collected before any handler prints it.
+    root.handlers.insert(0, _GUARD)
     try:
         # HEARTH_DEFAULT_AUDIENCE becomes DEFAULT_METADATA's audience, which
         # Pelican's readers apply before path metadata and the header.
@@ -169,10 +142,76 @@ def _unpublished(generators):
     )
 
 
+# Settings that change what a post's metadata is, or who may read it.
+_READING_SETTINGS = (
+    "DEFAULT_METADATA",
+    "EXTRA_PATH_METADATA",
+    "PATH_METADATA",
+    "FILENAME_METADATA",
+    "HEARTH_AUDIENCES",
+    "HEARTH_DEFAULT_AUDIENCE",
+    "HEARTH_EXTRA_KEYS",
+)
+
+
+def _stale_cache(generators):
+    """Posts Pelican's cache loaded as an earlier build read them, differently.
+
+    A cached object keeps the metadata of the build that read it: with
+    another default audience or path metadata it could say "public" now.
+    """
+    if not generators:
+        return []
+    settings = generators[0].settings
+    read_now = {id(c) for c in _READ}
+    stale = sorted(
+        reading.shown_path(c.source_path)
+        for c in contents.listed(generators).values()
+        if not isinstance(c, Static)
+        and id(c) not in read_now
+        and any(
+            c.settings.get(name) != settings.get(name) for name in _READING_SETTINGS
+        )
+    )
+    if not stale:
+        return []
+    message = (
+        f"{', '.join(stale)}: Pelican's content cache holds these as a build "
+        "with other settings (DEFAULT_METADATA, path metadata or audiences) "
+        "read them. Build again with --ignore-cache (or delete the cache "
+        "folder)."
+    )
+    return [message]
+
+
+def _unchecked_keys(generators):
+    """Unknown keys on content Pelican's generator cache loaded unread.
+
+    Such objects never met Hearth's readers in this build; one read by a
+    preview (where an unknown key only warns) must still stop a publish.
+    """
+    if not generators or not generators[0].settings.get("HEARTH_PUBLISH"):
+        return []
+    settings = generators[0].settings  # a cached object has an old build's
+    problems = []
+    for content in contents.listed(generators).values():
+        if isinstance(content, Static):
+            continue
+        try:
+            reading.check_keys(
+                reading.shown_path(content.source_path), content.metadata, settings
+            )
+        except reading.ReadingError as err:
+            problems.append(str(err))
+    return problems
+
+
 def stop_on_errors(generators):
     # all_generators_finalized is the last signal before any file is written.
     if _GUARD is not None:
         _GUARD.collecting = False
+        late = _unchecked_keys(generators) + _stale_cache(generators)
+        _GUARD.messages.extend(m for m in late if m not in _GUARD.messages)
     if _GUARD is not None and _GUARD.messages:
         messages = "\n  ".join(m.replace("\n", "\n  ") for m in _GUARD.messages)
         _GUARD.messages = []
