@@ -41,6 +41,7 @@ import locale
 import logging
 import os
 import re
+import unicodedata
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
@@ -86,6 +87,9 @@ FILE_NAME = surfaces.FILE_NAME
 IMAGE_METADATA = surfaces.IMAGE_METADATA
 
 _WORD = re.compile(r"[^\W_]+")
+# Characters that show nothing inside a word: soft hyphen, zero-width space,
+# non-joiner and joiner, word joiner, zero-width no-break space.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 # What a file reference in a source looks like once URL-decoded.
 _REFERENCE = re.compile(r"[^\s\"'()<>\[\]{}|\\^`=,;*]*\.[^\s\"'()<>\[\]{}|\\^`=,;*]+")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]?")
@@ -127,7 +131,13 @@ class Finding:
 
 
 def _words(text):
-    return _WORD.findall(text.lower())
+    """Lower-case runs of letters and digits, as a reader reads them: a soft
+    hyphen or zero-width space inside a word is no break, and compatibility
+    forms (fullwidth letters, ligatures, a letter and its combining accent)
+    are the letters they show."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    return _WORD.findall(text.casefold())
 
 
 def _runs(words, length):

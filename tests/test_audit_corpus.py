@@ -64,6 +64,7 @@ POSTS = {
     ),
     RST: (
         "Brindlewick notes\n#################\n\n:date: 2026-10-02 21:00\n"
+        ":author: Quentin Marbleworth\n"
         ":audience: friends\n:listing: locked\n\n"
         "The copper otter painted our kitchen door a colour nobody could name.\n"
     ),
@@ -284,6 +285,20 @@ CORPUS = {
     "word split by tags": (
         lambda o: _footer(o, "<p>Zorb<em>lat</em> <span>even</span>ing</p>"),
         ("index.html", "page", "title", MD),
+    ),
+    "soft hyphen and zero-width space inside words": (
+        lambda o: _footer(o, "<p>Zorb&shy;lat eve\u200bning</p>"),
+        ("index.html", "page", "title", MD),
+    ),
+    "fullwidth letters": (
+        lambda o: _footer(
+            o, "<p>\uff3a\uff4f\uff52\uff42\uff4c\uff41\uff54 evening</p>"
+        ),
+        ("index.html", "page", "title", MD),
+    ),
+    "a private author's name": (
+        lambda o: _footer(o, "<p>by Quentin Marbleworth</p>"),
+        ("index.html", "page", "author", RST),
     ),
     "html comment": (
         lambda o: _footer(o, "<!-- draft title: Snorkelvane -->"),
