@@ -89,7 +89,7 @@ IMAGE_METADATA = surfaces.IMAGE_METADATA
 _WORD = re.compile(r"[^\W_]+")
 # Characters that show nothing inside a word: soft hyphen, zero-width space,
 # non-joiner and joiner, word joiner, zero-width no-break space.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 # What a file reference in a source looks like once URL-decoded.
 _REFERENCE = re.compile(r"[^\s\"'()<>\[\]{}|\\^`=,;*]*\.[^\s\"'()<>\[\]{}|\\^`=,;*]+")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]?")
@@ -136,7 +136,9 @@ def _words(text):
     forms (fullwidth letters, ligatures, a letter and its combining accent)
     are the letters they show."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+        text = _INVISIBLE.sub("", text)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
     return _WORD.findall(text.casefold())
 
 
