@@ -551,6 +551,10 @@ class _Plan:
         for reading in secret:
             self._add_reading(reading, shown, site_authors)
             address = post_ids.get(reading.relative_path)
+            if reading.is_private and reading.metadata.get("slug"):
+                # An explicit slug is the address (p/<slug>/), whatever the
+                # state file holds.
+                address = reading.slug or address
             if address and reading.status in SECRET_STATUSES:
                 self.own_pages[f"p/{address}/"] = (
                     reading.relative_path,
@@ -574,9 +578,23 @@ class _Plan:
         title = _words(reading.title)
         if "title" not in shown:
             add("title", source, reading.title)
+        # A published private post with an explicit `slug:` is written at
+        # p/<slug>/ (hearth_private warns that the address says what the slug
+        # says): the writer chose to show that address, so its words are no
+        # needle. Under `listing: hidden` the address itself stays secret
+        # (the hidden-address needle below allows it on its own page only).
+        chosen = (
+            _words(str(reading.metadata["slug"]))
+            if reading.is_private
+            and reading.status == "published"
+            and reading.metadata.get("slug")
+            else None
+        )
         for slug in (reading.slug, _DATE_PREFIX.sub("", PurePosixPath(source).stem)):
             # A slug made from a title the writer chose to show is shown too.
-            if "title" not in shown or _words(slug) != title:
+            if ("title" not in shown or _words(slug) != title) and (
+                _words(slug) != chosen
+            ):
                 add("slug", source, slug)
         for tag in reading.tags:
             add("tag", source, tag)

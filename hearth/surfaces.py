@@ -149,6 +149,7 @@ _BLOCK_TAGS = [
     "loc",
     "lastmod",
 ]
+_ROOT_END_TAG = re.compile(r"</\s*(?:html|body)\s*>", re.IGNORECASE)
 _PARSER = etree.HTMLParser(huge_tree=True, remove_comments=False, recover=True)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _MARKUP = re.compile(r"<[A-Za-z!/?]|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
@@ -324,8 +325,12 @@ def _unescape_code(text):
 
 def markup_texts(text, depth=0):
     """Texts a reader gets from markup: rendered text, attributes, comments."""
+    # A browser shows what follows </body> or </html> (HTML's "after body"
+    # modes put it back in the body); libxml2 drops it. Without those end
+    # tags everything stays in the tree.
+    text = _ROOT_END_TAG.sub(" ", _XML_DECLARATION.sub("", text))
     try:
-        root = etree.fromstring(_XML_DECLARATION.sub("", text), _PARSER)
+        root = etree.fromstring(text, _PARSER)
     except (etree.ParserError, ValueError):
         root = None
     if root is None:

@@ -21,13 +21,6 @@ PRIVATE_PHRASE = (
     "I sat on the kitchen floor afterwards for a long time, holding the phone"
 )
 PRIVATE_IMAGE = "kitchen-floor-at-night.jpg"
-HAVE_PRIVATE_PLUGIN = (ROOT / "plugins" / "hearth_private").is_dir()
-NEEDS_PRIVATE_PLUGIN = pytest.mark.xfail(
-    not HAVE_PRIVATE_PLUGIN,
-    strict=True,
-    reason="private posts are written in the clear until plugins/hearth_private "
-    "lands; this becomes a real test once it is merged",
-)
 
 
 def _audit(content, output):
@@ -69,7 +62,6 @@ def leaky(clean, tmp_path):
     return shutil.copytree(clean, tmp_path / "leaky")
 
 
-@NEEDS_PRIVATE_PLUGIN
 def test_clean_sample_site_passes_the_audit(content, clean):
     assert _audit(content, clean) == []
 
@@ -277,3 +269,32 @@ def test_a_file_is_named_only_by_its_whole_name():
 
     text = '![a](/images/hotdog.jpg) <img src="{static}/img/my%20cat.png"> x.gif.'
     assert _names_in(text) == {"hotdog.jpg", "my cat.png", "x.gif"}
+
+
+@pytest.mark.parametrize("listing", ["locked", "hidden"])
+def test_an_explicit_slug_on_a_private_post_is_public_only_as_its_address(
+    tmp_path, listing
+):
+    # README allows `slug:` on a private post (with a warning): the address
+    # p/<slug>/ is then the writer's choice, not a leak. Under `listing:
+    # hidden` that address is still secret everywhere but its own page.
+    content = tmp_path / "content"
+    (content / "posts").mkdir(parents=True)
+    (content / "posts" / "slugged.md").write_text(
+        "Title: Marmalade quokka evening\nDate: 2026-05-01 10:00\n"
+        f"Audience: friends\nListing: {listing}\nSlug: kept-on-purpose\n\n"
+        "A private body about the kitchen floor and the long phone call.\n"
+    )
+    with environ(**passphrase_env()):
+        output = build(tmp_path / "out", "publishconf.py", content)
+    assert (output / "p" / "kept-on-purpose" / "index.html").is_file()
+    assert _audit(content, output) == []
+    # The title is still a secret, wherever it turns up.
+    page = output / "index.html"
+    page.write_text(page.read_text() + "<p>Marmalade quokka evening</p>")
+    assert {f.kind for f in _audit(content, output)} == {"title"}
+    page.write_text(page.read_text().replace("<p>Marmalade quokka evening</p>", ""))
+    # A link to the address elsewhere is a finding only when it is hidden.
+    (output / "about.html").write_text('<a href="/p/kept-on-purpose/">x</a>')
+    found = {f.kind for f in _audit(content, output)}
+    assert found == ({"hidden address"} if listing == "hidden" else set())

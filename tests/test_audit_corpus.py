@@ -300,6 +300,11 @@ CORPUS = {
         lambda o: _footer(o, "<p>by Quentin Marbleworth</p>"),
         ("index.html", "page", "author", RST),
     ),
+    "text after the closing html tag": (
+        # Browsers show it; libxml2 alone would drop it.
+        lambda o: _write(o, "after.html", "<html><body></body></html>Zorblat evening"),
+        ("after.html", "page", "title", MD),
+    ),
     "html comment": (
         lambda o: _footer(o, "<!-- draft title: Snorkelvane -->"),
         ("index.html", "page", "title", HTML),
