@@ -15,11 +15,12 @@ import hashlib
 import io
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 from PIL import Image, ImageOps, JpegImagePlugin
+
+from hearth.ownerfiles import replace_owner_only
 
 # EXIF tag 0x0112: how the camera held the picture. 1 is "as stored".
 _ORIENTATION = 0x0112
@@ -110,14 +111,7 @@ class CleanCache:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.folder, 0o700)
         for path, data in self._new.items():
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:  # mkstemp: mode 0600
-                    handle.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            replace_owner_only(path, data)
         self._new = {}
 
 

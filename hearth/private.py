@@ -14,7 +14,6 @@ import mimetypes
 import os
 import posixpath
 import re
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from html.parser import HTMLParser
@@ -23,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from hearth import envelope, frontmatter, secrets
 from hearth.images import ImageError, clean_image
+from hearth.ownerfiles import replace_owner_only
 from hearth.state import STATE_FILE_NAME
 
 # Attributes that name a file a page loads or links. `srcset` and
@@ -395,14 +395,7 @@ class EnvelopeCache:
                 break
             folder = folder.parent
         for path, data in self._new.items():
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:  # mkstemp: mode 0600
-                    handle.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            replace_owner_only(path, data)
         self._new = {}
 
 

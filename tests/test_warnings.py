@@ -420,11 +420,8 @@ PRIVATE_POST = (
 )
 
 
-def test_a_private_posts_choice_not_to_warn_travels_in_its_payload(tmp_path):
-    post = PRIVATE_POST.replace("Warnings: grief, zqxj-private-canary", "")
-    post = post.replace(
-        "Listing: locked\n", "Listing: locked\nChose_not_to_warn: yes\n"
-    )
+def built_private_post(tmp_path, post):
+    """Build a site of one private post: its page's HTML and its open payload."""
     content = write_site(tmp_path, [("quiet.md", post)])
     out = build(tmp_path / "out", content=content)
     state = State.load(tmp_path / "hearth-state.json")
@@ -432,7 +429,15 @@ def test_a_private_posts_choice_not_to_warn_travels_in_its_payload(tmp_path):
     key = envelope.derive_key("hearth-demo-friends", *state.known_audience("friends"))
     page = (out / url / "index.html").read_text()
     text = re.search(r'id="hearth-envelope">(.*?)</script>', page, re.S).group(1)
-    payload = json.loads(envelope.decrypt(text, "/" + url, key, "friends"))
+    return page, json.loads(envelope.decrypt(text, "/" + url, key, "friends"))
+
+
+def test_a_private_posts_choice_not_to_warn_travels_in_its_payload(tmp_path):
+    post = PRIVATE_POST.replace("Warnings: grief, zqxj-private-canary", "")
+    post = post.replace(
+        "Listing: locked\n", "Listing: locked\nChose_not_to_warn: yes\n"
+    )
+    page, payload = built_private_post(tmp_path, post)
     assert payload["warnings"] == [
         {
             "label": "chose not to warn",
@@ -446,14 +451,7 @@ def test_a_private_posts_note_travels_in_its_payload_not_in_the_clear(tmp_path):
     post = PRIVATE_POST.replace(
         "Listing: locked\n", "Listing: locked\nWarnings_note: zqxj about a call\n"
     )
-    content = write_site(tmp_path, [("quiet.md", post)])
-    out = build(tmp_path / "out", content=content)
-    state = State.load(tmp_path / "hearth-state.json")
-    url = f"p/{state.post_id('posts/quiet.md')}/"
-    key = envelope.derive_key("hearth-demo-friends", *state.known_audience("friends"))
-    page = (out / url / "index.html").read_text()
-    text = re.search(r'id="hearth-envelope">(.*?)</script>', page, re.S).group(1)
-    payload = json.loads(envelope.decrypt(text, "/" + url, key, "friends"))
+    page, payload = built_private_post(tmp_path, post)
     assert payload["warnings_note"] == "zqxj about a call"
     assert "zqxj" not in page
 
