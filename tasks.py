@@ -4,8 +4,8 @@ import contextlib
 import os
 import shlex
 import shutil
+import signal
 import sys
-import tempfile
 from pathlib import Path
 
 from invoke import Exit, task
@@ -18,6 +18,7 @@ from hearth import audit as leak_audit
 from hearth import frontmatter, links, reading, secrets
 from hearth import posts as hearth_posts
 from hearth.targets import TargetError, configured_targets, ops
+from hearth.targets.base import scratch_dir, sweep_scratch
 from hearth.targets.report import RichReporter
 
 ROOT = Path(__file__).resolve().parent
@@ -244,6 +245,66 @@ TARGET_HELP = "a target URL instead of HEARTH_TARGETS (repeat for several)"
 DRY_RUN_HELP = "show what would change on each target; touch nothing"
 
 
+def _debug():
+    """`invoke --debug ...` or HEARTH_DEBUG=1: show tracebacks, not messages."""
+    if os.environ.get("HEARTH_DEBUG"):
+        return True
+    try:
+        return bool(program.args.debug.value)
+    except (AttributeError, TypeError, IndexError):
+        return False
+
+
+_INTERRUPTED = []
+
+
+@contextlib.contextmanager
+def _calmly(verb):
+    """One message instead of a traceback; Ctrl-C noticed even where a
+    library swallows it (Pelican's main does, and returns a half build)."""
+
+    def on_ctrl_c(signum, frame):
+        _INTERRUPTED.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    except ValueError:  # not the main thread (a test runner's worker)
+        previous = None
+    _INTERRUPTED.clear()
+    try:
+        yield
+    except TargetError as e:
+        raise Exit(str(e)) from None
+    except KeyboardInterrupt:
+        if verb == "status":
+            raise Exit("Stopped by Ctrl-C; status changes nothing.", code=130) from None
+        raise Exit(
+            f"Stopped by Ctrl-C: the {verb} did not finish. Each target switches "
+            "whole (file, ssh, git) or is marked half done (S3): run `invoke "
+            f"status` to see what each serves now, and re-run `invoke {verb}` to "
+            "finish.",
+            code=130,
+        ) from None
+    except Exception as e:
+        if _debug():
+            raise
+        what = ops.os_fault(e, "this computer") if isinstance(e, OSError) else e
+        raise Exit(
+            f"The {verb} failed: {what} ({type(e).__name__}). Run `invoke status` "
+            f"to see what each target serves now; `invoke --debug {verb}` shows "
+            "where it failed."
+        ) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _stop_if_interrupted():
+    if _INTERRUPTED:
+        raise KeyboardInterrupt
+
+
 def _publish_settings():
     return {
         **DEFAULT_CONFIG,
@@ -259,17 +320,27 @@ def _targets(target, settings):
 
 
 def _publish_build():
-    """Build what goes public into a fresh folder, in this process."""
-    out = Path(tempfile.mkdtemp(prefix="hearth-build-"))
+    """Build what goes public into a fresh folder, in this process.
+
+    The folder is removed on every way out but success (Ctrl-C too); one a
+    killed run left behind is swept by the next run (sweep_scratch).
+    """
+    sweep_scratch()
+    out = Path(scratch_dir("build"))
     try:
-        pelican_main(["content", "-s", SETTINGS_FILE_PUBLISH, "-o", str(out)])
-    except SystemExit as e:
+        try:
+            pelican_main(["content", "-s", SETTINGS_FILE_PUBLISH, "-o", str(out)])
+        except SystemExit as e:
+            if e.code:
+                raise Exit(
+                    "The publish build failed (see the messages above); "
+                    "nothing was deployed and every target is as it was."
+                ) from None
+        # Pelican's main swallows Ctrl-C and returns a half-built site.
+        _stop_if_interrupted()
+    except BaseException:
         shutil.rmtree(out, ignore_errors=True)
-        if e.code:
-            raise Exit(
-                "The publish build failed (see the messages above); "
-                "nothing was deployed and every target is as it was."
-            ) from None
+        raise
     return out
 
 
@@ -300,19 +371,19 @@ def publish(c, target=None, dry_run=False):
     """Build the public site, audit it for leaks, and put it on every target."""
     settings = _publish_settings()
     targets = _targets(target, settings)
-    build = _publish_build()
-    try:
-        findings = _audit(settings, build)
-        if findings:
-            raise Exit(
-                "The leak audit found private text in the build, so nothing was "
-                "deployed:\n  " + "\n  ".join(findings)
-            )
-        ops.publish(build, targets, dry_run=dry_run, reporter=RichReporter())
-    except TargetError as e:
-        raise Exit(str(e)) from None
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
+    with _calmly("publish"):
+        build = _publish_build()
+        try:
+            findings = _audit(settings, build)
+            _stop_if_interrupted()  # an audit cut short proves nothing either way
+            if findings:
+                raise Exit(
+                    "The leak audit found private text in the build, so nothing "
+                    "was deployed:\n  " + "\n  ".join(findings)
+                )
+            ops.publish(build, targets, dry_run=dry_run, reporter=RichReporter())
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
 
 
 @task(
@@ -327,7 +398,7 @@ def withdraw(c, message=None, target=None, dry_run=False):
     """Take the whole site down: one notice at every address, nothing else."""
     settings = _publish_settings()
     targets = _targets(target, settings)
-    try:
+    with _calmly("withdraw"):
         ops.withdraw(
             targets,
             message=message,
@@ -336,8 +407,6 @@ def withdraw(c, message=None, target=None, dry_run=False):
             reporter=RichReporter(),
             **_site(settings),
         )
-    except TargetError as e:
-        raise Exit(str(e)) from None
 
 
 @task(
@@ -346,9 +415,7 @@ def withdraw(c, message=None, target=None, dry_run=False):
 )
 def lock(c, target=None, dry_run=False):
     """Put the whole site behind the site passphrase (HEARTH_PASSPHRASE_SITE)."""
-    from hearth import envelope
     from hearth.secrets import SecretsError, passphrase_for
-    from hearth.state import STATE_FILE_NAME, State, StateError
 
     settings = _publish_settings()
     targets = _targets(target, settings)
@@ -356,9 +423,18 @@ def lock(c, target=None, dry_run=False):
         passphrase = passphrase_for("site", publish=True)
     except SecretsError as e:
         raise Exit(str(e)) from None
+    with _calmly("lock"):
+        _lock(settings, targets, passphrase, dry_run)
+
+
+def _lock(settings, targets, passphrase, dry_run):
+    from hearth import envelope
+    from hearth.state import STATE_FILE_NAME, State, StateError
+
     build = _publish_build()
     try:
         findings = _audit(settings, build)
+        _stop_if_interrupted()
         if findings:
             # Locking only ever narrows who can read: refusing would leave
             # the site as it is, open to everyone. Lock, and say so loudly.
@@ -383,7 +459,7 @@ def lock(c, target=None, dry_run=False):
             reporter=RichReporter(),
             **_site(settings),
         )
-    except (TargetError, StateError) as e:
+    except StateError as e:
         raise Exit(str(e)) from None
     finally:
         shutil.rmtree(build, ignore_errors=True)
@@ -394,7 +470,8 @@ def status(c, target=None):
     """Tell what each target serves now (published, withdrawn, locked) and check it."""
     settings = _publish_settings()
     targets = _targets(target, settings)
-    results = ops.status(targets)
+    with _calmly("status"):
+        results = ops.status(targets)
     for result in results:
         since = f" since {result.since}" if result.since else ""
         checked = f", {result.checked_urls} URLs checked" if result.checked_urls else ""

@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 STATE_FILE_NAME = "hearth-state.json"
@@ -53,8 +54,12 @@ class State:
 
     @classmethod
     def load(cls, path):
-        """Read the state file; a missing file is an empty state."""
+        """Read the state file; a missing file is an empty state.
+
+        Temporaries a killed save left beside it are removed first.
+        """
         path = Path(path)
+        sweep_temporaries(path)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -133,7 +138,9 @@ class State:
             return False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+            prefix=f".{self.path.name}.{os.getpid()}.",
+            suffix=".tmp",
+            dir=self.path.parent,
         )
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -159,6 +166,45 @@ class State:
             "indexes": dict(sorted(self._indexes.items())),
         }
         return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+
+
+# A save's temporary: .hearth-state.json.<pid>.<random>.tmp (older versions
+# wrote .hearth-state.json.<random>.tmp, without the pid).
+STALE_UNNAMED = 3600  # seconds after which a temporary without a pid is stale
+
+
+def sweep_temporaries(path):
+    """Remove the temporaries of saves that were killed; return how many."""
+    path = Path(path)
+    removed = 0
+    try:
+        candidates = list(path.parent.glob(f".{path.name}.*.tmp"))
+    except OSError:
+        return 0
+    for tmp in candidates:
+        middle = tmp.name[len(path.name) + 2 : -len(".tmp")]
+        pid, _, _rest = middle.partition(".")
+        try:
+            if pid.isdigit() and _rest:
+                if int(pid) == os.getpid() or _alive(int(pid)):
+                    continue
+            elif time.time() - tmp.stat().st_mtime < STALE_UNNAMED:
+                continue
+            tmp.unlink()
+            removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _b64(data):

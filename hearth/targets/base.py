@@ -1,5 +1,6 @@
 """What every publish target shares: manifests, plans, headers, errors."""
 
+import errno
 import hashlib
 import mimetypes
 import re
@@ -37,6 +38,124 @@ _TYPES = {
 
 class TargetError(Exception):
     """A target cannot be used: the message says what, where and how to fix it."""
+
+
+_OS_FAULTS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.EIO: "an input/output error (a failing disk?)",
+}
+_OS_FIXES = {
+    errno.ENOSPC: "free some space there",
+    errno.EDQUOT: "free some space there",
+    errno.EACCES: "give your user access to it (to read and to write)",
+    errno.EPERM: "give your user access to it (to read and to write)",
+    errno.EROFS: "mount it writable or choose another target",
+}
+
+
+_TELLING = re.compile(
+    r"fatal|error|denied|no space|read-only|refused|timed? ?out|could not|cannot|"
+    r"not found|does not exist|no such|rejected|unreachable|broken pipe|reset",
+    re.IGNORECASE,
+)
+# In order: git's ref status ("! [remote rejected] ..."), ssh's own line,
+# a tool's fatal/error line, then any line naming a fault.
+_FIRST = (
+    re.compile(r"^!\s*\["),
+    re.compile(r"^ssh: "),
+    re.compile(
+        r"timed out|connection refused|could not resolve|no route to host|"
+        r"permission denied \(|host key verification",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^(fatal|error|rsync error|rsync): ", re.IGNORECASE),
+    _TELLING,
+)
+NET_TIMEOUT_VARIABLE = "HEARTH_NET_TIMEOUT"
+NET_TIMEOUT = 10  # seconds to connect; a transfer idle 6 times this long stops
+
+
+def net_timeout(environ=None):
+    """Seconds a network step may wait to connect ($HEARTH_NET_TIMEOUT, 10)."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    try:
+        value = float(environ.get(NET_TIMEOUT_VARIABLE, NET_TIMEOUT))
+    except ValueError:
+        value = NET_TIMEOUT
+    return max(1, int(value))
+
+
+def telling_line(text, fallback):
+    """The line of a tool's error output that says what went wrong.
+
+    Tools print hints and context around their error ("Please make sure you
+    have the correct access rights\nand the repository exists."); the first
+    line naming a fault is the one to quote, not the last line.
+    """
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    for pattern in _FIRST:
+        for line in lines:
+            if pattern.search(line):
+                return line
+    return lines[-1] if lines else fallback
+
+
+def os_fault(error, where):
+    """One sentence for an OSError while writing `where`: what and what to do."""
+    what = _OS_FAULTS.get(error.errno, error.strerror or str(error))
+    fix = _OS_FIXES.get(error.errno, "fix that and re-run")
+    name = getattr(error, "filename", None) or where
+    return f"{where}: {what} ({name}). {fix[0].upper()}{fix[1:]}."
+
+
+SCRATCH_PREFIX = "hearth-"
+
+
+def scratch_dir(kind):
+    """A new folder in the system temp folder, named for this process.
+
+    The name carries the pid, so a later run can tell the folder of a
+    process that was killed (sweep_scratch) from one still in use.
+    """
+    import os
+    import tempfile
+
+    return tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{kind}-{os.getpid()}-")
+
+
+def sweep_scratch(tmp=None):
+    """Remove what killed Hearth processes left in the temp folder; return count."""
+    import os
+    import shutil
+    import tempfile
+
+    tmp = Path(tmp or tempfile.gettempdir())
+    pattern = re.compile(rf"^{SCRATCH_PREFIX}[a-z]+-(\d+)-")
+    removed = 0
+    try:
+        entries = list(tmp.iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if not match or int(match.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+            continue  # its process still runs
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 class Interrupted(Exception):
@@ -164,6 +283,8 @@ class Target:
     """A place the site is served from. Subclasses implement the five methods."""
 
     scheme = ""
+    # Whether deploy() switches the whole site at once (False: object storage).
+    atomic = True
 
     def __init__(self, url, site_url=None):
         self.url = url
@@ -183,9 +304,46 @@ class Target:
         """The bytes of one served file, or None when it is not there."""
         raise NotImplementedError
 
-    def deploy(self, tree, plan, *, state, progress):
-        """Make the target serve exactly `tree`; call progress(path) per change."""
+    def deploy(self, tree, plan, *, state, progress, check=lambda: None):
+        """Make the target serve exactly `tree`; call progress(path) per change.
+
+        check() is called right before the switch (and between steps where
+        there is none); it raises to stop the deploy with nothing switched.
+        """
         raise NotImplementedError
+
+    # Lease records (hearth.targets.lease): "lock" and "preempt", kept
+    # beside the site, never served as part of it.
+
+    def lease_read(self, kind):
+        """The bytes of a lease record, or None."""
+        raise NotImplementedError
+
+    def lease_create(self, kind, data):
+        """Write a lease record only if none exists; True if written."""
+        raise NotImplementedError
+
+    def lease_write(self, kind, data):
+        """Write (replace) a lease record."""
+        raise NotImplementedError
+
+    def lease_remove(self, kind, data, token):
+        """Remove a lease record if it still holds `token`."""
+        raise NotImplementedError
+
+    def empty_problem(self):
+        """What to tell the writer when the target serves nothing."""
+        return (
+            f"{self.display} serves nothing: nothing was published there, or the "
+            "target is mistyped (HEARTH_TARGETS, HEARTH_TARGET or --target)."
+        )
+
+    def forget(self):
+        """Drop what was cached about the target, to read it afresh."""
+
+    def leftovers(self, state):
+        """Problems: what of an older site the target keeps beside the live one."""
+        return []
 
     def close(self):
         """Release what the target holds open (a connection); it may be reused."""

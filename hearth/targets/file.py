@@ -16,7 +16,13 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from hearth.targets.base import Target, TargetError, query_options, tree_manifest
+from hearth.targets.base import (
+    Target,
+    TargetError,
+    os_fault,
+    query_options,
+    tree_manifest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +68,102 @@ class FileTarget(Target):
 
     def manifest(self):
         live = self._live()
-        return tree_manifest(live) if live else {}
+        try:
+            return tree_manifest(live) if live else {}
+        except OSError as e:
+            raise TargetError(
+                f"{self.display}: cannot read {e.filename or live} "
+                f"({e.strerror}): give your user read access to the site's folder."
+            ) from e
+
+    def empty_problem(self):
+        if self.root.is_symlink():
+            return (
+                f"THE SITE IS DOWN: {self.root} is a link to "
+                f"{os.readlink(self.root)}, which does not exist, so readers get an "
+                "error. Re-run `invoke publish` (or `withdraw`, `lock`)."
+            )
+        if not self.root.exists():
+            hint = " (its parent folder does not exist either)"
+            hint = "" if self.root.parent.is_dir() else hint
+            return (
+                f"Nothing at {self.root}{hint}: nothing was published there, or the "
+                "target path is mistyped (HEARTH_TARGETS, HEARTH_TARGET or --target)."
+            )
+        return super().empty_problem()
+
+    # --- lease records: files beside the document root, never served
+
+    def _lease_path(self, kind):
+        return self.root.parent / f".{self.root.name}.hearth-{kind}.json"
+
+    def lease_read(self, kind):
+        try:
+            return self._lease_path(kind).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise TargetError(os_fault(e, self.display)) from e
+
+    def _lease_tmp(self, kind, data):
+        tmp = self._lease_path(kind).with_name(
+            f".{self.root.name}.hearth-{kind}.{secrets.token_hex(4)}.tmp"
+        )
+        tmp.write_bytes(data)
+        return tmp
+
+    def lease_create(self, kind, data):
+        if not self.root.parent.is_dir():
+            raise self._no_parent()
+        try:
+            tmp = self._lease_tmp(kind, data)
+            try:
+                os.link(tmp, self._lease_path(kind))  # fails if it exists
+                return True
+            except FileExistsError:
+                return False
+            finally:
+                tmp.unlink(missing_ok=True)
+        except OSError as e:
+            raise TargetError(os_fault(e, self.display)) from e
+
+    def lease_write(self, kind, data):
+        try:
+            os.replace(self._lease_tmp(kind, data), self._lease_path(kind))
+        except OSError as e:
+            raise TargetError(os_fault(e, self.display)) from e
+
+    def lease_remove(self, kind, data, token):
+        path = self._lease_path(kind)
+        current = self.lease_read(kind)
+        if current is not None and (current == data or token.encode() in current):
+            path.unlink(missing_ok=True)
+
+    def leftovers(self, state):
+        live = self._live()
+        if not self.releases.is_dir():
+            return []
+        others = sorted(
+            e.name for e in self.releases.iterdir() if live is None or e != live
+        )
+        if state == "published" or not others:
+            return []
+        return [
+            (
+                f"OLD RELEASES STILL ON DISK: {len(others)} folder(s) of an older "
+                f"site in {self.releases} ({', '.join(others[:3])}). They are not "
+                "served, but anyone with access to the disk can read them: "
+                f"re-run `invoke {'withdraw' if state == 'withdrawn' else 'lock'}`, "
+                "or delete them."
+            )
+        ]
+
+    def _no_parent(self):
+        return TargetError(
+            f"The folder {self.root.parent} does not exist, so target "
+            f"{self.display} cannot be created there: create it or fix the "
+            "target (HEARTH_TARGETS in publishconf.py, HEARTH_TARGET or --target)."
+        )
 
     def read_file(self, path):
         live = self._live()
@@ -70,14 +171,15 @@ class FileTarget(Target):
             return (live / path).read_bytes()
         return None
 
-    def deploy(self, tree, plan, *, state, progress):
+    def deploy(self, tree, plan, *, state, progress, check=lambda: None):
         if not self.root.parent.is_dir():
-            raise TargetError(
-                f"The folder {self.root.parent} does not exist, so target "
-                f"{self.display} cannot be created there: create it or fix the "
-                "target (HEARTH_TARGETS in publishconf.py, HEARTH_TARGET or --target)."
-            )
-        tree = Path(tree)
+            raise self._no_parent()
+        try:
+            self._deploy(Path(tree), plan, state, progress, check)
+        except OSError as e:
+            raise TargetError(os_fault(e, self.display)) from e
+
+    def _deploy(self, tree, plan, state, progress, check):
         live = self._live()
         self.releases.mkdir(exist_ok=True)
         staging = self.releases / STAGING
@@ -111,6 +213,7 @@ class FileTarget(Target):
             if rel in changed:
                 progress(rel)
         release = self.releases / new_release_id()
+        check()
         os.rename(staging, release)
         self._switch(release)
         for rel in plan.delete:
@@ -154,9 +257,21 @@ class FileTarget(Target):
         logger.debug("%s now serves %s", self.root, release.name)
 
     def _prune(self, keep):
+        failed = []
         for entry in self.releases.iterdir():
             if entry.name not in keep:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry)
-                else:
-                    entry.unlink()
+                try:
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry)
+                    else:
+                        entry.unlink()
+                except OSError as e:
+                    failed.append((entry, e))
+        if failed:
+            entry, e = failed[0]
+            raise TargetError(
+                f"{self.display}: the new site is live, but {len(failed)} old "
+                f"release folder(s) could not be deleted ({e.filename or entry}: "
+                f"{e.strerror}). They are not served, but stay on disk: give your "
+                "user write access to them (or delete them) and re-run."
+            )

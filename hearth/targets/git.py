@@ -16,16 +16,24 @@ import logging
 import os
 import shutil
 import subprocess
-import tempfile
 import weakref
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from hearth.targets.base import Target, TargetError, query_options
+from hearth.targets.base import (
+    Target,
+    TargetError,
+    net_timeout,
+    query_options,
+    scratch_dir,
+    telling_line,
+)
 
 logger = logging.getLogger(__name__)
 
 LIVE = "refs/hearth/live"
+LEASE_REF = "refs/hearth/{kind}"  # on the remote: hearth.targets.lease records
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 # A neutral identity: the writer's name and email never enter a public branch.
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Hearth",
@@ -67,34 +75,69 @@ class GitTarget(Target):
             remote = remote.replace(parts.password, "***")
         return f"git+{remote}#{self.branch}"
 
-    def _git(self, *args, env=None, input=None, check=True):
-        environment = {
+    def _environment(self, env):
+        timeout = net_timeout()
+        # A stalled network cannot hang a command: ssh's connect timeout and
+        # keep-alives (the writer's own GIT_SSH_COMMAND options come first,
+        # and ssh keeps the first value of each), and for https a minimum
+        # speed git must see at least every 6 x timeout seconds.
+        ssh = os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
+        ssh += (
+            f" -o ConnectTimeout={timeout} -o ServerAliveInterval={timeout}"
+            " -o ServerAliveCountMax=3"
+        )
+        return {
             **os.environ,
             # Never ask a question: no username/password prompt, no ssh prompt.
             "GIT_TERMINAL_PROMPT": "0",
-            "GIT_SSH_COMMAND": os.environ.get(
-                "GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=10"
-            ),
+            "GIT_SSH_COMMAND": ssh,
+            "GIT_HTTP_LOW_SPEED_LIMIT": "1",
+            "GIT_HTTP_LOW_SPEED_TIME": str(6 * timeout),
             **(env or {}),
         }
+
+    def _git(self, *args, env=None, input=None, check=True):
         cmd = ["git", "--git-dir", str(self.repo), *args]
-        result = subprocess.run(
-            cmd, capture_output=True, env=environment, input=input, check=False
-        )
-        if check and result.returncode:
-            detail = result.stderr.decode(errors="replace").strip().splitlines()
-            detail = detail[-1] if detail else f"exit {result.returncode}"
+        limit = max(300, 12 * net_timeout())
+        try:
+            result = subprocess.run(
+                cmd, capture_output=True, env=self._environment(env), input=input,
+                check=False, timeout=limit,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired as e:
             raise TargetError(
-                f"{self.display}: git {args[0]} failed ({detail}). Check the "
-                "remote, the branch and your access to it; the live site was not "
-                "changed."
-            )
+                f"{self.display}: git {args[0]} got no answer in {limit} s. Check "
+                "the remote and your connection, then re-run."
+            ) from e
+        if check and result.returncode:
+            raise self._error(args[0], result)
         return result.stdout
+
+    def _error(self, verb, result):
+        stderr = result.stderr.decode(errors="replace")
+        detail = telling_line(stderr, f"exit {result.returncode}")
+        if verb == "push" and ("rejected" in stderr or "denied" in stderr.lower()):
+            said = [
+                line.strip()[len("remote:") :].strip()
+                for line in stderr.splitlines()
+                if line.strip().startswith("remote:") and line.strip() != "remote:"
+            ]
+            if said:
+                detail += "; the remote said: " + " ".join(said)
+            return TargetError(
+                f"{self.display}: the remote rejected the push ({detail}). Check "
+                f"that you may push to {self.branch} (no branch protection or "
+                "hook refuses forced pushes there), then re-run."
+            )
+        return TargetError(
+            f"{self.display}: git {verb} failed ({detail}). Check the remote, the "
+            "branch and your access to it."
+        )
 
     @property
     def repo(self):
         if self._repo is None:
-            self._repo = Path(tempfile.mkdtemp(prefix="hearth-git-"))
+            self._repo = Path(scratch_dir("git"))
             weakref.finalize(self, shutil.rmtree, self._repo, True)
             subprocess.run(["git", "init", "-q", "--bare", str(self._repo)], check=True)
         return self._repo
@@ -144,6 +187,72 @@ class GitTarget(Target):
             self._md5_cache = cache
         return self._md5_cache
 
+    def forget(self):
+        self._live = None
+        if hasattr(self, "_md5_cache"):
+            del self._md5_cache
+
+    def empty_problem(self):
+        return (
+            f"{self.display}: the remote has no branch {self.branch!r}: nothing was "
+            "published there, or the branch or remote is mistyped."
+        )
+
+    # --- lease records: refs/hearth/<kind> on the remote, commits whose
+    # message is the record; pushes with a lease make them atomic.
+
+    def _lease_sha(self, kind):
+        out = self._git("ls-remote", self.remote, LEASE_REF.format(kind=kind))
+        return out.split()[0].decode() if out.strip() else None
+
+    def lease_read(self, kind):
+        sha = self._lease_sha(kind)
+        if sha is None:
+            return None
+        seen = f"refs/hearth/seen-{kind}"
+        self._git("fetch", "-q", self.remote, f"+{LEASE_REF.format(kind=kind)}:{seen}")
+        return self._git("log", "-1", "--format=%B", seen).strip() or None
+
+    def _lease_commit(self, data):
+        self._git("hash-object", "-t", "tree", "-w", "--stdin", input=b"")
+        return (
+            self._git("commit-tree", EMPTY_TREE, "-m", data.decode(), env=IDENTITY)
+            .decode()
+            .strip()
+        )
+
+    def lease_create(self, kind, data):
+        commit = self._lease_commit(data)
+        ref = LEASE_REF.format(kind=kind)
+        result = subprocess.run(
+            ["git", "--git-dir", str(self.repo), "push", "-q",
+             f"--force-with-lease={ref}:", self.remote, f"{commit}:{ref}"],
+            capture_output=True, env=self._environment(None), check=False,
+            timeout=max(300, 12 * net_timeout()),
+        )  # fmt: skip
+        if result.returncode == 0:
+            return True
+        refused = b"stale info" in result.stderr or b"rejected" in result.stderr
+        if refused and self._lease_sha(kind) is not None:
+            return False
+        raise self._error("push", result)
+
+    def lease_write(self, kind, data):
+        commit = self._lease_commit(data)
+        ref = LEASE_REF.format(kind=kind)
+        self._git("push", "-q", "--force", self.remote, f"{commit}:{ref}")
+
+    def lease_remove(self, kind, data, token):
+        sha = self._lease_sha(kind)
+        current = self.lease_read(kind) if sha else None
+        if current is None or (current != data and token.encode() not in current):
+            return
+        ref = LEASE_REF.format(kind=kind)
+        self._git(
+            "push", "-q", f"--force-with-lease={ref}:{sha}", self.remote, f":{ref}",
+            check=False,
+        )  # fmt: skip
+
     def read_file(self, path):
         if not self._fetch():
             return None
@@ -155,7 +264,7 @@ class GitTarget(Target):
         # .hearth/ and any file whose name starts with an underscore.
         return {".nojekyll": b""}
 
-    def deploy(self, tree, plan, *, state, progress):
+    def deploy(self, tree, plan, *, state, progress, check=lambda: None):
         live = self._fetch()
         env = {"GIT_INDEX_FILE": str(self.repo / "hearth-index")}
         self._git("--work-tree", str(tree), "add", "-A", "--", ".", env=env)
@@ -173,6 +282,7 @@ class GitTarget(Target):
             .decode()
             .strip()
         )
+        check()
         self._git(
             "push", "-q", "--force", self.remote, f"{commit}:refs/heads/{self.branch}"
         )

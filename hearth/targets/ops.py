@@ -41,8 +41,13 @@ from hearth.targets.base import (
     is_page,
     make_plan,
     manifest_digest,
+    net_timeout,
+    os_fault,
+    scratch_dir,
+    sweep_scratch,
     tree_manifest,
 )
+from hearth.targets.lease import Lease, lease_status
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +85,10 @@ class Reporter:
     def warn(self, message):
         logger.warning("%s", message)
 
+    def note(self, message):
+        """Something the writer should know now (e.g. waiting for a lock)."""
+        logger.info("%s", message)
+
 
 @dataclass
 class Outcome:
@@ -95,49 +104,141 @@ def since_for(state, previous, when):
     return when
 
 
+@contextlib.contextmanager
+def _scratch(kind):
+    """A temporary folder removed on every exit (Ctrl-C too); a kill leaves it
+    to the next run's sweep_scratch."""
+    folder = scratch_dir(kind)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _run_all(targets, one, reporter):
     outcomes, errors = [], []
     for target in targets:
         try:
             outcomes.append(one(target))
         except TargetError as e:
-            errors.append(str(e))
+            errors.append(e)
             reporter.warn(str(e))
         finally:
             target.close()
+    if len(errors) == 1:
+        raise errors[0]  # its own kind (e.g. Preempted) and message
     if errors:
-        raise TargetError("\n".join(errors))
+        raise TargetError("\n".join(map(str, errors)))
     return outcomes
 
 
 def _deploy_one(target, make_tree, state, workdir, *, dry_run, reporter):
+    if dry_run:  # reads only: no lock, nothing written
+        return _plan_and_deploy(target, make_tree, state, workdir, None,
+                                dry_run=True, reporter=reporter)  # fmt: skip
+    try:
+        with Lease(target, _verb(state), say=reporter.note) as lease:
+            return _plan_and_deploy(target, make_tree, state, workdir, lease,
+                                    dry_run=False, reporter=reporter)  # fmt: skip
+    except TargetError as e:
+        if getattr(e, "checked", False):
+            raise
+        # Failed before its deploy began: it sent nothing to the site.
+        raise _checked(
+            f"{e} This {_verb(state)} stopped before sending anything: the live "
+            "site was not changed by it.",
+            type(e),
+        ) from e
+
+
+def _checked(message, kind=TargetError):
+    error = kind(message)
+    error.checked = True
+    return error
+
+
+def _plan_and_deploy(target, make_tree, state, workdir, lease, *, dry_run, reporter):
+    # Read the target only once it is ours: a withdraw that waited for a
+    # publish covers the pages that publish added.
     remote = target.manifest()
     previous = read_marker(target.read_file(MARKER)) if remote else None
     when = now()
     since = since_for(state, previous, when)
-    tree = make_tree(remote, since, Path(tempfile.mkdtemp(dir=workdir)) / "tree")
-    for rel, data in target.extra_files().items():
-        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
-        # The tree's files may be hard links (to the build, or to one
-        # notice): replace, never write through one.
-        (tree / rel).unlink(missing_ok=True)
-        (tree / rel).write_bytes(data)
-    marker = write_marker(tree, state, previous, when=when)
-    plan = make_plan(tree_manifest(tree), remote)
+    try:
+        dest = Path(tempfile.mkdtemp(dir=workdir)) / "tree"
+        tree = make_tree(remote, since, dest)
+        for rel, data in target.extra_files().items():
+            (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+            # The tree's files may be hard links (to the build, or to one
+            # notice): replace, never write through one.
+            (tree / rel).unlink(missing_ok=True)
+            (tree / rel).write_bytes(data)
+        marker = write_marker(tree, state, previous, when=when)
+        local = tree_manifest(tree)
+    except OSError as e:
+        raise TargetError(os_fault(e, "the temporary folder")) from e
+    plan = make_plan(local, remote)
     reporter.plan(target, plan, dry_run)
-    if not dry_run:
+    if dry_run:
+        return Outcome(target.display, plan, marker)
+    lease.check(force=True)
+    try:
         with reporter.progress(target, len(plan.upload) + len(plan.delete)) as advance:
-            target.deploy(tree, plan, state=state, progress=advance)
-        reporter.done(target, state, plan)
-        for message in target.warnings(state):
-            reporter.warn(message)
+
+            def step(path):
+                lease.check()
+                advance(path)
+
+            target.deploy(
+                tree, plan, state=state, progress=step,
+                check=lambda: lease.check(force=True),  # at the switch: always
+            )  # fmt: skip
+    except (TargetError, OSError) as e:
+        message = str(e) if isinstance(e, TargetError) else os_fault(e, target.display)
+        after = _after_fault(target, remote, local, state)
+        if not target.atomic and "unchanged" not in after:
+            lease.abandon()  # `status` reports the command as half done
+        kind = type(e) if isinstance(e, TargetError) else TargetError
+        raise _checked(f"{message} {after}", kind) from e
+    except BaseException:
+        # Ctrl-C (or a test's Interrupted) part-way: on a target without an
+        # atomic switch, leave the lock for `status` to report as half done.
+        if not target.atomic:
+            lease.abandon()
+        raise
+    reporter.done(target, state, plan)
+    for message in target.warnings(state):
+        reporter.warn(message)
     return Outcome(target.display, plan, marker)
+
+
+def _after_fault(target, before, intended, state):
+    """What the live site is after a failed deploy: read back, never assumed."""
+    try:
+        target.forget()
+        after = target.manifest()
+    except (TargetError, OSError):
+        return (
+            f"Could not check what {target.display} serves now: run `invoke status` "
+            f"once it answers, and re-run `invoke {_verb(state)}`."
+        )
+    if after == before:
+        return "The live site is unchanged (checked after the failure)."
+    if after == intended:
+        return f"The live site is the new {state} site (checked after the failure)."
+    changed = sum(1 for p in set(after) | set(before) if after.get(p) != before.get(p))
+    return (
+        f"THE LIVE SITE IS PART-WAY: {changed} of its files changed and the rest "
+        f"did not (checked after the failure). Re-run `invoke {_verb(state)}` to "
+        "finish."
+    )
 
 
 def publish(build, targets, *, dry_run=False, reporter=None):
     """Make every target serve the built site `build` exactly."""
     reporter = reporter or Reporter()
-    with tempfile.TemporaryDirectory(prefix="hearth-publish-") as workdir:
+    sweep_scratch()
+    with _scratch("publish") as workdir:
 
         def make_tree(remote, since, dest):
             return link_tree(build, dest)
@@ -155,7 +256,8 @@ def withdraw(targets, *, sitename, site_url, message=None, lang="en", feeds=(),
              dry_run=False, reporter=None):  # fmt: skip
     """Replace every target's site by the notice, at every page it served."""
     reporter = reporter or Reporter()
-    with tempfile.TemporaryDirectory(prefix="hearth-withdraw-") as workdir:
+    sweep_scratch()
+    with _scratch("withdraw") as workdir:
 
         def make_tree(remote, since, dest):
             return notice_tree(
@@ -181,7 +283,8 @@ def lock(build, targets, *, recipients, sitename, site_url, lang="en",
     bytes; after a deploy the new locked tree is copied to `keep_tree`.
     """
     reporter = reporter or Reporter()
-    with tempfile.TemporaryDirectory(prefix="hearth-lock-") as workdir:
+    sweep_scratch()
+    with _scratch("lock") as workdir:
         locked = lock_tree(
             build, Path(workdir) / "locked", recipients=recipients,
             sitename=sitename, site_url=site_url, lang=lang,
@@ -244,9 +347,10 @@ class Status:
         return not self.problems
 
 
-def http_get(url, timeout=10):
+def http_get(url, timeout=None):
     """(status code, body) of a GET; (0, b"") when nothing answers."""
     request = urllib.request.Request(url, headers={"User-Agent": "hearth-status"})
+    timeout = net_timeout() if timeout is None else timeout
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -275,14 +379,17 @@ def status(targets, *, fetch=http_get):
 
 
 def _status_one(target, fetch):
+    running = lease_status(target)
     remote = target.manifest()
     marker = read_marker(target.read_file(MARKER)) if remote else None
     if not remote:
-        return Status(target.display, "empty")
+        return Status(
+            target.display, "empty", problems=[*running, target.empty_problem()]
+        )
     if marker is None:
         return Status(
             target.display, "unknown", files=len(remote),
-            problems=[(
+            problems=[*running, (
                 f"{target.display} serves {len(remote)} files but no Hearth marker "
                 f"({MARKER}): run `invoke publish`, `withdraw` or `lock` once."
             )],
@@ -299,7 +406,9 @@ def _status_one(target, fetch):
             f"interrupted or the files were changed. Re-run `invoke "
             f"{_verb(state)}`."
         )
+    result.problems[:0] = running
     _check_files(target, remote, state, result)
+    result.problems.extend(target.leftovers(state))
     if target.site_url:
         _check_http(target, remote, marker, state, result, fetch=fetch)
     return result
@@ -378,6 +487,12 @@ def _check_http(target, remote, marker, state, result, *, fetch):
         url = base + page_url(path)
         code, body = fetch(url)
         result.checked_urls += 1
+        if code == 0:
+            result.problems.append(
+                f"{url} does not answer (or stalled): the site is not reachable "
+                "over HTTP; the other pages were not checked."
+            )
+            return
         served = _served_state(body)
         if state in ("withdrawn", "locked") and (code != 200 or served != state):
             result.problems.append(

@@ -54,5 +54,8 @@ class RichReporter(Reporter):
             f"({len(plan.upload)} sent, {len(plan.delete)} removed)."
         )
 
+    def note(self, message):
+        self.console.print(escape(message))
+
     def warn(self, message):
         self.console.print(f"[yellow]Warning:[/] {escape(message)}")

@@ -29,6 +29,7 @@ from hearth.targets.base import (
     cache_control,
     content_type,
     is_page,
+    net_timeout,
     query_options,
 )
 
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 DELETE_BATCH = 1000  # the S3 API's limit per DeleteObjects request
 UPLOAD_WORKERS = 8
+# Lease records (hearth.targets.lease) live beside the marker; not site files.
+LEASE_KEYS = {kind: f".hearth/{kind}.json" for kind in ("lock", "preempt")}
 OPTIONS = {"endpoint", "region", "profile", "cdn", "cdn_endpoint", "url"}
 
 
@@ -52,6 +55,7 @@ def _groups(paths):
 
 class S3Target(Target):
     scheme = "s3"
+    atomic = False
 
     def __init__(self, url):
         parts = urlsplit(url)
@@ -83,8 +87,14 @@ class S3Target(Target):
     def _config(self):
         from botocore.config import Config
 
-        # Fail fast on an unreachable host instead of retrying for minutes.
-        return Config(connect_timeout=10, read_timeout=60, retries={"max_attempts": 2})
+        # Fail fast on an unreachable or stalled host instead of retrying
+        # for minutes: a connect timeout, an idle (read) timeout, one retry.
+        timeout = net_timeout()
+        return Config(
+            connect_timeout=timeout,
+            read_timeout=3 * timeout,
+            retries={"max_attempts": 2, "mode": "standard"},
+        )
 
     @property
     def s3(self):
@@ -106,12 +116,17 @@ class S3Target(Target):
         except bx.NoCredentialsError as e:
             raise TargetError(
                 f"No S3 credentials for {self.display}: set AWS_ACCESS_KEY_ID and "
-                "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE). The live site was not changed."
+                "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)."
+            ) from e
+        except (bx.ReadTimeoutError, bx.ConnectTimeoutError) as e:
+            raise TargetError(
+                f"{self.display} stopped answering while trying to {what} ({e}). "
+                "Check the endpoint and your connection, then re-run."
             ) from e
         except (bx.EndpointConnectionError, bx.ConnectionError) as e:
             raise TargetError(
-                f"Cannot reach {self.display} ({e}). Check the endpoint option and "
-                "your connection; the live site was not changed."
+                f"Cannot reach {self.display} while trying to {what} ({e}). Check "
+                "the endpoint option and your connection, then re-run."
             ) from e
         except bx.ClientError as e:
             code = e.response.get("Error", {}).get("Code", "")
@@ -148,6 +163,8 @@ class S3Target(Target):
         for page in self._call("list the bucket", list, pages):
             for obj in page.get("Contents", []):
                 path = obj["Key"][len(base) :]
+                if path in LEASE_KEYS.values():
+                    continue
                 if path and not path.endswith("/"):
                     found[path] = obj["ETag"].strip('"')
         return found
@@ -166,14 +183,102 @@ class S3Target(Target):
 
         return self._call("read " + path, get)
 
-    def deploy(self, tree, plan, *, state, progress):
+    # --- lease records: objects under .hearth/, kept out of the manifest
+
+    def lease_read(self, kind):
+        return self.read_file(LEASE_KEYS[kind])
+
+    def lease_create(self, kind, data):
+        from botocore.exceptions import ClientError
+
+        key = self._key(LEASE_KEYS[kind])
+        # A missing bucket must say so (some stores would create it on write).
+        self._call("find the bucket", self.s3.head_bucket, Bucket=self.bucket)
+
+        def create():
+            try:
+                self.s3.put_object(
+                    Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*",
+                    ContentType="application/json", CacheControl="no-store",
+                )  # fmt: skip
+                return True
+            except ClientError as e:
+                code = e.response.get("Error", {}).get("Code", "")
+                if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                    return False
+                if code not in ("NotImplemented", "501"):
+                    raise
+            # A store without conditional writes: create if absent, and the
+            # caller reads it back to see whose record won.
+            if self.read_file(LEASE_KEYS[kind]) is not None:
+                return False
+            self.lease_write(kind, data)
+            return True
+
+        return self._call("take the target's lock", create)
+
+    def lease_write(self, kind, data):
+        self._call(
+            "write the target's lock",
+            self.s3.put_object,
+            Bucket=self.bucket, Key=self._key(LEASE_KEYS[kind]), Body=data,
+            ContentType="application/json", CacheControl="no-store",
+        )  # fmt: skip
+
+    def lease_remove(self, kind, data, token):
+        current = self.lease_read(kind)
+        if current is None or (current != data and token.encode() not in current):
+            return
+        key = self._key(LEASE_KEYS[kind])
+        # Every version of the record, so a versioned bucket keeps no
+        # history of who held it (and `status` counts no old versions).
+        pages = self.s3.get_paginator("list_object_versions").paginate(
+            Bucket=self.bucket, Prefix=key
+        )
+        versions = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for page in self._call("release the target's lock", list, pages)
+            for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            if v["Key"] == key
+        ]
+        if versions:
+            self._delete(versions)
+        else:
+            self._call(
+                "release the target's lock",
+                self.s3.delete_object,
+                Bucket=self.bucket, Key=key,
+            )  # fmt: skip
+
+    def leftovers(self, state):
+        if state == "published":
+            return []
+        count = self.old_versions()
+        if not count:
+            return []
+        return [
+            (
+                f"OLD OBJECT VERSIONS STILL IN THE BUCKET: {self.display} keeps "
+                f"{count} old version(s) or delete marker(s) under its prefix: "
+                "anyone allowed to list versions can read the older site. Re-run "
+                f"`invoke {'withdraw' if state == 'withdrawn' else 'lock'}` to "
+                "delete them."
+            )
+        ]
+
+    def deploy(self, tree, plan, *, state, progress, check=lambda: None):
         tree = Path(tree)
         marker_changed = MARKER in plan.upload
         uploads = [rel for rel in plan.upload if rel != MARKER]
         # Assets, then pages, then the home page (upload_order): each group
-        # is sent in parallel and finished before the next starts.
+        # is sent in parallel and finished before the next starts. For a
+        # withdraw or a lock every page is replaced before anything is
+        # deleted; a command stopped part-way leaves its lock, which
+        # `status` reports as a command half done.
         for group in _groups(uploads):
+            check()
             self._put_all(tree, group, progress)
+        check()
         self._delete([self._key(rel) for rel in plan.delete], progress)
         # The marker last: it says the deploy finished.
         if marker_changed:
@@ -256,10 +361,17 @@ class S3Target(Target):
         pages = self.s3.get_paginator("list_object_versions").paginate(
             Bucket=self.bucket, Prefix=base
         )
+        lease = {self._key(k) for k in LEASE_KEYS.values()}
         count = 0
         for page in self._call("list old versions", list, pages):
-            count += sum(1 for v in page.get("Versions", []) if not v["IsLatest"])
-            count += len(page.get("DeleteMarkers", []))
+            count += sum(
+                1
+                for v in page.get("Versions", [])
+                if not v["IsLatest"] and v["Key"] not in lease
+            )
+            count += sum(
+                1 for m in page.get("DeleteMarkers", []) if m["Key"] not in lease
+            )
         return count
 
     def _invalidate(self):

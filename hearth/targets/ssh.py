@@ -2,10 +2,11 @@
 
 The remote path is the document root; as with file://, it becomes a symlink to
 a release folder beside it (`.<name>.releases/<id>`). rsync fills a staging
-folder there (--checksum, --link-dest to the live release, so only changed
-files travel), then one remote `mv -T` of a temporary symlink switches the
-site. rsync's temporary files of an interrupted transfer stay in the staging
-folder, which no web server serves, and the next run carries on from them.
+folder of this run's own there (--checksum, --link-dest to the live release,
+so only changed files travel), then one remote `mv -T` of a temporary symlink
+switches the site. An interrupted transfer's files stay in its staging
+folder, which no web server serves; the next run removes it (a stopped
+rsync's remote half may write on for a moment, never into another run's).
 
 The remote host needs a POSIX shell, GNU coreutils (`mv -T`, `readlink -f`,
 `md5sum`) and rsync: any Debian or Ubuntu host has them.
@@ -16,17 +17,29 @@ import posixpath
 import shlex
 import shutil
 import subprocess
-import tempfile
 import weakref
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from hearth.targets.base import Target, TargetError, query_options
+from hearth.targets.base import (
+    Target,
+    TargetError,
+    net_timeout,
+    query_options,
+    scratch_dir,
+    telling_line,
+)
 from hearth.targets.file import STAGING, new_release_id
 
 logger = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT = 10
+# rsync's exit codes that mean the connection, not the files, failed.
+RSYNC_NETWORK = {
+    10: "a socket error",
+    12: "the connection broke mid-transfer",
+    30: "the transfer stalled (timeout)",
+    35: "the transfer stalled",
+}
 
 
 class SshTarget(Target):
@@ -54,13 +67,16 @@ class SshTarget(Target):
         self.switch = posixpath.join(self.parent, f".{name}.hearth-switch")
         # Never ask a question: no password prompt, no host key question
         # beyond what the writer's ssh config or HEARTH_SSH_OPTIONS answer.
+        # A stalled network cannot hang a command: a connect timeout, and
+        # keep-alives that end a connection silent for 3 x timeout.
+        self.timeout = net_timeout()
         self.ssh = [
             "ssh",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            f"ConnectTimeout={CONNECT_TIMEOUT}",
-        ]
+            "-o", "BatchMode=yes",
+            "-o", f"ConnectTimeout={self.timeout}",
+            "-o", f"ServerAliveInterval={self.timeout}",
+            "-o", "ServerAliveCountMax=3",
+        ]  # fmt: skip
         if self.port:
             self.ssh += ["-p", str(self.port)]
         if options.get("identity"):
@@ -73,7 +89,7 @@ class SshTarget(Target):
         if self._control is None:
             # One SSH connection per operation instead of one per command;
             # close() ends it (and ControlPersist does if we are killed).
-            self._control = tempfile.mkdtemp(prefix="hearth-ssh-")
+            self._control = scratch_dir("ssh")
             weakref.finalize(self, shutil.rmtree, self._control, True)
         return [
             *self.ssh,
@@ -104,21 +120,47 @@ class SshTarget(Target):
         """Run a shell script on the host; return (exit code, stdout bytes)."""
         cmd = [*self._connection(), self.login, "--", "sh -c " + shlex.quote(script)]
         try:
-            result = subprocess.run(cmd, capture_output=True, timeout=300, check=False)
+            result = subprocess.run(
+                cmd, capture_output=True, timeout=max(300, 12 * self.timeout),
+                check=False,
+            )  # fmt: skip
         except subprocess.TimeoutExpired as e:
-            raise TargetError(f"{self.display}: the host stopped answering.") from e
+            raise TargetError(
+                f"{self.display}: the host stopped answering (no reply in "
+                f"{max(300, 12 * self.timeout)} s). Check the host and your "
+                "connection, then re-run."
+            ) from e
         if result.returncode not in ok:
             raise self._error(result.returncode, result.stderr)
         return result.returncode, result.stdout
 
-    def _error(self, code, stderr):
-        detail = stderr.decode(errors="replace").strip().splitlines()
-        detail = detail[-1] if detail else f"exit {code}"
-        if code == 255:
+    def _error(self, code, stderr, rsync=False):
+        detail = telling_line(stderr.decode(errors="replace"), f"exit {code}")
+        low = detail.lower()
+        if code == 255 or (rsync and "connection" in low and "closed" in low):
             return TargetError(
                 f"Cannot reach {self.display} over SSH ({detail}). Check the host, "
-                "port and key (?identity=/path/to/key or HEARTH_SSH_OPTIONS); "
-                "the live site was not changed."
+                "port and key (?identity=/path/to/key or HEARTH_SSH_OPTIONS)."
+            )
+        if "no space left" in low or "quota" in low:
+            return TargetError(
+                f"{self.display}: the host's disk is full ({detail}). Free some "
+                "space there and re-run."
+            )
+        if "read-only file system" in low:
+            return TargetError(
+                f"{self.display}: the host's folder is read-only ({detail}). Make "
+                "it writable or choose another target."
+            )
+        if "permission denied" in low:
+            return TargetError(
+                f"{self.display}: permission denied on the host ({detail}). Give "
+                f"{self.login} write access to {self.parent}."
+            )
+        if rsync and code in RSYNC_NETWORK:
+            return TargetError(
+                f"{self.display}: {RSYNC_NETWORK[code]} ({detail}). Check the host "
+                "and your connection, then re-run."
             )
         return TargetError(f"{self.display}: the remote command failed ({detail}).")
 
@@ -142,21 +184,116 @@ class SshTarget(Target):
         )
         return out if code == 0 else None
 
-    def deploy(self, tree, plan, *, state, progress):
+    # --- lease records: files beside the document root, never served
+
+    def _lease_path(self, kind):
+        name = posixpath.basename(self.root)
+        return posixpath.join(self.parent, f".{name}.hearth-{kind}.json")
+
+    def lease_read(self, kind):
+        path = shlex.quote(self._lease_path(kind))
+        code, out = self._remote(
+            f"if [ -f {path} ]; then cat {path}; else exit 3; fi", ok=(0, 3)
+        )
+        return out if code == 0 else None
+
+    def _lease_script(self, kind, data, final):
+        q = shlex.quote
+        path = self._lease_path(kind)
+        tmp = f"{path}.$$.tmp"
+        return (
+            f"[ -d {q(self.parent)} ] || {{ echo 'folder {self.parent} does not "
+            f"exist' >&2; exit 4; }}; printf '%s' {q(data.decode())} > {q(tmp)} "
+            f"|| exit 5; {final.format(tmp=q(tmp), path=q(path))}"
+        )
+
+    def lease_create(self, kind, data):
+        # ln fails when the record exists: an atomic create-if-absent.
+        code, _ = self._remote(
+            self._lease_script(
+                kind, data,
+                "if ln {tmp} {path} 2>/dev/null; then rm -f {tmp}; "
+                "else rm -f {tmp}; exit 3; fi",
+            ),
+            ok=(0, 3),
+        )  # fmt: skip
+        return code == 0
+
+    def lease_write(self, kind, data):
+        self._remote(self._lease_script(kind, data, "mv -f {tmp} {path}"))
+
+    def lease_remove(self, kind, data, token):
+        path = shlex.quote(self._lease_path(kind))
+        self._remote(
+            f"if [ -f {path} ] && grep -q {shlex.quote(token)} {path}; then "
+            f"rm -f {path}; fi"
+        )
+
+    def empty_problem(self):
+        q = shlex.quote
+        root = q(self.root)
+        _, out = self._remote(
+            f"if [ -L {root} ]; then echo dangling; readlink {root}; "
+            f"elif [ -e {root} ]; then echo there; "
+            f"elif [ -d {q(self.parent)} ]; then echo missing; else echo noparent; fi"
+        )
+        what, _, link = out.decode(errors="replace").partition("\n")
+        if what == "dangling":
+            return (
+                f"THE SITE IS DOWN: {self.display} is a link to {link.strip()}, "
+                "which does not exist, so readers get an error. Re-run `invoke "
+                "publish` (or `withdraw`, `lock`)."
+            )
+        if what in ("missing", "noparent"):
+            return (
+                f"Nothing at {self.display} on the host: nothing was published "
+                "there, or the target path is mistyped (HEARTH_TARGETS, "
+                "HEARTH_TARGET or --target)."
+            )
+        return super().empty_problem()
+
+    def leftovers(self, state):
+        if state == "published":
+            return []
+        q = shlex.quote
+        _, out = self._remote(
+            f"live=$(readlink -f {q(self.root)} 2>/dev/null); "
+            f"for d in {q(self.releases)}/* {q(self.releases)}/.[!.]*; do "
+            '[ -e "$d" ] || continue; [ "$(readlink -f "$d")" = "$live" ] || '
+            'echo "${d##*/}"; done'
+        )
+        others = out.decode(errors="replace").split()
+        if not others:
+            return []
+        return [
+            (
+                f"OLD RELEASES STILL ON THE HOST: {len(others)} folder(s) of an older "
+                f"site in {self.releases} ({', '.join(others[:3])}). They are not "
+                "served, but anyone with access to the host can read them: re-run "
+                f"`invoke {'withdraw' if state == 'withdrawn' else 'lock'}`, or delete "
+                "them."
+            )
+        ]
+
+    def deploy(self, tree, plan, *, state, progress, check=lambda: None):
         q = shlex.quote
         root, releases = q(self.root), q(self.releases)
         _, out = self._remote(
             f"[ -d {q(self.parent)} ] || {{ echo 'folder {self.parent} does not "
             f"exist' >&2; exit 4; }}; mkdir -p {releases}; "
-            f"if [ -L {root} ]; then readlink -f {root}; "
+            + self._prune_script([], releases=False)
+            + f"; if [ -L {root} ]; then readlink -f {root}; "
             f"elif [ -d {root} ]; then cd {root} && pwd; fi"
         )
         live = out.decode().strip()
-        staging = posixpath.join(self.releases, STAGING)
+        # A staging folder of this run's own: the remote half of an rsync
+        # that was stopped (a pre-empted publish, a killed command) may
+        # write on for a moment, and must not write into ours.
+        staging = posixpath.join(self.releases, f"{STAGING}-{new_release_id()}")
         if live and not plan.changed:
             # Already live; only finish what an interrupted run may have left.
-            keep = [posixpath.basename(live)] if state != "published" else None
-            self._remote(f"rm -rf {q(staging)}; " + self._prune_script(keep))
+            keep = [posixpath.basename(live)] if state != "published" else []
+            self._remote(self._prune_script(keep, releases=state != "published"))
             return
         self._rsync(Path(tree), staging, live, set(plan.upload), progress)
         release = new_release_id()
@@ -168,9 +305,12 @@ class SshTarget(Target):
         ):
             keep.append(posixpath.basename(live))  # one previous, for rollback
         new = q(posixpath.join(self.releases, release))
+        check()
+        # One remote script; every step in it is one rename, and readers see
+        # the old release until the last `mv -T` replaces the symlink.
         self._remote(
             "set -e; "
-            f"if [ -d {q(staging)} ]; then mv {q(staging)} {new}; fi; "
+            f"mv {q(staging)} {new}; "
             f"if [ -d {root} ] && [ ! -L {root} ]; then "
             f"mv {root} {q(posixpath.join(self.releases, 'original-' + release))}; fi; "
             f"ln -sfn {q(self.release_link + '/' + release)} {q(self.switch)}; "
@@ -179,15 +319,19 @@ class SshTarget(Target):
         for rel in plan.delete:
             progress(rel)
 
-    def _prune_script(self, keep):
-        """Shell that removes every release but `keep` (nothing when None)."""
-        if keep is None:
-            return "true"
-        releases = shlex.quote(self.releases)
+    def _prune_script(self, keep, releases=True):
+        """Shell that removes staging folders left by stopped runs (if it can:
+        a dying rsync may still write there) and, with `releases`, every
+        release but `keep`, failing if one cannot be removed."""
+        folder = shlex.quote(self.releases)
+        old = 'rm -rf "$d"' if releases else ":"
+        keep = "|".join(keep) or "''"
         return (
-            f"for d in {releases}/* {releases}/.[!.]*; do "
+            f"for d in {folder}/* {folder}/.[!.]*; do "
             '[ -e "$d" ] || continue; '
-            f'case "${{d##*/}}" in {"|".join(keep)}) ;; *) rm -rf "$d";; esac; done'
+            f'case "${{d##*/}}" in {keep}) ;; '
+            f'{STAGING}-*) rm -rf "$d" 2>/dev/null || true;; '
+            f"*) {old};; esac; done"
         )
 
     def _rsync(self, tree, staging, live, changed, progress):
@@ -201,6 +345,7 @@ class SshTarget(Target):
             "--chmod=D755,F644",
             "--secluded-args",
             "--out-format=%n",
+            f"--timeout={6 * self.timeout}",
             "-e",
             shlex.join(self._connection()),
         ]
@@ -221,4 +366,4 @@ class SshTarget(Target):
                 proc.kill()
                 proc.wait()
         if code != 0:
-            raise self._error(code, stderr)
+            raise self._error(code, stderr, rsync=True)

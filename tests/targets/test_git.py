@@ -158,5 +158,9 @@ def test_push_killed_before_it_lands_leaves_the_branch_as_it_was(
 
 def test_missing_remote_fails_clearly(sample_publish, tmp_path):
     target = open_target(f"git+{tmp_path / 'missing.git'}#gh-pages")
-    with pytest.raises(TargetError, match=r"git ls-remote failed.*live site"):
+    with pytest.raises(
+        TargetError,
+        match=r"git \w+ failed \(fatal: .*missing.git' does not appear to be a "
+        r"git repo.*live site was not changed",
+    ):
         ops.publish(sample_publish, [target])

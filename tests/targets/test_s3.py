@@ -196,7 +196,10 @@ def test_interrupted_withdraw_then_rerun_converges(sample_publish, seaweed, buck
     assert marker_state(read) == "published"
     [status] = ops.status([target])
     assert not status.ok
-    assert "interrupted" in status.problems[0]
+    # The withdraw's lock stayed behind: status names the command half done.
+    assert "a withdraw" in status.problems[0]
+    assert "stopped before it finished" in status.problems[0]
+    assert any("interrupted" in p for p in status.problems)
     withdraw(target)
     assert_withdrawn(read, sample_publish)
     [status] = ops.status([target])

@@ -113,10 +113,11 @@ def test_interrupted_publish_never_serves_rsync_temporaries_then_converges(
     read = disk_reader(root)
     assert marker_state(read) == "withdrawn"
     assert_withdrawn(read, sample_publish)
-    assert (tmp_path / ".blog.releases" / "staging").is_dir()
+    [staging] = (tmp_path / ".blog.releases").glob("staging-*")
+    assert staging.is_dir()
     ops.publish(sample_publish, [target])
     assert_published(read, sample_publish)
-    assert not (tmp_path / ".blog.releases" / "staging").exists()
+    assert not list((tmp_path / ".blog.releases").glob("staging*"))
     [status] = ops.status([target])
     assert status.ok, status.problems
 
