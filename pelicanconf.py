@@ -1,5 +1,7 @@
 """Settings for writing and previewing the site (plain values only)."""
 
+from hearth import warnings as hearth_warnings
+
 AUTHOR = "Robin"
 SITENAME = "Hearth"
 SITESUBTITLE = "Notes from a slow recovery"
@@ -21,8 +23,8 @@ PLUGINS = [
     "hearth_frontmatter",
     "hearth_warnings",
     "hearth_images",
-    "hearth_drafts",
-    # Last: it reads what the others attach, then leaves only neutral values.
+    # Last: it reads what the others attach; it takes private posts (and, in
+    # a publish build, drafts and hidden posts) out of sight as soon as read.
     "hearth_private",
 ]
 
@@ -58,6 +60,15 @@ HEARTH_AUDIENCES = {
     "friends": "Close friends",
     "family": "Family",
 }
+# Who may read a post whose header has no `audience:` line: everyone, unless
+# this names an audience. Uncommented, every post is private (for friends)
+# unless its header says `audience: public` (README, "Who may read a post").
+# HEARTH_DEFAULT_AUDIENCE = "friends"
+# Header keys of your own, beside Pelican's and Hearth's (title, date, tags,
+# category, summary, status, slug, ..., warnings, audience, listing), for
+# example ["mood"] for a theme that shows a post's mood. Any other key is
+# taken for a typo: a publish build stops on it, a preview warns.
+HEARTH_EXTRA_KEYS = []
 # Private posts (plugins/hearth_private): PBKDF2 work per audience key (never
 # below 600000), whether locked pages show the real title, and the tracked
 # state file (salts, private post ids) beside the content folder.
@@ -65,30 +76,25 @@ HEARTH_PBKDF2_ITERATIONS = 600_000
 HEARTH_SHOW_PRIVATE_TITLES = False
 HEARTH_STATE_FILE = "hearth-state.json"
 
-# Content warnings: label -> the short description a reader sees before
-# choosing to read on. Use the labels in a post's `warnings:`; a label not
-# listed here is still shown, and the build suggests the nearest one.
-HEARTH_WARNINGS = {
-    "self-harm": "Hurting oneself, or thoughts of it.",
-    "suicidal thoughts": "Thoughts of suicide or of not wanting to be alive.",
-    "therapy rupture": "A painful break or conflict with a therapist.",
-    "abandonment": "Being left, or fearing being left, by someone close.",
-    "medical settings": "Clinics, hospitals, appointments and procedures.",
-    "anxiety": "Panic, dread and the body's alarm.",
-    "depression": "Low mood, numbness and exhaustion.",
-    "dissociation": "Feeling unreal, far away, or losing time.",
-    "trauma": "Memories and after-effects of traumatic events.",
-    "eating disorders": "Food, eating, weight and body image.",
-    "abuse": "Emotional, physical or sexual abuse, past or present.",
-    "grief": "Death, loss and mourning.",
-    "substance use": "Alcohol, drugs, craving or relapse.",
-    "medication": "Psychiatric medication, side effects and changes.",
-    "hospitalisation": "Psychiatric wards and inpatient care.",
-    "family conflict": "Arguments and estrangement within a family.",
-}
+# Content warnings (README, "Content warnings"). The vocabulary is label ->
+# the short description a reader sees before choosing to read on; its
+# defaults and the aliases are in hearth/warnings.py, the one list the build,
+# readers' preferences and `invoke posts` share. Add your own labels here:
+#   HEARTH_WARNINGS = {**hearth_warnings.DEFAULT_VOCABULARY, "crowds": "..."}
+# A label in a post that is neither a label nor an alias is shown as written
+# and warned about while previewing; a publish build stops on it.
+HEARTH_WARNINGS = dict(hearth_warnings.DEFAULT_VOCABULARY)
+# Other spellings -> a label: `sh`, `self harm`, `self-injury` -> `self-harm`.
+HEARTH_WARNING_ALIASES = dict(hearth_warnings.DEFAULT_ALIASES)
+# A warned post's feed entry carries its warnings and a link, not its text
+# (feed readers show the text at once); True puts the text after them.
+HEARTH_WARNINGS_FEED_FULL_TEXT = False
 # A private post's warnings travel inside its envelope and show after
 # unlocking; True shows them on the locked panel, in the clear, instead.
 HEARTH_WARNINGS_ON_LOCKED_PANEL = False
+# "Exit this page" on every page leaves for this neutral site at once (with
+# JavaScript, Escape pressed twice too, and Back does not return); "" for none.
+HEARTH_QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
 
 # Only this machine previews, so relative URLs keep the site portable.
 RELATIVE_URLS = True

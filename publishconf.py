@@ -25,7 +25,7 @@ DRAFT_LANG_SAVE_AS = ""
 DRAFT_LANG_URL = ""
 DRAFT_PAGE_LANG_SAVE_AS = ""
 DRAFT_PAGE_LANG_URL = ""
-# status: hidden posts and pages are left out too (plugins/hearth_drafts).
+# status: hidden posts and pages are left out too (plugins/hearth_private).
 
 # Where `invoke publish`, `withdraw`, `lock` and `status` act (README,
 # "Publishing, withdrawing, locking"): one target URL or several, all acted

@@ -12,11 +12,11 @@ from invoke import Exit, task
 from invoke.main import program
 from invoke.parser.parser import ParseMachine
 from pelican import main as pelican_main
-from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
+from pelican.settings import DEFAULT_CONFIG, get_settings_from_file, read_settings
 from rich.console import Console
 
 from hearth import audit as leak_audit
-from hearth import frontmatter, links, schedule, secrets
+from hearth import frontmatter, links, reading, schedule, secrets
 from hearth import notice as notice_post
 from hearth import posts as hearth_posts
 from hearth.targets import TargetError, configured_targets, ops
@@ -43,6 +43,9 @@ def pelican_run(cmd):
     # any options given after `--`, passed on to Pelican.
     if getattr(program, "core", None) is not None:
         cmd += " " + program.core.remainder
+        # `invoke --debug build`: Pelican's -D, tracebacks included.
+        if program.args.debug.value:
+            cmd += " -D"
     # The settings files name paths relative to the repository (publishconf
     # imports pelicanconf from the working folder), so run from there.
     with contextlib.chdir(ROOT):
@@ -118,16 +121,27 @@ def audit(c, output=CONFIG["publish_output"]):
     print(f"The leak audit found no private text in {output}/.")
 
 
+def _readings():
+    """Every post and page, read as the build reads them (hearth.reading)."""
+    # read_settings, as Pelican does: paths made absolute, excludes completed.
+    with contextlib.chdir(ROOT):
+        settings = read_settings(str(ROOT / SETTINGS_FILE_BASE))
+    try:
+        return settings, reading.read_site(settings)
+    except reading.ReadingError as err:
+        raise Exit(str(err)) from None
+
+
 @task(
     help={
         "title": "the post's title (quote it)",
-        "audience": "public (default), or who may read it, e.g. friends or "
-        "'friends, family'",
+        "audience": "public, or who may read it, e.g. friends or 'friends, "
+        "family' (default: HEARTH_DEFAULT_AUDIENCE, else public)",
         "warnings": "content warnings, comma-separated, e.g. 'grief, anxiety'",
         "listing": "for a private post: hidden (default) or locked",
     }
 )
-def new_post(c, title, audience="public", warnings="", listing=""):
+def new_post(c, title, audience="", warnings="", listing=""):
     """Start a new post in content/posts/ (a draft, front-matter filled in)."""
     # invoke passes `new-post --help` to the task as its title.
     if title.startswith("-"):
@@ -135,15 +149,18 @@ def new_post(c, title, audience="public", warnings="", listing=""):
             f"{title!r} looks like an option, not a title. For help run "
             "'invoke --help new-post'."
         )
+    settings, found = _readings()
     try:
         path = hearth_posts.new_post(
             POST_FOLDERS[0],
             title,
-            known_audiences=SETTINGS.get("HEARTH_AUDIENCES", {}),
-            audience=audience,
+            known_audiences=settings.get("HEARTH_AUDIENCES", {}),
+            audience=audience or None,
+            default_audience=settings.get(reading.DEFAULT_AUDIENCE_SETTING),
             warnings=warnings,
             listing=listing or None,
-            regex_subs=SETTINGS["SLUG_REGEX_SUBSTITUTIONS"],
+            regex_subs=settings["SLUG_REGEX_SUBSTITUTIONS"],
+            readings=found,
         )
     except (hearth_posts.NewPostError, frontmatter.FrontMatterError) as err:
         raise Exit(str(err)) from None
@@ -153,15 +170,18 @@ def new_post(c, title, audience="public", warnings="", listing=""):
 @task
 def posts(c):
     """List every post: date, title, status, audience and warnings."""
-    found = hearth_posts.list_posts(POST_FOLDERS, SETTINGS.get("HEARTH_AUDIENCES", {}))
+    found = hearth_posts.sort_posts(_readings()[1])
     console = Console()
     console.print(hearth_posts.posts_table(found))
+    for post in found:
+        for note in post.notes:
+            console.print(note, style="yellow", markup=False, highlight=False)
     broken = [post for post in found if post.error]
     for post in broken:
         console.print(post.error, style="red", markup=False, highlight=False)
     if broken:
         raise Exit(
-            f"{len(broken)} post(s) above have errors; the build stops until "
+            f"{len(broken)} file(s) above have errors; the build stops until "
             "they are fixed."
         )
 
@@ -169,20 +189,34 @@ def posts(c):
 @task(
     help={
         "audience": "the audience whose posts the link opens, e.g. friends",
-        "url": "the private post's address, e.g. /p/0123456789abcdef/",
+        "url": "the private post's address, e.g. /p/0123456789abcdef/, or its "
+        "file, e.g. content/posts/2026-09-21-after-the-phone-call.md",
         "preview": "allow the demo passphrase (a link for the local preview)",
     }
 )
 def unlock_link(c, audience, url, preview=False):
     """Print a link that opens an audience's posts without the passphrase."""
+    from hearth.state import State, StateError
+
+    found = _readings()[1]
+    state_file = ROOT / (SETTINGS.get("HEARTH_STATE_FILE") or "hearth-state.json")
     try:
+        # The post the link is for must be one this audience can open.
+        with contextlib.chdir(ROOT):
+            url = hearth_posts.unlock_target(
+                found, State.load(state_file).post_ids(), audience, url
+            )
         passphrase = secrets.passphrase_for(
             audience, publish=not preview, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
         )
-        state_file = ROOT / (SETTINGS.get("HEARTH_STATE_FILE") or "hearth-state.json")
         key = links.audience_key(audience, passphrase, state_file)
         link = links.unlock_link(url, key, os.environ.get("HEARTH_SITEURL", ""))
-    except (secrets.SecretsError, links.LinkError) as err:
+    except (
+        secrets.SecretsError,
+        links.LinkError,
+        hearth_posts.LinkTargetError,
+        StateError,
+    ) as err:
         raise Exit(str(err)) from None
     print(link)
     print(

@@ -1,93 +1,101 @@
 """The leak audit: prove that no private text reached a built site.
 
-`audit(content_path, output_path, ...)` builds nothing. It reads the sources
-of everything that must not be public (posts for an audience, drafts, hidden
-posts), turns their titles, tags, categories, warnings, attachment names and
-the phrases of their bodies and summaries into one set of needles, and scans
-every byte of the output folder once: pages, feeds, sitemaps, data files,
-scripts, file names and paths, and image metadata (EXIF, XMP, IPTC, PNG text).
+`audit_site(settings, output)` builds nothing and trusts no plugin. It takes
+what Pelican read (hearth.reading: every post and page, in every format
+Pelican reads, with path and default metadata) and, for everything that must
+not be public (an audience, a draft, a hidden post), turns its title, slug,
+tags, category, summary, warnings, authors, the files only it uses and the
+runs of its body text into needles. Then it reads every byte of the output
+folder as a reader or a crawler would get it (hearth/surfaces.py: decoded,
+decompressed, markup parsed) and reports every needle it finds.
 
-Matching works on words, not bytes, so that a title found in a feed
-(HTML-escaped inside XML), a search index (JSON-escaped) or a URL slug
-(hyphenated) is the same title: text is unescaped, tags are dropped, and what
-is left is cut into lower-case words. A needle is a run of words; a body gives
-every run of `window` words. Needles that also occur in public posts' sources,
-the theme or the given public text (site settings) are not distinctive, so
-they are dropped before scanning: the audit must not cry wolf.
+Matching works on words: a text is cut into lower-case runs of letters and
+digits, so a title in a feed, a search index or a URL slug is the same title.
+A short secret (a tag, a one-word title) must match as whole words; a body
+gives every run of `window` words. A needle that public text also holds
+(public posts, the theme, the settings, the dates the site prints) is not
+distinctive and is dropped, judged per word and per surface: a private title
+"November" is no leak on a page dated in November, but is one in a file
+name.
+
+It also refuses what is not a publish build: envelopes that open with a
+documented demo passphrase, drafts, and the opaque address of a hidden
+private post anywhere but on its own page.
 
 Findings name the output file, the kind of surface, the kind of secret and
-the private post's source path, never the secret text (only a short hash).
+the source file; the secret itself is shown only as a keyed hash whose key
+is drawn anew for every run, so that nothing printed can be looked up.
 """
 
-import contextlib
+import array
+import base64
+import binascii
+import collections
+import concurrent.futures
 import dataclasses
-import gzip
 import hashlib
-import html
-import io
+import hmac
+import itertools
+import json
+import locale
+import logging
+import os
 import re
 import unicodedata
-import zlib
-from collections import defaultdict
-from pathlib import Path
+from datetime import datetime
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-import yaml
-from PIL import Image, IptcImagePlugin
+from hearth import envelope, frontmatter, secrets, surfaces
+from hearth import reading as one_reading
+from hearth.state import STATE_FILE_NAME
 
-from hearth import frontmatter
+logger = logging.getLogger(__name__)
 
 # A run of this many words from a private body is distinctive enough to call
-# a leak; shorter runs ("I did not want to") turn up everywhere.
-DEFAULT_WINDOW = 6
+# a leak. Measured on the 1,000-post benchmark site and the sample site
+# (README, "Leak audit"): shorter runs turn up in pages built only from
+# public text, where the site's own words meet a post's.
+DEFAULT_WINDOW = 7
 
-MARKDOWN_EXTENSIONS = {".md", ".markdown", ".mkd", ".mdown"}
 SECRET_STATUSES = {"draft", "hidden"}
-
-# Kinds of surface a finding is reported in.
-FILE_NAME = "file name"
-IMAGE_METADATA = "image metadata"
-_SURFACE_BY_SUFFIX = {
-    ".html": "page",
-    ".htm": "page",
-    ".xhtml": "page",
-    ".atom": "feed",
-    ".rss": "feed",
-    ".json": "data file",
-    ".webmanifest": "data file",
-    ".csv": "data file",
-    ".js": "script",
-    ".mjs": "script",
-    ".css": "style sheet",
-    ".txt": "text",
-    ".md": "copied source",
-    ".markdown": "copied source",
-    ".rst": "copied source",
-    ".jpg": "image",
-    ".jpeg": "image",
-    ".png": "image",
-    ".webp": "image",
-    ".gif": "image",
-    ".svg": "image",
+# Header fields that are needles of their own kind above, or say nothing of
+# the post (its date, language, template, who may read it).
+_NOT_SECRET_KEYS = {
+    "title",
+    "slug",
+    "tags",
+    "keywords",
+    "category",
+    "summary",
+    "warnings",
+    "author",
+    "authors",
+    "date",
+    "modified",
+    "status",
+    "lang",
+    "template",
+    "audience",
+    "listing",
+    "save_as",
+    "url",
+    "translation",
+    "timezone",
 }
+FILE_NAME = surfaces.FILE_NAME
+IMAGE_METADATA = surfaces.IMAGE_METADATA
 
 _WORD = re.compile(r"[^\W_]+")
-_TAG = re.compile(r"<[^<>]*>")
-_ATTRIBUTE_VALUE = re.compile(r"""=\s*(?:"([^"]*)"|'([^']*)')""")
-_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\[nrtbf/\\\"']")
-# Printable runs of a binary file: ASCII, or UTF-8 sequences.
-_PRINTABLE = re.compile(rb"(?:[\x20-\x7e\t\r\n]|[\xc2-\xf4][\x80-\xbf]{1,3}){4,}")
-_MARKDOWN_TARGET = re.compile(r"\]\([^)]*\)|^\s*\[[^\]]+\]:\s*\S+.*$", re.M)
-_YAML_HEADER = re.compile(
-    r"\s*^---$(?P<metadata>.+?)^(?:---|\.\.\.)$(?P<content>.*)",
-    re.MULTILINE | re.DOTALL,
-)
-_NATIVE_KEY = re.compile(r"^[ ]{0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)")
-_NATIVE_MORE = re.compile(r"^[ ]{4,}(?P<value>.*)")
+# Characters that show nothing inside a word: soft hyphen, zero-width space,
+# non-joiner and joiner, word joiner, zero-width no-break space.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+# What a file reference in a source looks like once URL-decoded.
+_REFERENCE = re.compile(r"[^\s\"'()<>\[\]{}|\\^`=,;*]*\.[^\s\"'()<>\[\]{}|\\^`=,;*]+")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]?")
-_XP_TAGS = range(0x9C9B, 0x9CA0)  # Windows XP tags: UTF-16 text
-_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
-_GZIP_LIMIT = 64 * 1024 * 1024
+_DIGEST_BYTES = 4  # 8 hex digits: enough to tell two findings apart
+_ENVELOPE_START = '{"hearth":'
+_MAX_FILE = 512 * 1024 * 1024
 
 
 class AuditError(ValueError):
@@ -102,410 +110,371 @@ class Finding:
     surface: str  # page, feed, sitemap, data file, script, file name, ...
     kind: str  # title, tag, category, warning, slug, attachment, phrase, ...
     source: str  # the secret post's source, relative to content/
-    digest: str  # short hash of one secret found (never the text)
+    digest: str  # keyed hash of one secret found (never the text)
     count: int = 1  # how many needles of this kind and source matched
     # The path as printed: parts of it that are themselves secret masked.
     shown: str = dataclasses.field(default="", compare=False)
+    # Why, for findings that are not a secret's text (a demo passphrase...).
+    note: str = dataclasses.field(default="", compare=False)
 
     def __str__(self):
+        path = self.shown or self.path
+        if self.note:
+            return f"{path}: {self.surface}: {self.note}"
         what = f"{self.kind} of {self.source}" if self.source else self.kind
         times = f" ({self.count} matches)" if self.count > 1 else ""
         digest = f" [#{self.digest}]" if self.digest else ""
-        path = self.shown or self.path
         return f"{path}: {self.surface} carries the {what}{digest}{times}"
 
 
-@dataclasses.dataclass
-class _Post:
-    source: str
-    meta: dict
-    body: str
-    raw: str
-
-
-# Reading sources ----------------------------------------------------------------
-
-
-def _read_post(path, content_path):
-    raw = path.read_text(encoding="utf-8", errors="replace")
-    source = path.relative_to(content_path).as_posix()
-    match = _YAML_HEADER.fullmatch(raw)
-    if match:
-        try:
-            meta = yaml.safe_load(match.group("metadata"))
-        except yaml.YAMLError as err:
-            raise AuditError(
-                f"{source}: the YAML front-matter is malformed, so the audit "
-                "cannot tell whether the post is private. Fix the header "
-                "between the '---' lines."
-            ) from err
-        if not isinstance(meta, dict):
-            raise AuditError(
-                f"{source}: the YAML front-matter is not 'key: value' lines. "
-                "Fix the header between the '---' lines."
-            )
-        meta = {str(k).lower(): v for k, v in meta.items()}
-        return _Post(source, meta, match.group("content"), raw)
-    # Pelican's native header: Python-Markdown's meta lines, up to a blank
-    # line; a first line that is not "Key: value" means there is no header.
-    meta, key, lines = {}, None, raw.splitlines()
-    body_start = len(lines)
-    for index, line in enumerate(lines):
-        more = _NATIVE_MORE.match(line)
-        found = _NATIVE_KEY.match(line)
-        if not line.strip():
-            body_start = index + 1
-            break
-        if more and key:
-            meta[key] += " " + more.group("value").strip()
-        elif found:
-            key = found.group("key").lower()
-            meta[key] = found.group("value").strip()
-        else:
-            body_start = index
-            break
-    return _Post(source, meta, "\n".join(lines[body_start:]), raw)
-
-
-def _secret_reason(post):
-    """Why a post must stay out of the public output, or None if it is public."""
-    status = str(post.meta.get("status") or "").strip().lower()
-    if status in SECRET_STATUSES:
-        return status
-    if "audience" in post.meta:
-        value = post.meta["audience"]
-        names = [n.lower() for n in frontmatter.as_list(value)]
-        # Anything but a clear "public" is private: fail closed.
-        if names != [frontmatter.PUBLIC]:
-            return "private"
-    return None
-
-
-def _slugs(post):
-    """What a post's URL may be made of: its slug, file name, slugified title."""
-    title = str(post.meta.get("title") or "")
-    # Pelican's slugify drops apostrophes and accents: "didn't" -> "didnt".
-    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    candidates = [
-        str(post.meta.get("slug") or ""),
-        _DATE_PREFIX.sub("", Path(post.source).stem),
-        re.sub(r"[^\w\s-]", "", title),
-        re.sub(r"[^\w\s-]", "", plain),
-    ]
-    seen = {tuple(_words(title))}
-    for candidate in candidates:
-        words = tuple(_words(candidate))
-        if words and words not in seen:
-            seen.add(words)
-            yield candidate
-
-
-# Words ------------------------------------------------------------------------
+# Words --------------------------------------------------------------------------
 
 
 def _words(text):
-    return _WORD.findall(text.lower())
+    """Lower-case runs of letters and digits, as a reader reads them: a soft
+    hyphen or zero-width space inside a word is no break, and compatibility
+    forms (fullwidth letters, ligatures, a letter and its combining accent)
+    are the letters they show."""
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+    return _WORD.findall(text.casefold())
 
 
-def _windows(words, length):
-    """The set of hashes of every run of `length` words."""
-    return set(map(hash, zip(*(words[i:] for i in range(length)), strict=False)))
+def _runs(words, length):
+    """Every run of `length` words, as tuples (lazily)."""
+    return zip(*(words[i:] for i in range(length)), strict=False)
 
 
-def _unescape(text):
-    text = _JSON_ESCAPE.sub(
-        lambda m: chr(int(m.group(1), 16)) if m.group(1) else " ", text
-    )
-    # Twice: feeds carry HTML escaped inside XML (&amp;lt;p&amp;gt;).
-    return html.unescape(html.unescape(text))
+class _Keyed:
+    """Keyed hashes of secrets: HMAC-SHA256 with a key drawn for this run.
+
+    An unsalted hash of a word is a dictionary lookup away from the word;
+    with a key that exists only in this process, a printed digest can tell
+    two findings apart and nothing more.
+    """
+
+    def __init__(self):
+        self._key = os.urandom(32)
+
+    def __call__(self, words):
+        text = " ".join(words).encode("utf-8")
+        return hmac.new(self._key, text, hashlib.sha256).hexdigest()[
+            : 2 * _DIGEST_BYTES
+        ]
 
 
-def _text_segments(text):
-    """The words of a text file: its text without tags, and attribute values."""
-    text = _unescape(text)
-    values = " \n ".join(a or b for a, b in _ATTRIBUTE_VALUE.findall(text))
-    return [_words(_TAG.sub(" ", text)), _words(values)]
-
-
-def _decode(data):
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return b"\n".join(_PRINTABLE.findall(data)).decode("utf-8", "replace")
-
-
-# Needles ----------------------------------------------------------------------
-
-
-def _digest(run):
-    """A short, stable name for a secret run of words (never the words)."""
-    return hashlib.sha256(" ".join(run).encode()).hexdigest()[:8]
+# Needles ------------------------------------------------------------------------
 
 
 class _Needles:
-    """Runs of words to look for, by length, each with what it would reveal."""
+    """What to look for, and what each needle would reveal.
+
+    A text of more than `length` words (a body, a summary, a long title)
+    gives runs of `length` words, kept as 64-bit hashes in one frozenset:
+    one pass over a text's runs finds them all. Shorter needles (a title, a
+    tag, a file name) are kept whole and matched as whole words through
+    their rarest words (`_index`).
+
+    A needle is found by its key: the tuple of words of a short needle, the
+    hash of a run. Whether public text holds it too is judged afterwards,
+    for the needles found only (`public()`).
+    """
 
     def __init__(self, window):
         self.window = window
-        # length -> {hash(run): (run, [(kind, source), ...])}
-        self.by_length = defaultdict(dict)
+        # Every `stride`-th run of `length` words is kept: any run of
+        # `window` words holds one of them, at half the memory.
+        self.length = max(3, window - 1)
+        self.stride = window - self.length + 1
+        self.owners = []  # index -> (kind, source)
+        self._owner_index = {}
+        # [(owner index, array of the hashes of its runs)]: 8 bytes a run,
+        # where a dict from hash to owner would take ten times that.
+        self.runs = []
+        self.short = {}  # tuple of words -> [owner index]
+        # owner index -> output path prefix where it may appear (its own page)
+        self.allowed_in = {}
+        self.run_keys = frozenset()
+        self._index = {}
+        # How often each word occurs in the secrets: the rarest word of a
+        # short needle is where it is looked for.
+        self.frequency = collections.Counter()
 
-    def add(self, kind, source, text, whole=True):
-        """Add a secret text: whole (if short enough) or as runs of `window`."""
+    def owner(self, kind, source):
+        key = (kind, source)
+        if key not in self._owner_index:
+            self._owner_index[key] = len(self.owners)
+            self.owners.append(key)
+        return self._owner_index[key]
+
+    def add(self, kind, source, text, *, whole=True):
+        """Add a secret text: whole (if short enough) or as runs of `window`.
+
+        A body (`whole=False`) shorter than the window is still a needle when
+        it has at least three words; a single short word or a number alone
+        could be anything.
+        """
         words = _words(text)
         if not words:
             return
-        if len(words) <= self.window:
-            if not whole and len(words) < 3:
-                return
-            if len(words) == 1 and (len(words[0]) < 3 or words[0].isdigit()):
-                return  # too short to tell apart from anything else
-            runs = [tuple(words)]
-        else:
-            runs = zip(*(words[i:] for i in range(self.window)), strict=False)
-        owner = (kind, source)
-        for run in runs:
-            table = self.by_length[len(run)]
-            slot = table.get(hash(run))
-            if slot is None:
-                table[hash(run)] = (run, [owner])
-            elif owner not in slot[1]:
-                slot[1].append(owner)
+        owner = self.owner(kind, source)
+        self.frequency.update(words)
+        if len(words) > self.window:
+            self.runs.append(
+                (owner, array.array("q", map(hash, self._kept_runs(words))))
+            )
+            return
+        if len(words) >= self.length:  # as long as a run: its runs, all
+            self.runs.append(
+                (owner, array.array("q", map(hash, _runs(words, self.length))))
+            )
+            return
+        if not whole and len(words) < 3:
+            return
+        if len(words) == 1 and (len(words[0]) < 3 or words[0].isdigit()):
+            return
+        owners = self.short.setdefault(tuple(words), [])
+        if owner not in owners:
+            owners.append(owner)
 
-    def drop_public(self, words):
-        """Forget needles that public text also contains."""
-        for length, table in self.by_length.items():
-            for key in _windows(words, length) & table.keys():
-                del table[key]
+    def _kept_runs(self, words):
+        """Every `stride`-th run of `length` words, and the last one."""
+        last = len(words) - self.length
+        starts = [*range(0, last + 1, self.stride)]
+        if starts[-1] != last:
+            starts.append(last)
+        return (tuple(words[i : i + self.length]) for i in starts)
 
-    def find(self, segments):
-        """{(kind, source): (count, digest of one)} for needles in the segments."""
-        hits = {}
-        for length, table in self.by_length.items():
-            if not table:
-                continue
-            found = set()
-            for words in segments:
-                found |= _windows(words, length) & table.keys()
-            for key in found:
-                run, owners = table[key]
-                for owner in owners:
-                    count, first = hits.get(owner, (0, run))
-                    hits[owner] = (count + 1, min(first, run))
-        return {owner: (n, _digest(run)) for owner, (n, run) in hits.items()}
+    def freeze(self, public_text, public_paths):
+        """Make the needles ready to find, less those that public text which
+        costs nothing to read (settings, dates, public posts' headers) holds,
+        per surface: `public_text` and `public_paths` are word lists."""
+        public_text, public_paths = list(public_text), list(public_paths)
+        keys = frozenset(itertools.chain.from_iterable(keys for _, keys in self.runs))
+        in_text = self.public(self.short, keys, public_text)
+        in_paths = self.public(self.short, (), public_paths)
+        dropped = {k for k in in_text if not isinstance(k, tuple)}
+        self.run_keys = keys - dropped if dropped else keys
+        self._index = {
+            False: self._anchors(k for k in self.short if k not in in_text),
+            True: self._anchors(k for k in self.short if k not in in_paths),
+        }
+
+    def _anchors(self, needles):
+        return _index(needles, self.frequency)
+
+    def owners_of(self, keys):
+        """{key: [owner index]} for needle keys found."""
+        owners = {k: self.short[k] for k in keys if isinstance(k, tuple)}
+        runs = {k for k in keys if not isinstance(k, tuple)}
+        for owner, hashes in self.runs:  # the first owner of a run keeps it
+            for key in runs.intersection(hashes):
+                owners.setdefault(key, [owner])
+        return owners
+
+    def find(self, words, *, paths=False):
+        """[(key, run of words)] of every needle in `words` (in a path)."""
+        found = [(n, n) for n in _find_short(words, self._index[paths])]
+        if len(words) >= self.length and self.run_keys:
+            keys = set(self.run_keys.intersection(map(hash, _runs(words, self.length))))
+            if keys:
+                for run in _runs(words, self.length):
+                    key = hash(run)
+                    if key in keys:
+                        keys.discard(key)
+                        found.append((key, run))
+        return found
+
+    def public(self, short, runs, texts):
+        """The needles among `short` (tuples) and `runs` (hashes) that the
+        word lists `texts` also hold; stops once every one is found."""
+        index = self._anchors(short)
+        if not isinstance(runs, (set, frozenset)):
+            runs = set(runs)
+        found_short, found_runs = set(), set()
+        for words in texts:
+            if len(found_short) == len(short) and len(found_runs) == len(runs):
+                break
+            if len(found_short) < len(short):
+                found_short |= _find_short(words, index)
+            if runs and len(words) >= self.length:
+                found_runs.update(
+                    runs.intersection(map(hash, _runs(words, self.length)))
+                )
+        return found_short | found_runs
 
 
-def _attachments(content_path, secret_posts, public_posts):
-    """Static files that only secret posts refer to: {path: source}."""
-    found = {}
-    for path in sorted(content_path.rglob("*")):
-        if not path.is_file() or path.suffix.lower() in MARKDOWN_EXTENSIONS:
+def _index(needles, frequency):
+    """Short needles, indexed to be found in a few set intersections.
+
+    Single words by themselves; pairs by themselves; longer needles by the
+    hash of their rarest three words. A text is searched for pairs or
+    triples only if it holds the rarest word of one (rarest in the secrets:
+    a guess at rarest in the output that costs nothing).
+    """
+    singles, pairs, triples, rare = {}, {}, {}, {2: set(), 3: set()}
+    for needle in needles:
+        if len(needle) == 1:
+            singles[needle[0]] = needle
             continue
-        # The file's name as a whole word: "dog.jpg" is not in "hotdog.jpg".
-        name = re.compile(rf"(?<![\w.-]){re.escape(path.name)}(?!\w)")
-        users = [p.source for p in secret_posts if name.search(p.raw)]
-        if users and not any(name.search(p.raw) for p in public_posts):
-            found[path] = users[0]
+        rare[min(len(needle), 3)].add(min(needle, key=frequency.__getitem__))
+        if len(needle) == 2:
+            pairs[needle] = needle
+        else:
+            offset = min(
+                range(len(needle) - 2),
+                key=lambda i: sum(frequency[w] for w in needle[i : i + 3]),
+            )
+            key = hash(needle[offset : offset + 3])
+            triples.setdefault(key, []).append((offset, needle))
+    return singles, pairs, triples, rare
+
+
+def _find_short(words, index):
+    """The short needles that occur in `words` as whole words."""
+    singles, pairs, triples, rare = index
+    found = set()
+    if not (singles or pairs or triples):
+        return found
+    present = set(words)
+    if singles:
+        found.update(singles[w] for w in singles.keys() & present)
+    if pairs and not rare[2].isdisjoint(present):
+        found.update(pairs.keys() & set(_runs(words, 2)))
+    if triples and not rare[3].isdisjoint(present):
+        hashes = triples.keys() & set(map(hash, _runs(words, 3)))
+        if hashes:
+            keys = list(map(hash, _runs(words, 3)))
+            for start in [i for i, key in enumerate(keys) if key in hashes]:
+                for offset, needle in triples[keys[start]]:
+                    begin = start - offset
+                    if begin >= 0 and tuple(words[begin : begin + len(needle)]) == (
+                        needle
+                    ):
+                        found.add(needle)
     return found
 
 
-def collect_needles(
-    content_path, theme_path=None, public_text=(), window=6, shown_private=()
-):
-    """Read the sources; return (needles, {sha256 of attachment: source})."""
-    content_path = Path(content_path)
-    if not content_path.is_dir():
-        raise AuditError(
-            f"The content folder {content_path} does not exist: pass the "
-            "folder that holds the posts (PATH in pelicanconf.py)."
-        )
-    posts = [
-        _read_post(p, content_path)
-        for p in sorted(content_path.rglob("*"))
-        if p.suffix.lower() in MARKDOWN_EXTENSIONS and p.is_file()
-    ]
-    secret = [p for p in posts if _secret_reason(p)]
-    public = [p for p in posts if not _secret_reason(p)]
-    public_categories = {
-        tuple(_words(str(p.meta["category"]))) for p in public if p.meta.get("category")
-    }
-    needles = _Needles(window)
-    for post in secret:
-        meta, source = post.meta, post.source
-        # Fields the writer chose to show for posts of an audience (never for
-        # drafts and hidden posts, which are not published at all).
-        shown = shown_private if _secret_reason(post) == "private" else ()
-        if "title" not in shown:
-            needles.add("title", source, str(meta.get("title") or ""))
-        for slug in _slugs(post):
-            needles.add("slug", source, slug)
-        for tag in frontmatter.as_list(meta.get("tags")):
-            needles.add("tag", source, tag)
-        if "warning" not in shown:
-            for warning in frontmatter.as_list(meta.get("warnings")):
-                needles.add("warning", source, warning)
-        category = str(meta.get("category") or "")
-        # A category public posts use too gives nothing away.
-        if category and tuple(_words(category)) not in public_categories:
-            needles.add("category", source, category)
-        needles.add("phrase", source, str(meta.get("summary") or ""), whole=False)
-        needles.add("phrase", source, _MARKDOWN_TARGET.sub("]", post.body), False)
-    attachments = _attachments(content_path, secret, public)
-    digests = {}
-    for path, source in attachments.items():
-        needles.add("attachment", source, path.name)
-        digests[hashlib.sha256(path.read_bytes()).hexdigest()] = source
-    # What public text also says is not a secret.
-    for post in public:
-        needles.drop_public(_words(post.raw))
-    for text in public_text:
-        needles.drop_public(_words(str(text)))
-    if theme_path is not None:
-        for path in sorted(Path(theme_path).rglob("*")):
-            if path.is_file():
-                needles.drop_public(_words(_decode(path.read_bytes())))
-    return needles, digests
+# Reading what Pelican read ------------------------------------------------------
 
 
-# Scanning the output ----------------------------------------------------------
-
-
-def _surface(relative, data):
-    suffix = Path(relative).suffix.lower()
-    if suffix == ".xml":
-        if "sitemap" in relative.lower():
-            return "sitemap"
-        head = data[:1024]
-        return "feed" if b"<feed" in head or b"<rss" in head else "data file"
-    return _SURFACE_BY_SUFFIX.get(suffix, "file")
-
-
-def _metadata_text(value):
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, (list, tuple)):
-        return " ".join(_metadata_text(v) for v in value)
-    if isinstance(value, dict):
-        return " ".join(_metadata_text(v) for v in value.values())
-    return str(value)
-
-
-def _image_metadata(data):
-    """(text of every metadata field, has a GPS location) or None if no image."""
+def _read_site(settings):
+    """Every article and page Pelican would read (hearth.reading)."""
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            texts = []
-            exif = im.getexif()
-            gps = exif.get_ifd(_GPS_IFD)
-            for table in (exif, exif.get_ifd(_EXIF_IFD), gps):
-                for tag, value in table.items():
-                    if tag in _XP_TAGS and isinstance(value, bytes):
-                        texts.append(value.decode("utf-16-le", "replace"))
-                    else:
-                        texts.append(_metadata_text(value))
-            if hasattr(im, "text"):
-                texts.extend(im.text.values())  # PNG text, compressed or not
-            for key, value in im.info.items():
-                if key not in ("exif", "icc_profile") and isinstance(
-                    value, (str, bytes)
-                ):
-                    texts.append(_metadata_text(value))
-            iptc = IptcImagePlugin.getiptcinfo(im)
-            if iptc:
-                texts.append(_metadata_text(iptc))
-            return "\n".join(texts), bool(gps)
-    except (OSError, SyntaxError, ValueError, TypeError, zlib.error):
-        return None
-
-
-def _masked(relative, needles):
-    """The path with each part that carries a secret replaced by its hash.
-
-    A path such as tag/<secret>.html is itself the leak; printing it would
-    copy the secret into a terminal or a CI log.
-    """
-    parts = []
-    for part in relative.split("/"):
-        hits = needles.find([_words(unquote(part))])
-        if hits:
-            digest = min(d for _, d in hits.values())
-            suffix = Path(part).suffix if len(Path(part).suffix) <= 6 else ""
-            parts.append(f"[secret #{digest}]{suffix}")
-        else:
-            parts.append(part)
-    masked = "/".join(parts)
-    return masked if masked != relative else "[a path that carries a secret]"
-
-
-def _scan_file(path, relative, needles, digests, findings):
-    # The path itself: /tag/<secret>.html, /2026/<secret-title>/, photo names.
-    in_name = needles.find([_words(unquote(relative))])
-    shown = _masked(relative, needles) if in_name else relative
-
-    def report(surface, hits):
-        for (kind, source), (count, digest) in hits.items():
-            findings.add(Finding(relative, surface, kind, source, digest, count, shown))
-
-    report(FILE_NAME, in_name)
-    data = path.read_bytes()
-    surface = _surface(relative, data)
-    copied = digests.get(hashlib.sha256(data).hexdigest())
-    if copied:
-        findings.add(Finding(relative, surface, "attachment", copied, "", 1, shown))
-    if data[:2] == b"\x1f\x8b":  # a pre-compressed copy (.gz) of another file
-        # A damaged one is scanned as it is.
-        with contextlib.suppress(OSError, EOFError, zlib.error):
-            data = gzip.GzipFile(fileobj=io.BytesIO(data)).read(_GZIP_LIMIT)
-    report(surface, needles.find(_text_segments(_decode(data))))
-    if surface == "image" or Image.registered_extensions().get(path.suffix.lower()):
-        metadata = _image_metadata(data)
-        if metadata:
-            text, has_gps = metadata
-            report(IMAGE_METADATA, needles.find(_text_segments(text)))
-            if has_gps:
-                findings.add(
-                    Finding(relative, IMAGE_METADATA, "GPS location", "", "", 1, shown)
-                )
-
-
-def audit(
-    content_path,
-    output_path,
-    *,
-    theme_path=None,
-    public_text=(),
-    window=DEFAULT_WINDOW,
-    shown_private=(),
-):
-    """Scan a built site for text of private, draft and hidden posts.
-
-    content_path: the site's content folder (PATH); output_path: the built
-    site to check; theme_path: the theme folder, whose words are public;
-    public_text: other strings known to be public (the site's settings);
-    window: how many words of a body make a distinctive phrase;
-    shown_private: fields ("title", "warning") that the writer's settings
-    show in the clear on a private post's locked page.
-    Return the findings, sorted; an empty list means no leak was found.
-    Also report any published image that still carries a GPS location.
-    """
-    output_path = Path(output_path)
-    if not output_path.is_dir() or not any(output_path.iterdir()):
+        readings = one_reading.read_site(settings)
+    except one_reading.ReadingError as err:
+        raise AuditError(str(err)) from None
+    errors = [r for r in readings if r.error]
+    if errors:
         raise AuditError(
-            f"There is no built site in {output_path} to audit: build it first "
-            "(invoke build --publish)."
+            "The audit cannot tell whether these files are private, so it "
+            "refuses to pass the build. Fix them, build again and re-run the "
+            "audit:\n  " + "\n  ".join(r.error for r in errors)
         )
-    needles, digests = collect_needles(
-        content_path, theme_path, public_text, window, shown_private
-    )
-    findings = set()
-    for path in sorted(output_path.rglob("*")):
-        if not path.is_file():
-            continue  # folders are scanned as parts of their files' paths
-        relative = path.relative_to(output_path).as_posix()
-        _scan_file(path, relative, needles, digests, findings)
-    return sorted(
-        findings, key=lambda f: (f.path, f.surface, f.kind, f.source, f.digest)
-    )
+    return readings
+
+
+class _AnyAudience(dict):
+    """HEARTH_AUDIENCES for a content folder audited without its settings:
+    every audience a post names is one (the post is private), none is an
+    error."""
+
+    def __contains__(self, name):
+        return True
+
+    def __bool__(self):
+        return True
+
+
+# Collecting needles -------------------------------------------------------------
+
+
+def _text_of_html(html):
+    """(rendered text, attribute values and comments) of a reading's HTML."""
+    if not html:
+        return "", ""
+    texts = surfaces.markup_texts(html)
+    return texts[0], "\n".join(texts[1:])
+
+
+def _metadata_strings(value, out):
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _metadata_strings(item, out)
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            _metadata_strings(item, out)
+    elif value is not None and not isinstance(value, (int, float, datetime)):
+        out.append(str(value))
+
+
+def _reading_text(reading):
+    """A reading's body, summary and metadata, lower case: where it names
+    files ({static}/images/a.jpg, src, href, an `image:` key)."""
+    texts = [reading.content or "", reading.summary or ""]
+    _metadata_strings(reading.metadata, texts)
+    return "\n".join(str(t) for t in texts).lower()
+
+
+def _files(folder, empty_folders=None):
+    """(path, path relative to `folder` with '/') of every file below it,
+    sorted; symlinked folders followed (a web server serves them), each real
+    folder once. Empty folders (and links back up) are appended, relative,
+    to `empty_folders` if given. os.walk and strings: rglob is slow."""
+    folder = os.fspath(folder)
+    found, seen = [], set()
+    for top, folders, names in os.walk(folder, followlinks=True):
+        relative = top[len(folder) + 1 :].replace(os.sep, "/")
+        prefix = relative + "/" if relative else ""
+        info = os.stat(top)
+        if (info.st_dev, info.st_ino) in seen:  # a link back up: a loop
+            folders[:] = []
+            if empty_folders is not None:  # its name is still read
+                empty_folders.append(prefix)
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        folders.sort()
+        if empty_folders is not None and not folders and not names and relative:
+            empty_folders.append(prefix)
+        found.extend((os.path.join(top, name), prefix + name) for name in sorted(names))
+    return found
+
+
+def _names_in(text):
+    """The file names a text points at, whole ("dog.jpg" is not in
+    "hotdog.jpg"): the last part of every path-like token."""
+    names = set()
+    for token in _REFERENCE.findall(text):
+        name = unquote(token.rsplit("/", 1)[-1]).rstrip(".:!?")
+        if "." in name:
+            names.add(name)
+    return names
+
+
+def _date_words(settings):
+    """Month and day names, as the site's dates print them: in English, in
+    this process's locale and in each of the site's LOCALE settings."""
+    words = set()
+    locales = settings.get("LOCALE") or ()
+    locales = [locales] if isinstance(locales, str) else list(locales)
+    saved = locale.setlocale(locale.LC_TIME)
+    try:
+        for name in [saved, "C", *locales]:
+            try:
+                locale.setlocale(locale.LC_TIME, name)
+            except locale.Error:
+                continue
+            for month in range(1, 13):
+                words.add(datetime(2001, month, 1).strftime("%B %b"))
+            for weekday in range(7):
+                words.add(datetime(2001, 1, 1 + weekday).strftime("%A %a"))
+    finally:
+        locale.setlocale(locale.LC_TIME, saved)
+    return " ".join(sorted(words))
 
 
 def settings_text(settings):
@@ -535,17 +504,671 @@ SHOWN_BY_SETTING = {
 }
 
 
-def audit_site(settings, output_path, root="."):
-    """audit() a built site with what its Pelican settings say.
+def _state(settings):
+    """The state file's post ids and audience salts ({} if there is none)."""
+    root = Path(settings["PATH"]).resolve().parent
+    path = root / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        raise AuditError(
+            f"The state file {path} cannot be read ({err}), so the audit cannot "
+            "tell where hidden posts live. Restore it from git."
+        ) from None
+    return data if isinstance(data, dict) else {}
+
+
+@dataclasses.dataclass(frozen=True)
+class _PublicSource:
+    source_path: Path
+    summary: object
+
+
+class _Plan:
+    """Everything the audit looks for in one output folder."""
+
+    def __init__(self, settings, readings, window, public_text, shown):
+        """Needles of the secret readings; what is public is kept to judge
+        the needles found, afterwards."""
+        self.needles = needles = _Needles(window)
+        self.digests = {}  # sha256 of a private-only file -> (source, name)
+        self.same_as_public = {}  # sha256 -> (private file, public file)
+        self.own_pages = {}  # "p/<id>/" of a draft or hidden post -> source
+        self.salts = set()  # (audience, salt, iterations) from the state file
+        self.notes = []
+        self.reported_same = set()
+        self.same_found = []  # (output path, private file, public file)
+        secret = [r for r in readings if r.is_secret]
+        public = [r for r in readings if not r.is_secret]
+        site_authors = {a.lower() for a in frontmatter.as_list(settings.get("AUTHOR"))}
+        state = _state(settings)
+        post_ids = state.get("posts", {}) if isinstance(state, dict) else {}
+        for name, entry in (state.get("audiences") or {}).items():
+            if isinstance(entry, dict) and "salt" in entry:
+                self.salts.add((name, entry["salt"], entry.get("iterations")))
+        for reading in secret:
+            self._add_reading(reading, shown, site_authors)
+            address = post_ids.get(reading.relative_path)
+            if reading.is_private and reading.metadata.get("slug"):
+                # An explicit slug is the address (p/<slug>/), whatever the
+                # state file holds.
+                address = reading.slug or address
+            if address and reading.status in SECRET_STATUSES:
+                self.own_pages[f"p/{address}/"] = (
+                    reading.relative_path,
+                    reading.status,
+                )
+            elif address and reading.is_private and reading.listing == "hidden":
+                owner = needles.owner("hidden address", reading.relative_path)
+                needles.add("hidden address", reading.relative_path, address)
+                needles.allowed_in[owner] = f"p/{address}/"
+        self._add_files(settings, secret, public)
+        self._settings, self._public, self._public_text = settings, public, public_text
+        needles.freeze(self.cheap_public(False), self.cheap_public(True))
+        # Only the sources and summaries are read again (costly_public).
+        self._public = [_PublicSource(r.source_path, r.summary) for r in public]
+
+    def _add_reading(self, reading, shown, site_authors):
+        add, source = self.needles.add, reading.relative_path
+        # Fields the writer chose to show for posts of an audience (never for
+        # drafts and hidden posts, which are not published at all).
+        shown = shown if reading.is_private and reading.status == "published" else ()
+        title = _words(reading.title)
+        if "title" not in shown:
+            add("title", source, reading.title)
+        # A published private post with an explicit `slug:` is written at
+        # p/<slug>/ (hearth_private warns that the address says what the slug
+        # says): the writer chose to show that address, so its words are no
+        # needle. Under `listing: hidden` the address itself stays secret
+        # (the hidden-address needle below allows it on its own page only).
+        chosen = (
+            _words(str(reading.metadata["slug"]))
+            if reading.is_private
+            and reading.status == "published"
+            and reading.metadata.get("slug")
+            else None
+        )
+        for slug in (reading.slug, _DATE_PREFIX.sub("", PurePosixPath(source).stem)):
+            # A slug made from a title the writer chose to show is shown too.
+            if ("title" not in shown or _words(slug) != title) and (
+                _words(slug) != chosen
+            ):
+                add("slug", source, slug)
+        for tag in reading.tags:
+            add("tag", source, tag)
+        if reading.category:
+            add("category", source, reading.category)
+        if "warning" not in shown:
+            for warning in reading.warnings:
+                add("warning", source, warning)
+        for author in reading.authors:
+            if author.lower() not in site_authors:
+                add("author", source, author)
+        for html in (str(reading.summary or ""), reading.content):
+            for text in _text_of_html(html):
+                add("phrase", source, text, whole=False)
+        # Any other header field (a subtitle, a description for an SEO
+        # plugin, an `image:`): a template or plugin may print it.
+        for key, value in reading.metadata.items():
+            if key.lower() not in _NOT_SECRET_KEYS:
+                strings = []
+                _metadata_strings(value, strings)
+                for text in strings:
+                    add("header field", source, text)
+
+    def _add_files(self, settings, secret, public):
+        """Static files only secret readings use: their names and bytes."""
+        base = Path(settings["PATH"])
+        sources = {str(r.source_path) for r in secret + public}
+        files = [Path(p) for p, _ in _files(base) if p not in sources]
+        if not files:
+            return
+        # The file names each reading names, read once: linear in the site.
+        public_names = set().union(*(_names_in(_reading_text(r)) for r in public))
+        secret_users = {}  # file name -> the first secret reading naming it
+        for reading in secret:
+            for name in _names_in(_reading_text(reading)):
+                secret_users.setdefault(name, reading.relative_path)
+        static = [base / p for p in settings.get("STATIC_PATHS") or ()]
+        by_digest_public = {}
+        private_files = []
+        for path in files:
+            name = path.name.lower()
+            used_publicly = name in public_names
+            if name in secret_users and not used_publicly:
+                private_files.append((path, secret_users[name]))
+            elif used_publicly or any(s in path.parents for s in static):
+                # Published: a public post shows it, or Pelican copies it.
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                by_digest_public.setdefault(digest, path.relative_to(base).as_posix())
+        for path, source in private_files:
+            self.needles.add("attachment", source, path.name)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            relative = path.relative_to(base).as_posix()
+            if digest in by_digest_public:
+                # The same bytes are public under another name: the picture
+                # is no secret (its name still is).
+                self.same_as_public[digest] = (relative, by_digest_public[digest])
+            else:
+                self.digests[digest] = (source, relative)
+
+    def cheap_public(self, paths):
+        """Word lists of public text that costs nothing to read: settings,
+        the dates the site prints, public posts' headers (as text, or as the
+        words paths are made of)."""
+        values = [str(t) for t in self._public_text]
+        yield _words(" \n ".join(values))
+        dates = _words(_date_words(self._settings))
+        # Paths hold month or day names only if the site's URLs are made so.
+        patterns = " ".join(
+            str(v)
+            for k, v in self._settings.items()
+            if k.endswith(("_URL", "_SAVE_AS")) and isinstance(v, str)
+        )
+        if not paths or re.search(r"%[-#]?[BbAa]", patterns):
+            yield dates
+        for reading in self._public:
+            strings = [reading.title, reading.slug, reading.category or ""]
+            strings += [*reading.tags, *reading.authors, *reading.warnings]
+            _metadata_strings(reading.metadata, strings)
+            if paths:
+                strings.append(reading.relative_path)
+            yield _words(" \n ".join(strings))
+
+    def costly_public(self, paths):
+        """Word lists of the rest of what is public: public posts' sources,
+        the theme's files (their text, or their paths)."""
+        theme = self._settings.get("THEME")
+        files = []
+        if theme and Path(theme).is_dir():
+            files = _files(theme)
+        if paths:
+            for _, relative in files:
+                yield _words(relative)
+            return
+        for path, _ in files:
+            with open(path, "rb") as handle:
+                yield _words(surfaces.decode(handle.read())[0])
+        for reading in self._public:
+            try:
+                raw = reading.source_path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                raw = ""
+            yield _words(" \n ".join([str(reading.summary or ""), raw]))
+
+
+# Envelopes ----------------------------------------------------------------------
+
+
+class _Envelopes:
+    """Finds envelopes that open with a documented demo passphrase.
+
+    A key is derived once per (audience, salt, iterations), never per
+    envelope; the salts in the state file are derived in the background
+    while the files are read.
+    """
+
+    def __init__(self, salts):
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+        self._keys = {}
+        for audience, salt, iterations in salts:
+            self._key(audience, salt, iterations)
+
+    def _key(self, audience, salt, iterations):
+        """A future of the demo key for this salt (None if it cannot be one)."""
+        try:
+            slot = (str(audience), _unb64(salt), int(iterations))
+        except (TypeError, ValueError):
+            return None
+        if slot not in self._keys:
+            self._keys[slot] = self._pool.submit(_demo_key, *slot)
+        return self._keys[slot]
+
+    def close(self):
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def open_all(self, text, url):
+        """(audiences whose demo key opens an envelope in `text`, the text
+        without its envelopes).
+
+        Only what the envelope module parses strictly as an envelope is cut
+        out: base64 ciphertext, which holds no words, and would cost more to
+        read than all the rest of a private page.
+        """
+        found, kept, last = set(), [], 0
+        decoder = json.JSONDecoder()
+        start = text.find(_ENVELOPE_START)
+        while start != -1:
+            try:
+                data, end = decoder.raw_decode(text, start)
+            except ValueError:
+                start = text.find(_ENVELOPE_START, start + 1)
+                continue
+            sealed = text[start:end]
+            entries = data.get("recipients") if isinstance(data, dict) else None
+            opened, well_formed = self._opens(sealed, entries, url)
+            found |= opened
+            if well_formed:
+                kept.append(text[last:start])
+                last = end
+            start = text.find(_ENVELOPE_START, end)
+        kept.append(text[last:])
+        return found, " ".join(kept)
+
+    def _opens(self, sealed, entries, url):
+        """(audiences whose demo key opens `sealed`, whether the envelope
+        module parses it strictly): one decryption per envelope, mostly."""
+        opened, well_formed = set(), None
+        for entry in entries if isinstance(entries, list) else ():
+            try:
+                audience = entry["audience"]
+                future = self._key(audience, entry["salt"], entry["iterations"])
+            except (KeyError, TypeError):
+                continue
+            key = future.result() if future is not None else None
+            if key is None:
+                continue
+            try:
+                envelope.decrypt(sealed, url, key, audience)
+            except envelope.WrongKey:
+                well_formed = True  # parsed; the key is not the demo one
+                continue
+            except envelope.EnvelopeError:
+                # Damaged before the key (not an envelope) or after it (the
+                # demo key opened it; the payload is bound to another
+                # address): a random key tells which.
+                if not _well_formed(sealed, entries):
+                    return opened, False
+            well_formed = True
+            opened.add(audience)
+        if well_formed is None:
+            well_formed = isinstance(entries, list) and _well_formed(sealed, entries)
+        return opened, well_formed
+
+
+def _demo_key(audience, salt, iterations):
+    try:
+        return envelope.derive_key(secrets.demo_passphrase(audience), salt, iterations)
+    except (TypeError, ValueError):
+        return None
+
+
+def _unb64(text):
+    """Salt bytes from base64 or base64url, padded or not."""
+    text = str(text).replace("-", "+").replace("_", "/")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except binascii.Error as err:
+        raise ValueError(str(err)) from None
+
+
+def _well_formed(sealed, entries):
+    """True if the envelope module parses `sealed` strictly: a random key is
+    refused as a wrong key, not as a damaged envelope."""
+    try:
+        audience = entries[0]["audience"]
+        envelope.decrypt(sealed, "/", os.urandom(32), audience)
+    except envelope.WrongKey:
+        return True
+    except (envelope.EnvelopeError, KeyError, TypeError, ValueError, IndexError):
+        return False
+    return False
+
+
+def _page_url(relative, prefix):
+    folder, _, name = relative.rpartition("/")
+    if name == "index.html":
+        return f"{prefix}/{folder}/" if folder else f"{prefix}/"
+    return f"{prefix}/{relative}"
+
+
+# Scanning the output ------------------------------------------------------------
+
+
+class _Scan:
+    """One pass over the output: needles found, then judged against what is
+    public, then findings with their paths masked."""
+
+    def __init__(self, plan, keyed, envelopes, settings):
+        self.plan = plan
+        self.needles = plan.needles
+        self.keyed = keyed
+        self.envelopes = envelopes
+        self.findings = {}
+        # (output path, surface, is a path) -> {needle key: run of words}
+        self.found = {}
+        self.owner_map = {}  # needle key -> [owner index], filled in finish()
+        self.draft_folders = _draft_folders(settings)
+        siteurl = str(settings.get("SITEURL") or "")
+        self.prefix = re.sub(r"^[a-z]+://[^/]*", "", siteurl).rstrip("/")
+
+    def add(self, path, surface, kind, source, *, digest="", count=1, note=""):
+        key = (path, surface, kind, source)
+        old = self.findings.get(key)
+        if old is not None:
+            count += old.count
+            digest = min(digest, old.digest) if digest and old.digest else digest
+        self.findings[key] = Finding(
+            path, surface, kind, source, digest, count, "", note
+        )
+
+    def look(self, relative, surface, words, *, paths=False):
+        found = self.needles.find(words, paths=paths)
+        if found:
+            self.found.setdefault((relative, surface, paths), {}).update(found)
+
+    def name(self, relative):
+        self.look(relative, FILE_NAME, _words(surfaces.path_text(relative)), paths=True)
+
+    def file(self, path, relative):
+        self.name(relative)
+        for folder in self.draft_folders:
+            if relative.startswith(folder):
+                self.add(
+                    relative,
+                    FILE_NAME,
+                    "draft",
+                    "",
+                    note="a draft's page: this is a preview build (invoke build), "
+                    "not a publish build (invoke build --publish)",
+                )
+        for own, (source, status) in self.plan.own_pages.items():
+            if relative.startswith(own):
+                self.add(
+                    relative,
+                    FILE_NAME,
+                    status,
+                    source,
+                    note=f"the encrypted page of {source}, which is a {status} "
+                    "post: only a preview build writes it",
+                )
+        size = os.path.getsize(path)
+        if size > _MAX_FILE:
+            self.add(
+                relative,
+                "file",
+                "unreadable",
+                "",
+                note=f"the file is {size >> 20} MB, more than the audit reads",
+            )
+            return
+        with open(path, "rb") as handle:
+            data = handle.read()
+        surface = surfaces.surface_of(relative, data)
+        self._copies(relative, surface, hashlib.sha256(data).hexdigest())
+        try:
+            for view_surface, member, text in surfaces.views(relative, data):
+                self._view(relative, member, view_surface, text)
+        except surfaces.Unreadable as err:
+            self.add(
+                relative,
+                surface,
+                "unreadable",
+                "",
+                note=f"the audit cannot read all of it ({err}), so it cannot "
+                "say that it holds no private text",
+            )
+
+    def _copies(self, relative, surface, digest):
+        copied = self.plan.digests.get(digest)
+        if copied:
+            source, name = copied
+            self.add(
+                relative,
+                surface,
+                "attachment",
+                source,
+                note=f"a copy of {name}, a file only {source} uses",
+            )
+        same = self.plan.same_as_public.get(digest)
+        if same and same not in self.plan.reported_same:
+            self.plan.reported_same.add(same)
+            self.plan.same_found.append((relative, *same))
+
+    def _view(self, relative, member, surface, text):
+        if surface == surfaces.GPS:
+            self.add(relative, IMAGE_METADATA, "GPS location", "")
+            return
+        if member != relative and surface == FILE_NAME:
+            self.look(relative, f"{FILE_NAME} in an archive", _words(text), paths=True)
+            return
+        if member == relative:
+            label = surface
+        elif member.endswith(surfaces.DATA_URI):
+            label = f"{surface} in a data: URI"
+        else:
+            label = f"{surface} in a compressed copy"
+        if _ENVELOPE_START in text:
+            url = _page_url(relative, self.prefix)
+            demo, text = self.envelopes.open_all(text, url)
+            for audience in sorted(demo):
+                self.add(
+                    relative,
+                    surface,
+                    "demo passphrase",
+                    "",
+                    note=f"an envelope for audience {audience!r} opens with the "
+                    "public demo passphrase from README: this is a preview "
+                    "build. Set a passphrase of your own and build with --publish",
+                )
+        if text:
+            self.look(relative, label, _words(text))
+
+    def finish(self):
+        """The findings: needles public text also holds dropped, per surface
+        (page text or paths), and paths that carry a secret masked."""
+        needles = self.needles
+        public = {}
+        for paths in (False, True):
+            keys = set()
+            for (_, _, is_path), found in self.found.items():
+                if is_path == paths:
+                    keys.update(found)
+            short = [k for k in keys if isinstance(k, tuple)]
+            runs = [k for k in keys if not isinstance(k, tuple)]
+            public[paths] = (
+                needles.public(short, runs, self.plan.costly_public(paths))
+                if keys
+                else set()
+            )
+        self.owner_map = needles.owners_of(
+            set().union(*(found.keys() for found in self.found.values()))
+        )
+        secret_paths = {}
+        for (relative, surface, paths), found in sorted(self.found.items()):
+            runs = self._secret(relative, found, public[paths])
+            for owner, owner_runs in runs.items():
+                kind, source = needles.owners[owner]
+                digests = sorted(self.keyed(r) for r in owner_runs)
+                self.add(
+                    relative,
+                    surface,
+                    kind,
+                    source,
+                    digest=digests[0],
+                    count=len(owner_runs),
+                )
+            if runs and surface == FILE_NAME:
+                secret_paths[relative] = self._masked(relative, public[True])
+        findings = []
+        for finding in self.findings.values():
+            shown = secret_paths.get(finding.path, finding.path)
+            findings.append(dataclasses.replace(finding, shown=shown))
+        for relative, private, public_copy in self.plan.same_found:
+            self.plan.notes.append(
+                f"{secret_paths.get(relative, relative)}: the same bytes as "
+                f"{private}, which only private posts use, and as {public_copy}, "
+                "which public posts use: that picture is public, so this is "
+                "not a leak. Give the private post its own copy if it should "
+                "not be."
+            )
+        return findings
+
+    def _secret(self, relative, found, public):
+        """{owner: [runs]} of the needles found that are neither public nor
+        allowed in this file (a hidden post's address on its own page)."""
+        runs = {}
+        missing = [k for k in found if k not in self.owner_map]
+        if missing:
+            self.owner_map.update(self.needles.owners_of(missing))
+        for key, run in found.items():
+            if key in public:
+                continue
+            for owner in self.owner_map.get(key, ()):
+                allowed = self.needles.allowed_in.get(owner)
+                if allowed and relative.startswith(allowed):
+                    continue
+                runs.setdefault(owner, []).append(run)
+        return runs
+
+    def _masked(self, relative, public):
+        """The path with each part that carries a secret replaced by a digest.
+
+        A path such as tag/<secret>.html is itself the leak; printing it would
+        copy the secret into a terminal or a CI log.
+        """
+        parts = []
+        for part in relative.split("/"):
+            found = dict(self.needles.find(_words(unquote(part)), paths=True))
+            runs = self._secret(relative, found, public)
+            if runs:
+                digest = min(self.keyed(r) for rs in runs.values() for r in rs)
+                suffix = PurePosixPath(part).suffix
+                parts.append(f"[secret #{digest}]{suffix if len(suffix) <= 6 else ''}")
+            else:
+                parts.append(part)
+        masked = "/".join(parts)
+        return masked if masked != relative else "[a path that carries a secret]"
+
+
+def _draft_folders(settings):
+    """Where Pelican writes drafts (its default, and these settings')."""
+    from pelican.settings import DEFAULT_CONFIG
+
+    folders = set()
+    for key in (
+        "DRAFT_SAVE_AS",
+        "DRAFT_PAGE_SAVE_AS",
+        "DRAFT_LANG_SAVE_AS",
+        "DRAFT_PAGE_LANG_SAVE_AS",
+    ):
+        for value in (settings.get(key), DEFAULT_CONFIG.get(key)):
+            folder = str(value or "").split("{", 1)[0]
+            if "/" in folder:
+                folders.add(folder[: folder.rindex("/") + 1])
+    return sorted(folders)
+
+
+# The audit ----------------------------------------------------------------------
+
+
+def audit_settings(
+    settings,
+    output_path,
+    *,
+    window=DEFAULT_WINDOW,
+    public_text=None,
+    readings=None,
+    notes=None,
+):
+    """Scan a built site for text of private, draft and hidden posts.
+
+    settings: Pelican settings (pelican.settings.read_settings), with an
+    absolute PATH; output_path: the built site to check; window: how many
+    words of a body make a distinctive phrase; public_text: strings known
+    to be public (default: every string of the settings); readings: what
+    hearth.reading.read_site(settings) returns, if the caller has it;
+    notes: a list to append remarks that are not leaks to.
+    Return the findings, sorted; an empty list means no leak was found.
+    """
+    output_path = Path(output_path)
+    if not output_path.is_dir() or not any(output_path.iterdir()):
+        raise AuditError(
+            f"There is no built site in {output_path} to audit: build it first "
+            "(invoke build --publish)."
+        )
+    if not Path(settings["PATH"]).is_dir():
+        raise AuditError(
+            f"The content folder {settings['PATH']} does not exist: pass the "
+            "folder that holds the posts (PATH in pelicanconf.py)."
+        )
+    if readings is None:
+        readings = _read_site(settings)
+    if public_text is None:
+        public_text = settings_text(settings)
+    shown = [v for k, v in SHOWN_BY_SETTING.items() if settings.get(k)]
+    plan = _Plan(settings, readings, window, public_text, shown)
+    readings = None  # what the plan needs it has kept: let the rest go
+    envelopes = _Envelopes(plan.salts)
+    scan = _Scan(plan, _Keyed(), envelopes, settings)
+    try:
+        empty = []
+        for path, relative in _files(output_path, empty):
+            if os.path.isfile(path):
+                scan.file(path, relative)
+            else:  # a broken link still has a name
+                scan.name(relative)
+        for relative in empty:  # an empty folder has a name too
+            scan.name(relative)
+    finally:
+        envelopes.close()
+    findings = scan.finish()
+    for note in plan.notes:
+        logger.warning("%s", note)
+    if notes is not None:
+        notes.extend(plan.notes)
+    return sorted(
+        findings, key=lambda f: (f.path, f.surface, f.kind, f.source, f.digest)
+    )
+
+
+def pelican_settings(settings, root="."):
+    """A settings dict as Pelican's read_settings makes it, paths from `root`."""
+    from pelican.settings import read_settings
+
+    root = Path(root)
+    override = dict(settings)
+    override["PATH"] = str((root / settings["PATH"]).resolve())
+    if settings.get("THEME") and not Path(settings["THEME"]).is_absolute():
+        candidate = root / settings["THEME"]
+        if candidate.is_dir():
+            override["THEME"] = str(candidate.resolve())
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return read_settings(None, override=override)
+    finally:
+        os.chdir(cwd)
+
+
+def audit_site(settings, output_path, root=".", **options):
+    """audit_settings() a built site with what its Pelican settings say.
 
     settings: the site's settings dict (PATH, THEME, ...; relative paths are
     taken from `root`); output_path: the folder about to be published.
+    Keyword options are audit_settings()'s.
     """
-    root = Path(root)
-    return audit(
-        root / settings["PATH"],
-        root / output_path,
-        theme_path=root / settings["THEME"] if settings.get("THEME") else None,
-        public_text=settings_text(settings),
-        shown_private=[v for k, v in SHOWN_BY_SETTING.items() if settings.get(k)],
+    return audit_settings(
+        pelican_settings(settings, root), Path(root) / output_path, **options
+    )
+
+
+def audit(content_path, output_path, *, theme_path=None, public_text=(), **options):
+    """audit_settings() with Pelican's default settings for a content folder.
+
+    For a site without a settings file: content_path is PATH, theme_path the
+    theme, public_text strings known to be public besides the settings.
+    """
+    override = {"PATH": str(Path(content_path).resolve())}
+    override["HEARTH_AUDIENCES"] = _AnyAudience()
+    if theme_path is not None:
+        override["THEME"] = str(Path(theme_path).resolve())
+    settings = pelican_settings(override)
+    return audit_settings(
+        settings,
+        output_path,
+        public_text=[*settings_text(settings), *public_text],
+        **options,
     )

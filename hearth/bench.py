@@ -38,6 +38,8 @@ SEED = 20260801
 DEFAULT_POSTS = 1000
 QUICK_POSTS = 20
 SCALING_SIZES = (100, 1000, 3000)
+# The leak audit is measured at these sizes (issue 12: 100, 1,000, 5,000).
+AUDIT_SIZES = (100, 1000, 5000)
 WORDS_PER_POST = (800, 1500)
 PRIVATE_SHARE = 0.30
 WARNED_SHARE = 0.20
@@ -438,6 +440,69 @@ def _build_worker(spec_path):
                 if _available("hearth.envelope")
                 else None,
                 "kdf_seconds": counter["seconds"],
+                "peak_mb": _peak_mb(),
+            }
+        )
+    )
+
+
+def _peak_mb():
+    """This process's peak resident memory, in MB (Linux: ru_maxrss in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_audit(override):
+    """Audit a Hearth build in a fresh interpreter, as `invoke publish` does
+    (hearth.audit.audit_settings with the publish settings); return the
+    worker's report: seconds, read_seconds, cpu_seconds, peak_mb, findings."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "spec.json"
+        report = Path(tmp) / "report.json"
+        spec.write_text(json.dumps({"override": override, "report": str(report)}))
+        proc = subprocess.run(
+            [sys.executable, "-m", "hearth.bench", "--audit-worker", str(spec)],
+            cwd=ROOT,
+            env={**os.environ, **passphrase_env()},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode or not report.exists():
+            tail = "\n".join((proc.stderr or proc.stdout).splitlines()[-15:])
+            raise RuntimeError(f"The benchmark audit failed:\n{tail}")
+        return json.loads(report.read_text())
+
+
+def _audit_worker(spec_path):
+    """Run one timed audit (in the subprocess run_audit starts)."""
+    import logging
+
+    spec = json.loads(Path(spec_path).read_text())
+    logging.basicConfig(level=logging.ERROR)
+    from pelican.settings import read_settings
+
+    from hearth import audit, reading
+
+    os.chdir(ROOT)
+    settings = read_settings(str(ROOT / "publishconf.py"), override=spec["override"])
+    t0, c0 = time.perf_counter(), time.process_time()
+    readings = [reading.read_site(settings)]
+    t1 = time.perf_counter()
+    # Handed over, not kept here: the audit lets go of what it does not need.
+    findings = audit.audit_settings(
+        settings, spec["override"]["OUTPUT_PATH"], readings=readings.pop()
+    )
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    Path(spec["report"]).write_text(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "read_seconds": t1 - t0,
+                "cpu_seconds": cpu,
+                "peak_mb": _peak_mb(),
+                "findings": len(findings),
             }
         )
     )
@@ -469,6 +534,7 @@ class Options:
     scratch: Path = SCRATCH
     out: Path = RESULTS
     sizes: tuple = SCALING_SIZES
+    audit_sizes: tuple = AUDIT_SIZES
     profile: bool = False
     command: str = "invoke bench"
 
@@ -648,6 +714,60 @@ def _rebuild_one_post(bench):
     finally:
         post.path.write_text(original)
     _put_builds(bench, "", times, prefix="rebuild_one_post", cache=True)
+
+
+def section_audit(bench):
+    """The leak audit of a Hearth publish build, against that build's time
+    and peak memory, at each of AUDIT_SIZES (issue 12's targets: at most 20%
+    of the build's time, within 1.5x its peak memory, linear growth)."""
+    o = bench.options
+    sizes = (o.posts,) if o.quick else o.audit_sizes
+    for size in sizes:
+        if bench.site is not None and size == len(bench.site.posts):
+            site = bench.site
+        else:
+            site = generate_site(bench.scratch / f"site-{size}", size)
+        override = build_overrides(
+            site, bench.scratch / f"audit-{size}" / "out", plugins=True
+        )
+        rounds = o.rounds if size <= 1000 else 1
+        builds, audits = [], []
+        for _ in range(rounds):
+            builds.append(run_build(override))
+            audits.append(run_audit(override))
+        _put_audit(bench, size, builds, audits)
+
+
+def _put_audit(bench, size, builds, audits):
+    at = f"_at_{size}"
+    build_s = figure([b["seconds"] for b in builds], "s", posts=size)
+    build_cpu = figure([b["cpu_seconds"] for b in builds], "s", posts=size)
+    audit_s = figure([a["seconds"] for a in audits], "s", posts=size)
+    audit_cpu = figure([a["cpu_seconds"] for a in audits], "s", posts=size)
+    build_mb = figure([b["peak_mb"] for b in builds], "MB", posts=size)
+    audit_mb = figure([a["peak_mb"] for a in audits], "MB", posts=size)
+    bench.put(f"audit_s{at}", audit_s)
+    bench.put(f"audit_cpu_s{at}", audit_cpu)
+    bench.put(
+        f"audit_read_s{at}",
+        figure([a["read_seconds"] for a in audits], "s", posts=size),
+    )
+    bench.put(f"audit_build_s{at}", build_s)
+    bench.put(f"audit_share_of_build{at}", ratio(audit_s, build_s, target="<= 0.20"))
+    bench.put(
+        f"audit_cpu_share_of_build{at}", ratio(audit_cpu, build_cpu, target="<= 0.20")
+    )
+    bench.put(f"audit_peak_mb{at}", audit_mb)
+    bench.put(f"build_peak_mb{at}", build_mb)
+    bench.put(f"audit_memory_ratio{at}", ratio(audit_mb, build_mb, target="<= 1.5"))
+    bench.put(
+        f"audit_ms_per_post{at}",
+        figure([a["cpu_seconds"] * 1000 / size for a in audits], "ms", posts=size),
+    )
+    bench.put(
+        f"audit_findings{at}",
+        figure([a["findings"] for a in audits], "findings", posts=size, target="0"),
+    )
 
 
 def section_kdf(bench):
@@ -1420,6 +1540,7 @@ SECTIONS = [
         ],
     ),
     ("kdf", section_kdf, ["kdf_per_build", "kdf_s_per_build"]),
+    ("audit", section_audit, ["audit_s_at_1000", "audit_share_of_build_at_1000"]),
     (
         "staticrypt",
         section_staticrypt,
@@ -1531,3 +1652,5 @@ def run(options, log=print):
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--build-worker"]:
     _build_worker(sys.argv[2])
+if __name__ == "__main__" and sys.argv[1:2] == ["--audit-worker"]:
+    _audit_worker(sys.argv[2])

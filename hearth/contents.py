@@ -39,3 +39,16 @@ def listed(generators):
                     {id(item): item for item in value if hasattr(item, "source_path")}
                 )
     return found
+
+
+def plugin_names(settings):
+    """The plugins a build's settings load, by their short names.
+
+    Pelican's signals are process-wide: a receiver connected by one build stays
+    connected for every later build in the process (tests, autoreload, the
+    benchmark), so each plugin asks whether this build's PLUGINS name it.
+    """
+    return [
+        (getattr(plugin, "__name__", None) or str(plugin)).split(".")[-1]
+        for plugin in settings.get("PLUGINS") or []
+    ]

@@ -6,7 +6,14 @@ these helpers so that a comma list and a YAML list mean the same everywhere.
 
 import re
 
+from hearth.warnings import WARNING_KEYS
+
 PUBLIC = "public"
+# Hearth's own header keys, beside Pelican's (hearth/reading.py reads a key
+# that is neither as a mistake). A plugin that reads a new key adds it here;
+# the warnings keys (labels, the writer's note, chose-not-to-warn) are named
+# once, in hearth/warnings.py.
+HEARTH_KEYS = ("audience", "listing", *WARNING_KEYS)
 LISTING_MODES = ("hidden", "locked")
 DEFAULT_LISTING = "hidden"
 

@@ -7,8 +7,9 @@ and a post with an audience would be written in the clear, feeds first.
 """
 
 from pelican import signals
+from pelican.contents import Static
 
-from hearth import contents, frontmatter
+from hearth import buildlog, contents, frontmatter
 
 
 class UnsealedError(Exception):
@@ -19,6 +20,8 @@ def install():
     # weak=False: nothing else holds this receiver. Connecting the same
     # function again (the settings are read once per build) changes nothing.
     signals.all_generators_finalized.connect(refuse_unsealed, weak=False)
+    # Its stop is shown as its message, without a traceback (unless -D).
+    buildlog.install(UnsealedError)
 
 
 def refuse_unsealed(generators):
@@ -33,7 +36,8 @@ def refuse_unsealed(generators):
         {
             str(item.source_path)
             for item in contents.listed(generators).values()
-            if _declares_audience(getattr(item, "metadata", None))
+            if not isinstance(item, Static)  # images are sealed by their posts
+            and _declares_audience(getattr(item, "metadata", None), item.settings)
             and not getattr(item, "hearth_sealed", False)
         }
     )
@@ -48,9 +52,14 @@ def refuse_unsealed(generators):
         )
 
 
-def _declares_audience(metadata):
-    if not isinstance(metadata, dict) or metadata.get("audience") is None:
+def _declares_audience(metadata, settings):
+    if not isinstance(metadata, dict):
         return False
+    if metadata.get("audience") is None:
+        # Without hearth_frontmatter nothing applies HEARTH_DEFAULT_AUDIENCE:
+        # a post without `audience` then has that default.
+        default = settings.get("HEARTH_DEFAULT_AUDIENCE")
+        return default is not None and frontmatter.as_list(default) != ["public"]
     # Without hearth_frontmatter a YAML list may arrive as the text
     # "[friends, family]": anything but "public" counts as an audience.
     names = [

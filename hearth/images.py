@@ -11,11 +11,16 @@ right: colour profile, transparency, animation); anything else is dropped, so
 a metadata block nobody has heard of yet does not slip through.
 """
 
+import hashlib
 import io
+import os
 import struct
 import zlib
+from pathlib import Path
 
 from PIL import Image, ImageOps, JpegImagePlugin
+
+from hearth.ownerfiles import replace_owner_only
 
 # EXIF tag 0x0112: how the camera held the picture. 1 is "as stored".
 _ORIENTATION = 0x0112
@@ -71,6 +76,43 @@ def clean_image(data):
 
 
 # JPEG -------------------------------------------------------------------------
+
+
+class CleanCache:
+    """What clean_image gave for each image before, by the SHA-256 of its bytes.
+
+    An image unchanged since the last build is not parsed again: its cleaned
+    bytes (or "nothing to remove") come from here. For published images only
+    (they are public once cleaned); the folder is the owner's alone.
+    """
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self._new = {}
+        self.hits = 0
+
+    def clean(self, data):
+        """clean_image(data), from the cache when these bytes were seen."""
+        path = self.folder / hashlib.sha256(data).hexdigest()
+        try:
+            cached = path.read_bytes()
+        except OSError:
+            cached = None
+        if cached is not None:
+            self.hits += 1
+            return cached or None
+        result = clean_image(data)
+        self._new[path] = result or b""
+        return result
+
+    def save(self):
+        if not self._new:
+            return
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)
+        for path, data in self._new.items():
+            replace_owner_only(path, data)
+        self._new = {}
 
 
 def _keep_jpeg_segment(marker, payload):

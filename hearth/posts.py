@@ -1,155 +1,76 @@
-"""The writer's view of content/posts: list every post, start a new one.
+"""The writer's view of the site: list every post, start a new one.
 
-`invoke posts` and `invoke new-post` are thin wrappers over this module. It
-reads front-matter the way the build does (YAML between `---` lines through
-pelican-yaml-metadata's header pattern, else Pelican's `Key: value` header
-through Markdown's meta extension) and never writes over an existing file.
+`invoke posts`, `invoke new-post` and `invoke unlock-link` are thin wrappers
+over this module. Posts are read with hearth.reading.read_site, the one
+reading the build and the leak audit use, so the table can never call a post
+public that the build would encrypt (or the other way round). A new post is
+never written over an existing file.
 """
 
 import dataclasses
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import markdown
-import yaml
-from pelican.plugins.yaml_metadata.yaml_metadata import HEADER_RE
 from pelican.settings import DEFAULT_CONFIG
-from pelican.utils import get_date, slugify
+from pelican.utils import slugify
 from rich.table import Table
 from rich.text import Text
 
-from hearth import frontmatter
+from hearth import frontmatter, reading, warnings
 
 POST_SUFFIXES = (".md", ".markdown", ".mkd", ".mdown")
-# Pelican's default FILENAME_METADATA: a post without `date` takes the one in
-# its file name, so the table does the same.
-FILENAME_DATE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})")
 DEFAULT_SLUG_SUBSTITUTIONS = DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"]
 PUBLISHED, DRAFT = "published", "draft"
 # What a private post's `listing` means in the table.
 LISTING_NOTES = {"hidden": "not listed", "locked": "listed locked"}
+_PRIVATE_URL = re.compile(r"^/?p/(?P<id>[0-9a-f]+)/?$")
 
 
 class NewPostError(ValueError):
     """A new post that cannot be written as asked (nothing was written)."""
 
 
-@dataclass(frozen=True)
-class Post:
-    """What the writer needs to know about one post at a glance."""
-
-    path: Path
-    title: str
-    date: dt.datetime | None = None
-    status: str = PUBLISHED
-    audience: list[str] = field(default_factory=list)  # [] = public
-    listing: str = frontmatter.DEFAULT_LISTING
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None  # why the build would stop on (or skip) this file
-
-    @property
-    def is_private(self):
-        return bool(self.audience)
+class LinkTargetError(ValueError):
+    """An unlock link that would not open what the writer meant."""
 
 
-def _read_header(path):
-    """Return the raw front-matter of a post as a dict of lowercase keys."""
-    text = path.read_text(encoding="utf-8")
-    match = HEADER_RE.fullmatch(text)
-    if match:
-        data = yaml.safe_load(match.group("metadata"))
-        if not isinstance(data, dict):
-            raise frontmatter.FrontMatterError(
-                f"{path}: the YAML front-matter is not a list of 'key: value' lines."
-            )
-        return {str(k).lower(): v for k, v in data.items()}
-    # Pelican's own Markdown reader reads `Key: value` headers with this
-    # extension; a value spread over several lines is one value.
-    md = markdown.Markdown(extensions=["meta"])
-    md.convert(text)
-    return {k.lower(): " ".join(v).strip() for k, v in md.Meta.items()}
+def list_posts(settings):
+    """Every article (newest first, undated last) then every page, as Readings.
 
-
-def _date(value, path):
-    if value is None:
-        found = FILENAME_DATE.match(path.name)
-        value = found and found["date"]
-    if not value:
-        return None
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time())
-    return get_date(str(value).replace("_", " "))
-
-
-def read_post(path, known_audiences):
-    """Read one post's front-matter into a Post; problems go in Post.error.
-
-    The table must show every file, broken ones included, so a problem is
-    recorded on the row instead of raised.
+    `settings`: Pelican settings (pelican.settings.read_settings). Broken
+    files are in the list with `error` set, so the table shows every file.
+    Warnings are shown as the build shows them: `sh` is `self-harm`.
     """
-    path = Path(path)
-    try:
-        meta = _read_header(path)
-    except yaml.YAMLError as err:
-        problem = getattr(err, "problem", None) or err
-        return Post(
-            path, path.stem, error=f"{path}: malformed YAML front-matter ({problem})"
-        )
-    except frontmatter.FrontMatterError as err:
-        return Post(path, path.stem, error=str(err))
-    title = str(meta.get("title") or "").strip()
-    try:
-        audience = frontmatter.audience_names(
-            meta.get("audience"), known_audiences, path
-        )
-        listing = frontmatter.listing_mode(meta.get("listing"), path)
-    except frontmatter.FrontMatterError as err:
-        return Post(path, title or path.stem, error=str(err))
-    try:
-        date = _date(meta.get("date"), path)
-    except (ValueError, OverflowError):
-        error = f"{path}: 'date' {meta.get('date')!r} is not a date (2026-01-31 18:00)"
-        return Post(path, title or path.stem, error=error)
-    post = Post(
-        path,
-        title or path.stem,
-        date=date,
-        status=str(meta.get("status") or PUBLISHED).strip().lower(),
-        audience=audience,
-        listing=listing,
-        warnings=frontmatter.as_list(meta.get("warnings")),
+    vocabulary = settings.get("HEARTH_WARNINGS") or warnings.DEFAULT_VOCABULARY
+    aliases = settings.get("HEARTH_WARNING_ALIASES")
+    return sort_posts(
+        [
+            dataclasses.replace(
+                found,
+                warnings=tuple(
+                    warnings.canonical_labels(found.warnings, vocabulary, aliases)
+                ),
+            )
+            for found in reading.read_site(settings)
+        ]
     )
-    if not title:
-        return _with_error(post, "no 'title': Pelican skips a post without one")
-    if date is None:
-        return _with_error(post, "no 'date', and none in the file name")
-    return post
 
 
-def _with_error(post, error):
-    return dataclasses.replace(post, error=f"{post.path}: {error}")
-
-
-def list_posts(folders, known_audiences):
-    """Every post under the folders, newest first (posts without a date last)."""
-    posts = [
-        read_post(path, known_audiences)
-        for folder in folders
-        for path in sorted(Path(folder).rglob("*"))
-        if path.suffix in POST_SUFFIXES and path.is_file()
-    ]
+def sort_posts(found):
+    """Readings as the table shows them: articles newest first, then pages."""
     oldest = dt.datetime.min
 
     def newest_first(post):
         date = post.date or oldest
         return date.replace(tzinfo=None)
 
-    return sorted(posts, key=newest_first, reverse=True)
+    articles = [r for r in found if r.kind == "article"]
+    pages = [r for r in found if r.kind != "article"]
+    return sorted(articles, key=newest_first, reverse=True) + sorted(
+        pages, key=lambda r: r.relative_path
+    )
 
 
 def slug_for(title, regex_subs=DEFAULT_SLUG_SUBSTITUTIONS):
@@ -207,11 +128,17 @@ def new_post(
     listing=None,
     now=None,
     regex_subs=DEFAULT_SLUG_SUBSTITUTIONS,
+    default_audience=None,
+    readings=(),
 ):
     """Write posts_dir/YYYY-MM-DD-<slug>.md as a draft and return its Path.
 
-    Raise NewPostError (or FrontMatterError for a bad audience or listing)
-    and write nothing if the post would overwrite or shadow another.
+    `audience` None means the site's default (`default_audience`, the
+    HEARTH_DEFAULT_AUDIENCE setting; public without one), written out in the
+    header so the post says who may read it. `readings` (read_site) are the
+    site's posts: a new post may not take a slug one of them has. Raise
+    NewPostError (or FrontMatterError for a bad audience or listing) and
+    write nothing if the post would overwrite or shadow another.
     """
     title = (title or "").strip()
     if not title:
@@ -222,9 +149,11 @@ def new_post(
             f"The title {title!r} has no letters or digits to make a file name "
             "from; add a word or two."
         )
-    names = frontmatter.audience_names(
-        audience or frontmatter.PUBLIC, known_audiences, "--audience"
-    )
+    if audience is None:
+        audience, source = default_audience or frontmatter.PUBLIC, "the default"
+    else:
+        source = "--audience"
+    names = frontmatter.audience_names(audience, known_audiences, source)
     if listing and not names:
         raise NewPostError(
             "--listing only applies to a private post; add --audience with one "
@@ -239,6 +168,13 @@ def new_post(
             raise NewPostError(
                 f"{other} already has the slug {slug!r}; nothing was written. "
                 "Open that file, or choose a different title."
+            )
+    for other in readings:
+        if other.kind == "article" and other.slug == slug:
+            raise NewPostError(
+                f"{reading.shown_path(other.source_path)} already has the slug "
+                f"{slug!r}; nothing was written. Open that file, or choose a "
+                "different title."
             )
     text = post_text(
         title,
@@ -262,6 +198,58 @@ def _slug_of(path):
     return re.sub(r"^\d{4}-\d{2}-\d{2}-", "", path.stem)
 
 
+def unlock_target(readings, post_ids, audience, target):
+    """The address an unlock link for `audience` should open, checked.
+
+    `target` is a private post's address (/p/<id>/) or its source file
+    (content/posts/....md); `post_ids` maps source paths (relative to the
+    content folder) to the opaque ids in the state file. Raise
+    LinkTargetError when the post is not for that audience, is public, or
+    cannot be read: a link that opens nothing is a mistake to catch now.
+    """
+    by_path = {r.relative_path: r for r in readings}
+    by_file = {str(r.source_path): r for r in readings}
+    ids = {post_id: source for source, post_id in post_ids.items()}
+    found = _PRIVATE_URL.match(target.split("#")[0].split("?")[0].split("//")[-1])
+    if found:
+        source = ids.get(found["id"])
+        post = by_path.get(source) if source else None
+        if post is None:
+            return target  # an audience's list of posts, or a post not built yet
+    else:
+        post = by_file.get(str(Path(target).absolute())) or by_path.get(target)
+        if post is None:
+            raise LinkTargetError(
+                f"{target!r} is neither a private post's address (/p/<id>/) nor "
+                "a post's file; give one of those."
+            )
+    shown = reading.shown_path(post.source_path)
+    if post.error:
+        raise LinkTargetError(post.error)
+    if not post.is_private:
+        raise LinkTargetError(
+            f"{shown} is public: it needs no link. Give a private post's address."
+        )
+    if audience not in post.audience:
+        raise LinkTargetError(
+            f"{shown} is for {', '.join(post.audience)}, not {audience!r}: a link "
+            f"for {audience!r} would not open it. Use --audience "
+            f"{post.audience[0]}."
+        )
+    if found:
+        return target
+    if post.relative_path not in post_ids:
+        raise LinkTargetError(
+            f"{shown} has no address yet: build the site once (invoke build), "
+            "then make the link."
+        )
+    return f"/p/{post_ids[post.relative_path]}/"
+
+
+def _title(post):
+    return post.title or post.relative_path
+
+
 def posts_table(posts):
     """A rich Table of posts: private rows marked, drafts dimmed."""
     table = Table(title="Posts", title_justify="left", expand=False)
@@ -271,11 +259,15 @@ def posts_table(posts):
     table.add_column("Audience")
     table.add_column("Warnings")
     for post in posts:
-        date = f"{post.date:%Y-%m-%d}" if post.date else "-"
+        date = f"{post.date:%Y-%m-%d}" if post.date and post.date.year < 9999 else "-"
+        if post.kind != "article":
+            date = "page"
         if post.error:
             # The message itself is printed under the table (it names the file).
             error = Text("ERROR", style="bold red")
-            table.add_row(date, post.title, error, Text("see below", style="red"), "")
+            table.add_row(
+                date, post.relative_path, error, Text("see below", style="red"), ""
+            )
             continue
         if post.is_private:
             audience = Text(
@@ -289,7 +281,7 @@ def posts_table(posts):
         )
         table.add_row(
             date,
-            Text(post.title, style="dim" if post.status == DRAFT else ""),
+            Text(_title(post), style="dim" if post.status == DRAFT else ""),
             status,
             audience,
             ", ".join(post.warnings) or "-",
@@ -301,17 +293,24 @@ def posts_table(posts):
 
 def summary_line(posts):
     """One line: how many posts are public, private, drafts, broken."""
-    ok = [p for p in posts if not p.error]
+    articles = [p for p in posts if p.kind == "article"]
+    ok = [p for p in articles if not p.error]
     published = [p for p in ok if p.status == PUBLISHED]
     parts = [
         f"{sum(not p.is_private for p in published)} public",
         f"{sum(p.is_private for p in published)} private (encrypted when published)",
         _count(sum(p.status == DRAFT for p in ok), "draft") + " (preview only)",
     ]
-    broken = len(posts) - len(ok)
+    hidden = sum(p.status == "hidden" for p in ok)
+    if hidden:
+        parts.append(f"{hidden} hidden (preview only)")
+    pages = [p for p in posts if p.kind != "article" and not p.error]
+    if pages:
+        parts.append(_count(len(pages), "page"))
+    broken = sum(1 for p in posts if p.error)
     if broken:
         parts.append(f"{broken} with errors (the build stops on them)")
-    return f"{_count(len(posts), 'post')}: " + ", ".join(parts) + "."
+    return f"{_count(len(articles), 'post')}: " + ", ".join(parts) + "."
 
 
 def _count(n, noun):

@@ -101,6 +101,10 @@ class State:
         """The stable opaque id of a private post, by its source path."""
         return self._id(self._posts, source_path)
 
+    def post_ids(self):
+        """{source path: opaque id} of every private post the file knows."""
+        return dict(self._posts)
+
     def attachment_id(self, source_path):
         """The stable opaque id of a private-only attachment."""
         return self._id(self._attachments, source_path)

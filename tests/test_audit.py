@@ -11,7 +11,7 @@ from pelican.settings import read_settings
 from PIL import PngImagePlugin
 
 import tasks
-from hearth.audit import AuditError, Finding, audit, audit_site, settings_text
+from hearth.audit import AuditError, Finding, audit, audit_settings, audit_site
 from tests import imagefactory
 from tests.conftest import ROOT, build, copy_sample, environ, passphrase_env
 
@@ -21,26 +21,15 @@ PRIVATE_PHRASE = (
     "I sat on the kitchen floor afterwards for a long time, holding the phone"
 )
 PRIVATE_IMAGE = "kitchen-floor-at-night.jpg"
-HAVE_PRIVATE_PLUGIN = (ROOT / "plugins" / "hearth_private").is_dir()
-NEEDS_PRIVATE_PLUGIN = pytest.mark.xfail(
-    not HAVE_PRIVATE_PLUGIN,
-    strict=True,
-    reason="private posts are written in the clear until plugins/hearth_private "
-    "lands; this becomes a real test once it is merged",
-)
-
-
-def _settings():
-    return read_settings(str(ROOT / "pelicanconf.py"))
 
 
 def _audit(content, output):
-    return audit(
-        content,
-        output,
-        theme_path=ROOT / "theme",
-        public_text=settings_text(_settings()),
+    """The audit with the sample site's publish settings, for `content`."""
+    settings = read_settings(
+        str(ROOT / "publishconf.py"),
+        override={"PATH": str(content), "THEME": str(ROOT / "theme")},
     )
+    return audit_settings(settings, output)
 
 
 def _has(findings, path, surface, kind, source=PRIVATE):
@@ -73,7 +62,6 @@ def leaky(clean, tmp_path):
     return shutil.copytree(clean, tmp_path / "leaky")
 
 
-@NEEDS_PRIVATE_PLUGIN
 def test_clean_sample_site_passes_the_audit(content, clean):
     assert _audit(content, clean) == []
 
@@ -222,11 +210,16 @@ def test_native_and_yaml_headers_private_draft_and_hidden_are_all_secret(tmp_pat
     content = tmp_path / "content"
     content.mkdir()
     posts = {
-        "a.md": "Title: Alpha quokka marmalade\nAudience: friends\n\nBody\n",
-        "b.md": "---\ntitle: Bravo quokka marmalade\nstatus: draft\n---\nBody\n",
-        "c.md": "Title: Charlie quokka marmalade\nStatus: hidden\n\nBody\n",
+        "a.md": "Title: Alpha quokka marmalade\nAudience: friends\n\nB\n",
+        "b.md": "---\ntitle: Bravo quokka marmalade\nstatus: draft\n---\nB\n",
+        "c.md": "Title: Charlie quokka marmalade\nStatus: hidden\n\nB\n",
         "d.md": "---\ntitle: Delta quokka marmalade\naudience: [family]\n---\n",
-        "e.md": "Title: Echo quokka marmalade\nAudience: public\n\nBody\n",
+        "e.md": "Title: Echo quokka marmalade\nAudience: public\n\nB\n",
+    }
+    # Pelican skips an article without a date: give each one.
+    posts = {
+        name: text.replace("\n", "\nDate: 2026-05-01 10:00\n", 1)
+        for name, text in posts.items()
     }
     for name, text in posts.items():
         (content / name).write_text(text)
@@ -245,16 +238,63 @@ def test_titles_the_writer_chose_to_show_are_not_findings_drafts_still_are(
 ):
     content = tmp_path / "content"
     content.mkdir()
-    (content / "a.md").write_text("Title: Alpha quokka marmalade\nAudience: friends\n")
-    (content / "b.md").write_text("Title: Bravo quokka marmalade\nStatus: draft\n")
+    date = "Date: 2026-05-01 10:00\n"
+    (content / "a.md").write_text(
+        f"Title: Alpha quokka marmalade\n{date}Audience: friends\n"
+    )
+    (content / "b.md").write_text(
+        f"Title: Bravo quokka marmalade\n{date}Status: draft\n"
+    )
     output = tmp_path / "out"
     output.mkdir()
     (output / "index.html").write_text(
         "<h2>Alpha quokka marmalade</h2><h2>Bravo quokka marmalade</h2>"
     )
-    settings = {"PATH": str(content), "THEME": str(ROOT / "theme")}
+    settings = {
+        "PATH": str(content),
+        "THEME": str(ROOT / "theme"),
+        "HEARTH_AUDIENCES": {"friends": "Close friends"},
+    }
     by_default = {f.source for f in audit_site(settings, output)}
     assert by_default == {"a.md", "b.md"}
     # HEARTH_SHOW_PRIVATE_TITLES puts a private post's title on its locked page.
     shown = {**settings, "HEARTH_SHOW_PRIVATE_TITLES": True}
     assert {f.source for f in audit_site(shown, output)} == {"b.md"}
+
+
+def test_a_file_is_named_only_by_its_whole_name():
+    # "dog.jpg" is not named by a post that shows "hotdog.jpg": a private
+    # post's dog.jpg stays private-only however public posts use hotdog.jpg.
+    from hearth.audit import _names_in
+
+    text = '![a](/images/hotdog.jpg) <img src="{static}/img/my%20cat.png"> x.gif.'
+    assert _names_in(text) == {"hotdog.jpg", "my cat.png", "x.gif"}
+
+
+@pytest.mark.parametrize("listing", ["locked", "hidden"])
+def test_an_explicit_slug_on_a_private_post_is_public_only_as_its_address(
+    tmp_path, listing
+):
+    # README allows `slug:` on a private post (with a warning): the address
+    # p/<slug>/ is then the writer's choice, not a leak. Under `listing:
+    # hidden` that address is still secret everywhere but its own page.
+    content = tmp_path / "content"
+    (content / "posts").mkdir(parents=True)
+    (content / "posts" / "slugged.md").write_text(
+        "Title: Marmalade quokka evening\nDate: 2026-05-01 10:00\n"
+        f"Audience: friends\nListing: {listing}\nSlug: kept-on-purpose\n\n"
+        "A private body about the kitchen floor and the long phone call.\n"
+    )
+    with environ(**passphrase_env()):
+        output = build(tmp_path / "out", "publishconf.py", content)
+    assert (output / "p" / "kept-on-purpose" / "index.html").is_file()
+    assert _audit(content, output) == []
+    # The title is still a secret, wherever it turns up.
+    page = output / "index.html"
+    page.write_text(page.read_text() + "<p>Marmalade quokka evening</p>")
+    assert {f.kind for f in _audit(content, output)} == {"title"}
+    page.write_text(page.read_text().replace("<p>Marmalade quokka evening</p>", ""))
+    # A link to the address elsewhere is a finding only when it is hidden.
+    (output / "about.html").write_text('<a href="/p/kept-on-purpose/">x</a>')
+    found = {f.kind for f in _audit(content, output)}
+    assert found == ({"hidden address"} if listing == "hidden" else set())

@@ -198,7 +198,8 @@ def test_symlinked_output_is_replaced_not_written_through(tmp_path):
     output = tmp_path / "out"
     output.mkdir()
     (output / "dog.jpg").symlink_to(source)
-    strip_output_images(SimpleNamespace(output_path=str(output)))
+    settings = {"PLUGINS": ["hearth_images"], "CACHE_PATH": str(tmp_path / "cache")}
+    strip_output_images(SimpleNamespace(output_path=str(output), settings=settings))
     assert source.read_bytes() == before
     assert not (output / "dog.jpg").is_symlink()
     with Image.open(output / "dog.jpg") as im:
@@ -234,3 +235,44 @@ def test_a_private_only_photo_is_sealed_without_its_metadata(tmp_path):
     with Image.open(io.BytesIO(data)) as im:
         assert len(im.getexif()) == 0 and not im.text
     assert photo.read_bytes() == before
+
+
+def test_an_image_unchanged_since_the_last_build_is_not_parsed_again(
+    tmp_path, monkeypatch
+):
+    from types import SimpleNamespace
+
+    from hearth import images
+    from plugins.hearth_images.hearth_images import strip_output_images
+
+    output = tmp_path / "out"
+    output.mkdir()
+    settings = {"PLUGINS": ["hearth_images"], "CACHE_PATH": str(tmp_path / "cache")}
+    pelican = SimpleNamespace(output_path=str(output), settings=settings)
+    parsed = []
+    real = images.clean_image
+    monkeypatch.setattr(images, "clean_image", lambda d: parsed.append(1) or real(d))
+    for _ in range(2):  # two publish builds: the output is copied afresh
+        (output / "dog.jpg").write_bytes(imagefactory.jpeg())
+        strip_output_images(pelican)
+        with Image.open(output / "dog.jpg") as im:
+            assert len(im.getexif()) == 0
+    assert len(parsed) == 1
+    # A changed image is cleaned again.
+    (output / "dog.jpg").write_bytes(imagefactory.jpeg(description="other"))
+    strip_output_images(pelican)
+    assert len(parsed) == 2
+
+
+def test_a_build_without_hearth_images_is_not_touched(tmp_path):
+    from types import SimpleNamespace
+
+    from plugins.hearth_images.hearth_images import strip_output_images
+
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "dog.jpg").write_bytes(imagefactory.jpeg())
+    settings = {"PLUGINS": [], "CACHE_PATH": str(tmp_path / "cache")}
+    strip_output_images(SimpleNamespace(output_path=str(output), settings=settings))
+    with Image.open(output / "dog.jpg") as im:
+        assert len(im.getexif()) > 0

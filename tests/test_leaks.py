@@ -16,8 +16,6 @@ from tests.conftest import ROOT, build, environ, passphrase_env
 
 KINDS = ("private", "draft", "hidden")
 FIELDS = ("title", "summary", "body", "tag", "category", "image", "alt", "exif")
-HAVE_PRIVATE_PLUGIN = (ROOT / "plugins" / "hearth_private").is_dir()
-
 # Every output Pelican can write, each with its own file.
 EVERYTHING_ON = {
     "FEED_ALL_ATOM": "feeds/all.atom.xml",
@@ -154,19 +152,7 @@ def test_every_output_type_was_written(site):
 
 @pytest.mark.parametrize(
     "kind",
-    [
-        pytest.param(
-            "private",
-            marks=pytest.mark.xfail(
-                not HAVE_PRIVATE_PLUGIN,
-                strict=True,
-                reason="private posts are written in the clear until "
-                "plugins/hearth_private lands; a real test once it is merged",
-            ),
-        ),
-        "draft",
-        "hidden",
-    ],
+    ["private", "draft", "hidden"],
 )
 def test_no_canary_token_reaches_any_output_byte(site, kind):
     _, output = site

@@ -5,13 +5,28 @@ import datetime as dt
 import pytest
 import yaml
 from pelican.plugins.yaml_metadata.yaml_metadata import HEADER_RE
+from pelican.settings import read_settings
 from rich.console import Console
 
 from hearth import posts
-from tests.conftest import CONTENT, build, copy_sample
+from tests.conftest import CONTENT, ROOT, build, copy_sample
 
 AUDIENCES = {"friends": "Close friends", "family": "Family"}
 NOW = dt.datetime(2026, 12, 3, 19, 45)
+
+
+def site_settings(content, **override):
+    """The sample site's settings, reading posts from content/posts."""
+    return read_settings(
+        str(ROOT / "pelicanconf.py"), override={"PATH": str(content), **override}
+    )
+
+
+def write_posts(content, files):
+    for name, text in files.items():
+        path = content / "posts" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
 
 def front_matter(path):
@@ -113,25 +128,27 @@ def test_a_new_post_builds_and_shows_in_the_preview(tmp_path):
 
 
 def test_list_posts_reads_both_header_styles_newest_first(tmp_path):
-    (tmp_path / "2026-01-02-yaml.md").write_text(
-        "---\ntitle: From YAML\ndate: 2026-01-02 10:00\naudience: [friends]\n"
-        "listing: locked\nwarnings: [grief, anxiety]\n---\nBody\n"
+    write_posts(
+        tmp_path,
+        {
+            "2026-01-02-yaml.md": "---\ntitle: From YAML\ndate: 2026-01-02 10:00\n"
+            "audience: [friends]\nlisting: locked\nwarnings: [grief, anxiety]\n"
+            "---\nBody\n",
+            "2026-01-01-native.md": "Title: From Pelican\nDate: 2026-01-01 09:00\n"
+            "Warnings: grief, anxiety\nStatus: draft\n\nBody\n",
+            "2026-01-03-dateless.md": "Title: Date from name\n\nB\n",
+            "notes.txt": "not a post",
+        },
     )
-    (tmp_path / "2026-01-01-native.md").write_text(
-        "Title: From Pelican\nDate: 2026-01-01 09:00\nWarnings: grief, anxiety\n"
-        "Status: draft\n\nBody\n"
-    )
-    (tmp_path / "2026-01-03-dateless.md").write_text("Title: Date from name\n\nB\n")
-    (tmp_path / "notes.txt").write_text("not a post")
-    found = posts.list_posts([tmp_path], AUDIENCES)
+    found = posts.list_posts(site_settings(tmp_path))
     assert [p.title for p in found] == ["Date from name", "From YAML", "From Pelican"]
     dateless, yaml_post, native = found
-    assert dateless.date == dt.datetime(2026, 1, 3)
-    assert yaml_post.audience == ["friends"]
+    assert dateless.date.replace(tzinfo=None) == dt.datetime(2026, 1, 3)
+    assert yaml_post.audience == ("friends",)
     assert yaml_post.listing == "locked"
     assert yaml_post.is_private
     assert yaml_post.status == "published"
-    assert native.warnings == yaml_post.warnings == ["grief", "anxiety"]
+    assert native.warnings == yaml_post.warnings == ("grief", "anxiety")
     assert native.status == "draft"
     assert not native.is_private
     assert not any(p.error for p in found)
@@ -140,7 +157,7 @@ def test_list_posts_reads_both_header_styles_newest_first(tmp_path):
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        ("---\ntitle: A\naudience: [friends\n---\nB\n", "malformed YAML"),
+        ("---\ntitle: A\naudience: [friends\n---\nB\n", "front-matter is malformed"),
         ("---\n- a\n- b\n---\nB\n", "not a list of 'key: value' lines"),
         ("Title: A\nDate: 2026-01-01\nAudience: freinds\n\nB\n", "unknown audience"),
         ("Title: A\nDate: 2026-01-01\nListing: shown\n\nB\n", "listing 'shown'"),
@@ -151,8 +168,8 @@ def test_list_posts_reads_both_header_styles_newest_first(tmp_path):
 def test_list_posts_keeps_a_broken_post_as_an_error_row_naming_it(
     tmp_path, text, error
 ):
-    (tmp_path / "broken.md").write_text(text)
-    (found,) = posts.list_posts([tmp_path], AUDIENCES)
+    write_posts(tmp_path, {"broken.md": text})
+    (found,) = posts.list_posts(site_settings(tmp_path))
     assert error in found.error
     assert "broken.md" in found.error
 
@@ -164,7 +181,7 @@ def render(table):
 
 
 def test_posts_table_marks_private_rows_and_counts_what_goes_public():
-    found = posts.list_posts([CONTENT / "posts"], AUDIENCES)
+    found = posts.list_posts(site_settings(CONTENT))
     text = render(posts.posts_table(found))
     rows = {
         line.split("│")[2].strip(): line for line in text.splitlines() if "│" in line
@@ -175,6 +192,107 @@ def test_posts_table_marks_private_rows_and_counts_what_goes_public():
     assert "self-harm, suicidal thoughts" in rows["A bad week, written down"]
     assert "draft" in rows["Unfinished thoughts about rest"]
     assert (
-        "9 posts: 6 public, 2 private (encrypted when published), "
-        "1 draft (preview only)." in text
+        "10 posts: 7 public, 2 private (encrypted when published), "
+        "1 draft (preview only), 1 page." in text
     )
+
+
+def test_new_post_without_an_audience_takes_the_default_audience(tmp_path):
+    path = posts.new_post(
+        tmp_path,
+        "Quiet",
+        known_audiences=AUDIENCES,
+        now=NOW,
+        default_audience="friends",
+    )
+    assert front_matter(path)["audience"] == ["friends"]
+    # Asked for, public is still written out: the header says who may read it.
+    path = posts.new_post(
+        tmp_path,
+        "Loud",
+        known_audiences=AUDIENCES,
+        now=NOW,
+        default_audience="friends",
+        audience="public",
+    )
+    assert front_matter(path)["audience"] == "public"
+
+
+def test_a_new_post_reads_back_without_errors_or_warnings_in_a_publish_build(
+    tmp_path,
+):
+    # The template must pass the strict reading it is checked with.
+    posts.new_post(
+        tmp_path / "posts",
+        'A title: with "quotes"',
+        known_audiences=AUDIENCES,
+        audience="family",
+        warnings="grief",
+        listing="locked",
+        now=NOW,
+    )
+    (found,) = posts.list_posts(
+        site_settings(tmp_path, HEARTH_PUBLISH=True, DEFAULT_METADATA={})
+    )
+    assert not found.error and not found.notes
+    assert found.title == 'A title: with "quotes"'
+    assert (found.status, found.audience, found.listing) == (
+        "draft",
+        ("family",),
+        "locked",
+    )
+
+
+def test_new_post_refuses_a_slug_a_post_elsewhere_in_the_site_has(tmp_path):
+    # read_site knows slugs Pelican takes from `slug:` and from other folders.
+    write_posts(
+        tmp_path,
+        {"old/notes.md": "Title: Else\nSlug: bus-notes\nDate: 2025-01-01\n\nB\n"},
+    )
+    found = posts.list_posts(site_settings(tmp_path))
+    with pytest.raises(posts.NewPostError, match=r"notes\.md already has the slug"):
+        posts.new_post(
+            tmp_path / "posts", "Bus notes", known_audiences=AUDIENCES, readings=found
+        )
+    assert not list((tmp_path / "posts").glob("*bus-notes*"))
+
+
+def unlock_site(tmp_path):
+    write_posts(
+        tmp_path,
+        {
+            "open.md": "Title: Open\nDate: 2026-01-01\n\nB\n",
+            "family.md": "Title: Fam\nDate: 2026-01-01\nAudience: family\n\nB\n",
+        },
+    )
+    return posts.list_posts(site_settings(tmp_path))
+
+
+def test_unlock_target_refuses_a_post_the_audience_cannot_open(tmp_path):
+    found = unlock_site(tmp_path)
+    ids = {"posts/family.md": "0123456789abcdef"}
+    family = str(tmp_path / "posts" / "family.md")
+    with pytest.raises(posts.LinkTargetError, match="for family, not 'friends'"):
+        posts.unlock_target(found, ids, "friends", family)
+    with pytest.raises(posts.LinkTargetError, match="for family, not 'friends'"):
+        posts.unlock_target(found, ids, "friends", "/p/0123456789abcdef/")
+    with pytest.raises(posts.LinkTargetError, match="is public: it needs no link"):
+        posts.unlock_target(found, ids, "friends", str(tmp_path / "posts" / "open.md"))
+    with pytest.raises(posts.LinkTargetError, match="no address yet"):
+        posts.unlock_target(found, {}, "family", family)
+    assert posts.unlock_target(found, ids, "family", family) == "/p/0123456789abcdef/"
+    # An id the state file does not know (an audience's list page) passes.
+    assert posts.unlock_target(found, ids, "friends", "/p/fedcba/") == "/p/fedcba/"
+
+
+def test_posts_table_shows_warnings_as_the_build_resolves_them(tmp_path):
+    # A writer who types an alias sees the label readers' choices match on,
+    # and a repeat (alias and label both) once.
+    write_posts(
+        tmp_path,
+        {
+            "a.md": "Title: A\nDate: 2026-01-02\nWarnings: sh, self-harm, Grief\n\nB\n",
+        },
+    )
+    (found,) = posts.list_posts(site_settings(tmp_path))
+    assert found.warnings == ("self-harm", "grief")

@@ -516,7 +516,8 @@ def test_a_malformed_audience_value_stops_the_build(tmp_path):
     }
     make_site(tmp_path, posts=posts, pages={})
     with pytest.raises(
-        Exception, match=r"bad\.md: 'audience' must be 'public' or audience names"
+        Exception,
+        match=r"bad\.md, line 7: 'audience' must be 'public' or audience names",
     ):
         build_site(tmp_path)
     assert_nothing_written(tmp_path)

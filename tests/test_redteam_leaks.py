@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 from pelican.log import LimitFilter
+from pelican.settings import read_settings
 
-from tests.conftest import build, environ, passphrase_env
+from hearth.audit import audit_settings
+from tests.conftest import ROOT, build, environ, passphrase_env
 
 # The French version of a private post has to name the original's slug (that
 # is how Pelican pairs translations), and that slug is the private title's.
@@ -62,6 +64,19 @@ def site_build(root, settings="publishconf.py", **override):
         )
 
 
+def audited(root, output):
+    """The leak audit's findings, with the settings site_build used."""
+    settings = read_settings(
+        str(ROOT / "publishconf.py"),
+        override={
+            "PATH": str(Path(root) / "content"),
+            "THEME": str(ROOT / "theme"),
+            "TRANSLATION_FEED_ATOM": "feeds/all-{lang}.atom.xml",
+        },
+    )
+    return [str(f) for f in audit_settings(settings, output)]
+
+
 def leaks(output):
     found = []
     for path in Path(output).rglob("*"):
@@ -96,6 +111,8 @@ def test_private_translations_are_encrypted_at_opaque_addresses(tmp_path):
     )
     output = site_build(tmp_path)
     assert leaks(output) == []
+    # The audit reads the translation (its own needles) and passes the build.
+    assert audited(tmp_path, output) == []
     pages = sorted(p.parent.name for p in (output / "p").glob("*/index.html"))
     assert len(pages) == 2
     assert TITLE_SLUG not in pages
@@ -113,6 +130,11 @@ def test_a_private_draft_pages_translation_is_encrypted_in_the_preview(tmp_path)
     output = site_build(tmp_path, "pelicanconf.py")
     assert leaks(output) == []
     assert len(list((output / "p").glob("*/index.html"))) == 2
+    # Encrypted, but drafts: the audit refuses this preview for publishing,
+    # naming both pages and nothing else.
+    found = audited(tmp_path, output)
+    assert len(found) == 2
+    assert all(line.startswith("p/") and "draft post" in line for line in found)
 
 
 def test_a_public_posts_filename_link_to_a_private_post_uses_its_opaque_address(
@@ -133,3 +155,9 @@ def test_a_public_posts_filename_link_to_a_private_post_uses_its_opaque_address(
     [(address, text)] = re.findall(r'<a href="(/p/[0-9a-f]{16}/)">([^<]*)</a>', page)
     assert text == "this one"
     assert (output / address.strip("/") / "index.html").is_file()
+    # The post is `listing: hidden` (the default): a public page that links
+    # to it gives its address away, and the audit says so.
+    found = audited(tmp_path, output)
+    wanted = "2026/a-public-walk/index.html: page carries the hidden address of"
+    assert f"{wanted} posts/note.md" in "\n".join(found)
+    assert all("hidden address of posts/note.md" in line for line in found)

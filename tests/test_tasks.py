@@ -155,18 +155,18 @@ def test_posts_task_lists_every_post_and_marks_private_ones(repo, capsys, monkey
     assert "public" in kettle and "2026-08-19" in kettle
     unfinished = next(line for line in lines if "Unfinished" in line)
     assert "draft" in unfinished
-    assert "9 posts: 6 public, 2 private" in out
+    assert "10 posts: 7 public, 2 private" in out
 
 
 def test_posts_task_names_a_broken_post_and_fails(repo, capsys):
     tasks = load_tasks(repo)
     broken = repo / "content" / "posts" / "2026-12-01-broken.md"
     broken.write_text("---\ntitle: Broken\naudience: [friends\n---\nBody\n")
-    with pytest.raises(Exit, match="1 post"):
+    with pytest.raises(Exit, match="1 file"):
         tasks.posts(Context())
-    out = capsys.readouterr().out
+    out = capsys.readouterr().out.replace("\n", "")
     assert "ERROR" in out
-    assert "2026-12-01-broken.md: malformed YAML front-matter" in out.replace("\n", "")
+    assert "2026-12-01-broken.md, line 3: the YAML front-matter is malformed" in out
 
 
 def test_clean_task_removes_both_outputs(repo):

@@ -1,106 +1,110 @@
 """Read front-matter strictly and stop the build on any content error."""
 
 import logging
+import os
+import sys
 
-import yaml
 from pelican import signals
-from pelican.plugins.yaml_metadata.yaml_metadata import HEADER_RE, YAMLMetadataReader
-from pelican.utils import pelican_open
+from pelican.contents import Static
 
-from hearth import contents, frontmatter
+from hearth import buildlog, contents, reading
 
 logger = logging.getLogger(__name__)
 
 # Pelican logs a file it cannot read and goes on without it. For Hearth a post
 # that silently vanished, or was read without its `audience`, is a fault: the
-# guard counts errors logged while reading and stops before anything is written.
+# guard collects errors logged while reading and stops before anything is
+# written, printing each once, in that one final message.
 _GUARD = None
 # Every content object read in this run. hearth_private marks each private one
 # it has taken the text off (`hearth_sealed`); one left unmarked means it did
 # not run (left out of PLUGINS, or Pelican could not load it and only logged
 # that), and the post would be written in the clear.
 _READ = []
+# Whether the build now running loads this plugin: receivers stay connected
+# for the rest of the process, and a later build whose PLUGINS leave it out
+# must not be touched by it (its own guard, hearth/guard.py, still runs).
+_ACTIVE = False
+PLUGIN_NAME = "hearth_frontmatter"
+# Pelican logs a file its generator could not read with this message.
+_COULD_NOT_PROCESS = "Could not process %s"
 
 
 class ContentError(Exception):
     """The build stopped because some content could not be read safely."""
 
 
-class StrictYAMLReader(YAMLMetadataReader):
-    """pelican-yaml-metadata, but a broken YAML header is an error, not {}.
-
-    The upstream reader logs the problem and reads the post with no metadata
-    at all, which would turn a private post into a public one.
-    """
-
-    def read(self, source_path):
-        with pelican_open(source_path) as text:
-            match = HEADER_RE.fullmatch(text)
-        if match:
-            try:
-                data = yaml.safe_load(match.group("metadata"))
-            except yaml.YAMLError as err:
-                mark = getattr(err, "problem_mark", None)
-                where = f" at line {mark.line + 2}" if mark else ""
-                _refuse(
-                    f"{source_path}: the YAML front-matter{where} is malformed "
-                    f"({getattr(err, 'problem', None) or err}). Fix the header "
-                    "between the '---' lines."
-                )
-            if not isinstance(data, dict):
-                _refuse(
-                    f"{source_path}: the YAML front-matter is not a list of "
-                    "'key: value' lines. Fix the header between the '---' lines."
-                )
-        return super().read(source_path)
-
-
 class _ErrorGuard(logging.Handler):
-    def __init__(self):
+    """Collects every error logged while content is read, once each."""
+
+    def __init__(self, settings):
         super().__init__(level=logging.ERROR)
         self.messages = []
+        self.collecting = True
+        self.path = settings.get("PATH") or "."
 
     def emit(self, record):
-        message = record.getMessage().splitlines()[0]
-        # Pelican logs "Could not process <file>" after our own precise
-        # message for the same file; keep the precise one.
-        if not any(message.split()[-1] in m for m in self.messages):
+        if record.levelno >= logging.CRITICAL or not self.collecting:
+            return
+        message = self._message(record)
+        if message not in self.messages:
             self.messages.append(message)
+        # The guard is the first handler: the others see the mark and leave
+        # the message to the final one that lists them all (hearth.buildlog).
+        buildlog.collected(record)
+
+    def _message(self, record):
+        if record.msg != _COULD_NOT_PROCESS:
+            return record.getMessage()
+        # Pelican logs this inside its `except` block, without the exception
+        # unless DEBUG: the exception being handled is the reason.
+        err = sys.exc_info()[1] or (record.exc_info or (None, None))[1]
+        if isinstance(err, reading.ReadingError):
+            return str(err)
+        shown = reading.shown_path(os.path.join(self.path, str(record.args[0])))
+        what = f" ({type(err).__name__}: {err})" if err else ""
+        return f"{shown}: Pelican could not read this file{what}. Check its header."
 
 
-def _refuse(message):
-    """Record why a file cannot be read (Pelican hides the exception) and raise."""
-    if _GUARD is not None:
-        _GUARD.messages.append(message)
-    raise ContentError(message)
-
-
-def add_strict_reader(readers):
-    for ext in StrictYAMLReader.file_extensions:
-        readers.reader_classes[ext] = StrictYAMLReader
+def add_strict_readers(readers):
+    if _ACTIVE:
+        reading.use_strict_readers(readers)
 
 
 def start_guard(pelican):
-    global _GUARD
+    global _GUARD, _ACTIVE
+    root = logging.getLogger()
     if _GUARD is not None:
-        logging.getLogger().removeHandler(_GUARD)
-    _GUARD = _ErrorGuard()
-    logging.getLogger().addHandler(_GUARD)
+        root.removeHandler(_GUARD)
+        _GUARD = None
+    _READ.clear()
+    _ACTIVE = PLUGIN_NAME in contents.plugin_names(pelican.settings)
+    if not _ACTIVE:
+        return
+    _GUARD = _ErrorGuard(pelican.settings)
+    buildlog.install(ContentError, reading.ReadingError)
+    # First, so that it marks what it collected before any handler prints it.
+    root.handlers.insert(0, _GUARD)
+    try:
+        # HEARTH_DEFAULT_AUDIENCE becomes DEFAULT_METADATA's audience, which
+        # Pelican's readers apply before path metadata and the header.
+        reading.apply_default_audience(pelican.settings)
+    except reading.ReadingError as err:
+        raise ContentError(str(err)) from None
 
 
 def check_metadata(content):
     """Normalise `warnings` and `audience`, failing on anything unclear."""
-    source = content.source_path
-    meta = content.metadata
-    known = content.settings.get("HEARTH_AUDIENCES", {})
-    try:
-        warnings = frontmatter.as_list(meta.get("warnings"))
-        audiences = frontmatter.audience_names(meta.get("audience"), known, source)
-        listing = frontmatter.listing_mode(meta.get("listing"), source)
-    except frontmatter.FrontMatterError as err:
-        # Raised from a content_object_init receiver, this reaches Pelican's
-        # per-file handler, which logs it; the guard then stops the build.
-        _refuse(str(err))
+    if not _ACTIVE:
+        return
+    if isinstance(content, Static):
+        # DEFAULT_METADATA reaches images too; an image is sealed by the
+        # posts that use it (hearth_images), not by an audience of its own.
+        content.audience, content.is_private = [], False
+        return
+    # A ReadingError raised here reaches Pelican's per-file handler, which
+    # logs it; the guard then stops the build.
+    audiences, listing, warnings = reading.check_content(content)
     content.warnings = warnings
     content.audience = audiences
     content.listing = listing
@@ -114,6 +118,8 @@ def forget_earlier_runs(pelican):
     Connected to get_generators, it adds no generator (returns None).
     """
     _READ.clear()
+    if _GUARD is not None:
+        _GUARD.collecting = True
 
 
 def _unsealed(generators):
@@ -125,7 +131,8 @@ def _unsealed(generators):
         {
             str(c.relative_source_path or c.source_path)
             for c in found.values()
-            if getattr(c, "is_private", False)
+            if not isinstance(c, Static)
+            and getattr(c, "is_private", False)
             and not getattr(c, "hearth_sealed", False)
         }
     )
@@ -135,21 +142,93 @@ def _unpublished(generators):
     """Drafts and hidden posts a publish build would still write."""
     if not generators or not generators[0].settings.get("HEARTH_PUBLISH"):
         return []
-    # hearth_drafts takes them off every list; plain Pelican writes a hidden
+    # hearth_private takes them off every list; plain Pelican writes a hidden
     # post at its URL (only unlisted).
     return sorted(
         {
             str(c.relative_source_path or c.source_path)
             for c in contents.listed(generators).values()
-            if getattr(c, "status", None) in ("draft", "hidden") and c.save_as
+            if not isinstance(c, Static)
+            and getattr(c, "status", None) in ("draft", "hidden")
+            and c.save_as
         }
     )
 
 
+# Settings that change what a post's metadata is, or who may read it.
+_READING_SETTINGS = (
+    "DEFAULT_METADATA",
+    "EXTRA_PATH_METADATA",
+    "PATH_METADATA",
+    "FILENAME_METADATA",
+    "HEARTH_AUDIENCES",
+    "HEARTH_DEFAULT_AUDIENCE",
+    "HEARTH_EXTRA_KEYS",
+)
+
+
+def _stale_cache(generators):
+    """Posts Pelican's cache loaded as an earlier build read them, differently.
+
+    A cached object keeps the metadata of the build that read it: with
+    another default audience or path metadata it could say "public" now.
+    """
+    if not generators:
+        return []
+    settings = generators[0].settings
+    read_now = {id(c) for c in _READ}
+    stale = sorted(
+        reading.shown_path(c.source_path)
+        for c in contents.listed(generators).values()
+        if not isinstance(c, Static)
+        and id(c) not in read_now
+        and any(
+            c.settings.get(name) != settings.get(name) for name in _READING_SETTINGS
+        )
+    )
+    if not stale:
+        return []
+    message = (
+        f"{', '.join(stale)}: Pelican's content cache holds these as a build "
+        "with other settings (DEFAULT_METADATA, path metadata or audiences) "
+        "read them. Build again with --ignore-cache (or delete the cache "
+        "folder)."
+    )
+    return [message]
+
+
+def _unchecked_keys(generators):
+    """Unknown keys on content Pelican's generator cache loaded unread.
+
+    Such objects never met Hearth's readers in this build; one read by a
+    preview (where an unknown key only warns) must still stop a publish.
+    """
+    if not generators or not generators[0].settings.get("HEARTH_PUBLISH"):
+        return []
+    settings = generators[0].settings  # a cached object has an old build's
+    problems = []
+    for content in contents.listed(generators).values():
+        if isinstance(content, Static):
+            continue
+        try:
+            reading.check_keys(
+                reading.shown_path(content.source_path), content.metadata, settings
+            )
+        except reading.ReadingError as err:
+            problems.append(str(err))
+    return problems
+
+
 def stop_on_errors(generators):
     # all_generators_finalized is the last signal before any file is written.
+    if not _ACTIVE:
+        return
+    if _GUARD is not None:
+        _GUARD.collecting = False
+        late = _unchecked_keys(generators) + _stale_cache(generators)
+        _GUARD.messages.extend(m for m in late if m not in _GUARD.messages)
     if _GUARD is not None and _GUARD.messages:
-        messages = "\n  ".join(_GUARD.messages)
+        messages = "\n  ".join(m.replace("\n", "\n  ") for m in _GUARD.messages)
         _GUARD.messages = []
         raise ContentError(
             "Hearth stopped the build before writing anything, because some "
@@ -171,16 +250,17 @@ def stop_on_errors(generators):
         names = "\n  ".join(unpublished)
         raise ContentError(
             "Hearth stopped the publish build before writing anything: the "
-            "hearth_drafts plugin did not run, so these drafts and hidden posts "
-            f'would go public:\n  {names}\nAdd "hearth_drafts" to PLUGINS in '
-            "pelicanconf.py, and check PLUGIN_PATHS if Pelican said it cannot "
-            "load it."
+            "hearth_private plugin did not run, so these drafts and hidden posts "
+            f'would go public:\n  {names}\nAdd "hearth_private" (last) to '
+            "PLUGINS in pelicanconf.py, and check PLUGIN_PATHS if Pelican said "
+            "it cannot load it."
         )
 
 
 def register():
-    # readers_init: replace the YAML reader so a broken header is an error.
-    signals.readers_init.connect(add_strict_reader)
+    # readers_init: Hearth's strict readers (hearth/reading.py) in place of
+    # Pelican's, so the build reads every header as read_site() does.
+    signals.readers_init.connect(add_strict_readers)
     # initialized: start counting errors before any content is read.
     signals.initialized.connect(start_guard)
     # get_generators: the first signal of every run, autoreload's too.

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from pelican import signals
 
-from hearth.images import ImageError, clean_image, image_format
+from hearth import contents
+from hearth.images import CleanCache, ImageError, image_format
 
 logger = logging.getLogger(__name__)
 
+PLUGIN_NAME = "hearth_images"
 # Enough bytes to tell JPEG, PNG and WebP apart by their signatures.
 _HEADER_BYTES = 12
 
@@ -43,8 +45,17 @@ def _is_image(path):
         return image_format(handle.read(_HEADER_BYTES)) is not None
 
 
+def _loaded(settings):
+    return PLUGIN_NAME in contents.plugin_names(settings)
+
+
 def strip_output_images(pelican):
+    # Receivers stay connected for the rest of the process; a later build in
+    # the same process without this plugin must not be touched by it.
+    if not _loaded(pelican.settings):
+        return
     output = Path(pelican.output_path)
+    cache = CleanCache(Path(pelican.settings["CACHE_PATH"]) / "hearth" / "images")
     seen = cleaned = 0
     failed = []
     for path in sorted(output.rglob("*")):
@@ -52,7 +63,7 @@ def strip_output_images(pelican):
             continue
         seen += 1
         try:
-            clean = clean_image(path.read_bytes())
+            clean = cache.clean(path.read_bytes())
         except ImageError as err:
             # Fail closed: an image that cannot be cleaned is not published.
             path.unlink()
@@ -62,6 +73,7 @@ def strip_output_images(pelican):
             _replace(path, clean)
             cleaned += 1
             logger.debug("Removed metadata from %s", path.relative_to(output))
+    cache.save()
     if failed:
         raise ImageMetadataError(
             "Hearth could not remove the metadata from these images, so it "
@@ -70,7 +82,12 @@ def strip_output_images(pelican):
             + "\nRe-save them from an image editor (or replace them), then build "
             "again."
         )
-    logger.info("Removed metadata from %d of %d images", cleaned, seen)
+    logger.info(
+        "Removed metadata from %d of %d images (%d unchanged since the last build)",
+        cleaned,
+        seen,
+        cache.hits,
+    )
 
 
 def register():

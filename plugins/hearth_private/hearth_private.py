@@ -1,42 +1,21 @@
-"""Encrypt private posts and keep them off every public surface."""
+"""Encrypt private posts; keep them, drafts and hidden posts out of sight."""
 
-import base64
 import hashlib
-import html
 import json
 import logging
-import mimetypes
 import os
-import posixpath
-import re
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from operator import attrgetter
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 from pelican import signals
-from pelican.contents import Article, Content
-from pelican.generators import (
-    SourceFileGenerator,
-    StaticGenerator,
-)
-from pelican.log import LimitFilter
-from pelican.urlwrappers import Category
-from pelican.utils import (
-    get_relative_path,
-    order_content,
-    path_to_url,
-    slugify,
-    truncate_html_paragraphs,
-    truncate_html_words,
-)
 
-from hearth import envelope, frontmatter, secrets
-from hearth.contents import ARTICLE_LISTS, CONTENT_LISTS, PAGE_LISTS
-from hearth.images import ImageError, clean_image
+from hearth import contents, envelope, frontmatter, private, secrets
 from hearth.state import STATE_FILE_NAME, State, StateError
+
+from . import glue
 
 logger = logging.getLogger(__name__)
 
@@ -55,379 +34,344 @@ DEFAULTS = {
     # A relative path is taken from there too.
     "HEARTH_STATE_FILE": None,
 }
-# Private pages live under p/; their own ids are 16 hex digits, so the
-# attachment folder and the audience indexes cannot collide with them.
-PRIVATE_DIR = "p"
-ATTACHMENT_DIR = "p/f"
-INDEX_DIR = "p/i"
-_KEY_BYTES = 32  # an attachment key, as the envelope makes it
-# Metadata a private post keeps in the open: nothing the writer wrote about it.
-_PUBLIC_METADATA = {
-    "date",
-    "modified",
-    "status",
-    "lang",
-    "template",
-    "author",
-    "authors",
-    "audience",
-    "listing",
-    "timezone",
-    "translation",
-}
-# src/href/poster attributes in rendered HTML: where a post points at files.
-_IMG = re.compile(r"<img\b[^>]*>", re.I)
-_LINK_ATTR = re.compile(r"""(\b(?:src|href|poster)\s*=\s*)(["'])(.*?)\2""", re.S)
+PRIVATE_DIR = private.PRIVATE_DIR
+UNPUBLISHED = private.UNPUBLISHED
 
 
-class PrivateError(Exception):
-    """The build stopped: a private post could not be kept private."""
+PrivateError = private.PrivateError
 
 
 @dataclass
-class _Private:
-    """A private post as the writer wrote it, kept away from the templates."""
+class _Held:
+    """A post or page taken out of Pelican's sight as soon as it was read."""
 
-    content: Content
+    content: object  # the read object, stripped of everything the writer wrote
+    private: bool  # True: encrypted for `audiences`; False: left out
+    source: str  # relative to the content folder
+    source_path: str  # the file itself
+    status: str
     audiences: list
-    written: bool
+    listing: str
     title: str
     raw_content: str
-    raw_summary: str | None
+    raw_summary: object
+    metadata: dict  # the writer's metadata, for the files it names
     tags: list
-    category: str | None
-    warnings: list
+    category: object
+    warnings: list  # [{label, description}]
+    warnings_note: str  # the writer's own words before the labels
     date: object
     locale_date: str
+    lang: str
+    translation: object  # the value Pelican pairs translations by
+    public_save_as: str  # where Pelican would have written it
+    url_id: str = ""
+    listed_in: str = ""  # the generator list Pelican sorted it into
+    stand_in: object = None  # what templates and plugins may see
+    rendered: tuple = ()  # (content html, summary html, siteurl)
 
 
+@dataclass
 class _Build:
-    """Everything the plugin knows during one build."""
+    """Everything the plugin knows during one build of one Pelican object."""
 
-    def __init__(self, settings, state, root):
-        self.settings = settings
-        self.state = state
-        self.root = root
-        self.publish = settings["HEARTH_PUBLISH"]
-        self.private = {}  # id(content) -> _Private
-        self.locked = []
-        self.errors = []
-        self.urls = set()
-        self.envelopes = {}  # url -> envelope text, cached for the next build
-        # Preview and publish builds use different passphrases; each keeps its
-        # own envelopes, so that a preview between two publishes does not
-        # make every private post look changed to the second publish.
-        kind = "publish" if self.publish else "preview"
-        self.cache = Path(settings["CACHE_PATH"]) / "hearth" / "envelopes" / kind
-        # audience -> (passphrase, salt, iterations, future of the key): the
-        # derivations started before the content is read (_start_derivations).
-        self.early = {}
+    settings: dict
+    state: State
+    root: Path
+    publish: bool
+    cache: private.EnvelopeCache
+    keys: private.Keys = field(default_factory=private.Keys)
+    held: dict = field(default_factory=dict)  # id(content) -> _Held
+    errors: list = field(default_factory=list)
+    stand_ins: dict = field(default_factory=dict)  # id(stand-in) -> _Held
+    # site path -> (Static, (out path, address, meta, blob)) of sealed files
+    sealed: dict = field(default_factory=dict)
+    left_out: list = field(default_factory=list)  # Static objects not published
+    context: dict = field(default_factory=dict)
+    counter: int = 0
+    indexes: dict = field(default_factory=dict)  # out path -> envelope text
 
 
-_BUILD = None
-_CHECKED = None  # the Pelican object whose settings passed the checks
+# One _Build per running build, by its settings dict (content objects and
+# generators carry that dict, not the Pelican object). The build holds the
+# dict, so its id cannot be reused while the entry exists.
+_BUILDS = {}
+# Pelican objects whose settings passed the checks on `initialized`.
+_CHECKED = weakref.WeakSet()
 
 
-# --- small pure helpers ---------------------------------------------------
+def _build_for(settings):
+    build = _BUILDS.get(id(settings))
+    return build if build is not None and build.settings is settings else None
 
 
-def audience_label(audiences, labels):
-    """'Close friends', 'Close friends and Family', 'A, B and C'."""
-    names = [labels.get(a, a) for a in audiences]
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " and " + names[-1]
+class _Unpublished:
+    """What a `{filename}` link to a left-out post finds. Rendering it
+    records the link, and the build stops before anything is written.
 
-
-def neutral_title(audiences, labels):
-    return f"A post for {audience_label(audiences, labels)}"
-
-
-def b64url(data):
-    """base64url without padding, the spelling docs/format.md uses."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def page_address(url, settings):
-    """The address an envelope is bound to: the path as `location.pathname`
-    shows it, from the server root (docs/format.md, "Associated data")."""
-    prefix = urlsplit(settings.get("SITEURL") or "").path.rstrip("/")
-    return f"{prefix}/{url}"
-
-
-def site_root_for(save_as, settings):
-    """The SITEURL a page at `save_as` is rendered with (as Pelican's writer)."""
-    if settings["RELATIVE_URLS"]:
-        return path_to_url(get_relative_path(save_as))
-    return settings["SITEURL"]
-
-
-def site_path(value, page_url, settings):
-    """The site-relative path an href/src points to, or None if off-site.
-
-    Resolves a relative link against the page's own address, as the browser
-    will, and drops SITEURL's path ("/blog") in front.
+    It sits in Pelican's shared context, which the content cache pickles
+    with every object: it holds nothing but the post's source path.
     """
-    parts = urlsplit(html.unescape(value))
-    site = urlsplit(settings.get("SITEURL") or "")
-    if (parts.scheme or parts.netloc) and (parts.scheme, parts.netloc) != (
-        site.scheme,
-        site.netloc,
-    ):
-        return None
-    if not parts.path:
-        return None
-    page = page_address(page_url, settings)
-    path = posixpath.normpath(
-        posixpath.join(posixpath.dirname(page), unquote(parts.path))
-    )
-    prefix = site.path.rstrip("/")
-    if prefix and path.startswith(prefix + "/"):
-        path = path[len(prefix) :]
-    return path.lstrip("/")
+
+    linking = ""  # the public post being rendered (class-wide, one build at a time)
+    found = []  # (linking, target)
+
+    def __init__(self, source):
+        self.source = source
+
+    @property
+    def url(self):
+        _Unpublished.found.append((_Unpublished.linking, self.source))
+        return ""
 
 
-def _check_settings(settings):
-    """Stop the build on any setting about who may read what that is unclear."""
-    audiences = settings["HEARTH_AUDIENCES"]
-    if not isinstance(audiences, dict):
-        raise PrivateError(
-            "HEARTH_AUDIENCES must be a dict of audience name -> label, like "
-            '{"friends": "Close friends"}; fix it in pelicanconf.py.'
-        )
-    for name, label in audiences.items():
-        try:
-            frontmatter.audience_names(name, audiences, "HEARTH_AUDIENCES")
-        except frontmatter.FrontMatterError as err:
-            raise PrivateError(f"{err} Fix it in pelicanconf.py.") from None
-        if name == frontmatter.PUBLIC or not isinstance(label, str) or not label:
-            raise PrivateError(
-                f"HEARTH_AUDIENCES: audience {name!r} needs a label the reader "
-                f'sees, like "{name}": "Close friends" (and "public" is not '
-                "an audience name). Fix it in pelicanconf.py."
-            )
-    iterations = settings["HEARTH_PBKDF2_ITERATIONS"]
-    if isinstance(iterations, bool) or not isinstance(iterations, int):
-        raise PrivateError(
-            f"HEARTH_PBKDF2_ITERATIONS is {iterations!r}, not a whole number. "
-            f"Set it to {envelope.ITERATION_FLOOR} or more."
-        )
-    if iterations < envelope.ITERATION_FLOOR:
-        raise PrivateError(
-            f"HEARTH_PBKDF2_ITERATIONS is {iterations}, below the floor of "
-            f"{envelope.ITERATION_FLOOR} that keeps passphrases hard to guess. "
-            f"Set it to {envelope.ITERATION_FLOOR} or more."
-        )
-    for key in ("HEARTH_PUBLISH", "HEARTH_SHOW_PRIVATE_TITLES"):
-        if not isinstance(settings[key], bool):
-            raise PrivateError(f"{key} is {settings[key]!r}: set it to True or False.")
-    for key in settings:
-        if key.startswith("HEARTH_PASSPHRASE"):
-            raise PrivateError(
-                f"{key} is a Pelican setting, and Pelican copies every setting "
-                "into the pages' template context. Remove it from the settings "
-                "file; set it as an environment variable or in secrets.toml."
-            )
-    state_file = settings["HEARTH_STATE_FILE"]
-    if state_file is not None and not isinstance(state_file, (str, os.PathLike)):
-        raise PrivateError(
-            f"HEARTH_STATE_FILE is {state_file!r}: set it to a path, or None "
-            f"for {STATE_FILE_NAME} beside the content folder."
-        )
+# --- reading what Pelican read ----------------------------------------------
 
 
-def _audiences_of(content, known):
-    """A content object's audiences, normalised even without hearth_frontmatter.
-
-    Pelican sets every metadata key as an attribute, so a raw `audience`
-    string is there whether or not it has been checked; `is_private` is the
-    sign that hearth_frontmatter normalised it.
-    """
-    if not hasattr(content, "is_private"):
-        names = frontmatter.audience_names(
-            content.metadata.get("audience"), known, content.source_path
-        )
-        content.audience = names
-        content.is_private = bool(names)
-        content.listing = frontmatter.listing_mode(
-            content.metadata.get("listing"), content.source_path
-        )
-    return list(content.audience) if content.is_private else []
-
-
-def _warnings_of(content):
-    """[{label, description}]: the warnings plugin's details, else the labels.
-
-    Empty when the locked panel shows them already (the writer set
-    HEARTH_WARNINGS_ON_LOCKED_PANEL): unlocking does not ask twice.
-    """
-    if getattr(content, "public_warning_details", None):
-        return []
+def _warnings_of(content, settings):
+    """[{label, description}]: hearth_warnings' details, else the vocabulary's."""
     details = getattr(content, "warning_details", None)
-    if details:
-        return [
-            {
-                "label": str(d.get("label", "")),
-                "description": str(d.get("description", "")),
-            }
-            if isinstance(d, dict)
-            else {"label": str(d), "description": ""}
-            for d in details
-        ]
-    return [{"label": w, "description": ""} for w in getattr(content, "warnings", [])]
+    if details is None:
+        details = private.warning_details(
+            frontmatter.as_list(content.metadata.get("warnings")),
+            settings.get("HEARTH_WARNINGS") or {},
+        )
+    return [
+        {
+            "label": str(d.get("label", "")),
+            "description": str(d.get("description", "")),
+        }
+        if isinstance(d, dict)
+        else {"label": str(d), "description": ""}
+        for d in details
+    ]
 
 
-def _forget_rendered(content):
-    """Drop Pelican's memoised renderings of this object (they hold plaintext)."""
-    for method in (Content.get_content, Content.get_summary):
-        for key in [k for k in method.cache if k and k[0] is content]:
-            del method.cache[key]
+def _translation_names(content):
+    kind = "ARTICLE" if glue.is_article(content) else "PAGE"
+    names = content.settings.get(f"{kind}_TRANSLATION_ID", "slug")
+    if not names:
+        return []
+    return [names] if isinstance(names, str) else list(names)
 
 
-def _neutralise(content, title, settings):
-    """Leave nothing of the writer's text on the object the templates see."""
-    for key in list(content.metadata):
-        attr = key.lower()
-        if attr in ("save_as", "url"):
-            continue
-        if attr in _PUBLIC_METADATA or isinstance(
-            getattr(type(content), attr, None), property
-        ):
-            continue
-        if attr in content.__dict__:
-            delattr(content, attr)
-    content.metadata = {
-        k: v for k, v in content.metadata.items() if k.lower() in _PUBLIC_METADATA
+def _translation_attrs(content):
+    return {
+        n: getattr(content, n)
+        for n in _translation_names(content)
+        if hasattr(content, n)
     }
-    content.metadata["title"] = title
-    content.metadata["summary"] = ""
-    content.title = title
-    content._summary = ""
-    content._content = ""
-    if "_get_content" in content.__dict__:
-        del content._get_content
-    if isinstance(content, Article):
-        content.tags = []
-        content.category = Category(settings["DEFAULT_CATEGORY"], settings)
-    content.warnings = []
-    content.warning_details = []
-    _forget_rendered(content)
 
 
-def _check_translations(contents, build):
+def _digest(text):
+    return "hearth-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _translation_key(content):
+    names = _translation_names(content)
+    if not names:
+        return None
+    return tuple(str(getattr(content, n, "")) for n in names)
+
+
+def _hold(content, build):
+    """Take a private, draft or hidden post out of sight, if it is one.
+
+    Called on content_object_init, the moment Pelican has made the object,
+    and again on the generators' lists for objects that did not pass there
+    (Pelican's generator cache loads them without reading). Errors are
+    collected, so the writer sees every faulty post at once.
+    """
+    if getattr(content, "hearth_quarantined", False) or id(content) in build.held:
+        return
+    settings = build.settings
+    labels = settings["HEARTH_AUDIENCES"]
+    source = content.relative_source_path or content.source_path
+    try:
+        audiences = frontmatter.audience_names(
+            content.metadata.get("audience"), labels, source
+        )
+        listing = frontmatter.listing_mode(content.metadata.get("listing"), source)
+    except frontmatter.FrontMatterError as err:
+        build.errors.append(str(err))
+        audiences, listing = None, "hidden"  # unreadable: out of sight too
+    status = getattr(content, "status", "published")
+    unpublished = build.publish and status in UNPUBLISHED
+    if not audiences and not unpublished and audiences is not None:
+        return
+    held = _Held(
+        content=content,
+        private=bool(audiences) and not unpublished,
+        source=str(source),
+        source_path=content.source_path,
+        status=status,
+        audiences=list(audiences or []),
+        listing=listing,
+        title=str(getattr(content, "title", "")),
+        raw_content=glue.raw_text(content),
+        raw_summary=content.metadata.get("summary"),
+        metadata=dict(content.metadata),
+        tags=[str(t) for t in getattr(content, "tags", None) or []],
+        category=(
+            str(content.category) if getattr(content, "category", None) else None
+        ),
+        warnings=_warnings_of(content, settings),
+        warnings_note=str(getattr(content, "warning_note", "") or ""),
+        date=getattr(content, "date", None),
+        locale_date=getattr(content, "locale_date", ""),
+        lang=getattr(content, "lang", settings["DEFAULT_LANG"]),
+        translation=_translation_key(content),
+        public_save_as=content.save_as or "",
+    )
+    glue.note_static_links(content)
+    build.counter += 1
+    # Pelican still pairs the held object with its translations (so that a
+    # translation is not listed as a post of its own), by what it pairs on.
+    # The values are hashed: a plugin that meets the object sees no slug.
+    pairing = {"slug": f"hearth-held-{build.counter}"}
+    pairing.update(
+        {
+            name: _digest(value) if isinstance(value, str) else value
+            for name, value in _translation_attrs(content).items()
+        }
+    )
+    glue.strip(
+        content,
+        title=(
+            private.neutral_title(held.audiences, labels)
+            if held.audiences
+            else "A post left out"
+        ),
+        source=_empty_source(build),
+        keep={
+            "date": glue.day_of(held.date),
+            "status": status,
+            "lang": held.lang,
+            "in_default_lang": held.lang == settings["DEFAULT_LANG"],
+            **pairing,
+            "translations": [],
+            "is_private": bool(held.audiences),
+            "audience": held.audiences,
+            "listing": listing,
+            # hearth_frontmatter stops the build on private content without it.
+            "hearth_sealed": True,
+            "hearth_quarantined": True,
+        },
+    )
+    build.held[id(content)] = held
+
+
+def _url_id(held, build, paired):
+    """The opaque id of a private post's address (its explicit slug, if any).
+
+    A translation names its original's slug only to be paired with it (the
+    slug is often the private title's): translated posts get opaque ids.
+    """
+    slug = held.metadata.get("slug")
+    if slug and not paired:
+        url_id = glue.slugify(str(slug), build.settings)
+        logger.warning(
+            "%s: this private post has an explicit slug, so its URL is p/%s/ "
+            "and the address says what the slug says. Remove 'slug:' for an "
+            "opaque URL.",
+            held.source,
+            url_id,
+        )
+        return url_id
+    for key in ("save_as", "url"):
+        if key in held.metadata:
+            logger.warning(
+                "%s: '%s' is ignored on a private post; it is written at p/<id>/.",
+                held.source,
+                key,
+            )
+    return build.state.post_id(held.source)
+
+
+def _make_stand_in(held, kind, build):
+    settings = build.settings
+    labels = settings["HEARTH_AUDIENCES"]
+    title = private.neutral_title(held.audiences, labels)
+    if settings["HEARTH_SHOW_PRIVATE_TITLES"]:
+        title = held.title
+    shown = held.warnings if settings.get("HEARTH_WARNINGS_ON_LOCKED_PANEL") else []
+    stand_in = glue.stand_in(
+        kind,
+        settings=settings,
+        context=glue.context_of(held.content),
+        url=f"{PRIVATE_DIR}/{held.url_id}/",
+        date=held.date,
+        title=title,
+        lang=held.lang,
+        source=_empty_source(build),
+        attrs={
+            "is_private": True,
+            "status": held.status,  # the preview marks a private draft
+            "audience": held.audiences,
+            "listing": held.listing,
+            "hearth_sealed": True,
+            "hearth_label": title,
+            "hearth_audiences": [
+                {"name": a, "label": labels[a]} for a in held.audiences
+            ],
+            "warnings": [],
+            "warning_details": [],
+            "public_warning_details": shown,
+            "hearth_envelope": Markup(""),
+        },
+    )
+    held.stand_in = stand_in
+    build.stand_ins[id(stand_in)] = held
+    return stand_in
+
+
+def _empty_source(build):
+    """The empty file stand-ins name as their source (in the cache folder)."""
+    path = Path(build.settings["CACHE_PATH"]) / "hearth" / "stand-in.txt"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+        path.chmod(0o600)
+    return path
+
+
+def _check_translations(generator, names, build):
     """A translation is the same post in another language, for the same readers.
 
     Pelican writes each translation at its own URL and in its language's
-    feed, and links the versions from each other: a public translation of a
-    private post would be the private post, in the clear.
+    feed: a public translation of a private post would be the private post,
+    in the clear.
     """
-    labels = build.settings["HEARTH_AUDIENCES"]
-    for content in contents:
-        for other in getattr(content, "translations", None) or []:
-            if other.lang == content.lang:
-                continue  # two posts that share a title: Pelican warns itself
-            try:
-                ours = _audiences_of(content, labels)
-                theirs = _audiences_of(other, labels)
-            except frontmatter.FrontMatterError:
-                continue  # _capture reports the header itself
-            if sorted(ours) == sorted(theirs):
-                continue
-            first, second = sorted(
-                [
-                    (other.relative_source_path, theirs),
-                    (content.relative_source_path, ours),
-                ]
+    groups = {}
+    for held in build.held.values():
+        if held.translation and (held.private or held.audiences):
+            groups.setdefault(held.translation, []).append(
+                (held.source, held.audiences, held.lang)
             )
-            build.errors.append(
-                f"{first[0]} (audience: {', '.join(first[1]) or 'public'}) and "
-                f"{second[0]} (audience: {', '.join(second[1]) or 'public'}) are "
-                "translations of each other: give them the same audience."
-            )
-
-
-def _capture(content, build):
-    """Take a private post's text into the plugin and neutralise the object.
-
-    Returns True for a private post. Errors are collected, not raised, so the
-    writer sees every faulty post at once.
-    """
-    if id(content) in build.private:
-        return True
-    settings = build.settings
-    labels = settings["HEARTH_AUDIENCES"]
-    try:
-        audiences = _audiences_of(content, labels)
-    except frontmatter.FrontMatterError as err:
-        build.errors.append(str(err))
-        return False
-    if not audiences:
-        return False
-    source = content.relative_source_path or content.source_path
-    # Where Pelican would have written it: empty for a draft in a publish
-    # build (never written), else stale plaintext to remove from the output.
-    public_save_as = content.save_as
-    # A translation names its original's slug only to be paired with it (the
-    # slug is often the private title's): translated posts get opaque ids.
-    if "slug" in content.metadata and not getattr(content, "translations", None):
-        url_id = slugify(
-            str(content.metadata["slug"]),
-            regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
-        )
-        logger.warning(
-            "%s: this private post has an explicit slug, so its URL is p/%s/ "
-            "and anyone who sees the address can read it. Remove 'slug:' for "
-            "an opaque URL.",
-            source,
-            url_id,
-        )
-    else:
-        url_id = build.state.post_id(source)
-    for key in ("save_as", "url"):
-        if key in content.metadata:
-            logger.warning(
-                "%s: '%s' is ignored on a private post; it is written at p/%s/.",
-                source,
-                key,
-                url_id,
-            )
-    tags = [str(t) for t in getattr(content, "tags", None) or []]
-    category = getattr(content, "category", None)
-    date = getattr(content, "date", None)
-    record = _Private(
-        content=content,
-        audiences=audiences,
-        written=bool(public_save_as),
-        title=str(content.title),
-        raw_content=(
-            content._get_content()
-            if hasattr(content, "_get_content")
-            else content._content
-        )
-        or "",
-        raw_summary=content.metadata.get("summary"),
-        tags=tags,
-        category=str(category) if category is not None else None,
-        warnings=_warnings_of(content),
-        date=date,
-        locale_date=getattr(content, "locale_date", ""),
-    )
-    title = neutral_title(audiences, labels)
-    if settings["HEARTH_SHOW_PRIVATE_TITLES"]:
-        title = record.title
-    content.slug = url_id
-    if record.written:
-        content.override_url = f"{PRIVATE_DIR}/{url_id}/"
-        content.override_save_as = f"{PRIVATE_DIR}/{url_id}/index.html"
-        build.urls.add(content.url)
-        content.hearth_stale_save_as = public_save_as
-    _neutralise(content, title, settings)
-    # hearth_frontmatter stops the build on any private content without it.
-    content.hearth_sealed = True
-    content.hearth_label = title
-    content.hearth_audiences = [{"name": a, "label": labels[a]} for a in audiences]
-    build.private[id(content)] = record
-    return True
+    if not groups:
+        return
+    for name in names:
+        for content in getattr(generator, name, None) or []:
+            key = _translation_key(content) if content.source_path else None
+            if key in groups:
+                groups[key].append(
+                    (
+                        content.relative_source_path,
+                        list(getattr(content, "audience", []) or []),
+                        content.lang,
+                    )
+                )
+    for members in groups.values():
+        for i, (src_a, aud_a, lang_a) in enumerate(members):
+            for src_b, aud_b, lang_b in members[i + 1 :]:
+                if lang_a == lang_b or sorted(aud_a) == sorted(aud_b):
+                    continue
+                first, second = sorted([(src_a, aud_a), (src_b, aud_b)])
+                build.errors.append(
+                    f"{first[0]} (audience: {', '.join(first[1]) or 'public'}) and "
+                    f"{second[0]} (audience: {', '.join(second[1]) or 'public'}) are "
+                    "translations of each other: give them the same audience."
+                )
 
 
 def _raise_errors(build):
@@ -440,92 +384,74 @@ def _raise_errors(build):
         )
 
 
-def _html_of(record, raw, settings):
-    """Render a private post's raw HTML with links resolved for its own page."""
-    content = record.content
-    siteurl = site_root_for(content.save_as, settings)
-    return content._update_content(raw, siteurl), siteurl
+def _quarantine(generator, names, kind):
+    """Take every held object off the generator's lists and the shared
+    context, leaving stand-ins for private posts (listed if `listing: locked`)."""
+    build = _build_for(generator.settings)
+    if build is None:
+        return
+    glue.adopt_context(generator, names)
+    for name in names:
+        for content in list(getattr(generator, name, None) or []):
+            _hold(content, build)
+    _check_translations(generator, names, build)
+    _raise_errors(build)
 
+    def held(content):
+        return id(content) in build.held
 
-def _summary_html(record, content_html, settings):
-    """The summary Pelican would have made: the writer's, or the opening words."""
-    if record.raw_summary is not None:
-        return _html_of(record, record.raw_summary, settings)[0]
-    summary = content_html
-    if settings.get("SUMMARY_MAX_PARAGRAPHS") is not None:
-        summary = truncate_html_paragraphs(summary, settings["SUMMARY_MAX_PARAGRAPHS"])
-    if settings["SUMMARY_MAX_LENGTH"] is not None:
-        summary = truncate_html_words(
-            summary, settings["SUMMARY_MAX_LENGTH"], settings["SUMMARY_END_SUFFIX"]
-        )
-    return summary
-
-
-def _linked_paths(text, page_url, settings):
-    return {
-        path
-        for _, _, value in _LINK_ATTR.findall(text)
-        if (path := site_path(value, page_url, settings))
-    }
-
-
-def _public_references(generators, settings):
-    """Site paths that public content or settings point at: they stay public."""
-    paths = set()
-    for generator in generators:
-        for name in CONTENT_LISTS:
-            for content in getattr(generator, name, []) or []:
-                if getattr(content, "is_private", False) or not content.save_as:
-                    continue
-                siteurl = site_root_for(content.save_as, settings)
-                text = content.get_content(siteurl) + (
-                    content.get_summary(siteurl) or ""
-                )
-                paths |= _linked_paths(text, content.url, settings)
-    # A theme or setting may name a content file (a logo, a favicon).
-    for value in settings.values():
-        if isinstance(value, str) and "/" in value:
-            paths.add(value.lstrip("/"))
-    return paths
-
-
-def _cache_path(build, address, suffix):
-    return build.cache / (hashlib.sha256(address.encode("utf-8")).hexdigest() + suffix)
-
-
-def _cached_envelope(build, address):
-    """Last build's envelope for this address (None if there is none)."""
-    path = _cache_path(build, address, ".txt")
-    try:
-        return path, path.read_text(encoding="ascii")
-    except (FileNotFoundError, UnicodeDecodeError):
-        return path, None
-
-
-def _cached_attachment(build, address):
-    """Last build's Attachment for this address (None if there is none)."""
-    path = _cache_path(build, address, ".bin")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return path, None
-    if len(data) <= _KEY_BYTES:
-        return path, None
-    return path, envelope.Attachment(data[:_KEY_BYTES], data[_KEY_BYTES:])
+    listed = []
+    for name in names:
+        items = getattr(generator, name, None)
+        if items is None:
+            continue
+        for content in items:
+            if held(content):
+                build.held[id(content)].listed_in = name
+                continue
+            if getattr(content, "translations", None):
+                content.translations = [t for t in content.translations if not held(t)]
+        items[:] = [c for c in items if not held(c)]  # in place: the context holds them
+    links = generator.context.setdefault(glue.GENERATED, {})
+    for key in [k for k, v in links.items() if held(v)]:
+        del links[key]  # Pelican filed stripped objects under their empty source
+    keys = [h.translation for h in build.held.values() if isinstance(h.content, kind)]
+    for name in names:
+        keys += [_translation_key(c) for c in getattr(generator, name, None) or []]
+    for record in build.held.values():
+        if record.stand_in is not None or not isinstance(record.content, kind):
+            continue
+        if record.private:
+            paired = (
+                record.translation is not None and keys.count(record.translation) > 1
+            )
+            record.url_id = _url_id(record, build, paired)
+            stand_in = _make_stand_in(record, kind, build)
+            links[record.source] = stand_in
+            # Only where Pelican would have listed it: `articles` holds the
+            # published posts in the default language, not translations.
+            if record.listing == "locked" and record.listed_in == "articles":
+                listed.append(stand_in)
+        else:
+            links[record.source] = _Unpublished(record.source)
+    if listed:
+        generator.articles.extend(listed)
+        glue.order(generator.articles, build.settings["ARTICLE_ORDER_BY"])
 
 
 # --- signal handlers ------------------------------------------------------
 
 
 def check_settings(pelican):
-    global _BUILD, _CHECKED
-    _BUILD = _CHECKED = None
     settings = pelican.settings
+    _CHECKED.discard(pelican)
+    _BUILDS.pop(id(settings), None)
     # Receivers stay connected for the rest of the process; a later build in
     # the same process without this plugin must not be touched by it.
-    if not any(str(p).split(".")[-1] == PLUGIN_NAME for p in settings["PLUGINS"]):
+    plugins = contents.plugin_names(settings)
+    if PLUGIN_NAME not in plugins:
         return
-    if not any(str(p).split(".")[-1] == FRONTMATTER for p in settings["PLUGINS"]):
+    if FRONTMATTER not in plugins:
         # Without it YAML headers are read by the Markdown reader and nothing
         # stops the build on a header it cannot read; `audience` may be lost.
         raise PrivateError(
@@ -536,9 +462,9 @@ def check_settings(pelican):
         )
     for key, value in DEFAULTS.items():
         settings.setdefault(key, value)
-    _check_settings(settings)
+    private.check_settings(settings)
     _load_state(settings)  # a broken state file stops the build here, early
-    _CHECKED = pelican
+    _CHECKED.add(pelican)
 
 
 def start_run(pelican):
@@ -546,28 +472,33 @@ def start_run(pelican):
 
     Connected to get_generators, it adds no generator (returns None).
     """
-    global _BUILD
-    _BUILD = None
-    if pelican is not _CHECKED:
-        return
-    # Pelican drops a repeated log message for the rest of the process; the
-    # demo passphrase warning must be loud at every build, autoreload too.
-    LimitFilter._raised_messages.difference_update(
-        [key for key in LimitFilter._raised_messages if secrets.DEMO_WARNING in key[1]]
-    )
     settings = pelican.settings
-    _BUILD = _Build(settings, _load_state(settings), _root(settings))
-    _start_derivations(_BUILD)
+    _BUILDS.pop(id(settings), None)
+    if pelican not in _CHECKED:
+        return
+    glue.reset_log_limits()
+    publish = settings["HEARTH_PUBLISH"]
+    # Preview and publish builds use different passphrases; each keeps its
+    # own envelopes, so that a preview between two publishes does not make
+    # every private post look changed to the second publish.
+    owned = Path(settings["CACHE_PATH"]) / "hearth"
+    folder = owned / "envelopes" / ("publish" if publish else "preview")
+    build = _Build(
+        settings=settings,
+        state=_load_state(settings),
+        root=_root(settings),
+        publish=publish,
+        cache=private.EnvelopeCache(folder, owned=owned),
+    )
+    _BUILDS[id(settings)] = build
+    _start_derivations(build)
 
 
 def _start_derivations(build):
     """Derive the keys of the audiences we can already name, in threads.
 
-    PBKDF2 releases the GIL, so these run while Pelican reads the content.
     Only audiences with a passphrase set and a salt already in the state
-    file: nothing is created or warned about here. encrypt_private uses a
-    key only if passphrase, salt and work still match, and derives itself
-    otherwise, so a guess here costs time, never correctness.
+    file: nothing is created or warned about here.
     """
     settings = build.settings
     iterations = settings["HEARTH_PBKDF2_ITERATIONS"]
@@ -583,25 +514,8 @@ def _start_derivations(build):
             if phrase is not None and known is not None and known[1] == iterations:
                 jobs[audience] = (phrase, known[0], iterations)
     except secrets.SecretsError:
-        return  # encrypt_private reads the secrets again and says what is wrong
-    if not jobs:
-        return
-    pool = ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1))
-    for audience, (phrase, salt, work) in jobs.items():
-        future = pool.submit(envelope.derive_key, phrase, salt, work)
-        build.early[audience] = (phrase, salt, work, future)
-    pool.shutdown(wait=False)
-
-
-def _derive(build, audience, phrase, salt, iterations):
-    """The audience's key: the early derivation if it used these inputs."""
-    early = build.early.pop(audience, None)
-    if early is not None and early[:3] == (phrase, salt, iterations):
-        try:
-            return early[3].result()
-        except Exception:  # noqa: BLE001 - derive again below, and fail there
-            pass
-    return envelope.derive_key(phrase, salt, iterations)
+        return  # seal_private reads the secrets again and says what is wrong
+    build.keys.start(jobs)
 
 
 def _root(settings):
@@ -617,332 +531,374 @@ def _load_state(settings):
         raise PrivateError(str(err)) from None
 
 
-def hide_private_articles(generator):
-    build = _BUILD
+def prepare_generator(generator):
+    """Before a generator reads: its cache must not hand back a stripped
+    object, and its context signal must not hand held metadata around."""
+    build = _build_for(generator.settings)
     if build is None:
         return
-    contents = [
-        content for name in ARTICLE_LISTS for content in getattr(generator, name)
-    ]
-    _check_translations(contents, build)
-    for content in contents:
-        _capture(content, build)
-    _raise_errors(build)
-
-    def private(content):
-        return id(content) in build.private
-
-    public = [a for a in generator.articles if not private(a)]
-    for article in generator.articles:
-        if not private(article):
-            continue
-        if article.listing == "locked":
-            build.locked.append(article)
-        else:
-            generator.hidden_articles.append(article)
-    generator.articles[:] = public
-    generator.hidden_translations.extend(
-        t for t in generator.translations if private(t)
+    glue.purge_cache(generator, lambda obj: getattr(obj, "hearth_quarantined", False))
+    glue.quiet_context_signal(
+        generator,
+        lambda meta: private.is_held(
+            meta, build.settings["HEARTH_AUDIENCES"], build.publish
+        ),
     )
-    generator.translations[:] = [t for t in generator.translations if not private(t)]
 
 
-def list_locked_articles(generator):
-    """Put `listing: locked` posts back into the index and archives only."""
-    build = _BUILD
-    if build is None or not build.locked:
-        return
-    settings = generator.settings
-    generator.articles.extend(build.locked)
-    order_content(generator.articles, settings["ARTICLE_ORDER_BY"])
-    generator.dates.extend(build.locked)
-    generator.dates.sort(
-        key=attrgetter("date"), reverse=generator.context["NEWEST_FIRST_ARCHIVES"]
-    )
-    generator.period_archives = generator._build_period_archives(
-        generator.dates, generator.articles, settings
-    )
-    generator.context["period_archives"] = generator.period_archives
+def hold_on_read(content):
+    build = _build_for(getattr(content, "settings", None))
+    if build is not None and glue.is_content(content):
+        _hold(content, build)
 
 
-def hide_private_pages(generator):
-    build = _BUILD
-    if build is None:
-        return
-    contents = [
-        content for name in PAGE_LISTS for content in getattr(generator, name, [])
-    ]
-    _check_translations(contents, build)
-    for content in contents:
-        _capture(content, build)
-    _raise_errors(build)
-    moved = [p for p in generator.pages if id(p) in build.private]
-    generator.pages[:] = [p for p in generator.pages if id(p) not in build.private]
-    generator.hidden_pages.extend(moved)
+def quarantine_articles(generator):
+    _quarantine(generator, glue.ARTICLE_LISTS, glue.Article)
 
 
-def encrypt_private(generators):
-    build = _BUILD
+def quarantine_pages(generator):
+    _quarantine(generator, glue.PAGE_LISTS, glue.Page)
+
+
+def seal_private(generators):
+    """Every file and link is known and nothing is written: decide which
+    content files are public, sealed or left out, and encrypt the posts."""
+    build = _build_for(generators[0].settings) if generators else None
     if build is None:
         return
     _raise_errors(build)
     settings = build.settings
-    build.context = generators[0].context if generators else {}
-    records = [r for r in build.private.values() if r.written]
-    used = sorted({a for r in records for a in r.audiences})
-    try:
-        phrases = secrets.passphrases(
-            used,
-            publish=build.publish,
-            secrets_file=build.root / secrets.SECRETS_FILE_NAME,
-        )
-    except secrets.SecretsError as err:
-        raise PrivateError(
-            f"Hearth stopped the build before writing anything:\n  {err}"
-        ) from None
-    # An audience no post uses still gets an (empty) list of posts when its
-    # passphrase is set, so that a list's presence never says "there are
-    # hidden posts for this audience". The preview's demo passphrase is
-    # silent for them: there is nothing to protect.
-    for audience in settings["HEARTH_AUDIENCES"]:
-        if audience in phrases:
-            continue
-        configured = secrets.configured_passphrase(
-            audience, secrets_file=build.root / secrets.SECRETS_FILE_NAME
-        )
-        if configured is None and not build.publish:
-            configured = secrets.demo_passphrase(audience)
-        if configured is not None:
-            phrases[audience] = configured
-    # One derivation per audience per build: PBKDF2 is slow on purpose.
-    recipients = {}
-    for audience in sorted(phrases):
-        salt, iterations = build.state.audience(
-            audience, settings["HEARTH_PBKDF2_ITERATIONS"]
-        )
-        key = _derive(build, audience, phrases[audience], salt, iterations)
-        recipients[audience] = envelope.Recipient(audience, salt, iterations, key)
-    del phrases
-    build.early.clear()  # an unused guess: let its passphrase go
+    build.context = generators[0].context
+    glue.owner_only_caches(generators)
+    records = [h for h in build.held.values() if h.private and h.public_save_as]
+    recipients = _recipients(build, records)
 
-    static = next((g for g in generators if isinstance(g, StaticGenerator)), None)
+    static = next((g for g in generators if isinstance(g, glue.StaticGenerator)), None)
     staticfiles = static.staticfiles if static else []
-    public_paths = _public_references(generators, settings)
-    by_url = {sf.url: sf for sf in staticfiles}
-
-    rendered = {}
-    private_files = {}
-    for record in records:
-        content_html, siteurl = _html_of(record, record.raw_content, settings)
-        summary_html = _summary_html(record, content_html, settings)
-        rendered[id(record)] = (content_html, summary_html, siteurl)
-        for path in _linked_paths(
-            content_html + summary_html, record.content.url, settings
-        ):
-            if path in by_url and path not in public_paths:
-                private_files.setdefault(path, []).append(record)
-
-    sealed = _seal_attachments(build, private_files, by_url)
-    for path in sealed:
-        staticfiles.remove(by_url[path])
-
-    for record in records:
-        content_html, summary_html, siteurl = rendered[id(record)]
-        attachments = {}
-
-        def swap(match, siteurl=siteurl, record=record, attachments=attachments):
-            path = site_path(match.group(3), record.content.url, settings)
-            if path not in sealed:
-                return match.group(0)
-            out_path, address, meta = sealed[path]
-            attachments[address] = meta
-            new = f"{siteurl}/{out_path}" if siteurl else f"/{out_path}"
-            return f"{match.group(1)}{match.group(2)}{html.escape(new)}{match.group(2)}"
-
-        content_html = _LINK_ATTR.sub(swap, content_html)
-        summary_html = _LINK_ATTR.sub(swap, summary_html)
-        payload = {
-            "title": record.title,
-            "date": record.date.isoformat() if record.date else "",
-            "locale_date": record.locale_date,
-            "content": content_html,
-            "summary": summary_html,
-            "tags": record.tags,
-            "category": record.category,
-            "warnings": record.warnings,
-            "attachments": attachments,
-        }
-        address = page_address(record.content.url, settings)
-        cache_path, previous = _cached_envelope(build, address)
-        text = envelope.encrypt(
-            json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"),
-            address,
-            [recipients[a] for a in record.audiences],
-            previous=previous,
+    siteurl = settings["SITEURL"]
+    _Unpublished.found = []
+    public = _public_references(generators, build) if staticfiles else set()
+    bad_links, _Unpublished.found = _Unpublished.found, []
+    if bad_links:
+        links = "\n  ".join(
+            f"{linking} links to {target} with {{filename}}, but {target} is a "
+            "draft or hidden post, which a publish build leaves out"
+            for linking, target in dict.fromkeys(bad_links)
         )
-        # The envelope goes inside <script type="application/json">: nothing
-        # in it may close the element or start markup.
-        if "<" in text or "&" in text:
-            raise PrivateError(f"{address}: the envelope is not safe to embed in HTML.")
-        record.content.hearth_envelope = Markup(text)
-        build.envelopes[cache_path] = text
+        raise PrivateError(
+            "Hearth stopped the publish build before writing anything:\n  "
+            f"{links}\nRemove the link, or publish that post (status: published)."
+        )
+    private_paths = {}
+    for record in records:
+        content = record.content
+        page_root = glue.site_root_for(record.stand_in.url + "index.html", settings)
+        body = glue.render(content, record.raw_content, page_root, record.source_path)
+        summary = _summary_html(record, body, page_root)
+        record.rendered = (body, summary, page_root)
+        for path in _paths(
+            [
+                *private.references(body + summary),
+                *private.metadata_references(record.metadata),
+            ],
+            record.stand_in.url,
+            siteurl,
+        ):
+            private_paths.setdefault(path, []).append(record)
+    # Only now: rendering moved the files `{attach}` links name, and asking a
+    # static file its address first would have pinned it where it was.
+    by_path = {}
+    for sf in staticfiles:
+        by_path.setdefault(sf.url, sf)
+        by_path.setdefault(sf.save_as, sf)
+    # The theme's templates may name a content file.
+    theme = glue.theme_text(settings) if staticfiles else ""
+    public |= {p for p in by_path if p and p in theme}
+    used_privately = {}
+    for path, users in private_paths.items():
+        if path in by_path:
+            used_privately.setdefault(by_path[path], []).extend(users)
+    public_files = {by_path[p] for p in public if p in by_path}
+    named = {v.strip("/") for v in glue.setting_strings(settings)}
+    public_files |= {sf for sf in staticfiles if _named_in_settings(sf, named)}
+    fates = private.fates(
+        list(dict.fromkeys(by_path.values())),
+        public_files,
+        set(used_privately),
+        build.publish,
+    )
+    for sf, fate in fates.items():
+        if fate == private.SEALED:
+            _seal_attachment(build, sf, used_privately[sf])
+        elif fate == private.LEFT_OUT:
+            build.left_out.append(sf)
+    gone = {id(sf) for sf in build.left_out} | {
+        id(sf) for sf, _ in build.sealed.values()
+    }
+    staticfiles[:] = [sf for sf in staticfiles if id(sf) not in gone]
+    if not build.publish:
+        unused = sorted(
+            sf.relative_source_path
+            for sf in fates
+            if sf not in used_privately and sf not in public_files
+        )
+        if unused:
+            logger.warning(
+                "No public page, feed or the theme uses these files under the "
+                "content folder, so a publish build leaves them out:\n  %s",
+                "\n  ".join(unused),
+            )
 
-    _write_indexes(build, records, rendered, recipients)
-    _remove_stale_plaintext(build, records, sealed, by_url)
+    for record in records:
+        _encrypt_post(build, record, recipients)
+    _encrypt_indexes(build, records, recipients)
+    _remove_stale_plaintext(build)
     for generator in generators:
-        if isinstance(generator, SourceFileGenerator):
-            # OUTPUT_SOURCES copies the Markdown of everything in the context's
-            # lists; locked posts are in "articles" for the index, so give this
-            # generator lists without any private post.
-            generator.context = {
-                **generator.context,
-                "articles": [
-                    a
-                    for a in generator.context["articles"]
-                    if id(a) not in build.private
-                ],
-                "pages": [
-                    p for p in generator.context["pages"] if id(p) not in build.private
-                ],
-            }
+        if isinstance(generator, glue.SourceFileGenerator):
+            glue.sources_context(generator, lambda c: id(c) in build.stand_ins)
     logger.info(
-        "Hearth: %d private posts encrypted for %d audiences, %d private files",
+        "Hearth: %d private posts encrypted for %d audiences, %d private files; "
+        "%d posts and %d files left out",
         len(records),
-        len(used),
-        len(sealed),
+        len({a for r in records for a in r.audiences}),
+        len(build.sealed),
+        len([h for h in build.held.values() if not h.private]),
+        len(build.left_out),
     )
 
 
-def _write_indexes(build, records, rendered, recipients):
+def _recipients(build, records):
+    settings = build.settings
+    return private.recipients(
+        {a for r in records for a in r.audiences},
+        settings["HEARTH_AUDIENCES"],
+        publish=build.publish,
+        secrets_file=build.root / secrets.SECRETS_FILE_NAME,
+        state=build.state,
+        iterations=settings["HEARTH_PBKDF2_ITERATIONS"],
+        keys=build.keys,
+    )
+
+
+def _paths(values, page_url, siteurl):
+    return {p for v in values if (p := private.site_path(v, page_url, siteurl))}
+
+
+def _public_references(generators, build):
+    """Site paths that public content or the settings name.
+
+    Once per build, over every public post and page as its page renders it
+    (body, summary, metadata), parsed as HTML.
+    """
+    settings = build.settings
+    siteurl = settings["SITEURL"]
+    paths = set()
+    seen = set()
+    for generator in generators:
+        for name in glue.CONTENT_LISTS:
+            for content in getattr(generator, name, None) or []:
+                if id(content) in seen or id(content) in build.stand_ins:
+                    continue
+                seen.add(id(content))
+                if not content.save_as:
+                    continue
+                _Unpublished.linking = content.relative_source_path
+                body, summary = glue.render_public(
+                    content, glue.site_root_for(content.save_as, settings)
+                )
+                values = private.references(body + summary)
+                values += private.metadata_references(content.metadata)
+                paths |= _paths(values, content.url, siteurl)
+    return paths
+
+
+def _named_in_settings(sf, values):
+    """A setting names this file (a logo, a favicon, EXTRA_PATH_METADATA's
+    source path or its `path:`, like CNAME): the writer asked for it."""
+    names = (sf.relative_source_path, sf.save_as, sf.url)
+    return any(n and n.replace(os.sep, "/").strip("/") in values for n in names)
+
+
+def _summary_html(record, content_html, settings_root):
+    """The summary Pelican would have made: the writer's, or the opening words."""
+    settings = record.content.settings
+    if record.raw_summary is not None:
+        return glue.render(
+            record.content, str(record.raw_summary), settings_root, record.source_path
+        )
+    return glue.truncated_summary(content_html, settings)
+
+
+def _seal_attachment(build, sf, users):
+    """Encrypt a file only private posts use, under an opaque name."""
+    source = Path(build.settings["PATH"]) / sf.source_path
+    if not source.is_file():
+        raise PrivateError(
+            f"{users[0].source} uses {sf.relative_source_path}, which is not in "
+            "the content folder: add the file, or fix the link."
+        )
+    sealed = private.seal_file(
+        source,
+        sf.relative_source_path,
+        state=build.state,
+        cache=build.cache,
+        siteurl=build.settings["SITEURL"],
+    )
+    build.sealed[sf.url] = (sf, sealed)
+    if sf.save_as != sf.url:
+        build.sealed[sf.save_as] = build.sealed[sf.url]
+
+
+def _encrypt_post(build, record, recipients):
+    settings = build.settings
+    body, summary, page_root = record.rendered
+    sealed = {path: entry[1] for path, entry in build.sealed.items()}
+    attachments = {}
+    page = {
+        "page_url": record.stand_in.url,
+        "siteurl": settings["SITEURL"],
+        "page_root": page_root,
+        "sealed": sealed,
+        "attachments": attachments,
+    }
+    body = private.point_at_sealed(body, **page)
+    summary = private.point_at_sealed(summary, **page)
+    record.rendered = (body, summary, page_root)
+    payload = private.post_payload(
+        title=record.title,
+        date=record.date.isoformat() if record.date else "",
+        locale_date=record.locale_date,
+        content=body,
+        summary=summary,
+        tags=record.tags,
+        category=record.category,
+        warnings=[]
+        if settings.get("HEARTH_WARNINGS_ON_LOCKED_PANEL")
+        else record.warnings,
+        warnings_note=""
+        if settings.get("HEARTH_WARNINGS_ON_LOCKED_PANEL")
+        else record.warnings_note,
+        attachments=attachments,
+    )
+    address = private.page_address(record.stand_in.url, settings["SITEURL"])
+    text = private.encrypt_for(
+        payload, address, [recipients[a] for a in record.audiences], build.cache
+    )
+    record.stand_in.hearth_envelope = Markup(text)
+
+
+def _encrypt_indexes(build, records, recipients):
     """Encrypt, per audience, the list of its posts for the home page and
     archives, and tell the templates where each list is."""
     settings = build.settings
-    out_root = Path(settings["OUTPUT_PATH"])
     # Lists are shown on pages at any depth: links from the site root.
     root = (settings["SITEURL"] if not settings["RELATIVE_URLS"] else "") or "/"
-    indexes = []
+    described = []
     for audience in sorted(recipients):
         entries = []
         for record in records:
-            content = record.content
-            if audience not in record.audiences or not isinstance(content, Article):
+            if audience not in record.audiences or not glue.is_article(record.content):
                 continue
-            if content.status != "published":
+            if record.status != "published":
                 continue
-            summary = record.raw_summary
-            summary_html = (
-                content._update_content(summary, root)
-                if summary is not None
-                else rendered[id(record)][1]
-            )
+            if record.raw_summary is not None:
+                summary = glue.render(
+                    record.content, str(record.raw_summary), root, record.source_path
+                )
+            else:
+                summary = record.rendered[1]
             entries.append(
-                {
-                    "url": page_address(content.url, settings),
-                    "title": record.title,
-                    "date": record.date.isoformat() if record.date else "",
-                    "locale_date": record.locale_date,
-                    # Images in a list would need their own keys; lists show text.
-                    "summary": _IMG.sub("", summary_html),
-                    "warnings": record.warnings,
-                    "audiences": record.audiences,
-                }
+                private.index_entry(
+                    url=private.page_address(record.stand_in.url, settings["SITEURL"]),
+                    title=record.title,
+                    date=record.date.isoformat() if record.date else "",
+                    locale_date=record.locale_date,
+                    summary=summary,
+                    warnings=record.warnings,
+                    audiences=record.audiences,
+                )
             )
-        entries.sort(key=lambda e: e["date"], reverse=True)
-        out_path = f"{INDEX_DIR}/{build.state.index_id(audience)}"
-        address = page_address(out_path, settings)
-        cache_path, previous = _cached_envelope(build, address)
-        text = envelope.encrypt(
-            json.dumps({"entries": entries}, ensure_ascii=False).encode("utf-8"),
-            address,
-            [recipients[audience]],
-            previous=previous,
+        out_path = f"{private.INDEX_DIR}/{build.state.index_id(audience)}"
+        address = private.page_address(out_path, settings["SITEURL"])
+        build.indexes[out_path] = private.encrypt_for(
+            private.index_payload(entries), address, [recipients[audience]], build.cache
         )
-        dest = out_root / out_path
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(text, encoding="ascii")
-        build.envelopes[cache_path] = text
-        indexes.append({"audience": audience, "url": address})
+        described.append({"audience": audience, "url": address})
     # The shared context: index and archive templates hand it to unlock.js.
     build.context["HEARTH_INDEXES"] = Markup(
-        json.dumps(indexes).replace("<", "\\u003c")
+        json.dumps(described).replace("<", "\\u003c")
     )
 
 
-def _seal_attachments(build, private_files, by_url):
-    """Encrypt files only private posts use; return {site path: (out, address, meta)}.
-
-    Each blob is written to the output now: every check has passed, and the
-    posts' envelopes (written later) carry the keys.
-    """
-    sealed = {}
-    settings = build.settings
-    out_root = Path(settings["OUTPUT_PATH"])
-    for path in sorted(private_files):
-        static = by_url[path]
-        source = Path(settings["PATH"]) / static.source_path
-        att_id = build.state.attachment_id(static.relative_source_path)
-        out_path = f"{ATTACHMENT_DIR}/{att_id}"
-        address = page_address(out_path, settings)
-        cache_path, previous = _cached_attachment(build, address)
-        data = source.read_bytes()
-        try:
-            # No EXIF or GPS inside the ciphertext either: hearth_images only
-            # sees the sealed blob, and a reader's browser gets what is sealed.
-            data = clean_image(data) or data
-        except ImageError as err:
-            raise PrivateError(
-                f"{static.relative_source_path}: {err}, so its metadata cannot "
-                "be removed. Re-save it from an image editor, then build again."
-            ) from None
-        sealed_file = envelope.encrypt_attachment(data, address, previous=previous)
-        mime = mimetypes.guess_type(static.source_path)[0] or "application/octet-stream"
-        meta = {"key": b64url(sealed_file.key), "type": mime}
-        sealed[path] = (out_path, address, meta)
+def write_private_articles(generator, writer):
+    """Hearth writes private pages itself: no writer signal names them."""
+    build = _build_for(generator.settings)
+    if build is None:
+        return
+    out_root = Path(build.settings["OUTPUT_PATH"])
+    for out_path, text in getattr(build, "indexes", {}).items():
         dest = out_root / out_path
         dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(sealed_file.blob)
-        # The cache keeps key and blob so that an unchanged file is reused
-        # byte for byte; it lives beside the plaintext sources, never online.
-        build.envelopes[cache_path] = sealed_file.key + sealed_file.blob
-    return sealed
+        dest.write_text(text, encoding="ascii")
+    for _, (out_path, _, _, blob) in {
+        id(v[0]): v for v in build.sealed.values()
+    }.values():
+        dest = out_root / out_path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(blob)
+    _write_pages(build, generator, glue.Article, "article")
 
 
-def _remove_stale_plaintext(build, records, sealed, by_url):
+def write_private_pages(generator, writer):
+    build = _build_for(generator.settings)
+    if build is not None:
+        _write_pages(build, generator, glue.Page, "page")
+
+
+def _write_pages(build, generator, kind, name):
+    for record in build.held.values():
+        if (
+            record.private
+            and record.public_save_as
+            and isinstance(record.content, kind)
+        ):
+            save_as = f"{record.stand_in.url}index.html"
+            glue.write_page(generator, record.stand_in, save_as, name)
+
+
+def _remove_stale_plaintext(build):
     """Remove what an earlier build wrote in the clear at an old location."""
     out_root = Path(build.settings["OUTPUT_PATH"])
-    stale = [getattr(r.content, "hearth_stale_save_as", "") for r in records]
-    stale += [by_url[path].save_as for path in sealed]
-    for save_as in stale:
-        target = out_root / save_as
-        if save_as and target.is_file():
+    stale = [h.public_save_as for h in build.held.values()]
+    stale += [sf.save_as for sf in build.left_out]
+    stale += [sf.save_as for sf, _ in build.sealed.values()]
+    for save_as in dict.fromkeys(stale):
+        target = out_root / save_as if save_as else None
+        if target is not None and target.is_file():
             target.unlink()
             logger.debug("Removed stale plaintext %s", save_as)
 
 
 def drop_private_feed_items(context, feed):
-    """Remove private posts from every feed, whichever generator wrote it."""
-    build = _BUILD
-    if build is None or not build.urls:
+    """Remove stand-ins from every feed, whichever generator wrote it."""
+    build = next((b for b in _BUILDS.values() if b.context is context), None)
+    if build is None or not build.stand_ins:
         return
+    urls = {s.stand_in.url for s in build.stand_ins.values()}
     kept = []
     for item in feed.items:
         path = urlsplit(item.get("link", "")).path.lstrip("/")
-        if any(path == u or path.endswith("/" + u) for u in build.urls):
+        if any(path == u or path.endswith("/" + u) for u in urls):
             continue
         kept.append(item)
     feed.items[:] = kept
 
 
 def save_state(pelican):
-    build = _BUILD
-    if build is None:
+    build = _BUILDS.pop(id(pelican.settings), None)
+    if build is None or build.settings is not pelican.settings:
         return
-    for path, text in build.envelopes.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(text, encoding="ascii")
+    build.cache.save()
     if build.state.save():
         logger.info("Hearth: updated %s (commit it)", build.state.path)
 
@@ -952,18 +908,27 @@ def register():
     # is read, so a bad setting stops the build with nothing written.
     signals.initialized.connect(check_settings)
     # get_generators: the first signal of every run, so each build (also each
-    # autoreload rebuild of one Pelican object) starts from the state file.
+    # autoreload rebuild of one Pelican object) starts afresh.
     signals.get_generators.connect(start_run)
-    # article_generator_pretaxonomy: after every article is read, before tags,
-    # categories, authors, dates and archives are counted from `articles`.
-    signals.article_generator_pretaxonomy.connect(hide_private_articles)
-    # article_generator_finalized: taxonomies are done; locked posts may now
-    # take their place in the index and archives (never in feeds or terms).
-    signals.article_generator_finalized.connect(list_locked_articles)
-    # page_generator_finalized: pages are read; take private ones off the nav.
-    signals.page_generator_finalized.connect(hide_private_pages)
+    # article/page_generator_init: the generators' caches are loaded, nothing
+    # read yet: a stripped object must not come back from the cache, and
+    # other plugins must not get a held post's metadata while it is read.
+    signals.article_generator_init.connect(prepare_generator)
+    signals.page_generator_init.connect(prepare_generator)
+    # content_object_init: the moment Pelican has made a post or page object,
+    # before it is in any list: private, draft and hidden ones are stripped.
+    signals.content_object_init.connect(hold_on_read)
+    # article_generator_pretaxonomy: every article is in the lists, before
+    # tags, categories, authors, dates and archives are counted from them.
+    signals.article_generator_pretaxonomy.connect(quarantine_articles)
+    # page_generator_finalized: the first signal after pages are listed.
+    signals.page_generator_finalized.connect(quarantine_pages)
     # all_generators_finalized: every file and link is known, nothing written.
-    signals.all_generators_finalized.connect(encrypt_private)
+    signals.all_generators_finalized.connect(seal_private)
+    # article/page_writer_finalized: the output folder is ready; Hearth
+    # writes its pages, lists and files itself.
+    signals.article_writer_finalized.connect(write_private_articles)
+    signals.page_writer_finalized.connect(write_private_pages)
     # feed_generated: each feed just before it is written, whoever wrote it.
     signals.feed_generated.connect(drop_private_feed_items)
     # finalized: the build succeeded; keep salts, ids and envelopes for next time.

@@ -1,104 +1,71 @@
 """Content warnings: a vocabulary, a gate on posts and lists, feeds and meta."""
 
-import difflib
 import html
 import logging
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from pelican import signals
 from pelican.generators import Generator
 from pelican.log import LimitFilter
+from pelican.utils import truncate_html_paragraphs, truncate_html_words
 
-from hearth import frontmatter
+from hearth import frontmatter, warnings
+from hearth.warnings import (
+    CHOSE_NOT_TO_WARN_ALSO,
+    CHOSE_NOT_TO_WARN_CHOICE,
+    CHOSE_NOT_TO_WARN_KEY,
+    CHOSE_NOT_TO_WARN_LABEL,
+    CHOSE_NOT_TO_WARN_TEXT,
+    DEFAULT_ALIASES,
+    DEFAULT_VOCABULARY,
+    NOTE_KEY,
+    WARNING_PREFIX,
+    WarningsError,
+    label_key,
+    nearest_label,
+    warning_line,
+)
+
+from .passages import PassageExtension, find_passages, without_passages
 
 logger = logging.getLogger(__name__)
 
-# The labels a writer of a mental-health blog reaches for most, each with the
-# short description a reader sees before choosing to read on. pelicanconf.py
-# carries a copy for the writer to edit; this one applies when it is absent.
-DEFAULT_VOCABULARY = {
-    "self-harm": "Hurting oneself, or thoughts of it.",
-    "suicidal thoughts": "Thoughts of suicide or of not wanting to be alive.",
-    "therapy rupture": "A painful break or conflict with a therapist.",
-    "abandonment": "Being left, or fearing being left, by someone close.",
-    "medical settings": "Clinics, hospitals, appointments and procedures.",
-    "anxiety": "Panic, dread and the body's alarm.",
-    "depression": "Low mood, numbness and exhaustion.",
-    "dissociation": "Feeling unreal, far away, or losing time.",
-    "trauma": "Memories and after-effects of traumatic events.",
-    "eating disorders": "Food, eating, weight and body image.",
-    "abuse": "Emotional, physical or sexual abuse, past or present.",
-    "grief": "Death, loss and mourning.",
-    "substance use": "Alcohol, drugs, craving or relapse.",
-    "medication": "Psychiatric medication, side effects and changes.",
-    "hospitalisation": "Psychiatric wards and inpatient care.",
-    "family conflict": "Arguments and estrangement within a family.",
-}
-
 DEFAULTS = {
-    # label -> short description the reader sees.
+    # label -> short description the reader sees (hearth/warnings.py).
     "HEARTH_WARNINGS": DEFAULT_VOCABULARY,
+    # other spelling -> label: `sh` is `self-harm` for the build and readers.
+    "HEARTH_WARNING_ALIASES": DEFAULT_ALIASES,
     # A private post's warnings are inside its envelope and show after
     # unlocking; True shows them on the locked panel (in the clear) instead.
     "HEARTH_WARNINGS_ON_LOCKED_PANEL": False,
+    # A warned post's feed entry carries its warnings and a link, not its
+    # text; True puts the text after the warning, as in the post's gate.
+    "HEARTH_WARNINGS_FEED_FULL_TEXT": False,
     # Where the reader preferences page is written ("" writes none).
     "HEARTH_WARNINGS_PREFERENCES_SAVE_AS": "preferences/index.html",
     "HEARTH_WARNINGS_PREFERENCES_URL": "preferences/",
+    # The quick exit on every page leaves for this neutral site ("" for none).
+    "HEARTH_QUICK_EXIT_URL": "https://www.bbc.co.uk/weather",
 }
-
-WARNING_PREFIX = "Content warning: "
 
 # Labels already reported as unknown in this build: one warning per label.
 _REPORTED = set()
+# (source, label) of every unknown label this build: a publish build stops.
+_UNKNOWN = []
 UNKNOWN_MARK = "is not in HEARTH_WARNINGS"
 UNKNOWN_LIMIT_MSG = (
     "More content warnings are not in HEARTH_WARNINGS; add them in pelicanconf.py."
 )
+PASSAGE_FEED_LINE = "Content warning for a part of this post: "
 
 
-class WarningsSettingsError(ValueError):
-    """A hearth_warnings setting that the build cannot use."""
+# Kept for the plugin's callers; the work is in hearth/warnings.py.
+WarningsSettingsError = WarningsError
 
 
-def label_key(label):
-    """The form labels are compared in: case and spacing do not matter."""
-    return " ".join(str(label).split()).casefold()
-
-
-def warning_line(details):
-    """'Content warning: a, b.' for a list of {"label", "description"}."""
-    return WARNING_PREFIX + ", ".join(d["label"] for d in details) + "."
-
-
-def nearest_label(label, vocabulary):
-    """The known label closest to an unknown one, or None."""
-    keys = {label_key(known): known for known in vocabulary}
-    match = difflib.get_close_matches(label_key(label), list(keys), n=1, cutoff=0.6)
-    return keys[match[0]] if match else None
-
-
-def warning_details(labels, vocabulary):
-    """Resolve front-matter labels against the vocabulary.
-
-    Return (details, unknown): details is a list of {"label", "description"}
-    in the writer's order without repeats, using the vocabulary's spelling of a
-    known label; unknown lists the labels the vocabulary does not hold (they
-    are still in details, with an empty description).
-    """
-    index = {label_key(known): known for known in vocabulary}
-    details, unknown, seen = [], [], set()
-    for label in labels:
-        key = label_key(label)
-        if not key or key in seen:
-            continue
-        seen.add(key)
-        known = index.get(key)
-        if known is None:
-            unknown.append(label)
-            details.append({"label": label, "description": ""})
-        else:
-            details.append({"label": known, "description": vocabulary[known]})
-    return details, unknown
+def warning_details(labels, vocabulary, aliases=None):
+    """hearth.warnings.resolve: (details, unknown) for front-matter labels."""
+    return warnings.resolve(labels, vocabulary, aliases)
 
 
 def _is_private(content):
@@ -110,40 +77,25 @@ def _is_private(content):
         return True  # hearth_frontmatter stops the build; show nothing meanwhile
 
 
-def _check_vocabulary(vocabulary):
-    if not isinstance(vocabulary, dict):
-        raise WarningsSettingsError(
-            "HEARTH_WARNINGS in pelicanconf.py must be a dict of label -> short "
-            f"description, like {{'grief': 'Death, loss and mourning.'}}; "
-            f"it is a {type(vocabulary).__name__}."
+def _check_quick_exit(url):
+    if url == "":
+        return url
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if not parts or parts.scheme not in ("https", "http") or not parts.netloc:
+        raise WarningsError(
+            f"HEARTH_QUICK_EXIT_URL must be the full address of a neutral site, "
+            f"like 'https://www.bbc.co.uk/weather', or '' for no quick exit; "
+            f"it is {url!r}."
         )
-    checked, kept = {}, {}
-    for raw, description in vocabulary.items():
-        if not isinstance(raw, str) or not raw.strip() or "," in raw:
-            raise WarningsSettingsError(
-                f"HEARTH_WARNINGS: label {raw!r} is not usable; a label is a "
-                "non-empty string without commas (commas separate labels in "
-                "front-matter)."
-            )
-        if not isinstance(description, str):
-            raise WarningsSettingsError(
-                f"HEARTH_WARNINGS: the description of {raw!r} must be a string, "
-                f"not {type(description).__name__} {description!r}."
-            )
-        label = " ".join(raw.split())
-        key = label_key(label)
-        if key in kept:
-            logger.warning(
-                "HEARTH_WARNINGS: labels %r and %r differ only in case or spacing; "
-                "keeping %r. Remove one of them from pelicanconf.py.",
-                kept[key],
-                label,
-                kept[key],
-            )
-            continue
-        kept[key] = label
-        checked[label] = description.strip()
-    return checked
+    return url
+
+
+def _passage_line(labels):
+    return (
+        WARNING_PREFIX.rstrip(": ")
+        + " for this part"
+        + (": " + ", ".join(labels) if labels else "")
+    )
 
 
 # Signal handlers
@@ -154,15 +106,49 @@ def check_settings(pelican):
     settings = pelican.settings
     for name, default in DEFAULTS.items():
         settings.setdefault(name, default)
-    settings["HEARTH_WARNINGS"] = _check_vocabulary(settings["HEARTH_WARNINGS"])
-    on_panel = settings["HEARTH_WARNINGS_ON_LOCKED_PANEL"]
-    if not isinstance(on_panel, bool):
-        # This decides whether a private post's labels appear in the clear.
-        raise WarningsSettingsError(
-            f"HEARTH_WARNINGS_ON_LOCKED_PANEL must be True or False, not {on_panel!r}."
+    vocabulary, duplicates = warnings.check_vocabulary(settings["HEARTH_WARNINGS"])
+    for kept, dropped in duplicates:
+        logger.warning(
+            "HEARTH_WARNINGS: labels %r and %r differ only in case or spacing; "
+            "keeping %r. Remove one of them from pelicanconf.py.",
+            kept,
+            dropped,
+            kept,
         )
+    settings["HEARTH_WARNINGS"] = vocabulary
+    settings["HEARTH_WARNING_ALIASES"] = warnings.check_aliases(
+        settings["HEARTH_WARNING_ALIASES"], vocabulary
+    )
+    for name in ("HEARTH_WARNINGS_ON_LOCKED_PANEL", "HEARTH_WARNINGS_FEED_FULL_TEXT"):
+        value = settings[name]
+        if not isinstance(value, bool):
+            # These decide what appears in the clear: no guessing.
+            raise WarningsError(f"{name} must be True or False, not {value!r}.")
+    settings["HEARTH_QUICK_EXIT_URL"] = _check_quick_exit(
+        settings["HEARTH_QUICK_EXIT_URL"]
+    )
+    _add_passage_syntax(settings)
     _REPORTED.clear()
+    _UNKNOWN.clear()
     _forget_earlier_builds()
+
+
+def _add_passage_syntax(settings):
+    """Put the `::: warning:` block into Pelican's Markdown reader."""
+    markdown = dict(settings.get("MARKDOWN") or {})
+    extensions = [
+        e
+        for e in markdown.get("extensions", [])
+        if type(e).__name__ != PassageExtension.__name__  # autoreload: replace
+    ]
+    extensions.append(
+        PassageExtension(
+            vocabulary=settings["HEARTH_WARNINGS"],
+            aliases=settings["HEARTH_WARNING_ALIASES"],
+        )
+    )
+    markdown["extensions"] = extensions
+    settings["MARKDOWN"] = markdown
 
 
 def _forget_earlier_builds():
@@ -179,34 +165,111 @@ def _forget_earlier_builds():
 
 
 def attach_warnings(content):
-    """Give every article, page and draft its warning_details."""
+    """Give every article, page and draft its warnings, note and passages."""
     settings = content.settings
     vocabulary = settings.get("HEARTH_WARNINGS", DEFAULT_VOCABULARY)
+    aliases = settings.get("HEARTH_WARNING_ALIASES", DEFAULT_ALIASES)
+    source = content.source_path
     labels = frontmatter.as_list(content.metadata.get("warnings"))
-    details, unknown = warning_details(labels, vocabulary)
-    for label in unknown:
-        _report_unknown(label, content.source_path, vocabulary)
+    details, unknown = warnings.resolve(labels, vocabulary, aliases)
+    try:
+        note = warnings.warnings_note(content.metadata.get(NOTE_KEY), source)
+        withheld = warnings.chose_not_to_warn(
+            content.metadata.get(CHOSE_NOT_TO_WARN_KEY), source
+        )
+    except WarningsError as err:
+        # Cosmetic: say so and gate the post honestly rather than guess.
+        logger.warning("%s", err)
+        note, withheld = "", True
+    if withheld:
+        details.append(
+            {
+                "label": CHOSE_NOT_TO_WARN_LABEL,
+                "description": CHOSE_NOT_TO_WARN_ALSO
+                if details
+                else CHOSE_NOT_TO_WARN_TEXT,
+            }
+        )
+    raw = getattr(content, "_content", "") or ""
+    passages = find_passages(raw)
+    for _, passage in passages:
+        unknown += [
+            label
+            for label in passage
+            if warnings.canonical_label(label, vocabulary, aliases) is None
+        ]
+    if 'data-cw-unclosed=""' in raw:
+        logger.warning(
+            "%s: a `::: warning:` passage has no closing `:::` line, so it runs to "
+            "the end of the post. Add a line with only `:::` where it ends.",
+            source,
+        )
+    if 'data-cw-unlabelled=""' in raw:
+        logger.warning(
+            "%s: a `::: warning:` passage names no labels; write them after "
+            "the colon, like `::: warning: grief`.",
+            source,
+        )
+    # Labels shown in the clear must be known: a typo escapes readers'
+    # choices. A private post's label may stay private (the vocabulary is
+    # public, on the preferences page), so there it is only reported.
+    shown = not _is_private(content) or settings.get("HEARTH_WARNINGS_ON_LOCKED_PANEL")
+    for label in dict.fromkeys(unknown):
+        if shown:
+            _UNKNOWN.append((str(content.relative_source_path or source), label))
+        _report_unknown(label, source, vocabulary, aliases)
+    if passages and "summary" not in content.metadata:
+        _summary_without_passages(content, raw)
     # The full list: templates of public posts, and a private post's payload.
     content.warning_details = details
+    content.warning_note = note
     # What may be shown in the clear (pages, lists, feeds, meta, locked panel).
-    if not _is_private(content) or settings.get("HEARTH_WARNINGS_ON_LOCKED_PANEL"):
+    if shown:
         content.public_warning_details = details
+        content.public_warning_note = note
     else:
         content.public_warning_details = []
+        content.public_warning_note = ""
 
 
-def _report_unknown(label, source, vocabulary):
+def _summary_without_passages(content, raw):
+    """Pelican's summary, cut from the text with each passage left out.
+
+    A summary cut from the whole text could end inside a passage, past its
+    warning; this one names the passage's warning instead.
+    """
+    text = without_passages(
+        raw,
+        lambda n, labels: (
+            f'<p class="cw-line">{html.escape(_passage_line(labels))}.</p>'
+        ),
+    )
+    settings = content.settings
+    if settings.get("SUMMARY_MAX_PARAGRAPHS") is not None:
+        text = truncate_html_paragraphs(text, settings["SUMMARY_MAX_PARAGRAPHS"])
+    if settings.get("SUMMARY_MAX_LENGTH") is not None:
+        text = truncate_html_words(
+            text,
+            settings["SUMMARY_MAX_LENGTH"],
+            settings.get("SUMMARY_END_SUFFIX", "…"),
+        )
+    content.metadata["summary"] = text
+    content._summary = text
+
+
+def _report_unknown(label, source, vocabulary, aliases):
     key = label_key(label)
     if key in _REPORTED:
         return
     _REPORTED.add(key)
-    suggestion = nearest_label(label, vocabulary)
+    suggestion = nearest_label(label, vocabulary, aliases)
     hint = f"did you mean {suggestion!r}? " if suggestion else ""
     logger.warning(
         # The text must contain UNKNOWN_MARK (see _forget_earlier_builds).
         "%s: content warning %r is not in HEARTH_WARNINGS; %sIt is shown as "
-        "written, without a description. Fix the label, or add it to "
-        "HEARTH_WARNINGS in pelicanconf.py.",
+        "written, without a description, and readers' choices for other "
+        "labels miss it. Fix the label, or add it to HEARTH_WARNINGS (or "
+        "HEARTH_WARNING_ALIASES) in pelicanconf.py.",
         source,
         label,
         hint,
@@ -214,35 +277,114 @@ def _report_unknown(label, source, vocabulary):
     )
 
 
+def stop_publish_on_unknown_labels(generators):
+    """A publish build stops on a label the vocabulary does not know.
+
+    A typo escapes every reader's "hide" choice for the label meant; the
+    preview only warns, so the writer sees the post while fixing it.
+    all_generators_finalized is the last signal before any file is written.
+    """
+    if not generators or not generators[0].settings.get("HEARTH_PUBLISH"):
+        return
+    found = sorted(set(_UNKNOWN))
+    _UNKNOWN.clear()
+    if not found:
+        return
+    vocabulary = generators[0].settings["HEARTH_WARNINGS"]
+    aliases = generators[0].settings["HEARTH_WARNING_ALIASES"]
+    lines = []
+    for source, label in found:
+        suggestion = nearest_label(label, vocabulary, aliases)
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        lines.append(f"{source}: {label!r}{hint}")
+    listed = "\n  ".join(lines)
+    raise WarningsError(
+        "Hearth stopped the publish build before writing anything: these content "
+        f"warnings are not in HEARTH_WARNINGS, so readers' choices would miss "
+        f"them:\n  {listed}\nFix the label in the post, or add it to "
+        "HEARTH_WARNINGS (a new label) or HEARTH_WARNING_ALIASES (another "
+        "spelling of a label) in pelicanconf.py."
+    )
+
+
 def _feed_path(link):
     return unquote(link.split("?", 1)[0])
 
 
-def warn_in_feeds(context, feed):
-    """Begin each warned entry with its warning; its summary becomes that line.
+def _absolute(link, context):
+    """An entry's address for links inside its text, which feed readers show
+    without the feed's base (Pelican's links are relative when SITEURL is "")."""
+    if urlsplit(link).scheme:
+        return link
+    base = context.get("SITEURL") or context.get("FEED_DOMAIN") or ""
+    return base.rstrip("/") + "/" + link.lstrip("/")
 
+
+def _feed_lines(details, note):
+    """The paragraphs a feed entry of a warned post begins (or consists) with."""
+    lines = [note] if note else []
+    line = warning_line(details)
+    if line:
+        lines.append(line)
+    for detail in details:
+        if detail["label"] == CHOSE_NOT_TO_WARN_LABEL:
+            lines.append(detail["description"])
+    return "".join(f"<p>{html.escape(text)}</p>" for text in lines)
+
+
+def _feed_passages(text, link):
+    """Each passage with its own warning becomes that warning and a link."""
+    base = html.escape(link.split("#", 1)[0], quote=True)
+    return without_passages(
+        text,
+        lambda n, labels: (
+            f"<p><strong>{html.escape(PASSAGE_FEED_LINE.rstrip())}</strong> "
+            f"{html.escape(', '.join(labels))}. "
+            f'<a href="{base}#cw-passage-{n}">Read it on the site</a>.</p>'
+        ),
+    )
+
+
+def warn_in_feeds(context, feed):
+    """A warned entry carries its warnings and a link instead of its text.
+
+    Feed readers show <content> at once, so the text would skip the gate.
+    Passages with their own warning become that warning in every entry.
     feed_generated fires after Pelican has added every item and before the
     file is written, so templates keep the original content and summary.
     """
+    full_text = context.get("HEARTH_WARNINGS_FEED_FULL_TEXT", False)
     by_url = {}
     for article in context.get("articles", []):
         for item in (article, *getattr(article, "translations", [])):
             details = getattr(item, "public_warning_details", None)
             if details:
-                by_url[item.url.lstrip("/")] = details
+                by_url[item.url.lstrip("/")] = (
+                    details,
+                    getattr(item, "public_warning_note", ""),
+                )
     for item in feed.items:
-        path = _feed_path(item["link"])
+        link = _absolute(item["link"], context)
+        for field in ("content", "description"):
+            if item.get(field):
+                item[field] = _feed_passages(item[field], link)
+        path = _feed_path(link)
         matches = [u for u in by_url if path == u or path.endswith("/" + u)]
         if not matches:
             continue
-        line = f"<p>{html.escape(warning_line(by_url[max(matches, key=len)]))}</p>"
+        details, note = by_url[max(matches, key=len)]
+        lines = _feed_lines(details, note)
+        read_on = (
+            f'<p><a href="{html.escape(link, quote=True)}">Read it on the site</a>, '
+            "where it begins with the warning.</p>"
+        )
         if item.get("content") is not None:  # Atom: content and summary
-            item["content"] = line + item["content"]
-            item["description"] = line
-        elif context.get("RSS_FEED_SUMMARY_ONLY"):  # RSS: one description
-            item["description"] = line
+            item["content"] = lines + (item["content"] if full_text else read_on)
+            item["description"] = lines
+        elif context.get("RSS_FEED_SUMMARY_ONLY") or not full_text:
+            item["description"] = lines + read_on  # RSS: one description
         else:
-            item["description"] = line + (item.get("description") or "")
+            item["description"] = lines + (item.get("description") or "")
 
 
 class PreferencesGenerator(Generator):
@@ -251,7 +393,7 @@ class PreferencesGenerator(Generator):
     def generate_context(self):
         vocabulary = self.settings["HEARTH_WARNINGS"]
         choices = [{"label": k, "description": v} for k, v in vocabulary.items()]
-        known = {label_key(k) for k in vocabulary}
+        known = {label_key(k) for k in vocabulary} | {CHOSE_NOT_TO_WARN_LABEL}
         warned = 0
         for content in self._public_content():
             details = getattr(content, "public_warning_details", [])
@@ -260,6 +402,10 @@ class PreferencesGenerator(Generator):
                 if label_key(detail["label"]) not in known:
                     known.add(label_key(detail["label"]))
                     choices.append(detail)
+        # Last, and worded as what it is: not a label but the writer's choice.
+        choices.append(
+            {"label": CHOSE_NOT_TO_WARN_LABEL, "description": CHOSE_NOT_TO_WARN_CHOICE}
+        )
         self.context["warning_choices"] = choices
         logger.info(
             "Content warnings: %d posts and pages carry warnings; %d labels "
@@ -297,7 +443,20 @@ class PreferencesGenerator(Generator):
 
 
 def add_preferences_generator(pelican):
-    return PreferencesGenerator
+    """Each run (autoreload's too) reports its own unknown labels; a build
+    whose PLUGINS leave this plugin out gets no preferences page.
+
+    Connected to get_generators, the first signal of every run.
+    """
+    _REPORTED.clear()
+    _forget_earlier_builds()
+    plugins = [
+        (getattr(p, "__name__", None) or str(p)).split(".")[-1]
+        for p in pelican.settings.get("PLUGINS") or []
+    ]
+    if "hearth_warnings" in plugins:
+        return PreferencesGenerator
+    return None
 
 
 def register():
@@ -306,6 +465,8 @@ def register():
     # content_object_init: every article, page and draft passes through here,
     # so other plugins (hearth_private's payload) find warning_details early.
     signals.content_object_init.connect(attach_warnings)
+    # all_generators_finalized: everything is read, nothing is written yet.
+    signals.all_generators_finalized.connect(stop_publish_on_unknown_labels)
     # feed_generated: items are built but not written; templates keep originals.
     signals.feed_generated.connect(warn_in_feeds)
     # get_generators: the preferences page is a page of its own.

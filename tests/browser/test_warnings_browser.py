@@ -1,5 +1,6 @@
 """Content warnings in real Chromium: the gate, reader preferences, renderGate."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -139,6 +140,9 @@ def test_without_javascript_the_native_gate_hides_and_reveals(browser, site):
         open_page(page, site + "/preferences/")
         assert page.get_by_text("These choices need JavaScript").is_visible()
         assert page.get_by_role("radio", name="Show without asking").first.is_disabled()
+        assert page.get_by_role(
+            "checkbox", name=re.compile("^Always show")
+        ).is_disabled()
         assert page.watch.foreign_requests() == []
     finally:
         context.close()
@@ -310,5 +314,228 @@ def test_warned_pages_pass_axe_checks(browser, site, path, reveal):
             (v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]
         ]
         assert violations == []
+    finally:
+        context.close()
+
+
+def test_render_gate_says_honestly_when_the_writer_chose_not_to_warn(
+    page, fixture_site
+):
+    open_page(page, fixture_site.replace("render_gate", "render_gate_withheld"))
+    page.wait_for_selector("body[data-rendered=yes]")
+    assert page.get_by_text(
+        "The writer has chosen not to list warnings for this post."
+    ).is_visible()
+    assert page.get_by_text("talks about").count() == 0
+    assert page.get_by_text("A note in the writer's words.").is_visible()
+    assert not page.get_by_text("The fixture's unlisted text.").is_visible()
+    show_post(page).click()
+    assert page.get_by_text("The fixture's unlisted text.").is_visible()
+    # A passage inside the decrypted text is enhanced too: focus follows.
+    assert not page.get_by_text("The fixture's passage.").is_visible()
+    page.get_by_text("Show this part", exact=True).click()
+    assert page.get_by_text("The fixture's passage.").is_visible()
+    assert (
+        page.evaluate("document.activeElement.textContent") == "The fixture's passage."
+    )
+    assert_clean(page)
+
+
+# Passages with their own warning
+
+FOGGY = "/2026/foggy-days/"
+PASSAGE_TEXT = "The worst foggy day I remember was on a ward"
+AFTER_PASSAGE = "Most foggy days lift by the evening."
+SUMMER = "/2026/the-summer-i-dont-describe/"
+SUMMER_TEXT = "Some things I can write about but not sort into labels."
+
+
+def test_a_passage_waits_behind_its_warning_and_skip_moves_past_it(page, site):
+    open_page(page, site + FOGGY)
+    passage = page.get_by_role(
+        "group", name="Content warning for this part: hospitalisation, dissociation"
+    )
+    assert passage.is_visible()
+    assert page.get_by_text(
+        "Some days arrive with the volume turned down."
+    ).is_visible()
+    assert not page.get_by_text(PASSAGE_TEXT).is_visible()
+    assert PASSAGE_TEXT not in accessible_text(page)
+
+    passage.get_by_role("link", name="Skip past this part").click()
+    assert page.evaluate("document.activeElement.id") == "cw-after-1"
+    # The next Tab goes on from just after the passage, not back into it.
+    assert page.evaluate(
+        "document.activeElement.nextElementSibling.textContent.trim()"
+    ).startswith(AFTER_PASSAGE)
+    assert not page.get_by_text(PASSAGE_TEXT).is_visible()
+
+    passage.get_by_text("Show this part", exact=True).click()
+    assert page.get_by_text(PASSAGE_TEXT).is_visible()
+    assert page.evaluate("document.activeElement.className") == "cw-content"
+    assert PASSAGE_TEXT in accessible_text(page)
+    assert_clean(page)
+
+
+def test_without_javascript_a_passage_gate_and_its_skip_link_work(browser, site):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.watch = PageWatch(page)
+        open_page(page, site + FOGGY)
+        assert not page.get_by_text(PASSAGE_TEXT).is_visible()
+        assert PASSAGE_TEXT not in accessible_text(page)
+        page.get_by_role("link", name="Skip past this part").click()
+        assert page.url.endswith("#cw-after-1")
+        assert page.evaluate("document.activeElement.id") == "cw-after-1"
+        page.get_by_text("Show this part", exact=True).click()
+        assert page.get_by_text(PASSAGE_TEXT).is_visible()
+        # Lists say which posts have warnings, without JavaScript too.
+        open_page(page, site + "/archives.html")
+        assert page.get_by_text(
+            "Content warning: the writer chose not to list warnings"
+        ).is_visible()
+        assert page.watch.foreign_requests() == []
+    finally:
+        context.close()
+
+
+# Reader's choices for every post
+
+
+def option(page, name):
+    return page.get_by_role("checkbox", name=re.compile(rf"^{re.escape(name)}"))
+
+
+def test_always_show_opens_every_gate_but_hidden_labels_stay_hidden(page, site):
+    open_page(page, site + "/preferences/")
+    choose(page, "anxiety", "Hide these posts from lists")
+    option(page, "Always show").check()
+    assert "every post and passage opens without asking" in (
+        page.get_by_role("status").inner_text()
+    )
+    for path, text in ((BAD_WEEK, BAD_WEEK_TEXT), (SUMMER, SUMMER_TEXT)):
+        open_page(page, site + path)
+        assert page.get_by_text(text).is_visible()
+        # The warning itself is still there, above the text.
+        assert page.get_by_role("heading", name="Content warning").is_visible()
+        assert show_post(page).count() == 0
+    open_page(page, site + FOGGY)
+    assert page.get_by_text(PASSAGE_TEXT).is_visible()
+    open_page(page, site + "/")
+    assert not page.get_by_role("link", name="The waiting room").is_visible()
+
+    open_page(page, site + "/preferences/")
+    assert option(page, "Always show").is_checked()
+    option(page, "Always show").uncheck()
+    open_page(page, site + BAD_WEEK)
+    assert not page.get_by_text(BAD_WEEK_TEXT).is_visible()
+    assert_clean(page)
+
+
+def test_hide_warning_text_until_asked(page, site):
+    open_page(page, site + "/preferences/")
+    option(page, "Hide warning text until I ask").check()
+    assert "until you ask to see them" in page.get_by_role("status").inner_text()
+
+    open_page(page, site + BAD_WEEK)
+    assert page.get_by_role("heading", name="Content warning").is_visible()
+    for hidden in ("suicidal thoughts", "Written in the middle of a bad week"):
+        assert not page.get_by_text(hidden).first.is_visible()
+        assert hidden not in accessible_text(page)
+    assert not page.get_by_text(BAD_WEEK_TEXT).is_visible()
+    page.get_by_role("button", name="Show the warnings").click()
+    assert page.get_by_text("Thoughts of suicide or of not wanting").is_visible()
+    assert page.evaluate("document.activeElement.className") == "cw-text"
+    assert page.get_by_role("button", name="Show the warnings").count() == 0
+    assert not page.get_by_text(BAD_WEEK_TEXT).is_visible()
+
+    # The passage and lists say there is a warning, not what it is.
+    open_page(page, site + FOGGY)
+    assert page.get_by_text("Content warning for this part").is_visible()
+    assert "hospitalisation" not in accessible_text(page)
+    open_page(page, site + "/archives.html")
+    assert page.locator(".cw-tag").first.inner_text() == "Content warning"
+    assert "medical settings" not in accessible_text(page)
+    assert_clean(page)
+
+
+def test_choices_for_posts_where_the_writer_chose_not_to_warn(page, site):
+    open_page(page, site + "/preferences/")
+    choose(page, "chose not to warn", "Show without asking")
+    open_page(page, site + SUMMER)
+    assert page.get_by_text(SUMMER_TEXT).is_visible()
+    assert page.get_by_text(
+        "The writer has chosen not to list warnings for this post."
+    ).is_visible()
+    open_page(page, site + BAD_WEEK)
+    assert not page.get_by_text(BAD_WEEK_TEXT).is_visible()
+    assert_clean(page)
+
+
+BLOCK_STORAGE = """
+for (const name of ["getItem", "setItem", "removeItem"]) {
+  Storage.prototype[name] = () => {
+    throw new DOMException("The operation is insecure.", "SecurityError");
+  };
+}
+"""
+
+
+def test_blocked_storage_says_choices_are_not_kept_and_every_gate_asks(page, site):
+    page.add_init_script(BLOCK_STORAGE)
+    open_page(page, site + "/preferences/")
+    status = page.get_by_role("status")
+    assert "keeps no choices for this site" in status.inner_text()
+    choose(page, "self-harm", "Show without asking")
+    assert "would not save your choice" in status.inner_text()
+    option(page, "Always show").check()
+    assert "would not save your choice" in status.inner_text()
+    open_page(page, site + BAD_WEEK)
+    assert not page.get_by_text(BAD_WEEK_TEXT).is_visible()
+    show_post(page).click()
+    assert page.get_by_text(BAD_WEEK_TEXT).is_visible()
+    assert_clean(page)
+
+
+@pytest.mark.parametrize(
+    ("path", "screen", "options"),
+    [
+        (FOGGY, ("light", 1280), None),
+        (FOGGY, ("dark", 375), None),
+        (SUMMER, ("dark", 1280), None),
+        ("/preferences/", ("light", 375), None),
+        ("/preferences/", ("dark", 375), None),
+        (BAD_WEEK, ("dark", 375), {"hideText": True}),
+        ("/", ("dark", 375), {"hideText": True}),
+        (BAD_WEEK, ("light", 375), {"always": True}),
+    ],
+)
+def test_new_controls_pass_axe_in_light_and_dark_and_at_phone_width(
+    browser, site, path, screen, options
+):
+    scheme, width = screen
+    context = browser.new_context(
+        bypass_csp=True,
+        color_scheme=scheme,
+        viewport={"width": width, "height": 800},
+    )
+    try:
+        page = context.new_page()
+        if options:
+            stored = json.dumps(options)
+            page.add_init_script(
+                f"localStorage.setItem('hearth.warnings.options', '{stored}')"
+            )
+        open_page(page, site + path)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document)")
+        violations = [
+            (v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]
+        ]
+        assert violations == []
+        assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (
+            scheme == "dark"
+        )
     finally:
         context.close()

@@ -2,11 +2,17 @@
  * Reader preferences for content warnings, kept in this browser only.
  *
  * For each warning label a reader chooses "ask" (the default), "show" (open
- * such posts without asking) or "hide" (leave them out of lists). Choices
- * live in localStorage under STORAGE_KEY and are never sent anywhere.
+ * such posts without asking) or "hide" (leave them out of lists). Two
+ * choices cover every post: "always" (open every gate without asking;
+ * hidden labels stay out of lists) and "hideText" (keep the labels
+ * themselves out of sight until the reader asks). Choices live in
+ * localStorage under STORAGE_KEY and OPTIONS_KEY and are never sent anywhere;
+ * where storage is blocked, nothing is kept and every gate asks.
  */
 
 export const STORAGE_KEY = "hearth.warnings";
+export const OPTIONS_KEY = "hearth.warnings.options";
+export const OPTION_NAMES = ["always", "hideText"];
 export const ASK = "ask";
 export const SHOW = "show";
 export const HIDE = "hide";
@@ -17,8 +23,34 @@ const SAVED = {
   [SHOW]: (label) => `Saved: posts marked “${label}” will open without asking.`,
   [HIDE]: (label) => `Saved: posts marked “${label}” are hidden from lists.`,
 };
-const NOT_SAVED = "This browser would not save your choice (its storage is off).";
+const OPTION_SAVED = {
+  always: [
+    "Saved: every post and passage opens without asking.",
+    "Saved: posts and passages with warnings ask you first again.",
+  ],
+  hideText: [
+    "Saved: warnings say only that there is one, until you ask to see them.",
+    "Saved: warnings show their labels straight away.",
+  ],
+};
+const NOT_SAVED =
+  "This browser would not save your choice (its storage is off), so every warning will ask first.";
 const RESET_DONE = "Back to the defaults: every warning asks you first.";
+
+const NO_STORAGE =
+  "This browser keeps no choices for this site (its storage is off), so every warning asks first.";
+
+/** True when this browser lets the site keep choices (private modes may not). */
+export function storageWorks() {
+  try {
+    const probe = `${STORAGE_KEY}.probe`;
+    window.localStorage.setItem(probe, "1");
+    window.localStorage.removeItem(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The form labels are compared in: case and spacing do not matter.
@@ -98,23 +130,71 @@ export function setChoice(label, choice) {
   return writePreferences(prefs);
 }
 
+/**
+ * The reader's choices for every post: {always, hideText}, false if unset
+ * or unreadable (a broken store never opens a post).
+ * @returns {{always: boolean, hideText: boolean}}
+ */
+export function readOptions() {
+  const options = { always: false, hideText: false };
+  try {
+    const stored = JSON.parse(window.localStorage.getItem(OPTIONS_KEY) ?? "{}");
+    for (const name of OPTION_NAMES) options[name] = stored?.[name] === true;
+  } catch {
+    // Blocked or not JSON: no options.
+  }
+  return options;
+}
+
+/**
+ * Store one choice for every post; true when it was saved.
+ * @param {"always" | "hideText"} name
+ * @param {boolean} value
+ * @returns {boolean}
+ */
+export function setOption(name, value) {
+  if (!OPTION_NAMES.includes(name)) {
+    throw new TypeError(`Unknown option ${JSON.stringify(name)}: use always or hideText.`);
+  }
+  const options = readOptions();
+  options[name] = value === true;
+  try {
+    if (OPTION_NAMES.some((n) => options[n])) {
+      window.localStorage.setItem(OPTIONS_KEY, JSON.stringify(options));
+    } else {
+      window.localStorage.removeItem(OPTIONS_KEY);
+    }
+    return readOptions()[name] === options[name];
+  } catch {
+    return false;
+  }
+}
+
 /** Forget every choice: all labels ask again. */
 export function resetPreferences() {
-  return writePreferences(new Map());
+  let done = writePreferences(new Map());
+  try {
+    window.localStorage.removeItem(OPTIONS_KEY);
+  } catch {
+    done = false;
+  }
+  return done;
 }
 
 /**
  * What to do with a post carrying these labels: "hide" from lists if any
- * label is hidden, "show" only if every label is shown, else "ask".
+ * label is hidden, "show" if every label is shown or the reader chose
+ * "always", else "ask".
  * @param {string[]} labels
  * @param {Map<string, string>} [prefs]
+ * @param {{always?: boolean}} [options]
  * @returns {"ask" | "show" | "hide"}
  */
-export function decide(labels, prefs = readPreferences()) {
+export function decide(labels, prefs = readPreferences(), options = readOptions()) {
   if (!labels.length) return ASK;
   const choices = labels.map((label) => choiceFor(label, prefs));
   if (choices.includes(HIDE)) return HIDE;
-  if (choices.every((choice) => choice === SHOW)) return SHOW;
+  if (options.always || choices.every((choice) => choice === SHOW)) return SHOW;
   return ASK;
 }
 
@@ -129,6 +209,7 @@ export function initPreferencesForm(form) {
   const say = (message) => {
     if (status) status.textContent = message;
   };
+  const optionBoxes = [...form.querySelectorAll("input[type=checkbox][data-cw-option]")];
   const show = (prefs) => {
     for (const group of groups) {
       const choice = choiceFor(group.dataset.cwLabel, prefs);
@@ -136,15 +217,24 @@ export function initPreferencesForm(form) {
         radio.checked = radio.value === choice;
       }
     }
+    const options = readOptions();
+    for (const box of optionBoxes) box.checked = options[box.dataset.cwOption] === true;
   };
 
   show(readPreferences());
+  if (!storageWorks()) say(NO_STORAGE);
   for (const note of document.querySelectorAll("[data-cw-nojs]")) note.hidden = true;
   for (const fieldset of form.querySelectorAll("fieldset[disabled]")) fieldset.disabled = false;
 
   form.addEventListener("submit", (event) => event.preventDefault());
   form.addEventListener("change", (event) => {
     const radio = event.target;
+    if (optionBoxes.includes(radio)) {
+      const name = radio.dataset.cwOption;
+      const saved = setOption(name, radio.checked);
+      say(saved ? OPTION_SAVED[name][radio.checked ? 0 : 1] : NOT_SAVED);
+      return;
+    }
     const group = radio.closest("fieldset[data-cw-label]");
     if (!group || radio.type !== "radio") return;
     const label = group.dataset.cwLabel;

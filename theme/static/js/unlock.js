@@ -309,11 +309,11 @@ async function gateModule() {
 }
 
 /** The content-warning gate (gate.js), if the page has it; else a notice. */
-async function gateWarnings(body, warnings) {
+async function gateWarnings(body, warnings, note) {
   if (!Array.isArray(warnings) || warnings.length === 0) return;
   const gate = await gateModule();
   if (typeof gate?.renderGate === "function") {
-    gate.renderGate(body, warnings);
+    gate.renderGate(body, warnings, { note: typeof note === "string" ? note : "" });
     return;
   }
   // Without gate.js the reader still sees the warning, before the text.
@@ -325,7 +325,7 @@ async function renderPost(payload) {
   const blobUrls = [];
   const body = element("div", { class: "entry-content" });
   body.append(await renderBody(payload, blobUrls));
-  await gateWarnings(body, payload.warnings);
+  await gateWarnings(body, payload.warnings, payload.warnings_note);
 
   const heading = element("h1", { class: "post-title", tabindex: "-1" }, String(payload.title ?? ""));
   const meta = element("p", { class: "entry-meta" });

@@ -1,0 +1,588 @@
+"""Private posts without Pelican: references, payloads, keys, envelope reuse.
+
+plugins/hearth_private is the Pelican glue around this module. What is here
+takes plain values (text, paths, dicts) and is tested on its own
+(tests/test_quarantine.py): which files a page uses, the payload and index
+schemas (docs/architecture.md), one key derivation per audience per build,
+the cache of last build's envelopes, and the fate of each content file.
+"""
+
+import base64
+import hashlib
+import json
+import mimetypes
+import os
+import posixpath
+import re
+from concurrent.futures import ThreadPoolExecutor
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from hearth import envelope, frontmatter, secrets
+from hearth.images import ImageError, clean_image
+from hearth.ownerfiles import replace_owner_only
+from hearth.state import STATE_FILE_NAME
+
+# Attributes that name a file a page loads or links. `srcset` and
+# `imagesrcset` hold several candidates; the rest one address each.
+_URL_ATTRS = {"src", "href", "poster", "data", "xlink:href", "background"}
+_SRCSET_ATTRS = {"srcset", "imagesrcset"}
+# Pelican's link directives, as a writer may put them in a metadata value.
+_DIRECTIVES = ("{static}", "{attach}", "{filename}", "|static|", "|attach|")
+_KEY_BYTES = 32  # an attachment key, as the envelope makes it
+
+# Private pages live under p/; their own ids are 16 hex digits, so the
+# attachment folder and the audience indexes cannot collide with them.
+PRIVATE_DIR = "p"
+ATTACHMENT_DIR = "p/f"
+INDEX_DIR = "p/i"
+# Statuses a publish build never publishes: Pelican writes `hidden` posts at
+# their address (only unlisted) and drafts under drafts/.
+UNPUBLISHED = ("draft", "hidden")
+_IMG = re.compile(r"<img\b[^>]*>", re.I)
+
+# What a static file becomes in a build.
+PUBLIC = "public"
+SEALED = "sealed"  # encrypted: only private posts use it
+LEFT_OUT = "left out"  # nobody public or private uses it
+
+
+class PrivateError(Exception):
+    """The build stopped: a private post could not be kept private."""
+
+
+def audience_label(audiences, labels):
+    """'Close friends', 'Close friends and Family', 'A, B and C'."""
+    names = [labels.get(a, a) for a in audiences]
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def neutral_title(audiences, labels):
+    return f"A post for {audience_label(audiences, labels)}"
+
+
+def b64url(data):
+    """base64url without padding, the spelling docs/format.md uses."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def page_address(url, siteurl):
+    """The address an envelope is bound to: the path as `location.pathname`
+    shows it, from the server root (docs/format.md, "Associated data")."""
+    prefix = urlsplit(siteurl or "").path.rstrip("/")
+    return f"{prefix}/{url}"
+
+
+def site_path(value, page_url, siteurl):
+    """The site-relative, URL-decoded path a reference points to, or None.
+
+    Resolves a relative reference against the page's own address, as the
+    browser will, and drops SITEURL's path ("/blog") in front. A link
+    directive Pelican left in place (`{static}/x` in a srcset) names /x. None for
+    another host, a bare fragment or query, and `data:`/`mailto:` values.
+    """
+    value = value.strip()
+    for directive in _DIRECTIVES:
+        # Pelican resolves these in src and href, not in srcset: a
+        # candidate may still carry one. It names a file from the site root.
+        if value.startswith(directive):
+            value = "/" + value[len(directive) :].lstrip("/")
+            break
+    parts = urlsplit(value)
+    site = urlsplit(siteurl or "")
+    if (parts.scheme or parts.netloc) and (parts.scheme, parts.netloc) != (
+        site.scheme,
+        site.netloc,
+    ):
+        return None
+    if not parts.path:
+        return None
+    page = page_address(page_url, siteurl)
+    path = posixpath.normpath(
+        posixpath.join(posixpath.dirname(page), unquote(parts.path))
+    )
+    prefix = site.path.rstrip("/")
+    if prefix and path.startswith(prefix + "/"):
+        path = path[len(prefix) :]
+    return path.lstrip("/")
+
+
+def srcset_urls(value):
+    """Every candidate's URL in a srcset ("a.jpg 1x, b.jpg 2x"), as the HTML
+    standard splits it: a URL runs to whitespace, trailing commas end it."""
+    urls = []
+    pos, end = 0, len(value)
+    while pos < end:
+        while pos < end and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < end and not value[pos].isspace():
+            pos += 1
+        url = value[start:pos]
+        stripped = url.rstrip(",")
+        if stripped:
+            urls.append(stripped)
+        if url != stripped:
+            continue  # the commas ended this candidate: no descriptors
+        depth = 0
+        while pos < end and (value[pos] != "," or depth):
+            depth += {"(": 1, ")": -1}.get(value[pos], 0)
+            pos += 1
+    return urls
+
+
+class _References(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if not value:
+                continue
+            if name in _SRCSET_ATTRS:
+                self.found.extend(srcset_urls(value))
+            elif name in _URL_ATTRS:
+                self.found.append(value)
+
+    handle_startendtag = handle_starttag
+
+
+def references(html):
+    """Every address an HTML fragment names in an attribute (entities decoded).
+
+    src, href, poster, `<object data>`, `<embed src>`, `<source src/srcset>`,
+    `<img srcset>` (every candidate), SVG's xlink:href: a real parser, so
+    quoting, entities and odd spacing do not hide a reference.
+    """
+    if not html or "=" not in html:
+        return []
+    parser = _References()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+class _Tags(HTMLParser):
+    """Start tags with their offsets, for rewrite()."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((self.getpos(), self.get_starttag_text(), tag, attrs))
+
+    handle_startendtag = handle_starttag
+
+
+def rewrite(html, replace):
+    """Rewrite every reference in html through `replace(value) -> new | None`.
+
+    Only start tags holding a reference that changes are written anew (with
+    their attributes quoted and escaped); the rest of the text is untouched.
+    """
+    if not html or "=" not in html:
+        return html
+    parser = _Tags()
+    parser.feed(html)
+    parser.close()
+    starts = [0]
+    for line in html.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    out, done = [], 0
+    for (line, col), text, tag, attrs in parser.tags:
+        changed, new_attrs = False, []
+        for name, value in attrs:
+            new = value
+            if value and name in _SRCSET_ATTRS:
+                for url in srcset_urls(value):
+                    swapped = replace(url)
+                    if swapped is not None:
+                        new = new.replace(url, swapped)
+            elif value and name in _URL_ATTRS:
+                swapped = replace(value)
+                if swapped is not None:
+                    new = swapped
+            changed |= new != value
+            new_attrs.append((name, new))
+        if not changed or text is None:
+            continue
+        start = starts[line - 1] + col
+        out.append(html[done:start])
+        parts = [f"<{tag}"]
+        for name, value in new_attrs:
+            parts.append(f" {name}" if value is None else f' {name}="{escape(value)}"')
+        parts.append("/>" if text.rstrip().endswith("/>") else ">")
+        out.append("".join(parts))
+        done = start + len(text)
+    out.append(html[done:])
+    return "".join(out)
+
+
+def metadata_references(metadata):
+    """Addresses named in metadata values (image, og_image, cover, ...).
+
+    Every string value (and string in a list) counts, with Pelican's link
+    directives removed: a key only another plugin knows still names a file.
+    """
+    found = []
+    for value in metadata.values():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            if not isinstance(item, str) or not item or "\n" in item:
+                continue
+            text = item.strip()
+            for directive in _DIRECTIVES:
+                if text.startswith(directive):
+                    text = "/" + text[len(directive) :].lstrip("/")
+                    break
+            found.append(text)
+    return found
+
+
+def fates(static_paths, public, private, publish):
+    """What each static file becomes: PUBLIC, SEALED or LEFT_OUT.
+
+    `public` and `private` are the site paths public and private pages use.
+    A file used publicly stays public even if private posts use it too; one
+    only private posts use is sealed; the rest (used only by drafts or hidden
+    posts, or by nobody) is left out of a publish build and kept in a preview.
+    """
+    result = {}
+    for path in static_paths:
+        if path in public:
+            result[path] = PUBLIC
+        elif path in private:
+            result[path] = SEALED
+        else:
+            result[path] = LEFT_OUT if publish else PUBLIC
+    return result
+
+
+# --- payload and index schemas (docs/architecture.md) ----------------------
+
+
+def post_payload(
+    *,
+    title,
+    date,
+    locale_date,
+    content,
+    summary,
+    tags,
+    category,
+    warnings,
+    attachments,
+    warnings_note="",
+):
+    """The JSON a private post's envelope holds, as bytes."""
+    payload = {
+        "warnings_note": warnings_note,
+        "title": title,
+        "date": date,
+        "locale_date": locale_date,
+        "content": content,
+        "summary": summary,
+        "tags": list(tags),
+        "category": category,
+        "warnings": list(warnings),
+        "attachments": attachments,
+    }
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def index_payload(entries):
+    """An audience's list of posts, newest first, as bytes."""
+    entries = sorted(entries, key=lambda e: e["date"], reverse=True)
+    return json.dumps({"entries": entries}, ensure_ascii=False).encode("utf-8")
+
+
+# --- keys per build ---------------------------------------------------------
+
+
+class Keys:
+    """One PBKDF2 derivation per audience per build, started early in threads.
+
+    `start` begins the derivations whose inputs are already known (PBKDF2
+    releases the GIL, so they run while the content is read); `key` uses one
+    only if passphrase, salt and work still match, and derives otherwise: a
+    guess costs time, never correctness.
+    """
+
+    def __init__(self):
+        self._early = {}
+
+    def start(self, jobs):
+        """jobs: {audience: (passphrase, salt, iterations)}."""
+        if not jobs:
+            return
+        pool = ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1))
+        for audience, (phrase, salt, work) in jobs.items():
+            future = pool.submit(envelope.derive_key, phrase, salt, work)
+            self._early[audience] = (phrase, salt, work, future)
+        pool.shutdown(wait=False)
+
+    def key(self, audience, phrase, salt, iterations):
+        early = self._early.pop(audience, None)
+        if early is not None and early[:3] == (phrase, salt, iterations):
+            try:
+                return early[3].result()
+            except Exception:  # noqa: BLE001 - derive again below, and fail there
+                pass
+        return envelope.derive_key(phrase, salt, iterations)
+
+    def forget(self):
+        """Let unused guesses (and their passphrases) go."""
+        self._early.clear()
+
+
+# --- last build's envelopes -------------------------------------------------
+
+
+class EnvelopeCache:
+    """Last build's envelopes and attachments, so unchanged ones are reused.
+
+    Kept beside Pelican's own cache, never online. Attachments are stored
+    with their key, so the folder is the owner's only (0700, files 0600):
+    nothing in it is world-readable, and nothing in it is plaintext.
+    """
+
+    def __init__(self, folder, owned=None):
+        self.folder = Path(folder)
+        # The top folder that is Hearth's alone (made owner-only with it).
+        self.owned = Path(owned) if owned is not None else self.folder
+        self._new = {}
+
+    def _path(self, address, suffix):
+        name = hashlib.sha256(address.encode("utf-8")).hexdigest() + suffix
+        return self.folder / name
+
+    def envelope(self, address):
+        try:
+            return self._path(address, ".txt").read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def attachment(self, address):
+        try:
+            data = self._path(address, ".bin").read_bytes()
+        except OSError:
+            return None
+        if len(data) <= _KEY_BYTES:
+            return None
+        return envelope.Attachment(data[:_KEY_BYTES], data[_KEY_BYTES:])
+
+    def keep_envelope(self, address, text):
+        self._new[self._path(address, ".txt")] = text.encode("ascii")
+
+    def keep_attachment(self, address, attachment):
+        self._new[self._path(address, ".bin")] = attachment.key + attachment.blob
+
+    def save(self):
+        """Write what this build made, owner-only, each file atomically."""
+        if not self._new:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        folder = self.folder
+        while True:
+            os.chmod(folder, 0o700)
+            if folder in (self.owned, folder.parent):
+                break
+            folder = folder.parent
+        for path, data in self._new.items():
+            replace_owner_only(path, data)
+        self._new = {}
+
+
+def seal(data, address, cache):
+    """Encrypt one attachment for `address`, reusing last build's if unchanged."""
+    sealed = envelope.encrypt_attachment(
+        data, address, previous=cache.attachment(address)
+    )
+    cache.keep_attachment(address, sealed)
+    return sealed
+
+
+# --- who may read what ------------------------------------------------------
+
+
+def check_settings(settings):
+    """Stop the build on any setting about who may read what that is unclear."""
+    audiences = settings["HEARTH_AUDIENCES"]
+    if not isinstance(audiences, dict):
+        raise PrivateError(
+            "HEARTH_AUDIENCES must be a dict of audience name -> label, like "
+            '{"friends": "Close friends"}; fix it in pelicanconf.py.'
+        )
+    for name, label in audiences.items():
+        try:
+            frontmatter.audience_names(name, audiences, "HEARTH_AUDIENCES")
+        except frontmatter.FrontMatterError as err:
+            raise PrivateError(f"{err} Fix it in pelicanconf.py.") from None
+        if name == frontmatter.PUBLIC or not isinstance(label, str) or not label:
+            raise PrivateError(
+                f"HEARTH_AUDIENCES: audience {name!r} needs a label the reader "
+                f'sees, like "{name}": "Close friends" (and "public" is not '
+                "an audience name). Fix it in pelicanconf.py."
+            )
+    iterations = settings["HEARTH_PBKDF2_ITERATIONS"]
+    if isinstance(iterations, bool) or not isinstance(iterations, int):
+        raise PrivateError(
+            f"HEARTH_PBKDF2_ITERATIONS is {iterations!r}, not a whole number. "
+            f"Set it to {envelope.ITERATION_FLOOR} or more."
+        )
+    if iterations < envelope.ITERATION_FLOOR:
+        raise PrivateError(
+            f"HEARTH_PBKDF2_ITERATIONS is {iterations}, below the floor of "
+            f"{envelope.ITERATION_FLOOR} that keeps passphrases hard to guess. "
+            f"Set it to {envelope.ITERATION_FLOOR} or more."
+        )
+    for key in ("HEARTH_PUBLISH", "HEARTH_SHOW_PRIVATE_TITLES"):
+        if not isinstance(settings[key], bool):
+            raise PrivateError(f"{key} is {settings[key]!r}: set it to True or False.")
+    for key in settings:
+        if key.startswith("HEARTH_PASSPHRASE"):
+            raise PrivateError(
+                f"{key} is a Pelican setting, and Pelican copies every setting "
+                "into the pages' template context. Remove it from the settings "
+                "file; set it as an environment variable or in secrets.toml."
+            )
+    state_file = settings["HEARTH_STATE_FILE"]
+    if state_file is not None and not isinstance(state_file, (str, os.PathLike)):
+        raise PrivateError(
+            f"HEARTH_STATE_FILE is {state_file!r}: set it to a path, or None "
+            f"for {STATE_FILE_NAME} beside the content folder."
+        )
+
+
+def is_held(metadata, labels, publish):
+    """Whether a post with this metadata is kept out of sight (fail closed):
+    private, or in a publish build a draft or hidden post; an audience that
+    cannot be read counts as private."""
+    if publish and metadata.get("status") in UNPUBLISHED:
+        return True
+    try:
+        return bool(frontmatter.audience_names(metadata.get("audience"), labels))
+    except frontmatter.FrontMatterError:
+        return True
+
+
+def warning_details(labels, vocabulary):
+    """[{label, description}] for front-matter labels, the vocabulary's
+    spelling and description where it knows the label."""
+    index = {" ".join(k.split()).casefold(): k for k in vocabulary}
+    details = []
+    for label in labels:
+        known = index.get(" ".join(str(label).split()).casefold())
+        details.append(
+            {"label": known or str(label), "description": vocabulary.get(known, "")}
+        )
+    return details
+
+
+def recipients(used, audiences, *, publish, secrets_file, state, iterations, keys):
+    """{audience: Recipient} for this build: one derivation per audience.
+
+    `used` are the audiences private posts name; every other audience in
+    `audiences` with a passphrase set gets a key too (its list of posts is
+    written, empty, so that a list's presence never says "there are hidden
+    posts for this audience"). The preview's demo passphrase is silent for
+    those: there is nothing to protect.
+    """
+    try:
+        phrases = secrets.passphrases(
+            sorted(used), publish=publish, secrets_file=secrets_file
+        )
+    except secrets.SecretsError as err:
+        raise PrivateError(
+            f"Hearth stopped the build before writing anything:\n  {err}"
+        ) from None
+    for audience in audiences:
+        if audience in phrases:
+            continue
+        configured = secrets.configured_passphrase(audience, secrets_file=secrets_file)
+        if configured is None and not publish:
+            configured = secrets.demo_passphrase(audience)
+        if configured is not None:
+            phrases[audience] = configured
+    result = {}
+    for audience in sorted(phrases):
+        salt, work = state.audience(audience, iterations)
+        key = keys.key(audience, phrases[audience], salt, work)
+        result[audience] = envelope.Recipient(audience, salt, work, key)
+    del phrases
+    keys.forget()
+    return result
+
+
+# --- sealing ----------------------------------------------------------------
+
+
+def seal_file(source, relative, *, state, cache, siteurl):
+    """Encrypt a file only private posts use, under an opaque name.
+
+    Returns (out path, address, {"key", "type"}, blob). Image metadata goes
+    first: hearth_images only sees the sealed blob, and a reader's browser
+    gets what is sealed.
+    """
+    out_path = f"{ATTACHMENT_DIR}/{state.attachment_id(relative)}"
+    address = page_address(out_path, siteurl)
+    data = Path(source).read_bytes()
+    try:
+        data = clean_image(data) or data
+    except ImageError as err:
+        raise PrivateError(
+            f"{relative}: {err}, so its metadata cannot be removed. Re-save it "
+            "from an image editor, then build again."
+        ) from None
+    sealed = seal(data, address, cache)
+    mime = mimetypes.guess_type(str(source))[0] or "application/octet-stream"
+    meta = {"key": b64url(sealed.key), "type": mime}
+    return out_path, address, meta, sealed.blob
+
+
+def point_at_sealed(html, *, page_url, siteurl, page_root, sealed, attachments):
+    """Point every reference to a sealed file at its sealed copy, and note
+    its key in `attachments` (address -> {"key", "type"})."""
+
+    def swap(value):
+        path = site_path(value, page_url, siteurl)
+        if path not in sealed:
+            return None
+        out_path, address, meta, _ = sealed[path]
+        attachments[address] = meta
+        return f"{page_root}/{out_path}" if page_root else f"/{out_path}"
+
+    return rewrite(html, swap)
+
+
+def encrypt_for(payload, address, recipients_, cache):
+    """The envelope of one page or list, reusing last build's if unchanged."""
+    text = envelope.encrypt(
+        payload, address, recipients_, previous=cache.envelope(address)
+    )
+    # The envelope goes inside <script type="application/json">: nothing
+    # in it may close the element or start markup.
+    if "<" in text or "&" in text:
+        raise PrivateError(f"{address}: the envelope is not safe to embed in HTML.")
+    cache.keep_envelope(address, text)
+    return text
+
+
+def index_entry(*, url, title, date, locale_date, summary, warnings, audiences):
+    """One post in an audience's list (docs/architecture.md)."""
+    return {
+        "url": url,
+        "title": title,
+        "date": date,
+        "locale_date": locale_date,
+        # Images in a list would need their own keys; lists show text.
+        "summary": _IMG.sub("", summary),
+        "warnings": warnings,
+        "audiences": audiences,
+    }

@@ -1,1 +1,0 @@
-from .hearth_drafts import register  # noqa: F401
