@@ -19,6 +19,7 @@ from hearth import audit as leak_audit
 from hearth import frontmatter, links, reading, schedule, secrets
 from hearth import notice as notice_post
 from hearth import posts as hearth_posts
+from hearth import rules as hearth_rules
 from hearth.targets import TargetError, configured_targets, ops
 from hearth.targets.base import scratch_dir, sweep_scratch
 from hearth.targets.report import RichReporter
@@ -132,6 +133,114 @@ def _readings():
         raise Exit(str(err)) from None
 
 
+def _rule_notes(console, found):
+    """Under `invoke posts`: which rule (hearth-rules.json) applies to a post."""
+    with contextlib.chdir(ROOT):
+        settings = read_settings(str(ROOT / SETTINGS_FILE_BASE))
+    try:
+        active = hearth_rules.load(hearth_rules.rules_file(settings))
+    except hearth_rules.RulesError as e:
+        raise Exit(str(e)) from None
+    for post in found:
+        if post.kind != "article" or post.error:
+            continue
+        for rule in hearth_rules.explain(active, post.relative_path, post.metadata):
+            console.print(
+                f"{post.relative_path}: {rule.describe()}",
+                style="cyan", markup=False, highlight=False,
+            )  # fmt: skip
+
+
+RULE_HELP = {
+    "file": "one post's file, e.g. content/posts/2026-08-27-foggy-days.md",
+    "before": "the posts dated before this day, e.g. 2026-06-01",
+    "tag": "the posts with this tag, e.g. therapy",
+    "category": "the posts in this category, e.g. Notes",
+    "audience": "make the public ones among them private for this audience",
+    "unpublish": "take them off the site (their address says they are gone)",
+    "undo": "remove this rule again (give the same options): the way back",
+    "publish": "publish right after (else run `invoke publish` when ready)",
+}
+
+
+@task(help=RULE_HELP)
+def rule(  # noqa: PLR0917 - invoke maps flags to parameters
+    c, file=None, before=None, tag=None, category=None, audience=None,
+    unpublish=False, undo=False, publish=False,
+):  # fmt: skip
+    """Move some posts into an audience or off the site, files untouched."""
+    settings, found = _readings()
+    try:
+        new = hearth_rules.make_rule(
+            file=file, before=before, tag=tag, category=category, audience=audience,
+            unpublish=unpublish, content_path=settings["PATH"],
+            known=settings.get("HEARTH_AUDIENCES") or {},
+        )  # fmt: skip
+        path = hearth_rules.rules_file(settings)
+        active = hearth_rules.load(path)
+    except hearth_rules.RulesError as e:
+        raise Exit(str(e)) from None
+    articles = [p for p in found if p.kind == "article" and not p.error]
+    if undo:
+        if new not in active:
+            listed = "\n  ".join(r.describe() for r in active) or "(none)"
+            raise Exit(f"No rule {new.describe()} to undo. The rules now:\n  {listed}")
+        back = [p for p in articles if new.matches(p.relative_path, p.metadata)]
+        print(f"Undoing {new.describe()}; these posts go back to what their files say:")
+        for post in back:
+            print(f"  {post.relative_path}  {post.title!r}")
+        hearth_rules.save(path, [r for r in active if r != new])
+    else:
+        if new in active:
+            print(f"The rule is already there: {new.describe()}. Nothing changes.")
+            return
+        changes = []
+        for post in articles:
+            meta = dict(post.metadata)
+            if hearth_rules.apply([new], post.relative_path, meta):
+                was = f"{post.status}, " + (
+                    f"private for {', '.join(post.audience)}"
+                    if post.audience
+                    else "public"
+                )
+                now = "off the site" if new.unpublish else f"private for {new.audience}"
+                changes.append(
+                    f"  {post.relative_path}  {post.title!r}: {was} -> {now}"
+                )
+        print(f"Rule: {new.describe()}. What changes:")
+        print("\n".join(changes) if changes else "  nothing (no public post matches)")
+        hearth_rules.save(path, [*active, new])
+        undo_line = _undo_line(new)
+        print(f"Saved in {path.name} (commit it). The way back: {undo_line}")
+    if publish:
+        globals()["publish"](c)
+    else:
+        print("Run `invoke publish` to put this online.")
+
+
+def _undo_line(new):
+    parts = ["invoke rule --undo"]
+    for name in ("file", "before", "tag", "category", "audience"):
+        value = getattr(new, name)
+        if value:
+            parts.append(f"--{name} {shlex.quote(value)}")
+    if new.unpublish:
+        parts.append("--unpublish")
+    return " ".join(parts)
+
+
+@task(
+    help={
+        "file": "the post's file, e.g. content/posts/2026-08-27-foggy-days.md",
+        "undo": "bring it back",
+        "publish": RULE_HELP["publish"],
+    }
+)
+def unpublish(c, file, undo=False, publish=False):
+    """Take one post off the site (its address says gone); --undo brings it back."""
+    rule(c, file=file, unpublish=True, undo=undo, publish=publish)
+
+
 @task(
     help={
         "title": "the post's title (quote it)",
@@ -173,6 +282,7 @@ def posts(c):
     found = hearth_posts.sort_posts(_readings()[1])
     console = Console()
     console.print(hearth_posts.posts_table(found))
+    _rule_notes(console, found)
     for post in found:
         for note in post.notes:
             console.print(note, style="yellow", markup=False, highlight=False)
@@ -431,6 +541,19 @@ def _publish_build():
     return out
 
 
+def _add_gone_pages(build):
+    """After the audit: a fixed "taken down" page at each address an
+    `unpublish` rule took off the site (hearth/rules.py). It carries no text
+    of the post, only the address that was public already (which the audit
+    would otherwise report as a draft's slug)."""
+    with contextlib.chdir(ROOT):
+        settings = read_settings(str(ROOT / SETTINGS_FILE_PUBLISH))
+    try:
+        return hearth_rules.write_gone_pages(build, settings)
+    except (hearth_rules.RulesError, reading.ReadingError) as e:
+        raise Exit(str(e)) from None
+
+
 def _audit(settings, build):
     """The leak audit's findings on the build (one if it cannot run)."""
     return ops.leak_audit(settings, build, ROOT)
@@ -468,6 +591,7 @@ def publish(c, target=None, dry_run=False):
                     "The leak audit found private text in the build, so nothing "
                     "was deployed:\n  " + "\n  ".join(findings)
                 )
+            _add_gone_pages(build)
             ops.publish(build, targets, dry_run=dry_run, reporter=RichReporter())
         finally:
             shutil.rmtree(build, ignore_errors=True)
@@ -580,6 +704,7 @@ def _lock(settings, targets, passphrase, dry_run, notice=None):
             print("Warning: the leak audit found private text in the build; it is")
             print("locked behind the site passphrase too. Fix it before publishing:")
             print("  " + "\n  ".join(findings))
+        _add_gone_pages(build)
         state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
         state = State.load(state_file)
         iterations = settings.get("HEARTH_PBKDF2_ITERATIONS", envelope.ITERATION_FLOOR)

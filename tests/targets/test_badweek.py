@@ -292,3 +292,126 @@ def test_the_readme_cron_line_runs_due_from_the_command_line(served, tmp_path):
     assert marker_state(read) == "withdrawn"
     assert "publishing it again" in invoke("due", HEARTH_NOW="2026-12-04T10:00:00Z")
     assert marker_state(read) == "published"
+
+
+# --- Part of the blog, and one post: rules (hearth-rules.json) ---------------
+
+STARTING = "content/posts/2026-08-02-starting-again.md"
+STARTING_URL = "/2026/starting-again-slowly/"
+STARTING_TEXT = b"I stopped writing for most of last year."
+WALK = "content/posts/2026-10-05-sunday-walk.md"
+WALK_URL = "/2026/a-sunday-walk-with-the-dog/"
+WALK_TEXT = b"Bramble does not care how I slept."
+
+
+@pytest.fixture
+def rules_file(monkeypatch, tmp_path):
+    """A rules file of the test's own; the repository's state file restored
+    (posts a rule makes private get their ids there during the build)."""
+    path = tmp_path / "rules.json"
+    monkeypatch.setenv("HEARTH_RULES_FILE", str(path))
+    monkeypatch.setenv("HEARTH_SCHEDULE_FILE", str(tmp_path / "schedule.json"))
+    state = ROOT / "hearth-state.json"
+    saved = state.read_bytes()
+    yield path
+    state.write_bytes(saved)
+
+
+def publish(url):
+    with environ(**passphrase_env()):
+        tasks.publish(MockContext(), target=[url])
+
+
+def test_posts_before_a_date_go_private_by_rule_and_come_back_with_undo(
+    served, rules_file, capsys
+):
+    url, base, read = served
+    before = content_digest()
+    assert STARTING_TEXT in read(STARTING_URL.strip("/") + "/index.html")
+    tasks.rule(MockContext(), before="2026-08-05", audience="friends")
+    out = capsys.readouterr().out
+    assert "posts/2026-08-02-starting-again.md  'Starting again, slowly': " in out
+    assert "published, public -> private for friends" in out
+    assert "invoke rule --undo --before 2026-08-05 --audience friends" in out
+    assert "sunday-walk" not in out  # later posts are not touched
+    tasks.posts(MockContext())
+    assert "starting-again.md: private for friends (rule: dated before" in (
+        capsys.readouterr().out.replace("\n", " ")
+    )
+    publish(url)  # the leak audit runs on this build: it would refuse a leak
+    status, _h, body = get(base + STARTING_URL)
+    assert status == 404 and STARTING_TEXT not in body  # now at p/<id>/, sealed
+    for rel in ("index.html", "feeds/all.atom.xml"):
+        assert b"Starting again, slowly" not in get(base + "/" + rel)[2], rel
+    assert WALK_TEXT in get(base + WALK_URL)[2]
+    assert content_digest() == before  # no file edited, no status changed
+
+    tasks.rule(MockContext(), before="2026-08-05", audience="friends", undo=True)
+    assert not rules_file.exists()
+    publish(url)
+    assert STARTING_TEXT in get(base + STARTING_URL)[2]
+    assert content_digest() == before
+
+
+def test_unpublish_one_post_gives_a_gone_page_and_undo_brings_it_back(
+    served, rules_file, capsys
+):
+    url, base, _read = served
+    tasks.unpublish(MockContext(), WALK)
+    assert "'A Sunday walk with the dog': published, public -> off the site" in (
+        capsys.readouterr().out
+    )
+    publish(url)
+    status, _h, body = get(base + WALK_URL)
+    assert status == 200 and b"no longer here" in body
+    assert WALK_TEXT not in body and b"Sunday walk" not in body
+    for rel in ("index.html", "feeds/all.atom.xml", "archives.html"):
+        assert b"a-sunday-walk-with-the-dog" not in get(base + "/" + rel)[2], rel
+    # The draft stays a draft: unpublishing never touched a status.
+    assert get(base + "/2026/unfinished-thoughts-about-rest/")[0] == 404
+    [result] = ops.status([open_target(url)])
+    assert (result.state, result.ok) == ("published", True), result.problems
+
+    tasks.unpublish(MockContext(), WALK, undo=True)
+    publish(url)
+    assert WALK_TEXT in get(base + WALK_URL)[2]
+    assert b"a-sunday-walk-with-the-dog" in get(base + "/index.html")[2]
+
+
+def test_a_rule_never_widens_who_may_read(rules_file, capsys):
+    # The letter is for friends and family: a rule for friends leaves it so.
+    tasks.rule(MockContext(), file="content/posts/2026-10-18-letter-home.md",
+               audience="friends")  # fmt: skip
+    assert "nothing (no public post matches)" in capsys.readouterr().out
+    with pytest.raises(Exit, match=r"only narrows who may read"):
+        tasks.rule(MockContext(), tag="walking", audience="public")
+
+
+@pytest.mark.parametrize(
+    ("kw", "error"),
+    [
+        ({"audience": "friends"}, r"Say which posts: --file"),
+        ({"tag": "walking"}, r"Say what happens to them"),
+        ({"tag": "walking", "audience": "friends", "unpublish": True},
+         r"Say what happens to them"),
+        ({"tag": "walking", "audience": "frends"}, r"Unknown audience 'frends'"),
+        ({"before": "June", "audience": "friends"}, r"--before 'June' is not a date"),
+        ({"file": "content/posts/nope.md", "unpublish": True}, r"no such post"),
+        ({"tag": "walking", "unpublish": True, "undo": True}, r"No rule .* to undo"),
+    ],
+)  # fmt: skip
+def test_rule_mistakes_are_told_and_no_rule_is_written(rules_file, kw, error):
+    with pytest.raises(Exit, match=error):
+        tasks.rule(MockContext(), **kw)
+    assert not rules_file.exists()
+
+
+def test_a_damaged_rules_file_stops_the_publish_and_the_site_stays(served, rules_file):
+    url, _base, read = served
+    marker = read(".hearth/release.json")
+    rules_file.write_text('{"rules": [{"tag": "walking", "audience": ""}]}')
+    with pytest.raises(Exit):
+        publish(url)
+    assert read(".hearth/release.json") == marker
+    with pytest.raises(Exit, match=r"rules file .* cannot be read safely"):
+        tasks.posts(MockContext())
