@@ -730,6 +730,25 @@ def _lock(settings, targets, passphrase, dry_run, notice=None):
         shutil.rmtree(build, ignore_errors=True)
 
 
+@task(iterable=["target"], help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP})
+def rollback(c, target=None, dry_run=False):
+    """Put the previous release back on each target that keeps one; say which cannot."""
+    from hearth import rollback as hearth_rollback
+
+    settings = _publish_settings()
+    targets = _targets(target, settings)
+    with _calmly("rollback"):
+        results = hearth_rollback.rollback(
+            targets, dry_run=dry_run, reporter=RichReporter()
+        )
+    for result in results:
+        print(
+            ("Rolled back: " if result.done else "Not rolled back: ") + result.message
+        )
+    if not any(r.done for r in results):
+        raise Exit("Nothing was rolled back (see above).")
+
+
 @task(iterable=["target"], help={"target": TARGET_HELP})
 def status(c, target=None):
     """Tell what each target serves now (published, withdrawn, locked) and check it."""

@@ -2,6 +2,7 @@
 blog is down, for a while, and what stays elsewhere."""
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -415,3 +416,46 @@ def test_a_damaged_rules_file_stops_the_publish_and_the_site_stays(served, rules
     assert read(".hearth/release.json") == marker
     with pytest.raises(Exit, match=r"rules file .* cannot be read safely"):
         tasks.posts(MockContext())
+
+
+# --- Undo a bad publish: invoke rollback ---------------------------------------
+
+
+def test_rollback_puts_the_previous_release_back_and_says_which_cannot(
+    served, sample_publish, tmp_path, capsys
+):
+    url, base, read = served
+    good = read("index.html")
+    bad = tmp_path / "bad"
+    shutil.copytree(sample_publish, bad)
+    (bad / "index.html").write_text("<p>a publish that went wrong</p>")
+    (bad / "oops.html").write_text("<p>should not be here</p>")
+    ops.publish(bad, [open_target(url)])
+    assert b"went wrong" in read("index.html")
+    git_url = f"git+{(tmp_path / 'remote.git').as_uri()}#gh-pages"
+    tasks.rollback(MockContext(), target=[url, git_url])
+    out = capsys.readouterr().out
+    assert "Rolled back: file://" in out
+    assert "Not rolled back: git+" in out and "no parent" in out
+    assert read("index.html") == good
+    assert get(base + "/oops.html")[0] == 404
+    [result] = ops.status([open_target(url)])
+    assert (result.state, result.ok) == ("published", True), result.problems
+    tasks.rollback(MockContext(), target=[url])  # again: forward to the bad one
+    assert b"went wrong" in read("index.html")
+
+
+def test_rollback_after_a_withdraw_refuses_and_the_notice_stays(served, capsys):
+    url, _base, read = served
+    tasks.withdraw(MockContext(), target=[url])
+    with pytest.raises(Exit, match=r"Nothing was rolled back"):
+        tasks.rollback(MockContext(), target=[url])
+    assert "no previous published release" in capsys.readouterr().out
+    assert marker_state(read) == "withdrawn"
+
+
+def test_rollback_names_s3_as_unable_unless_versioned():
+    from hearth.rollback import cannot
+
+    target = open_target("s3://bucket/blog?endpoint=http://127.0.0.1:9")
+    assert "versioning" in cannot(target) and "invoke publish" in cannot(target)
