@@ -655,6 +655,10 @@ def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
         )
     if not dry_run:
         _record("withdrawn", end, target)
+        from hearth import elsewhere
+
+        print()
+        print("\n".join(elsewhere.checklist(_site(settings)["site_url"], targets)))
 
 
 @task(

@@ -459,3 +459,46 @@ def test_rollback_names_s3_as_unable_unless_versioned():
 
     target = open_target("s3://bucket/blog?endpoint=http://127.0.0.1:9")
     assert "versioning" in cannot(target) and "invoke publish" in cannot(target)
+
+
+# --- What stays elsewhere ----------------------------------------------------
+
+
+def test_withdraw_prints_what_stays_elsewhere_with_the_sites_addresses(
+    served, capsys, monkeypatch
+):
+    from hearth import elsewhere
+
+    url, _base, _read = served
+    monkeypatch.setattr(
+        tasks, "_site", lambda s: {"sitename": "Hearth", "lang": "en",
+                                   "site_url": "https://blog.example"},
+    )  # fmt: skip
+    tasks.withdraw(MockContext(), target=[url])
+    out = capsys.readouterr().out
+    assert "https://web.archive.org/web/*/blog.example/*" in out
+    assert "https://www.google.com/search?q=site%3Ablog.example" in out
+    assert "GitHub Pages: up to about 10 minutes" in out
+    for address in elsewhere.ADDRESSES:
+        assert address in out
+
+
+def test_a_dry_run_withdraw_does_not_print_the_checklist(served, capsys):
+    url, _base, _read = served
+    tasks.withdraw(MockContext(), target=[url], dry_run=True)
+    assert "Wayback" not in capsys.readouterr().out
+
+
+def test_docs_bad_week_gives_the_same_addresses_and_readmes_commands():
+    from hearth import elsewhere
+
+    docs = (ROOT / "docs" / "bad-week.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for address in (*elsewhere.ADDRESSES, elsewhere.WAYBACK_EMAIL):
+        assert address in docs, address
+    for line in docs.splitlines():
+        if line.startswith("invoke "):
+            command = line.split("#")[0].split()[1]
+            assert f"invoke {command}" in readme, line
+    assert "content/notices/resting.md" in docs
+    assert (ROOT / NOTICE_FILE).is_file()
