@@ -16,6 +16,7 @@ from tests.conftest import ROOT, environ, passphrase_env
 from tests.targets.conftest import get
 from tests.targets.cycle import LOCKED_META, NOTICE_META, marker_state
 from tests.targets.test_file import http_reader
+from tests.targets.test_s3 import bucket  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.server
 
@@ -502,3 +503,88 @@ def test_docs_bad_week_gives_the_same_addresses_and_readmes_commands():
             assert f"invoke {command}" in readme, line
     assert "content/notices/resting.md" in docs
     assert (ROOT / NOTICE_FILE).is_file()
+
+
+# --- The seed's week on each of the four targets, from README's commands -------
+
+
+@pytest.fixture(params=["file", "ssh", "s3", "git"])
+def any_target(request, tmp_path, monkeypatch):
+    """(target URL, reader of what it serves) on a real server of each kind."""
+    import shlex as _shlex
+
+    from tests.targets.test_git import branch_reader
+    from tests.targets.test_s3 import bucket_reader
+    from tests.targets.test_ssh import disk_reader
+
+    kind = request.param
+    if kind == "file":
+        root = tmp_path / "www" / "blog"
+        root.parent.mkdir()
+        return root.as_uri(), disk_reader(root)
+    if kind == "ssh":
+        sshd = request.getfixturevalue("sshd")
+        root = tmp_path / "srv" / "blog"
+        root.parent.mkdir()
+        monkeypatch.setenv("HEARTH_SSH_OPTIONS", _shlex.join(sshd["options"]))
+        url = f"ssh://{sshd['user']}@127.0.0.1:{sshd['port']}{root}?identity={sshd['key']}"
+        return url, disk_reader(root)
+    if kind == "s3":
+        seaweed = request.getfixturevalue("seaweed")
+        request.getfixturevalue("s3_env")
+        name, client = request.getfixturevalue("bucket")()
+        return f"s3://{name}/blog?endpoint={seaweed}", bucket_reader(
+            client, name, "blog"
+        )
+    remote = tmp_path / "site.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    return f"git+{remote}#gh-pages", branch_reader(remote)
+
+
+def test_the_seeds_week_on_each_target(any_target, clock, rules_file, capsys):
+    url, read = any_target
+    before = content_digest()
+    with environ(**passphrase_env()):
+        tasks.publish(MockContext(), target=[url])
+        assert STARTING_TEXT in read("2026/starting-again-slowly/index.html")
+
+        # Monday: private for a couple of days, with one public line.
+        tasks.lock(MockContext(), message="Private for a couple of days.",
+                   for_="2d", target=[url])  # fmt: skip
+        page = read("2026/starting-again-slowly/index.html")
+        assert LOCKED_META in page and b"Private for a couple of days." in page
+        assert STARTING_TEXT not in page
+        capsys.readouterr()
+        tasks.status(MockContext(), target=[url])
+        assert "locked since" in capsys.readouterr().out
+
+        # Tuesday: re-open with one message, everything else down, for 3 days.
+        tasks.withdraw(MockContext(), message="notices/resting.md", for_="3d",
+                       target=[url])  # fmt: skip
+        for rel in ("index.html", "2026/starting-again-slowly/index.html"):
+            body = read(rel)
+            assert NOTICE_META in body and b"Taking some time" in body, rel
+        [entry] = feed_entries(read("feeds/all.atom.xml"))
+        assert entry.find(ATOM + "title").text == "Taking some time"
+        capsys.readouterr()
+        tasks.status(MockContext(), target=[url])
+        out = capsys.readouterr().out
+        assert "withdrawn since" in out and "until 2026-12-04 09:00 UTC" in out
+
+        # Wednesday: the older posts for friends only (online when it reopens).
+        tasks.rule(MockContext(), before="2026-08-05", audience="friends")
+        assert marker_state(read) == "withdrawn"
+
+        # Friday: the cron line's `invoke due` brings it back.
+        clock("2026-12-04T09:15:00Z")
+        tasks.due(MockContext())
+    assert marker_state(read) == "published"
+    assert read("2026/starting-again-slowly/index.html") is None  # sealed, at p/…
+    assert b"Starting again, slowly" not in read("index.html")
+    assert read("2026/unfinished-thoughts-about-rest/index.html") is None  # a draft
+    assert WALK_TEXT in read("2026/a-sunday-walk-with-the-dog/index.html")
+    capsys.readouterr()
+    tasks.status(MockContext(), target=[url])
+    out = capsys.readouterr().out
+    assert "published since" in out and "until" not in out
+    assert content_digest() == before
