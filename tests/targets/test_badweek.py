@@ -588,3 +588,12 @@ def test_the_seeds_week_on_each_target(any_target, clock, rules_file, capsys):
     out = capsys.readouterr().out
     assert "published since" in out and "until" not in out
     assert content_digest() == before
+
+
+def test_the_bad_weeks_tasks_document_every_flag():
+    for name in ("withdraw", "lock", "due", "rule", "unpublish", "rollback"):
+        body = getattr(tasks, name)
+        first = body.__doc__.splitlines()[0]
+        assert first[0].isupper() and first.endswith("."), name
+        for argument in body.get_arguments():
+            assert argument.help, f"{name} --{argument.name} has no help"
