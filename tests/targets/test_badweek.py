@@ -597,3 +597,29 @@ def test_the_bad_weeks_tasks_document_every_flag():
         assert first[0].isupper() and first.endswith("."), name
         for argument in body.get_arguments():
             assert argument.help, f"{name} --{argument.name} has no help"
+
+
+def test_rollback_on_an_ssh_target_copies_the_previous_release_back(
+    sample_publish, sshd, tmp_path, monkeypatch, capsys
+):
+    import shlex as _shlex
+
+    from tests.targets.test_ssh import disk_reader
+
+    root = tmp_path / "srv" / "blog"
+    root.parent.mkdir()
+    monkeypatch.setenv("HEARTH_SSH_OPTIONS", _shlex.join(sshd["options"]))
+    url = f"ssh://{sshd['user']}@127.0.0.1:{sshd['port']}{root}?identity={sshd['key']}"
+    read = disk_reader(root)
+    ops.publish(sample_publish, [tasks._targets([url], {})[0]])
+    good = read("index.html")
+    bad = tmp_path / "bad"
+    shutil.copytree(sample_publish, bad)
+    (bad / "index.html").write_text("<p>a publish that went wrong</p>")
+    ops.publish(bad, [tasks._targets([url], {})[0]])
+    assert b"went wrong" in read("index.html")
+    tasks.rollback(MockContext(), target=[url])
+    assert "Rolled back: ssh://" in capsys.readouterr().out
+    assert read("index.html") == good
+    [result] = ops.status(tasks._targets([url], {}))
+    assert (result.state, result.ok) == ("published", True), result.problems
