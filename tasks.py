@@ -91,11 +91,22 @@ def serve(c, port=CONFIG["port"]):
 
 @task(help={"port": "port to serve on (default 8000)"})
 def preview(c, port=CONFIG["port"]):
-    """Serve the preview and rebuild it whenever content/ or theme/ changes."""
-    pelican_run(
-        f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']} --autoreload --listen "
-        f"--bind {CONFIG['host']} --port {int(port)}"
-    )
+    """Preview the site: rebuild on every change and reload the browser."""
+    from hearth import preview as live
+
+    def build_once():
+        pelican_run(f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']}")
+
+    try:
+        live.serve(
+            build_once,
+            ROOT / CONFIG["output"],
+            host=CONFIG["host"],
+            port=int(port),
+            root=ROOT,
+        )
+    except live.PortInUseError as err:
+        raise Exit(str(err)) from None
 
 
 @task(help={"output": "the built site to check (default: public/, what goes public)"})
