@@ -54,6 +54,9 @@ def build(c, publish=False):
     """Build the site (the preview, or with --publish what goes public)."""
     if publish:
         pelican_run(f"-s {SETTINGS_FILE_PUBLISH} -o {CONFIG['publish_output']}")
+        line = hearth_posts.left_out(_readings()[1])
+        if line:
+            print(line)
     else:
         pelican_run(f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']}")
 
@@ -177,13 +180,26 @@ def new_post(c, title, audience="", warnings="", listing=""):
 
 @task
 def posts(c):
-    """List every post: date, title, status, audience and warnings."""
-    found = hearth_posts.sort_posts(_readings()[1])
+    """List every post: date, title, status, audience, warnings and address."""
+    from hearth import warnings as hearth_warnings
+    from hearth.state import State, StateError
+
+    settings, found = _readings()
+    found = hearth_posts.sort_posts(found)
+    state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or "hearth-state.json")
+    try:
+        post_ids = State.load(state_file).post_ids()
+    except StateError as err:
+        raise Exit(str(err)) from None
     console = Console()
-    console.print(hearth_posts.posts_table(found))
+    console.print(hearth_posts.posts_table(found, settings, post_ids))
     for post in found:
         for note in post.notes:
             console.print(note, style="yellow", markup=False, highlight=False)
+    vocabulary = settings.get("HEARTH_WARNINGS") or hearth_warnings.DEFAULT_VOCABULARY
+    aliases = settings.get("HEARTH_WARNING_ALIASES")
+    for line in hearth_posts.unknown_labels(found, vocabulary, aliases):
+        console.print(line, style="yellow", markup=False, highlight=False)
     broken = [post for post in found if post.error]
     for post in broken:
         console.print(post.error, style="red", markup=False, highlight=False)

@@ -67,7 +67,9 @@ def refuse_unreachable_feeds(pelican):
     (else SITEURL). publishconf.py sets both from HEARTH_SITEURL.
     """
     settings = pelican.settings
-    if not settings.get("HEARTH_PUBLISH"):
+    # Settings that declare HEARTH_SITEURL (publishconf.py) are checked; the
+    # receiver stays connected in this process for later builds of others.
+    if not settings.get("HEARTH_PUBLISH") or "HEARTH_SITEURL" not in settings:
         return
     if not any(settings.get(name) for name in FEED_SETTINGS):
         return

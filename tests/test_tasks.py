@@ -153,9 +153,14 @@ def test_posts_task_lists_every_post_and_marks_private_ones(repo, capsys, monkey
     assert "PRIVATE: friends" in phone
     kettle = next(line for line in lines if "The kettle list" in line)
     assert "public" in kettle and "2026-08-19" in kettle
+    assert "/2026/the-kettle-list/" in kettle
+    # The copy has no state file yet: the private address comes with a build.
+    assert "/p/…/ (after the next build)" in phone
     unfinished = next(line for line in lines if "Unfinished" in line)
     assert "draft" in unfinished
+    assert "/drafts/unfinished-thoughts-about-rest.html" in unfinished
     assert "10 posts: 7 public, 2 private" in out
+    assert "0 hidden (preview only)" in out
 
 
 def test_posts_task_names_a_broken_post_and_fails(repo, capsys):
