@@ -1,7 +1,6 @@
 """The writer's commands: thin verbs over Pelican and the hearth package."""
 
 import contextlib
-import os
 import shlex
 import shutil
 import sys
@@ -234,7 +233,10 @@ def unlock_link(c, audience, url, preview=False):
             audience, publish=not preview, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
         )
         key = links.audience_key(audience, passphrase, state_file)
-        link = links.unlock_link(url, key, os.environ.get("HEARTH_SITEURL", ""))
+        # The public address from its one place (publishconf.py); a preview
+        # link stays relative to wherever the preview is served.
+        site = "" if preview else _publish_settings().get("HEARTH_SITEURL") or ""
+        link = links.unlock_link(url, key, site)
     except (
         secrets.SecretsError,
         links.LinkError,
@@ -243,11 +245,7 @@ def unlock_link(c, audience, url, preview=False):
     ) as err:
         raise Exit(str(err)) from None
     print(link)
-    print(
-        f"Anyone with this link can read every post for {audience!r} until you "
-        "change its passphrase. Send it privately.",
-        file=sys.stderr,
-    )
+    print(hearth_posts.link_grants(found, audience, SETTINGS), file=sys.stderr)
 
 
 @task(help={"args": "extra pytest arguments, e.g. -k unlock"})

@@ -246,6 +246,24 @@ def unlock_target(readings, post_ids, audience, target):
     return f"/p/{post_ids[post.relative_path]}/"
 
 
+def link_grants(posts, audience, settings):
+    """What an unlock link for `audience` lets its holder read, in one line."""
+    label = (settings.get("HEARTH_AUDIENCES") or {}).get(audience)
+    named = f"{audience!r} ({label})" if label else repr(audience)
+    mine = [
+        p
+        for p in posts
+        if not p.error and p.kind == "article" and audience in p.audience
+    ]
+    shown = sum(p.status == PUBLISHED for p in mine)
+    return (
+        f"Anyone with this link can read every post for {named}: "
+        f"{_count(shown, 'post')} now, and any you add for {audience!r} later, "
+        "until you change its passphrase. It opens no other audience's posts. "
+        "Send it privately."
+    )
+
+
 def _title(post):
     return post.title or post.relative_path
 

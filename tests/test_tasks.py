@@ -291,3 +291,29 @@ def test_preview_rebuilds_when_a_post_changes(repo, start_invoke):
             continue
     else:
         pytest.fail("the preview never rebuilt after the post changed")
+
+
+def test_unlock_link_says_what_it_grants_and_uses_the_public_address(
+    repo, capsys, monkeypatch
+):
+    for key, value in passphrase_env().items():
+        monkeypatch.setenv(key, value)
+    tasks = load_tasks(repo)
+    tasks.build(Context())  # gives the private posts their addresses
+    capsys.readouterr()
+    phone = "content/posts/2026-09-21-after-the-phone-call.md"
+    tasks.unlock_link(Context(), "friends", phone)
+    printed = capsys.readouterr()
+    # The address comes from publishconf.py's HEARTH_SITEURL (the suite's).
+    assert printed.out.startswith("https://blog.example/p/")
+    assert "#k=" in printed.out
+    assert (
+        "Anyone with this link can read every post for 'friends' (Close friends): "
+        "2 posts now, and any you add for 'friends' later" in printed.err
+    )
+    assert "opens no other audience's posts" in printed.err
+    letter = "content/posts/2026-10-18-letter-home.md"
+    tasks.unlock_link(Context(), "family", letter, preview=True)
+    printed = capsys.readouterr()
+    assert printed.out.startswith("/p/")  # a preview link stays relative
+    assert "'family' (Family): 1 post now" in printed.err
