@@ -48,16 +48,41 @@ def pelican_run(cmd):
         pelican_main(shlex.split(cmd))
 
 
+STATE_FILE = ROOT / (SETTINGS.get("HEARTH_STATE_FILE") or "hearth-state.json")
+
+
+@contextlib.contextmanager
+def _say_if_state_changed():
+    """After a build that changed the state file, one line: commit it."""
+
+    def read():
+        try:
+            return STATE_FILE.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    before = read()
+    yield
+    if read() != before:
+        print(
+            f"{STATE_FILE.name} changed: commit it (git add {STATE_FILE.name} && "
+            "git commit), so private posts keep their addresses and readers' "
+            "remembered keys keep working."
+        )
+
+
 @task(help={"publish": "use publishconf.py: what goes public (no drafts)"})
 def build(c, publish=False):
     """Build the site (the preview, or with --publish what goes public)."""
+    with _say_if_state_changed():
+        if publish:
+            pelican_run(f"-s {SETTINGS_FILE_PUBLISH} -o {CONFIG['publish_output']}")
+        else:
+            pelican_run(f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']}")
     if publish:
-        pelican_run(f"-s {SETTINGS_FILE_PUBLISH} -o {CONFIG['publish_output']}")
         line = hearth_posts.left_out(_readings()[1])
         if line:
             print(line)
-    else:
-        pelican_run(f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']}")
 
 
 @task
@@ -97,7 +122,8 @@ def preview(c, port=CONFIG["port"]):
     from hearth import preview as live
 
     def build_once():
-        pelican_run(f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']}")
+        with _say_if_state_changed():
+            pelican_run(f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']}")
 
     try:
         live.serve(

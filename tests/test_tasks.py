@@ -317,3 +317,57 @@ def test_unlock_link_says_what_it_grants_and_uses_the_public_address(
     printed = capsys.readouterr()
     assert printed.out.startswith("/p/")  # a preview link stays relative
     assert "'family' (Family): 1 post now" in printed.err
+
+
+def test_a_build_that_changes_the_state_file_says_to_commit_it(repo, capsys):
+    tasks = load_tasks(repo)
+    tasks.build(Context())  # the copy has no state file: the build makes one
+    assert (repo / "hearth-state.json").is_file()
+    out = capsys.readouterr().out
+    assert out.count("hearth-state.json changed: commit it") == 1
+    tasks.build(Context())  # nothing new: nothing to commit, nothing said
+    assert "hearth-state.json" not in capsys.readouterr().out
+
+
+def test_the_hearth_wrapper_runs_tasks_from_any_folder(repo, tmp_path):
+    (repo / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "hearth", repo / "scripts" / "hearth")
+    (repo / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    for cwd in (outside, repo / "content" / "posts"):
+        done = subprocess.run(
+            [str(repo / "scripts" / "hearth"), "posts"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "10 posts: 7 public" in " ".join(done.stdout.split())
+    done = subprocess.run(
+        [str(repo / "scripts" / "hearth"), "new-post", "From afar"],
+        cwd=outside,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert list((repo / "content" / "posts").glob("*-from-afar.md"))
+    assert not list(outside.iterdir())
+
+
+def test_the_hearth_wrapper_says_to_run_setup_first(repo, tmp_path):
+    (repo / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "hearth", repo / "scripts" / "hearth")
+    done = subprocess.run(
+        [str(repo / "scripts" / "hearth"), "posts"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "run " in done.stderr and "scripts/setup first" in done.stderr
