@@ -474,7 +474,7 @@ def status(c, target=None):
         "out": "where to write the results (default benchmarks/results.json)",
         "scratch": "folder for the site and builds (default benchmarks/scratch)",
         "profile": "also profile one Hearth build with pyinstrument",
-        "readme": "put the results table into README's Performance section",
+        "readme": "put the results table into docs/benchmarks.md",
     }
 )
 def bench(  # noqa: PLR0917 - invoke maps flags to parameters
@@ -508,4 +508,4 @@ def bench(  # noqa: PLR0917 - invoke maps flags to parameters
     console.print(f"Results written to {options.out}")
     if readme:
         harness.update_readme(results)
-        console.print("README.md's Performance table updated")
+        console.print("docs/benchmarks.md's table updated")

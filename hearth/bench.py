@@ -1482,7 +1482,7 @@ def table(results):
 
 
 def markdown_table(results):
-    """The same table in Markdown, for README's Performance section."""
+    """The same table in Markdown, for docs/benchmarks.md."""
     lines = [
         "| figure | median | min - max | target / note |",
         "| --- | --- | --- | --- |",
@@ -1500,8 +1500,8 @@ README_START = "<!-- bench:start -->"
 README_END = "<!-- bench:end -->"
 
 
-def update_readme(results, readme=ROOT / "README.md"):
-    """Put the results table, and the command that made it, into README."""
+def update_readme(results, readme=ROOT / "docs" / "benchmarks.md"):
+    """Put the results table, and the command that made it, into the page."""
     text = Path(readme).read_text()
     if README_START not in text or README_END not in text:
         raise ValueError(
