@@ -335,6 +335,8 @@ def build_overrides(site, output, *, plugins, cache=False, cache_path=None):
         "HEARTH_AUDIENCES": dict(AUDIENCES),
         # Where Hearth keeps salts and previous envelopes for this site.
         "HEARTH_STATE_FILE": str(site.folder / "hearth-state.json"),
+        # A publish build stops on a missing or loopback address (guard.py).
+        "FEED_DOMAIN": "https://bench.example",
     }
     if not plugins:
         override["PLUGINS"] = []
