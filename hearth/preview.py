@@ -173,8 +173,9 @@ class _PreviewServer(Server):
         return super().get_web_handlers(self._script.encode())
 
     def _setup_logging(self):
-        # Only livereload's own lines (serving, reloading); no access log.
-        logging.getLogger("livereload").setLevel(logging.INFO)
+        # The preview says what it does itself; livereload's and tornado's
+        # lines (watching, each request) only when something goes wrong.
+        logging.getLogger("livereload").setLevel(logging.WARNING)
         logging.getLogger("tornado.access").setLevel(logging.WARNING)
 
 
