@@ -190,6 +190,52 @@ async function tryKey(envelope, key, audience) {
   }
 }
 
+/**
+ * Where an audience's keyring is: p/k/<salt id> beside the page's own p/
+ * (docs/format.md, "Readers and the keyring"), or null for a page that is
+ * neither a private post nor a list.
+ */
+export function keyringAddress(address, entry) {
+  const match = /^(.*\/)p\/(?:[0-9a-f]{16}\/|i\/[a-z0-9]+)$/.exec(address);
+  return match ? `${match[1]}p/k/${entry.saltId}` : null;
+}
+
+const keyrings = new Map(); // address -> parsed keyring, once per page
+
+async function fetchKeyring(address) {
+  if (!keyrings.has(address)) {
+    keyrings.set(
+      address,
+      (async () => {
+        const response = await fetch(address, { credentials: "same-origin" });
+        return response.ok ? parseEnvelope(await response.text()) : null;
+      })().catch(() => null),
+    );
+  }
+  return keyrings.get(address);
+}
+
+/**
+ * A reader's key (derived from their passphrase, or a link's) opens the
+ * post directly (an audience's shared passphrase does) or through the
+ * audience's keyring: the reader's key opens the audience key, which opens
+ * the post. The content key, or null.
+ */
+async function openWith(envelope, key, entry, address) {
+  const direct = await tryKey(envelope, key, entry.audience);
+  if (direct) return direct;
+  const ringAddress = keyringAddress(address, entry);
+  const ring = ringAddress && (await fetchKeyring(ringAddress));
+  if (!ring) return null;
+  const ringKey = await tryKey(ring, key, entry.audience);
+  if (!ringKey) return null;
+  const raw = await decryptPayload(ring, ringKey, ringAddress);
+  if (raw.length !== 32) return null;
+  const audienceKey = await importAudienceKey(raw);
+  raw.fill(0);
+  return tryKey(envelope, audienceKey, entry.audience);
+}
+
 /** The distinct (audience, salt, iterations) entries, in envelope order. */
 function distinctEntries(envelope) {
   const seen = new Map();
@@ -203,28 +249,28 @@ function distinctEntries(envelope) {
  * A key remembered in this session or on this device that opens the post.
  * The session's keys come first: they need no trip to IndexedDB.
  */
-async function rememberedContentKey(envelope) {
+async function rememberedContentKey(envelope, address) {
   const entries = distinctEntries(envelope);
   for (const entry of entries) {
     const raw = sessionGet(keyName(entry));
     if (!raw || raw.length !== 32) continue;
-    const contentKey = await tryKey(envelope, await importAudienceKey(raw), entry.audience);
+    const contentKey = await openWith(envelope, await importAudienceKey(raw), entry, address);
     if (contentKey) return contentKey;
   }
   for (const entry of entries) {
     const stored = await deviceGet(keyName(entry));
     if (!(stored instanceof CryptoKey)) continue;
-    const contentKey = await tryKey(envelope, stored, entry.audience);
+    const contentKey = await openWith(envelope, stored, entry, address);
     if (contentKey) return contentKey;
   }
   return null;
 }
 
 /** Open with the key a link carries; it is kept for this session. */
-async function linkContentKey(envelope, raw) {
+async function linkContentKey(envelope, raw, address) {
   const key = await importAudienceKey(raw);
   for (const entry of distinctEntries(envelope)) {
-    const contentKey = await tryKey(envelope, key, entry.audience);
+    const contentKey = await openWith(envelope, key, entry, address);
     if (contentKey) {
       sessionPut(keyName(entry), raw);
       return contentKey;
@@ -237,10 +283,10 @@ async function linkContentKey(envelope, raw) {
  * Derive a key from the passphrase for each distinct salt until one opens
  * the post; remember it where the reader chose.
  */
-async function passphraseContentKey(envelope, passphrase, remember) {
+async function passphraseContentKey(envelope, passphrase, remember, address) {
   for (const entry of distinctEntries(envelope)) {
     const key = await deriveKey(passphrase, entry.salt, entry.iterations, true);
-    const contentKey = await tryKey(envelope, key, entry.audience);
+    const contentKey = await openWith(envelope, key, entry, address);
     if (!contentKey) continue;
     const name = keyName(entry);
     const raw = await exportAudienceKey(key);
@@ -445,7 +491,7 @@ export async function initPanel(root) {
     busy(true);
     say(MESSAGES.working);
     const opened = await attempt(() =>
-      passphraseContentKey(envelope, passphrase, remember.checked),
+      passphraseContentKey(envelope, passphrase, remember.checked, address),
     );
     busy(false);
     if (!opened) {
@@ -467,12 +513,12 @@ export async function initPanel(root) {
     } catch {
       raw = null;
     }
-    if (raw?.length === 32 && (await attempt(() => linkContentKey(envelope, raw)))) return;
+    if (raw?.length === 32 && (await attempt(() => linkContentKey(envelope, raw, address)))) return;
     form.hidden = false;
     say(MESSAGES.badLink, true);
     return;
   }
-  if (await attempt(() => rememberedContentKey(envelope))) return;
+  if (await attempt(() => rememberedContentKey(envelope, address))) return;
   form.hidden = false;
 }
 
@@ -510,7 +556,7 @@ async function unlockedEntries(lists) {
       const response = await fetch(url, { credentials: "same-origin" });
       if (!response.ok) continue;
       const envelope = parseEnvelope(await response.text());
-      const contentKey = await rememberedContentKey(envelope);
+      const contentKey = await rememberedContentKey(envelope, url);
       if (!contentKey) continue;
       const bytes = await decryptPayload(envelope, contentKey, url);
       for (const entry of JSON.parse(new TextDecoder().decode(bytes)).entries ?? []) {
