@@ -853,7 +853,16 @@ def _encrypt_indexes(build, records, recipients):
         build.indexes[out_path] = private.encrypt_for(
             private.index_payload(entries), address, recipients[audience], build.cache
         )
-        described.append({"audience": audience, "url": address})
+        # The keyring's address too: the browser finds it from the salt id
+        # alone, but a page that names it lets `invoke lock` keep its bytes.
+        ring = readers.keyring_path(recipients[audience][0].salt)
+        described.append(
+            {
+                "audience": audience,
+                "url": address,
+                "keyring": private.page_address(ring, settings["SITEURL"]),
+            }
+        )
     # The shared context: index and archive templates hand it to unlock.js.
     build.context["HEARTH_INDEXES"] = Markup(
         json.dumps(described).replace("<", "\\u003c")
