@@ -24,6 +24,7 @@ VECTORS = ROOT / "tests" / "vectors"
 VERIFY = json.loads((VECTORS / "verify.json").read_text(encoding="utf-8"))
 INVALID = json.loads((VECTORS / "invalid.json").read_text(encoding="utf-8"))
 GENERATE = json.loads((VECTORS / "generate.json").read_text(encoding="utf-8"))
+KEYRINGS = json.loads((VECTORS / "keyring.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
@@ -73,6 +74,13 @@ def test_browser_refuses_every_invalid_vector_with_its_error_class(harness):
     got = [(r.get("error"), r.get("isEnvelopeError")) for r in results]
     want = [(v["error"] + "Error", True) for v in vectors]
     assert mismatches(vectors, got, want) == []
+
+
+def test_browser_opens_the_hand_written_keyring_with_each_member(harness):
+    (vector,) = KEYRINGS["keyrings"]
+    result = harness.evaluate("v => window.hearthTest.openThroughKeyring(v)", vector)
+    want = [vector["audience_key"], vector["post"]["payload"]]
+    assert result == {"value": [want] * len(vector["keyring"]["members"])}
 
 
 def test_browser_decrypts_every_attachment_vector(harness):
