@@ -823,6 +823,7 @@ def _encrypt_indexes(build, records, recipients):
     settings = build.settings
     # Lists are shown on pages at any depth: links from the site root.
     root = (settings["SITEURL"] if not settings["RELATIVE_URLS"] else "") or "/"
+    siteurl = settings["SITEURL"]
     described = []
     for audience in sorted(recipients):
         entries = []
@@ -856,13 +857,29 @@ def _encrypt_indexes(build, records, recipients):
         # The keyring's address too: the browser finds it from the salt id
         # alone, but a page that names it lets `invoke lock` keep its bytes.
         ring = readers.keyring_path(recipients[audience][0].salt)
+        # Public pages name an audience only if a `listing: locked` entry
+        # names it anyway: an audience with only hidden posts stays unnamed,
+        # its list and keyring given by opaque address only (the browser
+        # opens no list it cannot name).
+        if not any(
+            audience in r.audiences
+            and r.listing == "locked"
+            and r.status == "published"
+            and glue.is_article(r.content)
+            for r in records
+        ):
+            described.append(
+                {"url": address, "keyring": private.page_address(ring, siteurl)}
+            )
+            continue
         described.append(
             {
                 "audience": audience,
                 "url": address,
-                "keyring": private.page_address(ring, settings["SITEURL"]),
+                "keyring": private.page_address(ring, siteurl),
             }
         )
+    described.sort(key=lambda d: d["url"])  # opaque: the order names nothing
     # The shared context: index and archive templates hand it to unlock.js.
     build.context["HEARTH_INDEXES"] = Markup(
         json.dumps(described).replace("<", "\\u003c")

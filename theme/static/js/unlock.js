@@ -551,7 +551,8 @@ async function unlockedEntries(lists) {
   const entries = new Map();
   for (const { audience, url } of lists) {
     // Nothing is fetched for an audience this browser has no key for.
-    if (!(await hasRememberedKey(audience))) continue;
+    // Nor for a list the page does not name (an audience with hidden posts only).
+    if (!audience || !(await hasRememberedKey(audience))) continue;
     try {
       const response = await fetch(url, { credentials: "same-origin" });
       if (!response.ok) continue;
