@@ -289,3 +289,38 @@ def test_after_unlocking_the_home_page_and_archives_show_the_audiences_posts(
         "A Sunday walk with the dog"
     )
     assert_clean(page)
+
+
+def _link_fragment():
+    known = State.load(ROOT / "hearth-state.json").known_audience("friends")
+    key = envelope.derive_key(FRIENDS, *known)
+    return "#" + links.unlock_link(LETTER, key).split("#", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("damaged", PHONE_CALL, False),  # the payload fails after the key opens
+        ("damaged", LETTER, False),  # a newer version: nothing is parsed
+        ("good", LETTER, True),  # an insecure page: no WebCrypto at all
+        ("good", "/", False),  # the home page: no panel
+    ],
+    ids=["damaged payload", "newer version", "insecure page", "home page"],
+)
+def test_the_fragment_is_gone_from_the_address_bar_on_every_path(
+    browser, site, http_serve, case
+):
+    which, path, insecure = case
+    base = http_serve(site[which])
+    context = browser.new_context()
+    if insecure:
+        context.add_init_script(
+            "Object.defineProperty(window, 'isSecureContext', {get: () => false})"
+        )
+    page = context.new_page()
+    try:
+        page.goto(base + path + _link_fragment())
+        page.wait_for_function("() => !location.hash")
+        assert "#" not in page.evaluate("location.href")
+    finally:
+        context.close()

@@ -31,6 +31,22 @@ import {
   WrongKeyError,
 } from "./envelope.js";
 
+// The fragment of a link that unlocks is read and removed from the address
+// bar before anything else runs, on every path: an insecure page, a damaged
+// envelope, a thrown error, a page without a panel. Nothing below can keep it.
+const LINK_FRAGMENT = takeLinkFragment();
+
+function takeLinkFragment() {
+  const hash = globalThis.location?.hash ?? "";
+  if (!hash.startsWith("#k=")) return "";
+  try {
+    history.replaceState(history.state, "", location.pathname + location.search);
+  } catch {
+    location.hash = ""; // leaves a bare "#", but never the key
+  }
+  return hash;
+}
+
 const PANEL_ID = "hearth-private";
 const ENVELOPE_ID = "hearth-envelope";
 const SESSION_PREFIX = "hearth-key:";
@@ -503,10 +519,13 @@ export async function initPanel(root) {
     }
   });
 
-  const link = LINK_KEY.exec(location.hash);
+  const link = LINK_KEY.exec(LINK_FRAGMENT);
+  if (LINK_FRAGMENT && !link) {
+    form.hidden = false;
+    say(MESSAGES.badLink, true);
+    return;
+  }
   if (link) {
-    // The key has done its job once read: keep it out of history and bookmarks.
-    history.replaceState(history.state, "", location.pathname + location.search);
     let raw = null;
     try {
       raw = fromBase64url(link[1]);
