@@ -487,6 +487,18 @@ def list_readers(audiences, *, secrets_file=None):
     return rows
 
 
+def without_secrets(environ=None):
+    """A copy of `environ` (default os.environ) for a subprocess: without
+    any HEARTH_PASSPHRASE_* variable or HEARTH_SECRETS_FILE, so that a git
+    hook, ssh or rsync never sees a passphrase or where the readers' are."""
+    environ = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in environ.items()
+        if not name.startswith("HEARTH_PASSPHRASE") and name != SECRETS_FILE_VARIABLE
+    }
+
+
 def weakness(passphrase, audience=""):
     """Say why a passphrase is obviously weak, or return '' if it is not."""
     lowered = passphrase.strip().lower()

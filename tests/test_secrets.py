@@ -211,3 +211,28 @@ def test_passphrases_reports_every_audience_with_a_problem_at_once(tmp_path):
 
 def test_weakness_accepts_the_documented_test_passphrases():
     assert secrets.weakness("hearth-test-friends-passphrase", "friends") == ""
+
+
+def test_a_subprocess_gets_no_passphrase_and_no_secrets_file(tmp_path):
+    import subprocess
+    import sys
+
+    from hearth.secrets import without_secrets
+
+    with environ(
+        HEARTH_PASSPHRASE_FRIENDS="hearth-test-friends-passphrase",
+        HEARTH_PASSPHRASE_SITE="hearth-test-site-passphrase",
+        HEARTH_SECRETS_FILE=str(tmp_path / "secrets.toml"),
+        HEARTH_SITEURL="https://blog.example",
+    ):
+        shown = subprocess.run(
+            [sys.executable, "-c", "import os; print(sorted(os.environ))"],
+            env=without_secrets(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    assert "HEARTH_PASSPHRASE" not in shown
+    assert "HEARTH_SECRETS_FILE" not in shown
+    assert "HEARTH_SITEURL" in shown  # everything else passes
+    assert "PATH" in shown
