@@ -10,6 +10,7 @@ import os
 import re
 import stat
 import tomllib
+from pathlib import Path
 
 import pytest
 from pelican.log import LimitFilter
@@ -358,3 +359,26 @@ def test_invoke_passphrase_prints_a_fresh_one(capsys):
     assert first != second
     assert len(first.split()) == 6
     assert not readers.strength_problem(first)
+
+
+DEMO = Path(__file__).resolve().parent.parent / "secrets.demo.toml"
+
+
+def test_the_sample_demo_readers_open_a_preview_and_a_publish_refuses_them(
+    tmp_path, monkeypatch
+):
+    site(tmp_path)
+    monkeypatch.setenv("HEARTH_SECRETS_FILE", str(DEMO))
+    output = build(
+        tmp_path / "preview",
+        "pelicanconf.py",
+        content=tmp_path / "content",
+        CACHE_PATH=str(tmp_path / "cache"),
+    )
+    (page,) = post_pages(output)
+    (sam, *_) = secrets.read_readers(DEMO)["friends"]
+    assert sam.passphrase == "hearth-demo-friends-sam"  # as README documents
+    assert opens(tmp_path, output, page, sam.passphrase) is not None
+    assert opens(tmp_path, output, page, sam.link) is not None
+    with pytest.raises(Exception, match=r"\[readers\.friends\.sam\].*public demo"):
+        publish(tmp_path)
