@@ -324,3 +324,65 @@ def test_the_fragment_is_gone_from_the_address_bar_on_every_path(
         assert "#" not in page.evaluate("location.href")
     finally:
         context.close()
+
+
+STORED_KEYS = """async () => {
+  const db = await new Promise((ok, no) => {
+    const r = indexedDB.open("hearth");
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => no(r.error);
+  });
+  const out = {};
+  for (const name of db.objectStoreNames) {
+    const all = await new Promise((ok) => {
+      const r = db.transaction(name).objectStore(name).getAll();
+      r.onsuccess = () => ok(r.result);
+    });
+    out[name] = all.map((k) => [k instanceof CryptoKey, k.extractable, k.usages]);
+  }
+  db.close();
+  const session = Object.keys(sessionStorage);
+  return {stores: out, session, local: localStorage.length};
+}"""
+
+
+def test_a_session_key_is_shared_by_a_new_tab_and_never_readable(page, base):
+    page.goto(base + LETTER)
+    unlock(page, FRIENDS)
+    page.get_by_text(LETTER_TEXT).wait_for()
+    stored = page.evaluate(STORED_KEYS)
+    assert stored["stores"]["session-keys"] == [[True, False, ["unwrapKey"]]]
+    assert stored["stores"]["audience-keys"] == []
+    assert stored["session"] == [] and stored["local"] == 0
+    # A reader tapping a second link opens a new tab of the same session.
+    tab = page.context.new_page()
+    tab.goto(base + PHONE_CALL)
+    tab.get_by_role("heading", name="After the phone call").wait_for()
+    assert tab.locator(".unlock-form").is_hidden()
+
+
+def test_a_new_browser_session_forgets_the_last_sessions_keys(page, base):
+    page.goto(base + LETTER)
+    unlock(page, FRIENDS)
+    page.get_by_text(LETTER_TEXT).wait_for()
+    # The browser ends the session: its session cookies are gone.
+    page.context.clear_cookies()
+    page.goto(base + PHONE_CALL)
+    page.get_by_label("Passphrase").wait_for()
+    assert page.locator(".unlock-form").is_visible()
+    page.wait_for_function(
+        "async () => (await (async () => { const db = await new Promise(ok => {"
+        " const r = indexedDB.open('hearth'); r.onsuccess = () => ok(r.result); });"
+        " const n = await new Promise(ok => { const r = db.transaction('session-keys')"
+        ".objectStore('session-keys').count(); r.onsuccess = () => ok(r.result); });"
+        " db.close(); return n; })()) === 0"
+    )
+
+
+def test_remember_on_this_device_keeps_a_non_extractable_key(page, base):
+    page.goto(base + LETTER)
+    unlock(page, FRIENDS, remember=True)
+    page.get_by_text(LETTER_TEXT).wait_for()
+    stored = page.evaluate(STORED_KEYS)
+    assert stored["stores"]["audience-keys"] == [[True, False, ["unwrapKey"]]]
+    assert stored["stores"]["session-keys"] == []

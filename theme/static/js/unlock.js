@@ -3,14 +3,14 @@
  * audience key, open the envelope (envelope.js) and show the post in the
  * site's normal article layout, with a "Lock again" button.
  *
- * The browser keeps the derived audience key, never the passphrase:
- * - for this session by default, as raw key bytes in sessionStorage. It is
- *   the one store the browser itself ties to the session: it dies with the
- *   tab, while an IndexedDB entry "for the session only" would outlive a
- *   crash or a closed window, with nothing to remove it. The page's CSP
- *   allows only this site's own scripts to read it.
- * - on this device only when the reader ticks "Remember on this device", as
- *   a non-extractable CryptoKey in IndexedDB: usable, never readable.
+ * The browser keeps the reader's key (derived from the passphrase, or a
+ * link's), never the passphrase, and always as a non-extractable CryptoKey
+ * in IndexedDB: usable, never readable.
+ * - for this browser session by default, shared by all its tabs (a reader
+ *   tapping links in a chat app opens new tabs) and forgotten when the
+ *   session ends: the session is named by a session cookie, and a page that
+ *   finds none deletes what an earlier session kept;
+ * - on this device when the reader ticks "Remember on this device".
  * "Lock again" forgets the keys of the post's audiences in both places.
  *
  * A link that unlocks carries an audience key in the fragment (#k=...),
@@ -21,7 +21,6 @@ import {
   decryptAttachment,
   decryptPayload,
   deriveKey,
-  exportAudienceKey,
   fromBase64url,
   importAudienceKey,
   NewerVersionError,
@@ -82,36 +81,101 @@ function keyName(entry) {
   return `${entry.audience}:${entry.saltId}:${entry.iterations}`;
 }
 
-// -- the session store: raw key bytes in sessionStorage ----------------------
+// -- the session store: non-extractable CryptoKeys, shared by the tabs ---------
+//
+// One browser session is named by a session cookie (no expiry: the browser
+// drops it when the session ends, and every tab of the session sees it).
+// Keys live in IndexedDB under that name, as CryptoKeys scripts can use but
+// never read. A page that finds no cookie starts a new session and first
+// deletes every key of an earlier one. The cookie holds a random name, no key.
 
-function sessionGet(name) {
+const SESSION_COOKIE = "hearth-session";
+const SESSION_STORE = "session-keys";
+let sessionName = null;
+
+function currentSession() {
+  if (sessionName) return sessionName;
+  const found = document.cookie
+    .split(";")
+    .map((part) => part.trim())
+    .find((part) => part.startsWith(`${SESSION_COOKIE}=`));
+  if (found) {
+    sessionName = found.slice(SESSION_COOKIE.length + 1);
+    return sessionName;
+  }
+  sessionName = toBase64url(crypto.getRandomValues(new Uint8Array(16)));
+  const secure = location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = `${SESSION_COOKIE}=${sessionName}; Path=/; SameSite=Strict${secure}`;
+  sessionStale = true;
+  return sessionName;
+}
+let sessionStale = false;
+
+async function withSessionStore(mode, work) {
+  const session = currentSession();
+  const db = await openDb();
+  if (!db) return null;
   try {
-    const text = sessionStorage.getItem(SESSION_PREFIX + name);
-    return text ? fromBase64url(text) : null;
+    const tx = db.transaction(SESSION_STORE, mode);
+    const store = tx.objectStore(SESSION_STORE);
+    if (sessionStale && mode === "readwrite") {
+      // A new session: what an earlier one kept is forgotten first.
+      for (const name of await request(store.getAllKeys())) {
+        if (!String(name).startsWith(`${session}:`)) await request(store.delete(name));
+      }
+      sessionStale = false;
+    }
+    const result = await work(store, session);
+    if (mode === "readwrite") {
+      await new Promise((resolve, reject) => {
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+      });
+    }
+    return result;
   } catch {
-    return null; // storage off, or a value that is not a key: ask instead
+    return null;
+  } finally {
+    db.close();
   }
 }
 
-function sessionPut(name, raw) {
-  try {
-    sessionStorage.setItem(SESSION_PREFIX + name, toBase64url(raw));
-  } catch {
-    // Storage off: the post stays open in this page, and asks again later.
-  }
+async function sessionGet(name) {
+  const key = await withSessionStore("readonly", (store, session) =>
+    request(store.get(`${session}:${name}`)),
+  );
+  return key instanceof CryptoKey ? key : null;
 }
 
-function sessionForget(audiences) {
+async function sessionPut(name, key) {
+  // Storage off: the post stays open in this page, and asks again later.
+  await withSessionStore("readwrite", (store, session) =>
+    request(store.put(key, `${session}:${name}`)),
+  );
+}
+
+async function sessionForget(audiences) {
+  await withSessionStore("readwrite", async (store, session) => {
+    for (const name of await request(store.getAllKeys())) {
+      const rest = String(name).slice(session.length + 1);
+      if (audiences.some((a) => rest.startsWith(`${a}:`))) await request(store.delete(name));
+    }
+  });
   try {
+    // Earlier versions kept raw key bytes in sessionStorage: never again.
     for (let index = sessionStorage.length - 1; index >= 0; index--) {
       const name = sessionStorage.key(index);
-      if (audiences.some((a) => name?.startsWith(`${SESSION_PREFIX}${a}:`))) {
-        sessionStorage.removeItem(name);
-      }
+      if (name?.startsWith(SESSION_PREFIX)) sessionStorage.removeItem(name);
     }
   } catch {
-    // Nothing stored, nothing to forget.
+    // No session storage: nothing to forget there.
   }
+}
+
+async function sessionHas(audience) {
+  const names = await withSessionStore("readonly", (store) => request(store.getAllKeys()));
+  const session = currentSession();
+  return (names ?? []).some((name) => String(name).startsWith(`${session}:${audience}:`));
 }
 
 // -- the device store: non-extractable CryptoKeys in IndexedDB ---------------
@@ -126,8 +190,12 @@ function request(req) {
 async function openDb() {
   if (!globalThis.indexedDB) return null;
   try {
-    const opening = indexedDB.open(DB_NAME, 1);
-    opening.onupgradeneeded = () => opening.result.createObjectStore(DB_STORE);
+    const opening = indexedDB.open(DB_NAME, 2);
+    opening.onupgradeneeded = () => {
+      const names = opening.result.objectStoreNames;
+      if (!names.contains(DB_STORE)) opening.result.createObjectStore(DB_STORE);
+      if (!names.contains(SESSION_STORE)) opening.result.createObjectStore(SESSION_STORE);
+    };
     return await request(opening);
   } catch {
     return null;
@@ -187,7 +255,7 @@ async function deviceForget(audiences) {
  * @param {string[]} audiences
  */
 export async function forgetKeys(audiences) {
-  sessionForget(audiences);
+  await sessionForget(audiences);
   await deviceForget(audiences);
 }
 
@@ -268,9 +336,9 @@ function distinctEntries(envelope) {
 async function rememberedContentKey(envelope, address) {
   const entries = distinctEntries(envelope);
   for (const entry of entries) {
-    const raw = sessionGet(keyName(entry));
-    if (!raw || raw.length !== 32) continue;
-    const contentKey = await openWith(envelope, await importAudienceKey(raw), entry, address);
+    const stored = await sessionGet(keyName(entry));
+    if (!stored) continue;
+    const contentKey = await openWith(envelope, stored, entry, address);
     if (contentKey) return contentKey;
   }
   for (const entry of entries) {
@@ -288,7 +356,7 @@ async function linkContentKey(envelope, raw, address) {
   for (const entry of distinctEntries(envelope)) {
     const contentKey = await openWith(envelope, key, entry, address);
     if (contentKey) {
-      sessionPut(keyName(entry), raw);
+      await sessionPut(keyName(entry), key);
       return contentKey;
     }
   }
@@ -301,17 +369,14 @@ async function linkContentKey(envelope, raw, address) {
  */
 async function passphraseContentKey(envelope, passphrase, remember, address) {
   for (const entry of distinctEntries(envelope)) {
-    const key = await deriveKey(passphrase, entry.salt, entry.iterations, true);
+    // Never extractable: the key can open posts but no script can read it.
+    const key = await deriveKey(passphrase, entry.salt, entry.iterations, false);
     const contentKey = await openWith(envelope, key, entry, address);
     if (!contentKey) continue;
     const name = keyName(entry);
-    const raw = await exportAudienceKey(key);
-    // On the device: a copy that scripts can use but never read back. If
-    // IndexedDB is unavailable, the session keeps it rather than nothing.
-    if (!remember || !(await devicePut(name, await importAudienceKey(raw, false)))) {
-      sessionPut(name, raw);
-    }
-    raw.fill(0);
+    // On the device only when the reader asked; if IndexedDB refuses it
+    // there, the session keeps it rather than nothing.
+    if (!remember || !(await devicePut(name, key))) await sessionPut(name, key);
     return contentKey;
   }
   return null;
@@ -545,14 +610,8 @@ export async function initPanel(root) {
 
 /** Is a key of this audience kept in the session or on the device? */
 async function hasRememberedKey(audience) {
+  if (await sessionHas(audience)) return true;
   const prefix = `${audience}:`;
-  try {
-    for (let index = 0; index < sessionStorage.length; index++) {
-      if (sessionStorage.key(index)?.startsWith(SESSION_PREFIX + prefix)) return true;
-    }
-  } catch {
-    // No session storage: the device store may still hold one.
-  }
   const db = await openDb();
   if (!db) return false;
   try {
