@@ -386,3 +386,43 @@ def test_remember_on_this_device_keeps_a_non_extractable_key(page, base):
     stored = page.evaluate(STORED_KEYS)
     assert stored["stores"]["audience-keys"] == [[True, False, ["unwrapKey"]]]
     assert stored["stores"]["session-keys"] == []
+
+
+def _state(page):
+    return page.locator("#hearth-private").get_attribute("data-state")
+
+
+def test_the_panel_states_its_state_at_every_step(page, site, http_serve, browser):
+    base = http_serve(site["good"])
+    page.goto(base + LETTER)
+    page.get_by_label("Passphrase").wait_for()
+    assert _state(page) == "locked"
+    unlock(page, "not the passphrase at all")
+    wait_for_status(page, "didn")
+    assert _state(page) == "wrong"
+    unlock(page, FRIENDS)
+    page.get_by_text(LETTER_TEXT).wait_for()
+    assert _state(page) == "open"
+    page.get_by_role("button", name="Lock again").click()
+    page.get_by_label("Passphrase").wait_for()
+    assert _state(page) == "locked"
+    damaged = http_serve(site["damaged"])
+    page.goto(damaged + LETTER)
+    wait_for_status(page, "newer")
+    assert _state(page) == "newer"
+    page.goto(damaged + PHONE_CALL)
+    unlock(page, FRIENDS)
+    wait_for_status(page, "damaged")
+    assert _state(page) == "damaged"
+    assert page.locator(".unlock-form").is_hidden()
+    context = browser.new_context()
+    context.add_init_script(
+        "Object.defineProperty(window, 'isSecureContext', {get: () => false})"
+    )
+    insecure = context.new_page()
+    try:
+        insecure.goto(base + LETTER)
+        wait_for_status(insecure, "https")
+        assert _state(insecure) == "insecure"
+    finally:
+        context.close()

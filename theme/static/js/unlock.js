@@ -307,6 +307,31 @@ async function renderPost(payload) {
  * Wire up the locked panel in `root`.
  * @param {HTMLElement} root  the element with id "hearth-private"
  */
+/**
+ * The panel's states, exactly one at a time, shown as root's data-state.
+ * `form`: the passphrase form is shown; `busy`: the button is disabled;
+ * `error`: the status reads as an error; `final`: nothing can be opened on
+ * this page, so no state follows; `next`: the states it may go to.
+ */
+export const STATES = Object.freeze({
+  locked: { form: true, busy: false, error: false, final: false, next: ["deriving", "open", "wrong", "damaged", "newer"] },
+  deriving: { form: true, busy: true, error: false, final: false, next: ["open", "wrong", "damaged", "newer"] },
+  open: { form: false, busy: false, error: false, final: false, next: ["locked"] },
+  wrong: { form: true, busy: false, error: true, final: false, next: ["deriving", "open", "wrong", "damaged", "newer"] },
+  damaged: { form: false, busy: false, error: true, final: true, next: [] },
+  newer: { form: false, busy: false, error: true, final: true, next: [] },
+  insecure: { form: false, busy: false, error: true, final: true, next: [] },
+});
+const STATE_MESSAGES = {
+  locked: "",
+  deriving: MESSAGES.working,
+  open: "",
+  wrong: MESSAGES.wrong,
+  damaged: MESSAGES.damaged,
+  newer: MESSAGES.newer,
+  insecure: MESSAGES.insecure,
+};
+
 export async function initPanel(root) {
   const panel = root.querySelector(".locked-panel");
   const form = root.querySelector(".unlock-form");
@@ -317,20 +342,29 @@ export async function initPanel(root) {
   const buttonText = button.textContent;
   const lockedTitle = document.title;
   let shown = null;
+  let state = null;
 
-  const say = (message, isError = false) => {
+  /** The one way the panel changes: enter a state (with its own words). */
+  const enter = (next, message = STATE_MESSAGES[next]) => {
+    if (state !== null && !STATES[state].next.includes(next)) {
+      if (STATES[state].final) return; // nothing follows a final state
+      if (next !== state) throw new Error(`unlock: no way from ${state} to ${next}`);
+    }
+    const spec = STATES[next];
+    state = next;
+    root.dataset.state = next;
+    form.hidden = !spec.form;
+    button.disabled = spec.busy;
+    button.setAttribute("aria-busy", String(spec.busy));
+    button.textContent = spec.busy ? "Unlocking…" : buttonText;
     status.textContent = message;
-    status.classList.toggle("is-error", isError);
+    status.classList.toggle("is-error", spec.error);
   };
-  const busy = (on) => {
-    button.disabled = on;
-    button.setAttribute("aria-busy", String(on));
-    button.textContent = on ? "Unlocking…" : buttonText;
-  };
+  const failed = (error) => enter(error instanceof NewerVersionError ? "newer" : "damaged");
 
   // Browsers give WebCrypto only to secure contexts (https, or localhost).
   if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
-    say(MESSAGES.insecure, true);
+    enter("insecure");
     return;
   }
 
@@ -338,7 +372,7 @@ export async function initPanel(root) {
   try {
     envelope = parseEnvelope(document.getElementById(ENVELOPE_ID)?.textContent ?? "");
   } catch (error) {
-    say(error instanceof NewerVersionError ? MESSAGES.newer : MESSAGES.damaged, true);
+    failed(error);
     return;
   }
   const audiences = [...new Set(envelope.recipients.map((entry) => entry.audience))];
@@ -349,6 +383,7 @@ export async function initPanel(root) {
       new TextDecoder().decode(await decryptPayload(envelope, contentKey, address)),
     );
     shown = await renderPost(payload);
+    enter("open");
     panel.hidden = true;
     root.append(shown.post);
     root.classList.add("post-is-unlocked");
@@ -368,14 +403,14 @@ export async function initPanel(root) {
     root.classList.remove("post-is-unlocked");
     document.title = lockedTitle;
     panel.hidden = false;
-    form.hidden = false;
     field.value = "";
     remember.checked = false;
-    say(MESSAGES.locked);
+    enter("locked", MESSAGES.locked);
     field.focus();
   };
 
-  // Turns every failure into a calm sentence; never a blank page.
+  // Turns every failure into a calm sentence; never a blank page. True when
+  // the attempt ended the search (opened, or found the post damaged).
   const attempt = async (open) => {
     try {
       const contentKey = await open();
@@ -383,28 +418,26 @@ export async function initPanel(root) {
       await show(contentKey);
       return true;
     } catch (error) {
-      form.hidden = true;
-      say(error instanceof NewerVersionError ? MESSAGES.newer : MESSAGES.damaged, true);
+      failed(error);
       return true;
     }
   };
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (STATES[state].final || state === "deriving") return;
     const passphrase = field.value;
     if (!passphrase.trim()) {
-      say(MESSAGES.empty, true);
+      enter("wrong", MESSAGES.empty);
       field.focus();
       return;
     }
-    busy(true);
-    say(MESSAGES.working);
+    enter("deriving");
     const opened = await attempt(() =>
       passphraseContentKey(envelope, passphrase, remember.checked, address),
     );
-    busy(false);
     if (!opened) {
-      say(MESSAGES.wrong, true);
+      enter("wrong");
       field.focus();
       field.select();
     } else if (shown) {
@@ -413,11 +446,6 @@ export async function initPanel(root) {
   });
 
   const link = LINK_KEY.exec(LINK_FRAGMENT);
-  if (LINK_FRAGMENT && !link) {
-    form.hidden = false;
-    say(MESSAGES.badLink, true);
-    return;
-  }
   if (link) {
     let raw = null;
     try {
@@ -425,13 +453,15 @@ export async function initPanel(root) {
     } catch {
       raw = null;
     }
+    enter("deriving");
     if (raw?.length === 32 && (await attempt(() => linkContentKey(envelope, raw, address)))) return;
-    form.hidden = false;
-    say(MESSAGES.badLink, true);
+  }
+  if (LINK_FRAGMENT) {
+    enter("wrong", MESSAGES.badLink);
     return;
   }
   if (await attempt(() => rememberedContentKey(envelope, address))) return;
-  form.hidden = false;
+  enter("locked");
 }
 
 // -- the home page and archives, once an audience is unlocked ---------------
