@@ -276,6 +276,101 @@ def unlock_link(c, audience, url, preview=False):
     print(hearth_posts.link_grants(found, audience, SETTINGS), file=sys.stderr)
 
 
+READER_HELP = {
+    "audience": "the audience, e.g. friends",
+    "name": "the reader's name, e.g. sam (lower case)",
+}
+
+
+def _audience_of_site(audience):
+    audiences = SETTINGS.get("HEARTH_AUDIENCES", {})
+    if audience not in audiences:
+        raise Exit(
+            f"{audience!r} is not an audience in HEARTH_AUDIENCES "
+            f"(pelicanconf.py): {', '.join(audiences) or 'none yet'}."
+        )
+
+
+@task
+def readers(c):
+    """List who can read what (never a secret): audience, reader, their keys."""
+    try:
+        rows = secrets.list_readers(
+            SETTINGS.get("HEARTH_AUDIENCES", {}),
+            secrets_file=ROOT / secrets.SECRETS_FILE_NAME,
+        )
+    except secrets.SecretsError as err:
+        raise Exit(str(err)) from None
+    for audience, reader, what in rows:
+        print(f"{audience:16} {reader or '-':16} {what}")
+
+
+@task(
+    positional=["audience", "name"],
+    help={
+        **READER_HELP,
+        "link_expires": "the last day the reader's link opens anything, e.g. "
+        "2027-01-31 (checked at each publish, not by the browser)",
+    },
+)
+def readers_add(c, audience, name, link_expires=""):
+    """Give a reader their own passphrase and link: readers-add friends sam."""
+    import datetime as dt
+
+    from hearth import readers as hearth_readers
+
+    _audience_of_site(audience)
+    file = secrets.secrets_file_path(ROOT / secrets.SECRETS_FILE_NAME)
+    expires = None
+    if link_expires:
+        try:
+            expires = dt.date.fromisoformat(link_expires)
+        except ValueError:
+            raise Exit(
+                f"--link-expires {link_expires!r} is not a day like 2027-01-31."
+            ) from None
+    try:
+        reader = secrets.add_reader(
+            audience, name, link_expires=expires, secrets_file=file
+        )
+    except (secrets.SecretsError, hearth_readers.ReaderError) as err:
+        raise Exit(str(err)) from None
+    # The one time these secrets are shown: for the writer to send.
+    fragment = "#k=" + hearth_readers.b64url(reader.link)
+    print(f"Added {name!r} to {audience!r} (kept in {file}). Send {name}, privately:")
+    print(f"  passphrase: {reader.passphrase}")
+    print(f"  link: the address of any {audience} post, followed by {fragment}")
+    if expires:
+        print(f"  (the link stops at the first publish after {expires.isoformat()})")
+    print("They can read from the next publish on. This is not shown again.")
+
+
+@task(positional=["audience", "name"], help=READER_HELP)
+def readers_remove(c, audience, name):
+    """Drop a reader: readers-remove friends sam (rotates at the next publish)."""
+    _audience_of_site(audience)
+    try:
+        secrets.remove_reader(
+            audience, name, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
+        )
+    except secrets.SecretsError as err:
+        raise Exit(str(err)) from None
+    print(
+        f"Removed {name!r} from {audience!r}. The next publish makes a new key "
+        f"for {audience!r}: nothing published after it opens for {name}; what "
+        f"{name} already downloaded stays theirs. The other readers notice "
+        "nothing."
+    )
+
+
+@task
+def passphrase(c):
+    """Print a fresh generated passphrase (six words from EFF's long list)."""
+    from hearth import readers as hearth_readers
+
+    print(hearth_readers.generate_passphrase())
+
+
 @task(help={"args": "extra pytest arguments, e.g. -k unlock"})
 def test(c, args=""):
     """Run the whole test suite."""
