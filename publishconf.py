@@ -7,11 +7,19 @@ from pathlib import Path
 sys.path.append(os.curdir)
 from pelicanconf import *  # noqa: F403
 
-# Pages link root-relative ("/2026/post/"), so the site works on any host;
-# feeds need the public address: set HEARTH_SITEURL (or edit this line).
+# The site's public address, set here once, e.g. "https://blog.example.org":
+# feeds, unlock links and the withdraw and lock notices need it whole. A
+# publish build stops while it is empty or a loopback address (127.0.0.1,
+# localhost), which no reader can reach. HEARTH_SITEURL in the environment
+# overrides it for one run; a target's ?url= is that target's own address.
+HEARTH_SITEURL = os.environ.get("HEARTH_SITEURL") or ""
+# Pages link root-relative ("/2026/post/"), so the site works on any host.
 SITEURL = ""
 RELATIVE_URLS = False
-FEED_DOMAIN = os.environ.get("HEARTH_SITEURL", "http://127.0.0.1:8000").rstrip("/")
+FEED_DOMAIN = HEARTH_SITEURL.rstrip("/")
+# True lets a publish build point its feed at a loopback address: only for a
+# rehearsal on this machine, never for what readers get.
+HEARTH_ALLOW_LOOPBACK_SITEURL = False
 
 # This is a publish build: plugins refuse demo passphrases and drafts.
 HEARTH_PUBLISH = True

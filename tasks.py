@@ -53,13 +53,41 @@ def pelican_run(cmd):
         pelican_main(shlex.split(cmd))
 
 
+STATE_FILE = ROOT / (SETTINGS.get("HEARTH_STATE_FILE") or "hearth-state.json")
+
+
+@contextlib.contextmanager
+def _say_if_state_changed():
+    """After a build that changed the state file, one line: commit it."""
+
+    def read():
+        try:
+            return STATE_FILE.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    before = read()
+    yield
+    if read() != before:
+        print(
+            f"{STATE_FILE.name} changed: commit it (git add {STATE_FILE.name} && "
+            "git commit), so private posts keep their addresses and readers' "
+            "remembered keys keep working."
+        )
+
+
 @task(help={"publish": "use publishconf.py: what goes public (no drafts)"})
 def build(c, publish=False):
     """Build the site (the preview, or with --publish what goes public)."""
+    with _say_if_state_changed():
+        if publish:
+            pelican_run(f"-s {SETTINGS_FILE_PUBLISH} -o {CONFIG['publish_output']}")
+        else:
+            pelican_run(f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']}")
     if publish:
-        pelican_run(f"-s {SETTINGS_FILE_PUBLISH} -o {CONFIG['publish_output']}")
-    else:
-        pelican_run(f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']}")
+        line = hearth_posts.left_out(_readings()[1])
+        if line:
+            print(line)
 
 
 @task
@@ -95,11 +123,23 @@ def serve(c, port=CONFIG["port"]):
 
 @task(help={"port": "port to serve on (default 8000)"})
 def preview(c, port=CONFIG["port"]):
-    """Serve the preview and rebuild it whenever content/ or theme/ changes."""
-    pelican_run(
-        f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']} --autoreload --listen "
-        f"--bind {CONFIG['host']} --port {int(port)}"
-    )
+    """Preview the site: rebuild on every change and reload the browser."""
+    from hearth import preview as live
+
+    def build_once():
+        with _say_if_state_changed():
+            pelican_run(f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']}")
+
+    try:
+        live.serve(
+            build_once,
+            ROOT / CONFIG["output"],
+            host=CONFIG["host"],
+            port=int(port),
+            root=ROOT,
+        )
+    except live.PortInUseError as err:
+        raise Exit(str(err)) from None
 
 
 @task(help={"output": "the built site to check (default: public/, what goes public)"})
@@ -278,14 +318,27 @@ def new_post(c, title, audience="", warnings="", listing=""):
 
 @task
 def posts(c):
-    """List every post: date, title, status, audience and warnings."""
-    found = hearth_posts.sort_posts(_readings()[1])
+    """List every post: date, title, status, audience, warnings and address."""
+    from hearth import warnings as hearth_warnings
+    from hearth.state import State, StateError
+
+    settings, found = _readings()
+    found = hearth_posts.sort_posts(found)
+    state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or "hearth-state.json")
+    try:
+        post_ids = State.load(state_file).post_ids()
+    except StateError as err:
+        raise Exit(str(err)) from None
     console = Console()
-    console.print(hearth_posts.posts_table(found))
+    console.print(hearth_posts.posts_table(found, settings, post_ids))
     _rule_notes(console, found)
     for post in found:
         for note in post.notes:
             console.print(note, style="yellow", markup=False, highlight=False)
+    vocabulary = settings.get("HEARTH_WARNINGS") or hearth_warnings.DEFAULT_VOCABULARY
+    aliases = settings.get("HEARTH_WARNING_ALIASES")
+    for line in hearth_posts.unknown_labels(found, vocabulary, aliases):
+        console.print(line, style="yellow", markup=False, highlight=False)
     broken = [post for post in found if post.error]
     for post in broken:
         console.print(post.error, style="red", markup=False, highlight=False)
@@ -320,7 +373,10 @@ def unlock_link(c, audience, url, preview=False):
             audience, publish=not preview, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
         )
         key = links.audience_key(audience, passphrase, state_file)
-        link = links.unlock_link(url, key, os.environ.get("HEARTH_SITEURL", ""))
+        # The public address from its one place (publishconf.py); a preview
+        # link stays relative to wherever the preview is served.
+        site = "" if preview else _publish_settings().get("HEARTH_SITEURL") or ""
+        link = links.unlock_link(url, key, site)
     except (
         secrets.SecretsError,
         links.LinkError,
@@ -329,11 +385,102 @@ def unlock_link(c, audience, url, preview=False):
     ) as err:
         raise Exit(str(err)) from None
     print(link)
+    print(hearth_posts.link_grants(found, audience, SETTINGS), file=sys.stderr)
+
+
+READER_HELP = {
+    "audience": "the audience, e.g. friends",
+    "name": "the reader's name, e.g. sam (lower case)",
+}
+
+
+def _audience_of_site(audience):
+    audiences = SETTINGS.get("HEARTH_AUDIENCES", {})
+    if audience not in audiences:
+        raise Exit(
+            f"{audience!r} is not an audience in HEARTH_AUDIENCES "
+            f"(pelicanconf.py): {', '.join(audiences) or 'none yet'}."
+        )
+
+
+@task
+def readers(c):
+    """List who can read what (never a secret): audience, reader, their keys."""
+    try:
+        rows = secrets.list_readers(
+            SETTINGS.get("HEARTH_AUDIENCES", {}),
+            secrets_file=ROOT / secrets.SECRETS_FILE_NAME,
+        )
+    except secrets.SecretsError as err:
+        raise Exit(str(err)) from None
+    for audience, reader, what in rows:
+        print(f"{audience:16} {reader or '-':16} {what}")
+
+
+@task(
+    positional=["audience", "name"],
+    help={
+        **READER_HELP,
+        "link_expires": "the last day the reader's link opens anything, e.g. "
+        "2027-01-31 (checked at each publish, not by the browser)",
+    },
+)
+def readers_add(c, audience, name, link_expires=""):
+    """Give a reader their own passphrase and link: readers-add friends sam."""
+    import datetime as dt
+
+    from hearth import readers as hearth_readers
+
+    _audience_of_site(audience)
+    file = secrets.secrets_file_path(ROOT / secrets.SECRETS_FILE_NAME)
+    expires = None
+    if link_expires:
+        try:
+            expires = dt.date.fromisoformat(link_expires)
+        except ValueError:
+            raise Exit(
+                f"--link-expires {link_expires!r} is not a day like 2027-01-31."
+            ) from None
+    try:
+        reader = secrets.add_reader(
+            audience, name, link_expires=expires, secrets_file=file
+        )
+    except (secrets.SecretsError, hearth_readers.ReaderError) as err:
+        raise Exit(str(err)) from None
+    # The one time these secrets are shown: for the writer to send.
+    fragment = "#k=" + hearth_readers.b64url(reader.link)
+    print(f"Added {name!r} to {audience!r} (kept in {file}). Send {name}, privately:")
+    print(f"  passphrase: {reader.passphrase}")
+    print(f"  link: the address of any {audience} post, followed by {fragment}")
+    if expires:
+        print(f"  (the link stops at the first publish after {expires.isoformat()})")
+    print("They can read from the next publish on. This is not shown again.")
+
+
+@task(positional=["audience", "name"], help=READER_HELP)
+def readers_remove(c, audience, name):
+    """Drop a reader: readers-remove friends sam (rotates at the next publish)."""
+    _audience_of_site(audience)
+    try:
+        secrets.remove_reader(
+            audience, name, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
+        )
+    except secrets.SecretsError as err:
+        raise Exit(str(err)) from None
     print(
-        f"Anyone with this link can read every post for {audience!r} until you "
-        "change its passphrase. Send it privately.",
-        file=sys.stderr,
+        f"Removed {name!r} from {audience!r}. The next publish makes a new key "
+        f"for {audience!r}: nothing published after it opens for {name}; what "
+        f"{name} already downloaded stays theirs. The other readers notice "
+        "nothing."
     )
+
+
+@task
+def passphrase(c):
+    """Print a fresh generated passphrase (six words from EFF's long list)."""
+    from hearth import readers as hearth_readers
+
+    print(hearth_readers.generate_passphrase())
 
 
 @task(help={"args": "extra pytest arguments, e.g. -k unlock"})
@@ -584,6 +731,10 @@ def publish(c, target=None, dry_run=False):
     with _calmly("publish"):
         build = _publish_build()
         try:
+            # Name the drafts and hidden posts this publish leaves out.
+            line = hearth_posts.left_out(_readings()[1])
+            if line:
+                print(line)
             findings = _audit(settings, build)
             _stop_if_interrupted()  # an audit cut short proves nothing either way
             if findings:
@@ -798,7 +949,7 @@ def status(c, target=None):
         "out": "where to write the results (default benchmarks/results.json)",
         "scratch": "folder for the site and builds (default benchmarks/scratch)",
         "profile": "also profile one Hearth build with pyinstrument",
-        "readme": "put the results table into README's Performance section",
+        "readme": "put the results table into docs/benchmarks.md",
     }
 )
 def bench(  # noqa: PLR0917 - invoke maps flags to parameters
@@ -832,4 +983,4 @@ def bench(  # noqa: PLR0917 - invoke maps flags to parameters
     console.print(f"Results written to {options.out}")
     if readme:
         harness.update_readme(results)
-        console.print("README.md's Performance table updated")
+        console.print("docs/benchmarks.md's table updated")

@@ -194,7 +194,7 @@ class _Needles:
         # where a dict from hash to owner would take ten times that.
         self.runs = []
         self.short = {}  # tuple of words -> [owner index]
-        # owner index -> output path prefix where it may appear (its own page)
+        # owner index -> output path prefixes where it may appear (its own page)
         self.allowed_in = {}
         self.run_keys = frozenset()
         self._index = {}
@@ -550,20 +550,24 @@ class _Plan:
                 self.salts.add((name, entry["salt"], entry.get("iterations")))
         for reading in secret:
             self._add_reading(reading, shown, site_authors)
-            address = post_ids.get(reading.relative_path)
+            # Where hearth_private may have written it: the id the state file
+            # holds, or p/<slug>/ for an explicit slug (a translation paired
+            # with another post gets an id instead). Both are checked.
+            addresses = [post_ids.get(reading.relative_path)]
             if reading.is_private and reading.metadata.get("slug"):
-                # An explicit slug is the address (p/<slug>/), whatever the
-                # state file holds.
-                address = reading.slug or address
-            if address and reading.status in SECRET_STATUSES:
-                self.own_pages[f"p/{address}/"] = (
-                    reading.relative_path,
-                    reading.status,
-                )
-            elif address and reading.is_private and reading.listing == "hidden":
+                addresses.append(reading.slug)
+            addresses = [a for a in dict.fromkeys(addresses) if a]
+            if reading.status in SECRET_STATUSES:
+                for address in addresses:
+                    self.own_pages[f"p/{address}/"] = (
+                        reading.relative_path,
+                        reading.status,
+                    )
+            elif addresses and reading.is_private and reading.listing == "hidden":
                 owner = needles.owner("hidden address", reading.relative_path)
-                needles.add("hidden address", reading.relative_path, address)
-                needles.allowed_in[owner] = f"p/{address}/"
+                for address in addresses:
+                    needles.add("hidden address", reading.relative_path, address)
+                needles.allowed_in[owner] = tuple(f"p/{a}/" for a in addresses)
         self._add_files(settings, secret, public)
         self._settings, self._public, self._public_text = settings, public, public_text
         needles.freeze(self.cheap_public(False), self.cheap_public(True))

@@ -28,6 +28,10 @@ ITERATION_FLOOR = 600_000
 ITERATION_CAP = 10_000_000
 KDF = "pbkdf2-sha256"
 MAX_RECIPIENTS = 64
+# A payload is at most this long (8 MiB), before compression: encrypting
+# refuses more, and a reader stops inflating past it, so that a small
+# envelope (a DEFLATE bomb) cannot make a browser tab allocate gigabytes.
+MAX_PAYLOAD = 8 * 1024 * 1024
 
 _SALT_BYTES = 16  # 128-bit salt: no two audiences, ever, share one by chance
 _KEY_BYTES = 32  # AES-256
@@ -132,6 +136,9 @@ def salt_id(salt):
     return _salt_id(salt)
 
 
+_TRIMMED = " \t\r\n"
+
+
 def derive_key(passphrase, salt, iterations):
     """Derive an audience's 32-byte key from its passphrase (PBKDF2-HMAC-SHA256).
 
@@ -146,6 +153,9 @@ def derive_key(passphrase, salt, iterations):
         )
     _check_salt(salt, "salt")
     _check_iterations(iterations, "iterations")
+    # docs/format.md, "Keys": a pasted trailing space or newline is no part
+    # of the passphrase (ASCII space, tab, CR, LF only, as envelope.js trims).
+    passphrase = passphrase.strip(_TRIMMED)
     secret = _utf8(unicodedata.normalize("NFC", passphrase), "passphrase")
     # cryptography's OpenSSL PBKDF2 is about twice as fast as hashlib's here;
     # same function, same bytes (the committed vectors pin them).
@@ -495,9 +505,20 @@ def _compress(payload):
 def _inflate(data):
     inflater = zlib.decompressobj(wbits=-15)
     try:
-        payload = inflater.decompress(data) + inflater.flush()
+        payload = inflater.decompress(data, MAX_PAYLOAD + 1)
+        if len(payload) > MAX_PAYLOAD or inflater.unconsumed_tail:
+            raise Damaged(
+                f"The payload inflates to more than {MAX_PAYLOAD} bytes, the "
+                "format's limit."
+            )
+        payload += inflater.flush()
     except zlib.error:
         raise Damaged("The payload is not a valid DEFLATE stream.") from None
+    if len(payload) > MAX_PAYLOAD:
+        raise Damaged(
+            f"The payload inflates to more than {MAX_PAYLOAD} bytes, the "
+            "format's limit."
+        )
     if not inflater.eof or inflater.unused_data:
         raise Damaged("The payload's DEFLATE stream is truncated or followed by data.")
     return payload
@@ -542,6 +563,12 @@ def _check_members(data, members, what):
 def _check_encrypt_args(payload, url, recipients):
     """Check encrypt's arguments; return the recipients with bytes fields."""
     _check_bytes(payload, "payload")
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(
+            f"payload is {len(payload)} bytes; an envelope holds at most "
+            f"{MAX_PAYLOAD} (docs/format.md). Split the post, or move large "
+            "files out of its text into attachments."
+        )
     _check_url(url)
     if isinstance(recipients, Recipient):
         raise TypeError(

@@ -6,6 +6,9 @@ when the plugins do not: with PLUGINS emptied or overridden (for example
 and a post with an audience would be written in the clear, feeds first.
 """
 
+import ipaddress
+import urllib.parse
+
 from pelican import signals
 from pelican.contents import Static
 
@@ -16,12 +19,76 @@ class UnsealedError(Exception):
     """Private content reached the writing stage without being encrypted."""
 
 
+class SiteAddressError(Exception):
+    """A publish build whose feeds would point where no reader can go."""
+
+
+FEED_SETTINGS = (
+    "FEED_ATOM",
+    "FEED_RSS",
+    "FEED_ALL_ATOM",
+    "FEED_ALL_RSS",
+    "CATEGORY_FEED_ATOM",
+    "CATEGORY_FEED_RSS",
+    "TAG_FEED_ATOM",
+    "TAG_FEED_RSS",
+    "AUTHOR_FEED_ATOM",
+    "AUTHOR_FEED_RSS",
+    "TRANSLATION_FEED_ATOM",
+    "TRANSLATION_FEED_RSS",
+)
+
+
 def install():
     # weak=False: nothing else holds this receiver. Connecting the same
     # function again (the settings are read once per build) changes nothing.
     signals.all_generators_finalized.connect(refuse_unsealed, weak=False)
+    # initialized: before anything is read or written.
+    signals.initialized.connect(refuse_unreachable_feeds, weak=False)
     # Its stop is shown as its message, without a traceback (unless -D).
-    buildlog.install(UnsealedError)
+    buildlog.install(UnsealedError, SiteAddressError)
+
+
+def is_loopback(url):
+    """True if the URL's host is this machine (localhost, 127.x, ::1)."""
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_unreachable_feeds(pelican):
+    """Stop a publish build whose feeds would link to no address or this machine.
+
+    Feed readers need absolute links; Pelican makes them from FEED_DOMAIN
+    (else SITEURL). publishconf.py sets both from HEARTH_SITEURL.
+    """
+    settings = pelican.settings
+    # Settings that declare HEARTH_SITEURL (publishconf.py) are checked; the
+    # receiver stays connected in this process for later builds of others.
+    if not settings.get("HEARTH_PUBLISH") or "HEARTH_SITEURL" not in settings:
+        return
+    if not any(settings.get(name) for name in FEED_SETTINGS):
+        return
+    address = settings.get("FEED_DOMAIN") or settings.get("SITEURL") or ""
+    if address and not is_loopback(address):
+        return
+    if address and settings.get("HEARTH_ALLOW_LOOPBACK_SITEURL"):
+        return
+    what = (
+        f"is {address!r}, this machine, which no reader can reach"
+        if address
+        else "is not set"
+    )
+    raise SiteAddressError(
+        f"The site's public address {what}, so every link in the feed would be "
+        "broken. Set it once in publishconf.py, e.g. HEARTH_SITEURL = "
+        '"https://blog.example.org" (or HEARTH_SITEURL=... in the environment '
+        "for one run), then build again. Nothing was written."
+    )
 
 
 def refuse_unsealed(generators):

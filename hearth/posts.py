@@ -246,19 +246,101 @@ def unlock_target(readings, post_ids, audience, target):
     return f"/p/{post_ids[post.relative_path]}/"
 
 
+def link_grants(posts, audience, settings):
+    """What an unlock link for `audience` lets its holder read, in one line."""
+    label = (settings.get("HEARTH_AUDIENCES") or {}).get(audience)
+    named = f"{audience!r} ({label})" if label else repr(audience)
+    mine = [
+        p
+        for p in posts
+        if not p.error and p.kind == "article" and audience in p.audience
+    ]
+    shown = sum(p.status == PUBLISHED for p in mine)
+    return (
+        f"Anyone with this link can read every post for {named}: "
+        f"{_count(shown, 'post')} now, and any you add for {audience!r} later, "
+        "until you change its passphrase. It opens no other audience's posts. "
+        "Send it privately."
+    )
+
+
 def _title(post):
     return post.title or post.relative_path
 
 
-def posts_table(posts):
-    """A rich Table of posts: private rows marked, drafts dimmed."""
+def address(post, settings, post_ids):
+    """Where a post is read: its public URL, its opaque private address, or
+    the preview address of a draft or hidden post ("-" when it has none).
+
+    `settings`: Pelican settings (ARTICLE_URL, DRAFT_URL, ...); `post_ids`:
+    the state file's {source path: id} (hearth.state.State.post_ids).
+    """
+    if post.error:
+        return "-"
+    if post.is_private:
+        post_id = post_ids.get(post.relative_path)
+        if post_id is None:
+            return "/p/…/ (after the next build)"
+        return f"/p/{post_id}/"
+    page = post.kind != "article"
+    if post.status == DRAFT:
+        pattern = settings.get("DRAFT_PAGE_URL" if page else "DRAFT_URL")
+    else:
+        pattern = settings.get("PAGE_URL" if page else "ARTICLE_URL")
+    if not pattern:
+        return "-"
+    values = {
+        **post.metadata,
+        "slug": post.slug,
+        "date": post.date,
+        "lang": settings.get("DEFAULT_LANG", "en"),
+        "category": slugify(post.category or settings.get("DEFAULT_CATEGORY", "")),
+        "author": slugify(post.authors[0]) if post.authors else "",
+    }
+    try:
+        url = "/" + pattern.format(**values).lstrip("/")
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError):
+        return "-"
+    return url
+
+
+def unknown_labels(posts, vocabulary, aliases=None):
+    """One line per post that uses warning labels the vocabulary lacks."""
+    lines = []
+    for post in posts:
+        if post.error:
+            continue
+        _details, unknown = warnings.resolve(post.warnings, vocabulary, aliases)
+        for label in unknown:
+            near = warnings.nearest_label(label, vocabulary, aliases)
+            hint = f" Did you mean '{near}'?" if near else ""
+            lines.append(
+                f"{reading.shown_path(post.source_path)}: the warning label "
+                f"{label!r} is not in the vocabulary, so readers see it without "
+                f"a description and a publish build stops on it.{hint} Fix the "
+                "spelling, or add it to HEARTH_WARNINGS in pelicanconf.py."
+            )
+    return lines
+
+
+def posts_table(posts, settings=None, post_ids=None):
+    """A rich Table of posts: private rows marked, drafts dimmed.
+
+    With `settings` (and the state file's `post_ids`) it has an Address
+    column: where each post is read, or previewed.
+    """
     table = Table(title="Posts", title_justify="left", expand=False)
     table.add_column("Date", no_wrap=True)
     table.add_column("Title")
     table.add_column("Status", no_wrap=True)
     table.add_column("Audience")
     table.add_column("Warnings")
+    if settings is not None:
+        table.add_column("Address", no_wrap=True, overflow="fold")
+    extra = [] if settings is None else [None]
     for post in posts:
+        if settings is not None:
+            extra = [address(post, settings, post_ids or {})]
         date = f"{post.date:%Y-%m-%d}" if post.date and post.date.year < 9999 else "-"
         if post.kind != "article":
             date = "page"
@@ -266,7 +348,12 @@ def posts_table(posts):
             # The message itself is printed under the table (it names the file).
             error = Text("ERROR", style="bold red")
             table.add_row(
-                date, post.relative_path, error, Text("see below", style="red"), ""
+                date,
+                post.relative_path,
+                error,
+                Text("see below", style="red"),
+                "",
+                *extra,
             )
             continue
         if post.is_private:
@@ -285,6 +372,7 @@ def posts_table(posts):
             status,
             audience,
             ", ".join(post.warnings) or "-",
+            *extra,
         )
     table.caption = summary_line(posts)
     table.caption_justify = "left"
@@ -302,15 +390,31 @@ def summary_line(posts):
         _count(sum(p.status == DRAFT for p in ok), "draft") + " (preview only)",
     ]
     hidden = sum(p.status == "hidden" for p in ok)
-    if hidden:
-        parts.append(f"{hidden} hidden (preview only)")
+    parts.append(f"{hidden} hidden (preview only)")
     pages = [p for p in posts if p.kind != "article" and not p.error]
     if pages:
-        parts.append(_count(len(pages), "page"))
+        held = sum(p.status != PUBLISHED for p in pages)
+        parts.append(
+            _count(len(pages), "page")
+            + (f" ({held} draft or hidden, preview only)" if held else "")
+        )
     broken = sum(1 for p in posts if p.error)
     if broken:
         parts.append(f"{broken} with errors (the build stops on them)")
     return f"{_count(len(articles), 'post')}: " + ", ".join(parts) + "."
+
+
+def left_out(posts):
+    """What a publish build leaves out, by name: one line, or None if nothing.
+
+    Drafts and hidden posts never go public; naming them tells the writer
+    that "0 drafts" in Pelican's summary means "held back", not "none".
+    """
+    held = [p for p in posts if not p.error and p.status != PUBLISHED]
+    if not held:
+        return None
+    names = ", ".join(f"{reading.shown_path(p.source_path)} ({p.status})" for p in held)
+    return f"Left out of what goes public (preview only): {names}."
 
 
 def _count(n, noun):

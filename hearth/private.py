@@ -8,6 +8,7 @@ the cache of last build's envelopes, and the fate of each content file.
 """
 
 import base64
+import functools
 import hashlib
 import json
 import mimetypes
@@ -18,9 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from hearth import envelope, frontmatter, secrets
+from hearth import envelope, frontmatter, readers, secrets
 from hearth.images import ImageError, clean_image
 from hearth.ownerfiles import replace_owner_only
 from hearth.state import STATE_FILE_NAME
@@ -485,39 +487,78 @@ def warning_details(labels, vocabulary):
     return details
 
 
-def recipients(used, audiences, *, publish, secrets_file, state, iterations, keys):
-    """{audience: Recipient} for this build: one derivation per audience.
+class Keyring(NamedTuple):
+    """An audience's keyring: where it goes and whom it admits."""
 
-    `used` are the audiences private posts name; every other audience in
-    `audiences` with a passphrase set gets a key too (its list of posts is
-    written, empty, so that a list's presence never says "there are hidden
-    posts for this audience"). The preview's demo passphrase is silent for
-    those: there is nothing to protect.
+    path: str  # p/k/<salt id>
+    recipients: list  # one Recipient per reader passphrase and open link
+    readers: int
+
+
+def recipients(
+    used, audiences, *, publish, secrets_file, state, iterations, keys, store, today
+):
+    """({audience: [Recipient]}, {audience: Keyring}) for this build.
+
+    Posts and lists are encrypted for each audience's random audience key
+    (the first Recipient) and, if the audience has one, for the key of its
+    shared passphrase too, so that links and remembered keys made before
+    readers existed keep working (docs/format.md, "Readers"). The keyring
+    wraps the audience key for every reader's passphrase and every link not
+    past its expiry on `today` (hearth/readers.py).
+
+    `used` are the audiences private posts name; every other audience with
+    a reader gets a key too (its list of posts is written, empty, so that a
+    list's presence never says "there are hidden posts for this audience").
+    A reader's key is derived once and kept in `store` (owner-only).
     """
     try:
-        phrases = secrets.passphrases(
-            sorted(used), publish=publish, secrets_file=secrets_file
+        found = secrets.audience_readers(
+            used, audiences, publish=publish, secrets_file=secrets_file
         )
     except secrets.SecretsError as err:
         raise PrivateError(
             f"Hearth stopped the build before writing anything:\n  {err}"
         ) from None
-    for audience in audiences:
-        if audience in phrases:
-            continue
-        configured = secrets.configured_passphrase(audience, secrets_file=secrets_file)
-        if configured is None and not publish:
-            configured = secrets.demo_passphrase(audience)
-        if configured is not None:
-            phrases[audience] = configured
-    result = {}
-    for audience in sorted(phrases):
+    result, rings = {}, {}
+    for audience in sorted(found):
         salt, work = state.audience(audience, iterations)
-        key = keys.key(audience, phrases[audience], salt, work)
-        result[audience] = envelope.Recipient(audience, salt, work, key)
-    del phrases
+        members, shared = [], None
+        for reader, kind, secret in readers.keyring_members(found[audience], today):
+            if kind == "link":
+                members.append(secret)
+                continue
+            if reader.name == readers.SHARED:  # may have started early
+                derive = functools.partial(keys.key, audience, secret, salt, work)
+            else:
+                derive = functools.partial(envelope.derive_key, secret, salt, work)
+            members.append(store.derived(secret, salt, work, derive))
+            if reader.name == readers.SHARED:
+                shared = members[-1]
+        members = list(dict.fromkeys(members))  # two readers, one passphrase
+        if len(members) > envelope.MAX_RECIPIENTS:
+            raise PrivateError(
+                f"Audience {audience!r} has {len(members)} reader passphrases "
+                f"and links; a keyring holds at most {envelope.MAX_RECIPIENTS}. "
+                "Remove readers (invoke readers-remove), or split the audience."
+            )
+        key = store.key_for(audience, members)
+        result[audience] = [envelope.Recipient(audience, salt, work, key)]
+        if shared is not None:
+            result[audience].append(envelope.Recipient(audience, salt, work, shared))
+        rings[audience] = Keyring(
+            readers.keyring_path(salt),
+            [envelope.Recipient(audience, salt, work, m) for m in members],
+            len(found[audience]),
+        )
+    del found
     keys.forget()
-    return result
+    return result, rings
+
+
+def keyring_payload(recipients_):
+    """A keyring's payload: the 32-byte audience key itself."""
+    return recipients_[0].key
 
 
 # --- sealing ----------------------------------------------------------------

@@ -14,16 +14,25 @@ Lookup order for audience NAME:
 3. in a preview build only, the documented demo passphrase
    ``hearth-demo-<audience>``, with a loud warning at every build.
 
-A publish build refuses a missing, empty or demo passphrase.
+That passphrase is the audience's one shared reader. Named readers, each
+with their own generated secrets, live in the same file under
+``[readers.<audience>.<name>]`` (``invoke readers-add``; see hearth/readers.py).
+
+A publish build refuses a missing, empty, demo or weak passphrase (zxcvbn,
+hearth.readers.GUESSES_LOG10_FLOOR).
 """
 
+import datetime as dt
 import logging
 import os
 import stat
+import tempfile
 import tomllib
 from pathlib import Path
 
+from hearth import readers as hearth_readers
 from hearth.frontmatter import passphrase_variable
+from hearth.readers import Reader
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +75,8 @@ def secrets_file_path(default=None):
     return Path(default) if default else Path.cwd() / SECRETS_FILE_NAME
 
 
-def read_secrets_file(path):
-    """Return the `[passphrases]` table of a secrets file ({} if there is none).
+def _load(path):
+    """The whole secrets file as a dict ({} if there is none).
 
     Warns when the file can be read by other users of the machine.
     """
@@ -86,13 +95,21 @@ def read_secrets_file(path):
         )
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except tomllib.TOMLDecodeError as err:
         # tomllib's message gives line and column, never the value itself.
         raise SecretsError(
             f"The secrets file {path} is not valid TOML ({err}). Fix it: it "
             'holds a [passphrases] table of lines like friends = "...".'
         ) from None
+
+
+def read_secrets_file(path, _data=None):
+    """Return the `[passphrases]` table of a secrets file ({} if there is none).
+
+    Warns when the file can be read by other users of the machine.
+    """
+    data = _load(path) if _data is None else _data
     table = data.get("passphrases", {})
     if not isinstance(table, dict):
         raise SecretsError(
@@ -106,6 +123,63 @@ def read_secrets_file(path):
                 f'a quoted string, like {name} = "...".'
             )
     return table
+
+
+def read_readers(path, _data=None):
+    """{audience: [Reader]} from the `[readers.<audience>.<name>]` tables."""
+    data = _load(path) if _data is None else _data
+    table = data.get("readers", {})
+    fix = (
+        "Each reader is a table like [readers.friends.sam] with a passphrase "
+        '= "..." line; invoke readers-add friends sam writes one.'
+    )
+    if not isinstance(table, dict):
+        raise SecretsError(f"The secrets file {path}: 'readers' must be a table. {fix}")
+    found = {}
+    for audience, names in table.items():
+        where = f"The secrets file {path}: [readers.{audience}]"
+        if not isinstance(names, dict):
+            raise SecretsError(f"{where} must be a table of readers. {fix}")
+        for name, entry in names.items():
+            here = f"The secrets file {path}: [readers.{audience}.{name}]"
+            try:
+                hearth_readers.check_name(name)
+            except hearth_readers.ReaderError as err:
+                raise SecretsError(f"{here}: {err}") from None
+            if not isinstance(entry, dict):
+                raise SecretsError(f"{here} must be a table. {fix}")
+            unknown = set(entry) - {"passphrase", "link", "link_expires"}
+            if unknown:
+                raise SecretsError(
+                    f"{here} has unknown keys {sorted(unknown)}: a reader has "
+                    "passphrase, link and link_expires only."
+                )
+            phrase = entry.get("passphrase")
+            if not isinstance(phrase, str) or not phrase.strip():
+                raise SecretsError(
+                    f'{here} needs a passphrase = "..." line, not empty. {fix}'
+                )
+            link = entry.get("link")
+            if link is not None:
+                try:
+                    link = hearth_readers.unb64url(link)
+                except (ValueError, TypeError, AttributeError):
+                    link = b""
+                if len(link) != hearth_readers.LINK_KEY_BYTES:
+                    raise SecretsError(
+                        f"{here}: link is not a link key (43 base64url "
+                        "characters). Remove the reader and add them again."
+                    )
+            expires = entry.get("link_expires")
+            if expires is not None and (type(expires) is not dt.date or link is None):
+                raise SecretsError(
+                    f"{here}: link_expires must be a day like 2027-01-31 "
+                    "(no quotes), beside a link."
+                )
+            found.setdefault(audience, []).append(
+                Reader(audience, name, phrase, link, expires)
+            )
+    return found
 
 
 def passphrase_for(audience, *, publish, secrets_file=None, _table=None):
@@ -157,15 +231,38 @@ def passphrase_for(audience, *, publish, secrets_file=None, _table=None):
             audience,
             variable,
         )
-    elif weakness(value, audience):
-        logger.warning(
-            "The passphrase for audience %r (%s) %s. Choose a longer one: "
-            "four or five unrelated words are easy to type and hard to guess.",
-            audience,
-            source,
-            weakness(value, audience),
-        )
+    else:
+        _gate(value, audience, source, publish)
     return value
+
+
+def _gate(value, audience, source, publish, reader=None):
+    """The strength gate: a publish build refuses a weak passphrase; a
+    preview says so at every build."""
+    problem = weakness(value, audience) or hearth_readers.strength_problem(value)
+    if not problem:
+        return
+    whose = (
+        f"reader {reader!r} of audience {audience!r}"
+        if reader
+        else (f"audience {audience!r}")
+    )
+    fix = (
+        "Print a generated one with: invoke passphrase (or give each reader "
+        f"their own: invoke readers-add {audience} <name>)"
+    )
+    if publish:
+        raise SecretsError(
+            f"The passphrase for {whose} ({source}) {problem}. A publish build "
+            f"refuses it. {fix}."
+        )
+    logger.warning(
+        "The passphrase for %s (%s) %s, so a publish build will refuse it. %s.",
+        whose,
+        source,
+        problem,
+        fix,
+    )
 
 
 def configured_passphrase(audience, *, secrets_file=None):
@@ -204,6 +301,202 @@ def passphrases(audiences, *, publish, secrets_file=None):
     if problems:
         raise SecretsError("\n  ".join(problems))
     return found
+
+
+def audience_readers(used, audiences, *, publish, secrets_file=None):
+    """{audience: [Reader]} for a build, reading the secrets file once.
+
+    An audience's readers are its named readers (``[readers.<audience>]``)
+    and, if one is set, its shared passphrase as the reader "shared". An
+    audience that `used` names (private posts use it) needs at least one:
+    a publish build refuses none, and a preview falls back to the demo
+    passphrase. Other audiences get the readers that are set (in a preview
+    the demo one, silently: there is nothing to protect). Raises
+    SecretsError listing every problem at once.
+    """
+    path = secrets_file_path(secrets_file)
+    data = _load(path)
+    table = read_secrets_file(path, data)
+    named = read_readers(path, data)
+    found, problems = {}, []
+    for audience in audiences:
+        readers = list(named.get(audience, []))
+        try:
+            if publish:
+                for reader in readers:
+                    where = f"[readers.{audience}.{reader.name}] in {path}"
+                    if reader.passphrase.startswith(DEMO_PREFIX):
+                        raise SecretsError(
+                            f"The passphrase of {where} is a public demo "
+                            "passphrase. Remove the reader and add them again "
+                            f"(invoke readers-add {audience} {reader.name})."
+                        )
+                    _gate(reader.passphrase, audience, where, True, reader.name)
+            shared = None
+            variable = passphrase_variable(audience)
+            is_set = variable in os.environ or audience in table
+            if audience in used and (is_set or not readers):
+                shared = passphrase_for(
+                    audience, publish=publish, secrets_file=path, _table=table
+                )
+            elif audience not in used:
+                shared = configured_passphrase(audience, secrets_file=path)
+                if shared is None and not publish and not readers:
+                    shared = demo_passphrase(audience)
+            if shared is not None:
+                readers.insert(0, Reader(audience, hearth_readers.SHARED, shared))
+        except SecretsError as err:
+            problems.append(str(err))
+            continue
+        if readers:
+            found[audience] = readers
+    if problems:
+        raise SecretsError("\n  ".join(problems))
+    return found
+
+
+# --- the writer's edits: readers add / remove --------------------------------
+
+
+def _edit(path, change):
+    """Apply `change(document)` to the secrets file, atomically, owner-only."""
+    import tomlkit
+
+    path = Path(path)
+    _load(path)  # a file that is not valid TOML stops here, unchanged
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = "# Hearth's secrets: passphrases and readers. Never commit this file.\n"
+    document = tomlkit.parse(text)
+    result = change(document)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: 0600
+            handle.write(tomlkit.dumps(document))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return result
+
+
+def add_reader(audience, name, *, link_expires=None, secrets_file=None):
+    """Add reader `name` to `audience` with a generated passphrase and link
+    key; return their Reader (the only time its secrets leave the file)."""
+    import tomlkit
+
+    hearth_readers.check_name(name)
+    if name == hearth_readers.SHARED:
+        raise SecretsError(
+            f"{name!r} is the name of an audience's shared passphrase; give the "
+            "reader another name."
+        )
+    if link_expires is not None and type(link_expires) is not dt.date:
+        raise TypeError("link_expires must be a datetime.date or None.")
+    path = secrets_file_path(secrets_file)
+
+    def change(document):
+        readers = document.get("readers")
+        if readers is None:
+            readers = document["readers"] = tomlkit.table(is_super_table=True)
+        names = readers.get(audience)
+        if names is None:
+            names = readers[audience] = tomlkit.table(is_super_table=True)
+        if name in names:
+            raise SecretsError(
+                f"{name!r} is already a reader of {audience!r} (in {path}). To "
+                f"give them new secrets: invoke readers-remove {audience} "
+                f"{name}, then add them again."
+            )
+        reader = Reader(
+            audience,
+            name,
+            hearth_readers.generate_passphrase(),
+            hearth_readers.new_link_key(),
+            link_expires,
+        )
+        entry = tomlkit.table()
+        entry["passphrase"] = reader.passphrase
+        entry["link"] = hearth_readers.b64url(reader.link)
+        if link_expires is not None:
+            entry["link_expires"] = link_expires
+        names[name] = entry
+        return reader
+
+    return _edit(path, change)
+
+
+def remove_reader(audience, name, *, secrets_file=None):
+    """Remove a reader (or with name "shared" the audience's shared
+    passphrase from the file). The next build rotates the audience key."""
+    path = secrets_file_path(secrets_file)
+
+    def change(document):
+        if name == hearth_readers.SHARED:
+            table = document.get("passphrases")
+            if passphrase_variable(audience) in os.environ:
+                raise SecretsError(
+                    f"The shared passphrase of {audience!r} comes from "
+                    f"{passphrase_variable(audience)}: unset that variable."
+                )
+            if table is None or audience not in table:
+                raise SecretsError(
+                    f"Audience {audience!r} has no shared passphrase in {path}."
+                )
+            del table[audience]
+            return
+        names = (document.get("readers") or {}).get(audience)
+        if names is None or name not in names:
+            known = ", ".join(names or []) or "none"
+            raise SecretsError(
+                f"{name!r} is not a reader of {audience!r} in {path} (its "
+                f"readers: {known}). invoke readers lists them."
+            )
+        del names[name]
+
+    _edit(path, change)
+
+
+def list_readers(audiences, *, secrets_file=None):
+    """[(audience, name, what)] for `invoke readers`: never a secret."""
+    path = secrets_file_path(secrets_file)
+    data = _load(path)
+    table = read_secrets_file(path, data)
+    named = read_readers(path, data)
+    rows = []
+    for audience in sorted(set(audiences) | set(named)):
+        variable = passphrase_variable(audience)
+        if variable in os.environ:
+            rows.append((audience, hearth_readers.SHARED, f"shared, from {variable}"))
+        elif audience in table:
+            rows.append((audience, hearth_readers.SHARED, f"shared, in {path}"))
+        for reader in named.get(audience, []):
+            if reader.link is None:
+                what = "passphrase"
+            elif reader.link_expires is None:
+                what = "passphrase and link"
+            else:
+                what = f"passphrase and link until {reader.link_expires.isoformat()}"
+            if audience not in audiences:
+                what += " (not an audience in HEARTH_AUDIENCES)"
+            rows.append((audience, reader.name, what))
+        if not any(r[0] == audience for r in rows):
+            rows.append((audience, "", "no readers yet"))
+    return rows
+
+
+def without_secrets(environ=None):
+    """A copy of `environ` (default os.environ) for a subprocess: without
+    any HEARTH_PASSPHRASE_* variable or HEARTH_SECRETS_FILE, so that a git
+    hook, ssh or rsync never sees a passphrase or where the readers' are."""
+    environ = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in environ.items()
+        if not name.startswith("HEARTH_PASSPHRASE") and name != SECRETS_FILE_VARIABLE
+    }
 
 
 def weakness(passphrase, audience=""):

@@ -22,6 +22,13 @@ TEST_PASSPHRASES = {
 }
 
 
+# A publish build stops while the site's address is unset or loopback
+# (hearth/guard.py): the suite's publish builds, including the `invoke`
+# processes tests start, use this placeholder domain (RFC 2606 .example).
+TEST_SITEURL = "https://blog.example"
+os.environ.setdefault("HEARTH_SITEURL", TEST_SITEURL)
+
+
 def build(output, settings_file="pelicanconf.py", content=None, **override):
     """Build a site with Hearth's settings and plugins; return the output Path.
 

@@ -8,6 +8,7 @@ envelope, padding and compression. docs/format.md is the specification.
 import json
 import os
 import unicodedata
+import zlib
 from pathlib import Path
 
 import pytest
@@ -354,6 +355,25 @@ def test_derive_key_normalises_the_passphrase_to_nfc():
     assert envelope.derive_key(decomposed, salt, ITERATION_FLOOR) == key
 
 
+def test_derive_key_trims_a_pasted_space_or_newline_and_nothing_else():
+    # A passphrase pasted from a message often brings a trailing space or
+    # newline; it is the same passphrase. Spaces inside it, or other
+    # characters at its ends, still count.
+    salt = envelope.new_salt()
+    key = envelope.derive_key("hearth-test-friends-passphrase", salt, ITERATION_FLOOR)
+    for pasted in (
+        " hearth-test-friends-passphrase",
+        "hearth-test-friends-passphrase \n",
+        "\thearth-test-friends-passphrase\r\n",
+    ):
+        assert envelope.derive_key(pasted, salt, ITERATION_FLOOR) == key
+    for other in (
+        "hearth-test-friends -passphrase",
+        "hearth-test-friends-passphrase\u00a0",
+    ):
+        assert envelope.derive_key(other, salt, ITERATION_FLOOR) != key
+
+
 def test_new_salt_is_16_fresh_bytes_with_a_short_id():
     salts = {envelope.new_salt() for _ in range(20)}
     assert len(salts) == 20
@@ -560,3 +580,23 @@ def test_attachment_padding_hides_length_within_a_bucket():
         for n in (1001, 1010, 1020)
     }
     assert len(sizes) == 1
+
+
+def test_a_payload_of_exactly_the_limit_opens_and_one_byte_more_is_refused():
+    recipient = envelope.Recipient("friends", bytes(16), ITERATION_FLOOR, bytes(32))
+    text = envelope.encrypt(bytes(envelope.MAX_PAYLOAD), URL, [recipient])
+    assert len(envelope.decrypt(text, URL, bytes(32), "friends")) == (
+        envelope.MAX_PAYLOAD
+    )
+    with pytest.raises(ValueError, match="at most 8388608"):
+        envelope.encrypt(bytes(envelope.MAX_PAYLOAD + 1), URL, [recipient])
+
+
+def test_a_deflate_bomb_stops_at_the_limit_without_inflating_it_all():
+    # 1 GiB of zeros compresses to about 1 MB: inflating it would need 1 GiB.
+    compressor = zlib.compressobj(level=9, wbits=-15)
+    chunk = bytes(1 << 20)
+    bomb = b"".join(compressor.compress(chunk) for _ in range(1024))
+    bomb += compressor.flush()
+    with pytest.raises(envelope.Damaged, match="more than 8388608 bytes"):
+        envelope._inflate(bomb)

@@ -193,7 +193,8 @@ def test_posts_table_marks_private_rows_and_counts_what_goes_public():
     assert "draft" in rows["Unfinished thoughts about rest"]
     assert (
         "10 posts: 7 public, 2 private (encrypted when published), "
-        "1 draft (preview only), 1 page." in text
+        "1 draft (preview only), 0 hidden (preview only), 1 page."
+        in " ".join(text.split())
     )
 
 
@@ -296,3 +297,79 @@ def test_posts_table_shows_warnings_as_the_build_resolves_them(tmp_path):
     )
     (found,) = posts.list_posts(site_settings(tmp_path))
     assert found.warnings == ("self-harm", "grief")
+
+
+# --- addresses, counts, unknown labels, what a publish leaves out ---
+
+
+def sample_rows(post_ids=None):
+    settings = site_settings(CONTENT)
+    found = posts.list_posts(settings)
+    return settings, found, {p.title: p for p in found}
+
+
+def test_address_is_the_public_url_the_private_id_or_the_drafts_preview():
+    settings, _found, by_title = sample_rows()
+    phone = by_title["After the phone call"]
+    ids = {phone.relative_path: "0123456789abcdef"}
+    assert posts.address(by_title["The kettle list"], settings, ids) == (
+        "/2026/the-kettle-list/"
+    )
+    assert posts.address(phone, settings, ids) == "/p/0123456789abcdef/"
+    letter = by_title["A letter I didn't send"]
+    assert "after the next build" in posts.address(letter, settings, ids)
+    draft = by_title["Unfinished thoughts about rest"]
+    assert posts.address(draft, settings, ids) == (
+        "/drafts/unfinished-thoughts-about-rest.html"
+    )
+    assert posts.address(by_title["About"], settings, ids) == "/about/"
+
+
+def test_the_table_shows_addresses_and_counts_every_status(tmp_path):
+    write_posts(
+        tmp_path,
+        {
+            "a.md": "---\ntitle: Out\ndate: 2026-01-01\n---\nx\n",
+            "b.md": "---\ntitle: Held\ndate: 2026-01-02\nstatus: hidden\n---\nx\n",
+            "c.md": "---\ntitle: Later\ndate: 2026-01-03\nstatus: draft\n---\nx\n",
+        },
+    )
+    settings = site_settings(tmp_path)
+    found = posts.list_posts(settings)
+    text = render(posts.posts_table(found, settings, {}))
+    assert "/2026/out/" in text
+    assert "/drafts/later.html" in text
+    assert "/2026/held/" in text
+    assert (
+        "3 posts: 1 public, 0 private (encrypted when published), 1 draft "
+        "(preview only), 1 hidden (preview only)." in " ".join(text.split())
+    )
+
+
+def test_unknown_warning_labels_are_named_with_the_nearest_label(tmp_path):
+    write_posts(
+        tmp_path,
+        {
+            "a.md": "---\ntitle: A\ndate: 2026-01-01\nwarnings: [grif, sh]\n---\nx\n",
+            "b.md": "---\ntitle: B\ndate: 2026-01-02\nwarnings: [grief]\n---\nx\n",
+        },
+    )
+    settings = site_settings(tmp_path)
+    lines = posts.unknown_labels(
+        posts.list_posts(settings),
+        settings["HEARTH_WARNINGS"],
+        settings["HEARTH_WARNING_ALIASES"],
+    )
+    assert len(lines) == 1  # `sh` is an alias of self-harm, `grief` is known
+    assert "a.md: the warning label 'grif' is not in the vocabulary" in lines[0]
+    assert "Did you mean 'grief'?" in lines[0]
+    assert "HEARTH_WARNINGS" in lines[0]
+
+
+def test_what_a_publish_leaves_out_is_named():
+    _settings, found, _ = sample_rows()
+    line = posts.left_out(found)
+    assert line.startswith("Left out of what goes public (preview only): ")
+    assert "content/posts/2026-11-20-unfinished.md (draft)" in line
+    published = [p for p in found if p.status == "published"]
+    assert posts.left_out(published) is None

@@ -298,7 +298,12 @@ def test_each_audience_gets_an_encrypted_list_of_its_posts(canary):
         key = envelope.derive_key(TEST_PASSPHRASES[audience], salt, iterations)
         payload = json.loads(envelope.decrypt(text, address, key, audience))
         listed[audience] = {e["url"]: e["title"] for e in payload["entries"]}
-        assert f'"url": "{address}"' in (output / "index.html").read_text()
+        # Every list is given by its opaque address; only an audience with
+        # a `listing: locked` post is named beside it.
+        index = (output / "index.html").read_text()
+        assert f'"url": "{address}"' in index
+        named = f'"audience": "{audience}", "url": "{address}"' in index
+        assert named == (audience == "family")
     # Posts only (pages are not listed), each in its own audience's list.
     assert listed["friends"] == {
         "/" + urls["posts/hidden.md"]: f"{TOKENS['title']} and more"
@@ -306,6 +311,12 @@ def test_each_audience_gets_an_encrypted_list_of_its_posts(canary):
     assert listed["family"] == {"/" + urls["posts/locked.md"]: TOKENS["locked title"]}
     assert "hearth-indexes" in (output / "archives.html").read_text()
     assert "hearth-indexes" not in (output / "tag" / "shared.html").read_text()
+    # The audience with only hidden posts is named on no public page.
+    for page in output.rglob("*.html"):
+        if page.parent.parent.name != "p":
+            text = page.read_text()
+            assert '"audience": "friends"' not in text, page
+            assert "Close friends" not in text, page
 
 
 def test_private_pages_are_not_in_the_navigation_and_carry_noindex(canary):

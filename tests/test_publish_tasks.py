@@ -52,6 +52,10 @@ def test_publish_then_status_through_the_tasks(tmp_path, capsys):
     with environ(**passphrase_env()):
         tasks.publish(MockContext(), target=[root.as_uri()])
     assert (root / "2026" / "the-kettle-list" / "index.html").is_file()
+    # The sample site's draft is named as held back, not silently missing.
+    out = capsys.readouterr().out
+    assert "Left out of what goes public (preview only):" in out
+    assert "content/posts/2026-11-20-unfinished.md (draft)" in out
     tasks.status(MockContext(), target=[root.as_uri()])
     assert f"file://{root}: published since" in capsys.readouterr().out
 

@@ -4,6 +4,7 @@ import logging
 import os
 
 import pytest
+from pelican.log import LimitFilter
 
 from hearth import secrets
 from hearth.secrets import SecretsError, passphrase_for, passphrases
@@ -115,23 +116,45 @@ def test_publish_refuses_the_demo_passphrase(tmp_path):
         passphrase_for("friends", publish=True, secrets_file=tmp_path / "x")
 
 
-@pytest.mark.parametrize(
-    ("value", "reason"),
-    [
-        ("short one", "shorter than 12 characters"),
-        ("password1234567", "guessers try first"),
-        ("aaaaaaaaaaaaaaaa", "same few characters"),
-    ],
-)
-def test_a_weak_passphrase_warns_without_showing_it(tmp_path, caplog, value, reason):
+WEAK = [
+    ("short one", "shorter than 12 characters"),
+    ("password1234567", "guessers try first"),
+    ("aaaaaaaaaaaaaaaa", "same few characters"),
+    # Long enough for the old length check; zxcvbn rates them far too low.
+    ("friends2026!!", "too easy to guess"),
+    ("Summer2026!!", "too easy to guess"),
+]
+
+
+@pytest.mark.parametrize(("value", "reason"), WEAK)
+def test_a_weak_passphrase_warns_in_a_preview_without_showing_it(
+    tmp_path, caplog, value, reason
+):
+    # Pelican's LimitFilter drops a message it has seen in this process.
+    LimitFilter._raised_messages.clear()
     with environ(HEARTH_PASSPHRASE_FRIENDS=value), caplog.at_level(logging.WARNING):
         assert (
-            passphrase_for("friends", publish=True, secrets_file=tmp_path / "x")
+            passphrase_for("friends", publish=False, secrets_file=tmp_path / "x")
             == value
         )
     assert reason in caplog.text
     assert "HEARTH_PASSPHRASE_FRIENDS" in caplog.text
+    assert "invoke passphrase" in caplog.text
     assert value not in caplog.text
+
+
+@pytest.mark.parametrize(("value", "reason"), WEAK)
+def test_publish_refuses_a_weak_passphrase_naming_the_audience_and_the_fix(
+    tmp_path, value, reason
+):
+    with environ(HEARTH_PASSPHRASE_FRIENDS=value), pytest.raises(SecretsError) as err:
+        passphrase_for("friends", publish=True, secrets_file=tmp_path / "x")
+    message = str(err.value)
+    assert reason in message
+    assert "audience 'friends'" in message
+    assert "invoke passphrase" in message
+    assert "invoke readers-add friends" in message
+    assert value not in message
 
 
 def test_a_good_passphrase_gives_no_warning(tmp_path, caplog):
@@ -188,3 +211,28 @@ def test_passphrases_reports_every_audience_with_a_problem_at_once(tmp_path):
 
 def test_weakness_accepts_the_documented_test_passphrases():
     assert secrets.weakness("hearth-test-friends-passphrase", "friends") == ""
+
+
+def test_a_subprocess_gets_no_passphrase_and_no_secrets_file(tmp_path):
+    import subprocess
+    import sys
+
+    from hearth.secrets import without_secrets
+
+    with environ(
+        HEARTH_PASSPHRASE_FRIENDS="hearth-test-friends-passphrase",
+        HEARTH_PASSPHRASE_SITE="hearth-test-site-passphrase",
+        HEARTH_SECRETS_FILE=str(tmp_path / "secrets.toml"),
+        HEARTH_SITEURL="https://blog.example",
+    ):
+        shown = subprocess.run(
+            [sys.executable, "-c", "import os; print(sorted(os.environ))"],
+            env=without_secrets(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    assert "HEARTH_PASSPHRASE" not in shown
+    assert "HEARTH_SECRETS_FILE" not in shown
+    assert "HEARTH_SITEURL" in shown  # everything else passes
+    assert "PATH" in shown

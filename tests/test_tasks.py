@@ -153,9 +153,14 @@ def test_posts_task_lists_every_post_and_marks_private_ones(repo, capsys, monkey
     assert "PRIVATE: friends" in phone
     kettle = next(line for line in lines if "The kettle list" in line)
     assert "public" in kettle and "2026-08-19" in kettle
+    assert "/2026/the-kettle-list/" in kettle
+    # The copy has no state file yet: the private address comes with a build.
+    assert "/p/…/ (after the next build)" in phone
     unfinished = next(line for line in lines if "Unfinished" in line)
     assert "draft" in unfinished
+    assert "/drafts/unfinished-thoughts-about-rest.html" in unfinished
     assert "10 posts: 7 public, 2 private" in out
+    assert "0 hidden (preview only)" in out
 
 
 def test_posts_task_names_a_broken_post_and_fails(repo, capsys):
@@ -286,3 +291,83 @@ def test_preview_rebuilds_when_a_post_changes(repo, start_invoke):
             continue
     else:
         pytest.fail("the preview never rebuilt after the post changed")
+
+
+def test_unlock_link_says_what_it_grants_and_uses_the_public_address(
+    repo, capsys, monkeypatch
+):
+    for key, value in passphrase_env().items():
+        monkeypatch.setenv(key, value)
+    tasks = load_tasks(repo)
+    tasks.build(Context())  # gives the private posts their addresses
+    capsys.readouterr()
+    phone = "content/posts/2026-09-21-after-the-phone-call.md"
+    tasks.unlock_link(Context(), "friends", phone)
+    printed = capsys.readouterr()
+    # The address comes from publishconf.py's HEARTH_SITEURL (the suite's).
+    assert printed.out.startswith("https://blog.example/p/")
+    assert "#k=" in printed.out
+    assert (
+        "Anyone with this link can read every post for 'friends' (Close friends): "
+        "2 posts now, and any you add for 'friends' later" in printed.err
+    )
+    assert "opens no other audience's posts" in printed.err
+    letter = "content/posts/2026-10-18-letter-home.md"
+    tasks.unlock_link(Context(), "family", letter, preview=True)
+    printed = capsys.readouterr()
+    assert printed.out.startswith("/p/")  # a preview link stays relative
+    assert "'family' (Family): 1 post now" in printed.err
+
+
+def test_a_build_that_changes_the_state_file_says_to_commit_it(repo, capsys):
+    tasks = load_tasks(repo)
+    tasks.build(Context())  # the copy has no state file: the build makes one
+    assert (repo / "hearth-state.json").is_file()
+    out = capsys.readouterr().out
+    assert out.count("hearth-state.json changed: commit it") == 1
+    tasks.build(Context())  # nothing new: nothing to commit, nothing said
+    assert "hearth-state.json" not in capsys.readouterr().out
+
+
+def test_the_hearth_wrapper_runs_tasks_from_any_folder(repo, tmp_path):
+    (repo / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "hearth", repo / "scripts" / "hearth")
+    (repo / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    for cwd in (outside, repo / "content" / "posts"):
+        done = subprocess.run(
+            [str(repo / "scripts" / "hearth"), "posts"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "10 posts: 7 public" in " ".join(done.stdout.split())
+    done = subprocess.run(
+        [str(repo / "scripts" / "hearth"), "new-post", "From afar"],
+        cwd=outside,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert list((repo / "content" / "posts").glob("*-from-afar.md"))
+    assert not list(outside.iterdir())
+
+
+def test_the_hearth_wrapper_says_to_run_setup_first(repo, tmp_path):
+    (repo / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "hearth", repo / "scripts" / "hearth")
+    done = subprocess.run(
+        [str(repo / "scripts" / "hearth"), "posts"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "run " in done.stderr and "scripts/setup first" in done.stderr

@@ -122,3 +122,75 @@ def test_invalid_attachment_vector_is_refused_with_its_error(vector):
         envelope.decrypt_attachment(
             unb64(vector["blob"]), vector["url"], unb64(vector["key"])
         )
+
+
+KEYRINGS = load("keyring.json")["keyrings"]
+
+
+@by_desc(KEYRINGS)
+def test_the_hand_written_keyring_and_post_are_what_hearth_writes(vector):
+    """keyring.json comes from tests/vectors/by_hand.py, which follows the
+    spec without hearth: the module must write exactly the same texts."""
+    salt, iterations = unb64(vector["salt"]), vector["iterations"]
+    ring = vector["keyring"]
+    members = [
+        envelope.Recipient(vector["audience"], salt, iterations, unb64(m["key"]))
+        for m in ring["members"]
+    ]
+    assert (
+        envelope._encrypt_from_parts(
+            unb64(vector["audience_key"]),
+            ring["url"],
+            members,
+            content_key=unb64(ring["content_key"]),
+            nonce=unb64(ring["nonce"]),
+            key_nonces=[unb64(n) for n in ring["nonces"]],
+        )
+        == ring["envelope"]
+    )
+    post = vector["post"]
+    audience_key = envelope.Recipient(
+        vector["audience"], salt, iterations, unb64(vector["audience_key"])
+    )
+    assert (
+        envelope._encrypt_from_parts(
+            post["payload"].encode(),
+            post["url"],
+            [audience_key],
+            content_key=unb64(post["content_key"]),
+            nonce=unb64(post["nonce"]),
+            key_nonces=[unb64(post["key_nonce"])],
+        )
+        == post["envelope"]
+    )
+
+
+@by_desc(KEYRINGS)
+def test_every_member_of_the_hand_written_keyring_opens_the_post(vector):
+    ring, post = vector["keyring"], vector["post"]
+    (with_passphrase,) = [m for m in ring["members"] if m["passphrase"]]
+    derived = envelope.derive_key(
+        with_passphrase["passphrase"], unb64(vector["salt"]), vector["iterations"]
+    )
+    assert envelope._b64(derived) == with_passphrase["key"]
+    for member in ring["members"]:
+        audience_key = envelope.decrypt(
+            ring["envelope"], ring["url"], unb64(member["key"]), vector["audience"]
+        )
+        assert envelope._b64(audience_key) == vector["audience_key"]
+        payload = envelope.decrypt(
+            post["envelope"], post["url"], audience_key, vector["audience"]
+        )
+        assert payload == post["payload"].encode()
+        # A member's own key does not open the post: only the audience key.
+        with pytest.raises(envelope.WrongKey):
+            envelope.decrypt(
+                post["envelope"], post["url"], unb64(member["key"]), vector["audience"]
+            )
+    with pytest.raises(envelope.Damaged):  # bound to its own address
+        envelope.decrypt(
+            ring["envelope"],
+            "/p/k/elsewhere",
+            unb64(ring["members"][1]["key"]),
+            vector["audience"],
+        )

@@ -167,7 +167,7 @@ def test_feed_entries_of_warned_posts_carry_the_warnings_and_a_link_not_the_text
     )
     content = entry.findtext(f"{ATOM}content")
     assert content.startswith(lines)
-    assert '<a href="http://127.0.0.1:8000/2026/a-bad-week-written-down/">' in content
+    assert '<a href="https://blog.example/2026/a-bad-week-written-down/">' in content
     assert entry.findtext(f"{ATOM}summary") == lines
     # Feed readers show <content> at once: the text is nowhere in the feed.
     for text in (BAD_WEEK_TEXT, "Samaritans", BAD_WEEK_SUMMARY, WAITING_ROOM_SUMMARY):
@@ -191,7 +191,7 @@ def test_a_passage_with_its_own_warning_is_only_its_warning_in_feeds(sample_publ
     assert (
         "<p><strong>Content warning for a part of this post:</strong> "
         "hospitalisation, dissociation. "
-        '<a href="http://127.0.0.1:8000/2026/foggy-days/#cw-passage-1">'
+        '<a href="https://blog.example/2026/foggy-days/#cw-passage-1">'
         "Read it on the site</a>.</p>"
     ) in foggy
     assert PASSAGE_TEXT not in feed_text

@@ -20,6 +20,7 @@ import weakref
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from hearth.secrets import without_secrets
 from hearth.targets.base import (
     Target,
     TargetError,
@@ -87,7 +88,9 @@ class GitTarget(Target):
             " -o ServerAliveCountMax=3"
         )
         return {
-            **os.environ,
+            # Not the writer's passphrases: a hook or credential helper the
+            # remote runs sees this environment.
+            **without_secrets(),
             # Never ask a question: no username/password prompt, no ssh prompt.
             "GIT_TERMINAL_PROMPT": "0",
             "GIT_SSH_COMMAND": ssh,

@@ -34,6 +34,7 @@ from hearth.deploy import (
     read_marker,
     write_marker,
 )
+from hearth.secrets import without_secrets
 from hearth.targets.base import (
     MARKER,
     TargetError,
@@ -523,7 +524,7 @@ def public_forge_remotes(repo):
     try:
         out = subprocess.run(
             ["git", "-C", str(repo), "remote", "-v"],
-            capture_output=True, text=True, check=False,
+            capture_output=True, text=True, check=False, env=without_secrets(),
         ).stdout  # fmt: skip
     except OSError:
         return []

@@ -21,6 +21,7 @@ import weakref
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from hearth.secrets import without_secrets
 from hearth.targets.base import (
     Target,
     TargetError,
@@ -102,7 +103,7 @@ class SshTarget(Target):
         if self._control:
             subprocess.run(
                 [*self._connection(), "-O", "exit", self.login],
-                capture_output=True, check=False,
+                capture_output=True, check=False, env=without_secrets(),
             )  # fmt: skip
             shutil.rmtree(self._control, ignore_errors=True)
             self._control = None
@@ -122,7 +123,7 @@ class SshTarget(Target):
         try:
             result = subprocess.run(
                 cmd, capture_output=True, timeout=max(300, 12 * self.timeout),
-                check=False,
+                check=False, env=without_secrets(),
             )  # fmt: skip
         except subprocess.TimeoutExpired as e:
             raise TargetError(
@@ -353,7 +354,9 @@ class SshTarget(Target):
             cmd.append(f"--link-dest={live}")
         cmd += [f"{tree}/", f"{self.login}:{staging}/"]
         logger.debug("rsync to %s", self.display)
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=without_secrets()
+        )
         try:
             for line in proc.stdout:
                 rel = line.decode(errors="replace").rstrip("\n")

@@ -1,5 +1,6 @@
 """Encrypt private posts; keep them, drafts and hidden posts out of sight."""
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 from pelican import signals
 
-from hearth import contents, envelope, frontmatter, private, secrets
+from hearth import contents, envelope, frontmatter, private, readers, secrets
 from hearth.state import STATE_FILE_NAME, State, StateError
 
 from . import glue
@@ -90,6 +91,7 @@ class _Build:
     context: dict = field(default_factory=dict)
     counter: int = 0
     indexes: dict = field(default_factory=dict)  # out path -> envelope text
+    store: object = None  # readers.AudienceKeys of this kind of build
 
 
 # One _Build per running build, by its settings dict (content objects and
@@ -489,6 +491,9 @@ def start_run(pelican):
         root=_root(settings),
         publish=publish,
         cache=private.EnvelopeCache(folder, owned=owned),
+        store=readers.AudienceKeys(
+            owned / "keys" / ("publish.json" if publish else "preview.json")
+        ),
     )
     _BUILDS[id(settings)] = build
     _start_derivations(build)
@@ -571,7 +576,7 @@ def seal_private(generators):
     build.context = generators[0].context
     glue.owner_only_caches(generators)
     records = [h for h in build.held.values() if h.private and h.public_save_as]
-    recipients = _recipients(build, records)
+    recipients, keyrings = _recipients(build, records)
 
     static = next((g for g in generators if isinstance(g, glue.StaticGenerator)), None)
     staticfiles = static.staticfiles if static else []
@@ -652,6 +657,7 @@ def seal_private(generators):
     for record in records:
         _encrypt_post(build, record, recipients)
     _encrypt_indexes(build, records, recipients)
+    _encrypt_keyrings(build, recipients, keyrings)
     _remove_stale_plaintext(build)
     for generator in generators:
         if isinstance(generator, glue.SourceFileGenerator):
@@ -677,7 +683,28 @@ def _recipients(build, records):
         state=build.state,
         iterations=settings["HEARTH_PBKDF2_ITERATIONS"],
         keys=build.keys,
+        store=build.store,
+        today=dt.date.today(),
     )
+
+
+def _encrypt_keyrings(build, recipients, keyrings):
+    """Each audience's keyring: its audience key for every reader secret."""
+    siteurl = build.settings["SITEURL"]
+    for audience, ring in sorted(keyrings.items()):
+        address = private.page_address(ring.path, siteurl)
+        build.indexes[ring.path] = private.encrypt_for(
+            private.keyring_payload(recipients[audience]),
+            address,
+            ring.recipients,
+            build.cache,
+        )
+    for audience in build.store.rotated:
+        logger.info(
+            "Hearth: a new audience key for %r: readers removed since the last "
+            "build (or links past their expiry) open nothing built from now on",
+            audience,
+        )
 
 
 def _paths(values, page_url, siteurl):
@@ -782,7 +809,10 @@ def _encrypt_post(build, record, recipients):
     )
     address = private.page_address(record.stand_in.url, settings["SITEURL"])
     text = private.encrypt_for(
-        payload, address, [recipients[a] for a in record.audiences], build.cache
+        payload,
+        address,
+        [r for a in record.audiences for r in recipients[a]],
+        build.cache,
     )
     record.stand_in.hearth_envelope = Markup(text)
 
@@ -793,6 +823,7 @@ def _encrypt_indexes(build, records, recipients):
     settings = build.settings
     # Lists are shown on pages at any depth: links from the site root.
     root = (settings["SITEURL"] if not settings["RELATIVE_URLS"] else "") or "/"
+    siteurl = settings["SITEURL"]
     described = []
     for audience in sorted(recipients):
         entries = []
@@ -821,9 +852,34 @@ def _encrypt_indexes(build, records, recipients):
         out_path = f"{private.INDEX_DIR}/{build.state.index_id(audience)}"
         address = private.page_address(out_path, settings["SITEURL"])
         build.indexes[out_path] = private.encrypt_for(
-            private.index_payload(entries), address, [recipients[audience]], build.cache
+            private.index_payload(entries), address, recipients[audience], build.cache
         )
-        described.append({"audience": audience, "url": address})
+        # The keyring's address too: the browser finds it from the salt id
+        # alone, but a page that names it lets `invoke lock` keep its bytes.
+        ring = readers.keyring_path(recipients[audience][0].salt)
+        # Public pages name an audience only if a `listing: locked` entry
+        # names it anyway: an audience with only hidden posts stays unnamed,
+        # its list and keyring given by opaque address only (the browser
+        # opens no list it cannot name).
+        if not any(
+            audience in r.audiences
+            and r.listing == "locked"
+            and r.status == "published"
+            and glue.is_article(r.content)
+            for r in records
+        ):
+            described.append(
+                {"url": address, "keyring": private.page_address(ring, siteurl)}
+            )
+            continue
+        described.append(
+            {
+                "audience": audience,
+                "url": address,
+                "keyring": private.page_address(ring, siteurl),
+            }
+        )
+    described.sort(key=lambda d: d["url"])  # opaque: the order names nothing
     # The shared context: index and archive templates hand it to unlock.js.
     build.context["HEARTH_INDEXES"] = Markup(
         json.dumps(described).replace("<", "\\u003c")
@@ -899,6 +955,7 @@ def save_state(pelican):
     if build is None or build.settings is not pelican.settings:
         return
     build.cache.save()
+    build.store.save()
     if build.state.save():
         logger.info("Hearth: updated %s (commit it)", build.state.path)
 

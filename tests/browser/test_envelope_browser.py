@@ -24,6 +24,7 @@ VECTORS = ROOT / "tests" / "vectors"
 VERIFY = json.loads((VECTORS / "verify.json").read_text(encoding="utf-8"))
 INVALID = json.loads((VECTORS / "invalid.json").read_text(encoding="utf-8"))
 GENERATE = json.loads((VECTORS / "generate.json").read_text(encoding="utf-8"))
+KEYRINGS = json.loads((VECTORS / "keyring.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
@@ -75,6 +76,13 @@ def test_browser_refuses_every_invalid_vector_with_its_error_class(harness):
     assert mismatches(vectors, got, want) == []
 
 
+def test_browser_opens_the_hand_written_keyring_with_each_member(harness):
+    (vector,) = KEYRINGS["keyrings"]
+    result = harness.evaluate("v => window.hearthTest.openThroughKeyring(v)", vector)
+    want = [vector["audience_key"], vector["post"]["payload"]]
+    assert result == {"value": [want] * len(vector["keyring"]["members"])}
+
+
 def test_browser_decrypts_every_attachment_vector(harness):
     vectors = VERIFY["attachments"]
     results = harness.evaluate("v => window.hearthTest.openAttachments(v)", vectors)
@@ -113,6 +121,24 @@ def test_browser_normalises_the_passphrase_to_nfc_as_python_does(harness):
     )
     python_key = envelope.derive_key(composed, salt, envelope.ITERATION_FLOOR)
     assert browser_key == envelope._b64(python_key)
+
+
+def test_browser_trims_a_pasted_passphrase_as_python_does(harness):
+    # docs/format.md, "Keys": space, tab, CR and LF at either end, nothing else.
+    salt = bytes(range(16))
+    python_key = envelope.derive_key(
+        "hearth-test-friends-passphrase", salt, envelope.ITERATION_FLOOR
+    )
+    for typed, same in (
+        (" hearth-test-friends-passphrase\r\n", True),
+        ("\thearth-test-friends-passphrase ", True),
+        ("hearth-test-friends-passphrase\u00a0", False),
+    ):
+        browser_key = harness.evaluate(
+            "([p, s, i]) => window.hearthTest.derive(p, s, i)",
+            [typed, envelope._b64(salt), envelope.ITERATION_FLOOR],
+        )
+        assert (browser_key == envelope._b64(python_key)) is same, repr(typed)
 
 
 def test_browser_parse_lists_the_recipients_python_wrote(harness):

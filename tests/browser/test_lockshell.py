@@ -80,3 +80,36 @@ def test_a_new_browser_session_must_unlock_again(browser, locked_site):
         unlock(pg, TEST_PASSPHRASES["site"])
         pg.get_by_role("heading", name="About").wait_for()
         context.close()
+
+
+def test_remember_on_this_device_outlives_the_session_and_lock_again_forgets(
+    page, locked_site
+):
+    page.goto(locked_site + "/about/")
+    page.get_by_label("Passphrase").fill(TEST_PASSPHRASES["site"])
+    page.get_by_label("Remember on this device").check()
+    page.get_by_role("button", name="Unlock").click()
+    page.get_by_role("heading", name="About").wait_for()
+    # The browser session ends (its session cookie is gone): the device key
+    # still opens the site.
+    page.context.clear_cookies()
+    page.goto(locked_site + "/2026/the-kettle-list/")
+    page.get_by_role("heading", name="The kettle list").wait_for()
+    page.get_by_role("button", name="Lock again").click()
+    page.get_by_label("Passphrase").wait_for()
+    page.goto(locked_site + "/about/")
+    page.get_by_label("Passphrase").wait_for()
+    assert page.get_by_role("heading", name="About").count() == 0
+
+
+def test_without_remember_a_new_session_asks_and_a_new_tab_does_not(page, locked_site):
+    page.goto(locked_site + "/about/")
+    unlock(page, TEST_PASSPHRASES["site"])
+    page.get_by_role("heading", name="About").wait_for()
+    tab = page.context.new_page()
+    tab.goto(locked_site + "/2026/the-kettle-list/")
+    tab.get_by_role("heading", name="The kettle list").wait_for()
+    page.context.clear_cookies()
+    page.goto(locked_site + "/about/")
+    page.get_by_label("Passphrase").wait_for()
+    assert page.get_by_role("heading", name="About").count() == 0

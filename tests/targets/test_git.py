@@ -164,3 +164,21 @@ def test_missing_remote_fails_clearly(sample_publish, tmp_path):
         r"git repo.*live site was not changed",
     ):
         ops.publish(sample_publish, [target])
+
+
+def test_a_remote_hook_never_sees_a_passphrase(sample_publish, remote, monkeypatch):
+    # A hook (or a credential helper) runs with the environment git gives it;
+    # the writer's passphrases and the secrets file's path stay out of it.
+    seen = remote.parent / "hook-environment"
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text(f"#!/bin/sh\nenv > {seen}\n")
+    hook.chmod(0o755)
+    monkeypatch.setenv("HEARTH_PASSPHRASE_FRIENDS", "hearth-test-friends-passphrase")
+    monkeypatch.setenv("HEARTH_SECRETS_FILE", "/somewhere/secrets.toml")
+    monkeypatch.setenv("HEARTH_UNRELATED", "kept")
+    ops.publish(sample_publish, [open_target(f"git+{remote}#gh-pages")])
+    environment = seen.read_text()
+    assert "HEARTH_UNRELATED=kept" in environment  # the hook did run
+    assert "hearth-test-friends-passphrase" not in environment
+    assert "HEARTH_PASSPHRASE" not in environment
+    assert "HEARTH_SECRETS_FILE" not in environment

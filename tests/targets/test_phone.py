@@ -79,7 +79,8 @@ def test_the_workflows_steps_withdraw_for_3d_then_due_reopens_on_a_git_remote(
     remote = tmp_path / "site.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     read = branch_reader(remote)
-    target = {"HEARTH_TARGET": f"git+{remote}#gh-pages"}
+    target = {"HEARTH_TARGET": f"git+{remote}#gh-pages",
+              "HEARTH_SITEURL": "https://blog.example"}  # fmt: skip
     clock = {"HEARTH_SCHEDULE_FILE": str(tmp_path / "schedule.json"),
              "HEARTH_NOW": "2026-12-01T09:00:00Z"}  # fmt: skip
     pwned = tmp_path / "pwned"

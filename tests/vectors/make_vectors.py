@@ -439,6 +439,12 @@ def make_invalid(generate):
             {},
         ),
         (
+            "an authentic payload that inflates past the 8 MiB limit (a bomb)",
+            with_padded(env._pad(env._compress(bytes(env.MAX_PAYLOAD + 1)))),
+            "Damaged",
+            {},
+        ),
+        (
             "an authentic payload with data after the DEFLATE stream",
             with_padded(env._pad(compressed + b"trailing")),
             "Damaged",

@@ -12,6 +12,9 @@ export const ITERATION_FLOOR = 600000;
 export const ITERATION_CAP = 10000000;
 export const KDF = "pbkdf2-sha256";
 export const MAX_RECIPIENTS = 64;
+// A payload inflates to at most this many bytes (docs/format.md, "Padding"):
+// a small envelope cannot make a tab allocate gigabytes.
+export const MAX_PAYLOAD = 8 * 1024 * 1024;
 
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
@@ -206,9 +209,12 @@ export async function deriveKey(passphrase, salt, iterations, extractable = fals
   }
   const saltBytes = asBytes(salt, SALT_BYTES, "deriveKey: salt");
   checkIterations(iterations);
+  // docs/format.md, "Keys": a pasted trailing space or newline is no part of
+  // the passphrase (ASCII space, tab, CR, LF only, as hearth/envelope.py trims).
+  const trimmed = passphrase.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
   const material = await crypto.subtle.importKey(
     "raw",
-    new TextEncoder().encode(passphrase.normalize("NFC")),
+    new TextEncoder().encode(trimmed.normalize("NFC")),
     "PBKDF2",
     false,
     ["deriveKey"],
@@ -567,15 +573,37 @@ function unpad(padded) {
 }
 
 async function inflate(compressed) {
+  const reader = new Blob([compressed])
+    .stream()
+    .pipeThrough(new DecompressionStream("deflate-raw"))
+    .getReader();
+  const chunks = [];
+  let total = 0;
   try {
-    const stream = new Blob([compressed])
-      .stream()
-      .pipeThrough(new DecompressionStream("deflate-raw"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > MAX_PAYLOAD) {
+        reader.cancel().catch(() => {});
+        throw new DamagedError(
+          `The payload inflates to more than ${MAX_PAYLOAD} bytes, the format's limit.`,
+        );
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof DamagedError) throw error;
     // Truncated, followed by data, or not DEFLATE at all.
     throw new DamagedError("The payload is not a valid DEFLATE stream.");
   }
+  const payload = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    payload.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return payload;
 }
 
 function utf8(text) {

@@ -4,27 +4,25 @@
  * Every page of a locked site is this shell, carrying the real page in an
  * envelope for the `site` audience, bound to the page's output path
  * ("2026/a-post/index.html"). A reader types the site passphrase once; the
- * derived key (never the passphrase) is kept in session storage, so every
- * other page opens by itself until the browser session ends. Opening a page
- * replaces this document with the decrypted one, its images and files
- * decrypted into blob: URLs.
+ * derived key (never the passphrase) is kept as a non-extractable CryptoKey
+ * (keystore.js), for the browser session and all its tabs, or on this device
+ * if the reader ticks "Remember on this device", so every other page opens
+ * by itself. Opening a page replaces this document with the decrypted one,
+ * its images and files decrypted into blob: URLs, and a "Lock again" button
+ * that forgets the key, as on private posts.
  */
 
 import {
   decryptAttachment,
   deriveKey,
-  exportAudienceKey,
-  fromBase64url,
-  importAudienceKey,
   NewerVersionError,
   openEnvelope,
   parseEnvelope,
-  toBase64url,
   WrongKeyError,
 } from "./envelope.js";
+import { deviceGet, devicePut, forgetKeys, sessionGet, sessionPut } from "./keystore.js";
 
 const AUDIENCE = "site";
-const STORAGE_PREFIX = "hearth.lock.";
 // The theme's scripts sit at <root>/theme/js/: the site root is two levels up.
 const ROOT = new URL("../../", import.meta.url);
 const MESSAGES = {
@@ -50,7 +48,31 @@ export function pagePath(carrier, pathname = location.pathname) {
 }
 
 function storageKey(entry) {
-  return STORAGE_PREFIX + entry.saltId;
+  return `${AUDIENCE}:${entry.saltId}:${entry.iterations}`;
+}
+
+/** The reader can lock the site again from any opened page. */
+function addLockAgain() {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "lockshell-lock-again";
+  button.textContent = "Lock again";
+  button.addEventListener("click", async () => {
+    await forgetKeys([AUDIENCE]);
+    location.reload();
+  });
+  document.body.prepend(button);
+}
+
+/** "Remember on this device", beside the passphrase (the shell needs JS anyway). */
+function addRemember(form) {
+  const label = document.createElement("label");
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.name = "remember";
+  label.append(box, " Remember on this device");
+  form.querySelector('button[type="submit"]')?.before(label);
+  return box;
 }
 
 function sitePath(value) {
@@ -162,26 +184,31 @@ async function main() {
     status.textContent = error instanceof NewerVersionError ? MESSAGES.newer : MESSAGES.damaged;
     return;
   }
-  const remembered = sessionStorage.getItem(storageKey(entry));
-  if (remembered) {
+  for (const remembered of [
+    await sessionGet(storageKey(entry)),
+    await deviceGet(storageKey(entry)),
+  ]) {
+    if (!(remembered instanceof CryptoKey)) continue;
     try {
-      const key = await importAudienceKey(fromBase64url(remembered));
-      await showPage(await openEnvelope(text, path, key, AUDIENCE));
+      await showPage(await openEnvelope(text, path, remembered, AUDIENCE));
+      addLockAgain();
       return;
     } catch {
-      // A key from before the passphrase changed: forget it and ask.
-      sessionStorage.removeItem(storageKey(entry));
+      // A key from before the passphrase changed: try the next, then ask.
     }
   }
+  const remember = addRemember(form);
   form.hidden = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     status.textContent = MESSAGES.unlocking;
     try {
-      const key = await deriveKey(input.value, entry.salt, entry.iterations, true);
+      const key = await deriveKey(input.value, entry.salt, entry.iterations, false);
       const payload = await openEnvelope(text, path, key, AUDIENCE);
-      sessionStorage.setItem(storageKey(entry), toBase64url(await exportAudienceKey(key)));
+      const name = storageKey(entry);
+      if (!remember.checked || !(await devicePut(name, key))) await sessionPut(name, key);
       await showPage(payload);
+      addLockAgain();
     } catch (error) {
       if (error instanceof WrongKeyError || error instanceof TypeError) {
         status.textContent = MESSAGES.wrong;

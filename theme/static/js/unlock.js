@@ -3,14 +3,14 @@
  * audience key, open the envelope (envelope.js) and show the post in the
  * site's normal article layout, with a "Lock again" button.
  *
- * The browser keeps the derived audience key, never the passphrase:
- * - for this session by default, as raw key bytes in sessionStorage. It is
- *   the one store the browser itself ties to the session: it dies with the
- *   tab, while an IndexedDB entry "for the session only" would outlive a
- *   crash or a closed window, with nothing to remove it. The page's CSP
- *   allows only this site's own scripts to read it.
- * - on this device only when the reader ticks "Remember on this device", as
- *   a non-extractable CryptoKey in IndexedDB: usable, never readable.
+ * The browser keeps the reader's key (derived from the passphrase, or a
+ * link's), never the passphrase, and always as a non-extractable CryptoKey
+ * in IndexedDB: usable, never readable.
+ * - for this browser session by default, shared by all its tabs (a reader
+ *   tapping links in a chat app opens new tabs) and forgotten when the
+ *   session ends: the session is named by a session cookie, and a page that
+ *   finds none deletes what an earlier session kept;
+ * - on this device when the reader ticks "Remember on this device".
  * "Lock again" forgets the keys of the post's audiences in both places.
  *
  * A link that unlocks carries an audience key in the fragment (#k=...),
@@ -21,21 +21,42 @@ import {
   decryptAttachment,
   decryptPayload,
   deriveKey,
-  exportAudienceKey,
   fromBase64url,
   importAudienceKey,
   NewerVersionError,
   parseEnvelope,
-  toBase64url,
   unwrapContentKey,
   WrongKeyError,
 } from "./envelope.js";
+import {
+  deviceGet,
+  devicePut,
+  forgetKeys,
+  hasRememberedKey,
+  sessionGet,
+  sessionPut,
+} from "./keystore.js";
+
+export { forgetKeys };
+
+// The fragment of a link that unlocks is read and removed from the address
+// bar before anything else runs, on every path: an insecure page, a damaged
+// envelope, a thrown error, a page without a panel. Nothing below can keep it.
+const LINK_FRAGMENT = takeLinkFragment();
+
+function takeLinkFragment() {
+  const hash = globalThis.location?.hash ?? "";
+  if (!hash.startsWith("#k=")) return "";
+  try {
+    history.replaceState(history.state, "", location.pathname + location.search);
+  } catch {
+    location.hash = ""; // leaves a bare "#", but never the key
+  }
+  return hash;
+}
 
 const PANEL_ID = "hearth-private";
 const ENVELOPE_ID = "hearth-envelope";
-const SESSION_PREFIX = "hearth-key:";
-const DB_NAME = "hearth";
-const DB_STORE = "audience-keys";
 const LINK_KEY = /^#k=([A-Za-z0-9_-]{43})$/;
 
 const MESSAGES = {
@@ -66,115 +87,6 @@ function keyName(entry) {
   return `${entry.audience}:${entry.saltId}:${entry.iterations}`;
 }
 
-// -- the session store: raw key bytes in sessionStorage ----------------------
-
-function sessionGet(name) {
-  try {
-    const text = sessionStorage.getItem(SESSION_PREFIX + name);
-    return text ? fromBase64url(text) : null;
-  } catch {
-    return null; // storage off, or a value that is not a key: ask instead
-  }
-}
-
-function sessionPut(name, raw) {
-  try {
-    sessionStorage.setItem(SESSION_PREFIX + name, toBase64url(raw));
-  } catch {
-    // Storage off: the post stays open in this page, and asks again later.
-  }
-}
-
-function sessionForget(audiences) {
-  try {
-    for (let index = sessionStorage.length - 1; index >= 0; index--) {
-      const name = sessionStorage.key(index);
-      if (audiences.some((a) => name?.startsWith(`${SESSION_PREFIX}${a}:`))) {
-        sessionStorage.removeItem(name);
-      }
-    }
-  } catch {
-    // Nothing stored, nothing to forget.
-  }
-}
-
-// -- the device store: non-extractable CryptoKeys in IndexedDB ---------------
-
-function request(req) {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function openDb() {
-  if (!globalThis.indexedDB) return null;
-  try {
-    const opening = indexedDB.open(DB_NAME, 1);
-    opening.onupgradeneeded = () => opening.result.createObjectStore(DB_STORE);
-    return await request(opening);
-  } catch {
-    return null;
-  }
-}
-
-async function deviceGet(name) {
-  const db = await openDb();
-  if (!db) return null;
-  try {
-    return (await request(db.transaction(DB_STORE).objectStore(DB_STORE).get(name))) ?? null;
-  } catch {
-    return null;
-  } finally {
-    db.close();
-  }
-}
-
-async function devicePut(name, key) {
-  const db = await openDb();
-  if (!db) return false;
-  try {
-    const tx = db.transaction(DB_STORE, "readwrite");
-    tx.objectStore(DB_STORE).put(key, name);
-    await new Promise((resolve, reject) => {
-      tx.oncomplete = resolve;
-      tx.onerror = () => reject(tx.error);
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    db.close();
-  }
-}
-
-async function deviceForget(audiences) {
-  const db = await openDb();
-  if (!db) return;
-  try {
-    const store = db.transaction(DB_STORE, "readwrite").objectStore(DB_STORE);
-    for (const name of await request(store.getAllKeys())) {
-      if (audiences.some((a) => String(name).startsWith(`${a}:`))) {
-        await request(store.delete(name));
-      }
-    }
-  } catch {
-    // Nothing stored, nothing to forget.
-  } finally {
-    db.close();
-  }
-}
-
-/**
- * Forget every remembered key of these audiences, in the session and on
- * the device.
- * @param {string[]} audiences
- */
-export async function forgetKeys(audiences) {
-  sessionForget(audiences);
-  await deviceForget(audiences);
-}
-
 // -- opening ------------------------------------------------------------------
 
 /**
@@ -190,6 +102,52 @@ async function tryKey(envelope, key, audience) {
   }
 }
 
+/**
+ * Where an audience's keyring is: p/k/<salt id> beside the page's own p/
+ * (docs/format.md, "Readers and the keyring"), or null for a page that is
+ * neither a private post nor a list.
+ */
+export function keyringAddress(address, entry) {
+  const match = /^(.*\/)p\/(?:[0-9a-f]{16}\/|i\/[a-z0-9]+)$/.exec(address);
+  return match ? `${match[1]}p/k/${entry.saltId}` : null;
+}
+
+const keyrings = new Map(); // address -> parsed keyring, once per page
+
+async function fetchKeyring(address) {
+  if (!keyrings.has(address)) {
+    keyrings.set(
+      address,
+      (async () => {
+        const response = await fetch(address, { credentials: "same-origin" });
+        return response.ok ? parseEnvelope(await response.text()) : null;
+      })().catch(() => null),
+    );
+  }
+  return keyrings.get(address);
+}
+
+/**
+ * A reader's key (derived from their passphrase, or a link's) opens the
+ * post directly (an audience's shared passphrase does) or through the
+ * audience's keyring: the reader's key opens the audience key, which opens
+ * the post. The content key, or null.
+ */
+async function openWith(envelope, key, entry, address) {
+  const direct = await tryKey(envelope, key, entry.audience);
+  if (direct) return direct;
+  const ringAddress = keyringAddress(address, entry);
+  const ring = ringAddress && (await fetchKeyring(ringAddress));
+  if (!ring) return null;
+  const ringKey = await tryKey(ring, key, entry.audience);
+  if (!ringKey) return null;
+  const raw = await decryptPayload(ring, ringKey, ringAddress);
+  if (raw.length !== 32) return null;
+  const audienceKey = await importAudienceKey(raw);
+  raw.fill(0);
+  return tryKey(envelope, audienceKey, entry.audience);
+}
+
 /** The distinct (audience, salt, iterations) entries, in envelope order. */
 function distinctEntries(envelope) {
   const seen = new Map();
@@ -203,30 +161,30 @@ function distinctEntries(envelope) {
  * A key remembered in this session or on this device that opens the post.
  * The session's keys come first: they need no trip to IndexedDB.
  */
-async function rememberedContentKey(envelope) {
+async function rememberedContentKey(envelope, address) {
   const entries = distinctEntries(envelope);
   for (const entry of entries) {
-    const raw = sessionGet(keyName(entry));
-    if (!raw || raw.length !== 32) continue;
-    const contentKey = await tryKey(envelope, await importAudienceKey(raw), entry.audience);
+    const stored = await sessionGet(keyName(entry));
+    if (!stored) continue;
+    const contentKey = await openWith(envelope, stored, entry, address);
     if (contentKey) return contentKey;
   }
   for (const entry of entries) {
     const stored = await deviceGet(keyName(entry));
     if (!(stored instanceof CryptoKey)) continue;
-    const contentKey = await tryKey(envelope, stored, entry.audience);
+    const contentKey = await openWith(envelope, stored, entry, address);
     if (contentKey) return contentKey;
   }
   return null;
 }
 
 /** Open with the key a link carries; it is kept for this session. */
-async function linkContentKey(envelope, raw) {
+async function linkContentKey(envelope, raw, address) {
   const key = await importAudienceKey(raw);
   for (const entry of distinctEntries(envelope)) {
-    const contentKey = await tryKey(envelope, key, entry.audience);
+    const contentKey = await openWith(envelope, key, entry, address);
     if (contentKey) {
-      sessionPut(keyName(entry), raw);
+      await sessionPut(keyName(entry), key);
       return contentKey;
     }
   }
@@ -237,19 +195,16 @@ async function linkContentKey(envelope, raw) {
  * Derive a key from the passphrase for each distinct salt until one opens
  * the post; remember it where the reader chose.
  */
-async function passphraseContentKey(envelope, passphrase, remember) {
+async function passphraseContentKey(envelope, passphrase, remember, address) {
   for (const entry of distinctEntries(envelope)) {
-    const key = await deriveKey(passphrase, entry.salt, entry.iterations, true);
-    const contentKey = await tryKey(envelope, key, entry.audience);
+    // Never extractable: the key can open posts but no script can read it.
+    const key = await deriveKey(passphrase, entry.salt, entry.iterations, false);
+    const contentKey = await openWith(envelope, key, entry, address);
     if (!contentKey) continue;
     const name = keyName(entry);
-    const raw = await exportAudienceKey(key);
-    // On the device: a copy that scripts can use but never read back. If
-    // IndexedDB is unavailable, the session keeps it rather than nothing.
-    if (!remember || !(await devicePut(name, await importAudienceKey(raw, false)))) {
-      sessionPut(name, raw);
-    }
-    raw.fill(0);
+    // On the device only when the reader asked; if IndexedDB refuses it
+    // there, the session keeps it rather than nothing.
+    if (!remember || !(await devicePut(name, key))) await sessionPut(name, key);
     return contentKey;
   }
   return null;
@@ -352,6 +307,31 @@ async function renderPost(payload) {
  * Wire up the locked panel in `root`.
  * @param {HTMLElement} root  the element with id "hearth-private"
  */
+/**
+ * The panel's states, exactly one at a time, shown as root's data-state.
+ * `form`: the passphrase form is shown; `busy`: the button is disabled;
+ * `error`: the status reads as an error; `final`: nothing can be opened on
+ * this page, so no state follows; `next`: the states it may go to.
+ */
+export const STATES = Object.freeze({
+  locked: { form: true, busy: false, error: false, final: false, next: ["deriving", "open", "wrong", "damaged", "newer"] },
+  deriving: { form: true, busy: true, error: false, final: false, next: ["open", "wrong", "damaged", "newer"] },
+  open: { form: false, busy: false, error: false, final: false, next: ["locked"] },
+  wrong: { form: true, busy: false, error: true, final: false, next: ["deriving", "open", "wrong", "damaged", "newer"] },
+  damaged: { form: false, busy: false, error: true, final: true, next: [] },
+  newer: { form: false, busy: false, error: true, final: true, next: [] },
+  insecure: { form: false, busy: false, error: true, final: true, next: [] },
+});
+const STATE_MESSAGES = {
+  locked: "",
+  deriving: MESSAGES.working,
+  open: "",
+  wrong: MESSAGES.wrong,
+  damaged: MESSAGES.damaged,
+  newer: MESSAGES.newer,
+  insecure: MESSAGES.insecure,
+};
+
 export async function initPanel(root) {
   const panel = root.querySelector(".locked-panel");
   const form = root.querySelector(".unlock-form");
@@ -362,20 +342,29 @@ export async function initPanel(root) {
   const buttonText = button.textContent;
   const lockedTitle = document.title;
   let shown = null;
+  let state = null;
 
-  const say = (message, isError = false) => {
+  /** The one way the panel changes: enter a state (with its own words). */
+  const enter = (next, message = STATE_MESSAGES[next]) => {
+    if (state !== null && !STATES[state].next.includes(next)) {
+      if (STATES[state].final) return; // nothing follows a final state
+      if (next !== state) throw new Error(`unlock: no way from ${state} to ${next}`);
+    }
+    const spec = STATES[next];
+    state = next;
+    root.dataset.state = next;
+    form.hidden = !spec.form;
+    button.disabled = spec.busy;
+    button.setAttribute("aria-busy", String(spec.busy));
+    button.textContent = spec.busy ? "Unlocking…" : buttonText;
     status.textContent = message;
-    status.classList.toggle("is-error", isError);
+    status.classList.toggle("is-error", spec.error);
   };
-  const busy = (on) => {
-    button.disabled = on;
-    button.setAttribute("aria-busy", String(on));
-    button.textContent = on ? "Unlocking…" : buttonText;
-  };
+  const failed = (error) => enter(error instanceof NewerVersionError ? "newer" : "damaged");
 
   // Browsers give WebCrypto only to secure contexts (https, or localhost).
   if (!globalThis.isSecureContext || !globalThis.crypto?.subtle) {
-    say(MESSAGES.insecure, true);
+    enter("insecure");
     return;
   }
 
@@ -383,7 +372,7 @@ export async function initPanel(root) {
   try {
     envelope = parseEnvelope(document.getElementById(ENVELOPE_ID)?.textContent ?? "");
   } catch (error) {
-    say(error instanceof NewerVersionError ? MESSAGES.newer : MESSAGES.damaged, true);
+    failed(error);
     return;
   }
   const audiences = [...new Set(envelope.recipients.map((entry) => entry.audience))];
@@ -394,6 +383,7 @@ export async function initPanel(root) {
       new TextDecoder().decode(await decryptPayload(envelope, contentKey, address)),
     );
     shown = await renderPost(payload);
+    enter("open");
     panel.hidden = true;
     root.append(shown.post);
     root.classList.add("post-is-unlocked");
@@ -413,14 +403,14 @@ export async function initPanel(root) {
     root.classList.remove("post-is-unlocked");
     document.title = lockedTitle;
     panel.hidden = false;
-    form.hidden = false;
     field.value = "";
     remember.checked = false;
-    say(MESSAGES.locked);
+    enter("locked", MESSAGES.locked);
     field.focus();
   };
 
-  // Turns every failure into a calm sentence; never a blank page.
+  // Turns every failure into a calm sentence; never a blank page. True when
+  // the attempt ended the search (opened, or found the post damaged).
   const attempt = async (open) => {
     try {
       const contentKey = await open();
@@ -428,28 +418,26 @@ export async function initPanel(root) {
       await show(contentKey);
       return true;
     } catch (error) {
-      form.hidden = true;
-      say(error instanceof NewerVersionError ? MESSAGES.newer : MESSAGES.damaged, true);
+      failed(error);
       return true;
     }
   };
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (STATES[state].final || state === "deriving") return;
     const passphrase = field.value;
     if (!passphrase.trim()) {
-      say(MESSAGES.empty, true);
+      enter("wrong", MESSAGES.empty);
       field.focus();
       return;
     }
-    busy(true);
-    say(MESSAGES.working);
+    enter("deriving");
     const opened = await attempt(() =>
-      passphraseContentKey(envelope, passphrase, remember.checked),
+      passphraseContentKey(envelope, passphrase, remember.checked, address),
     );
-    busy(false);
     if (!opened) {
-      say(MESSAGES.wrong, true);
+      enter("wrong");
       field.focus();
       field.select();
     } else if (shown) {
@@ -457,60 +445,40 @@ export async function initPanel(root) {
     }
   });
 
-  const link = LINK_KEY.exec(location.hash);
+  const link = LINK_KEY.exec(LINK_FRAGMENT);
   if (link) {
-    // The key has done its job once read: keep it out of history and bookmarks.
-    history.replaceState(history.state, "", location.pathname + location.search);
     let raw = null;
     try {
       raw = fromBase64url(link[1]);
     } catch {
       raw = null;
     }
-    if (raw?.length === 32 && (await attempt(() => linkContentKey(envelope, raw)))) return;
-    form.hidden = false;
-    say(MESSAGES.badLink, true);
+    enter("deriving");
+    if (raw?.length === 32 && (await attempt(() => linkContentKey(envelope, raw, address)))) return;
+  }
+  if (LINK_FRAGMENT) {
+    enter("wrong", MESSAGES.badLink);
     return;
   }
-  if (await attempt(() => rememberedContentKey(envelope))) return;
-  form.hidden = false;
+  if (await attempt(() => rememberedContentKey(envelope, address))) return;
+  enter("locked");
 }
 
 // -- the home page and archives, once an audience is unlocked ---------------
 
-/** Is a key of this audience kept in the session or on the device? */
-async function hasRememberedKey(audience) {
-  const prefix = `${audience}:`;
-  try {
-    for (let index = 0; index < sessionStorage.length; index++) {
-      if (sessionStorage.key(index)?.startsWith(SESSION_PREFIX + prefix)) return true;
-    }
-  } catch {
-    // No session storage: the device store may still hold one.
-  }
-  const db = await openDb();
-  if (!db) return false;
-  try {
-    const names = await request(db.transaction(DB_STORE).objectStore(DB_STORE).getAllKeys());
-    return names.some((name) => String(name).startsWith(prefix));
-  } catch {
-    return false;
-  } finally {
-    db.close();
-  }
-}
 
 /** Open the lists of the audiences this browser holds a key for. */
 async function unlockedEntries(lists) {
   const entries = new Map();
   for (const { audience, url } of lists) {
     // Nothing is fetched for an audience this browser has no key for.
-    if (!(await hasRememberedKey(audience))) continue;
+    // Nor for a list the page does not name (an audience with hidden posts only).
+    if (!audience || !(await hasRememberedKey(audience))) continue;
     try {
       const response = await fetch(url, { credentials: "same-origin" });
       if (!response.ok) continue;
       const envelope = parseEnvelope(await response.text());
-      const contentKey = await rememberedContentKey(envelope);
+      const contentKey = await rememberedContentKey(envelope, url);
       if (!contentKey) continue;
       const bytes = await decryptPayload(envelope, contentKey, url);
       for (const entry of JSON.parse(new TextDecoder().decode(bytes)).entries ?? []) {

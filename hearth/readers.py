@@ -1,0 +1,249 @@
+"""Readers of an audience: generated secrets, strength, and the audience key.
+
+An audience has named readers, each with their own generated passphrase and
+a link key (docs/format.md, "Readers and the keyring"). Posts are encrypted
+for one random audience key; the audience key is wrapped once per reader
+secret in the audience's keyring (`p/k/<salt id>`), an envelope whose
+payload is the 32-byte audience key. Dropping a reader (or a link passing
+its expiry) makes a new audience key at the next build, so what is
+published from then on opens for nobody the old keyring admitted and the
+new one does not.
+
+Imports the standard library, `envelope`, xkcdpass's copy of EFF's long
+word list and zxcvbn; no Pelican.
+"""
+
+import base64
+import datetime as dt
+import functools
+import hashlib
+import json
+import os
+import re
+import secrets
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import NamedTuple
+
+from hearth import envelope
+
+WORDS = 6  # 6 words of 7776: 77.5 bits
+# zxcvbn's estimate of guesses a passphrase needs, as a power of ten. At
+# 14,000 PBKDF2-600k guesses a second (one RTX 4090), 10**14 guesses are
+# about 226 GPU-years; a generated six-word passphrase is rated far above.
+GUESSES_LOG10_FLOOR = 14
+# zxcvbn's time grows with length; beyond this nothing changes its verdict.
+_ESTIMATE_CHARS = 100
+SHARED = "shared"  # the reader of an audience's one shared passphrase
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+KEYRING_DIR = "p/k"
+LINK_KEY_BYTES = 32
+
+
+class ReaderError(ValueError):
+    """A reader cannot be added, removed or used. The message is safe to show."""
+
+
+class Reader(NamedTuple):
+    """One reader of an audience and their secrets."""
+
+    audience: str
+    name: str
+    passphrase: str | None
+    link: bytes | None = None  # a link key (the #k= fragment), 32 bytes
+    link_expires: dt.date | None = None
+
+    def __repr__(self):
+        # Readers travel through logs and tracebacks; their secrets never do.
+        return (
+            f"Reader(audience={self.audience!r}, name={self.name!r}, "
+            f"passphrase=<hidden>, link={'<hidden>' if self.link else None}, "
+            f"link_expires={self.link_expires!r})"
+        )
+
+    def link_open(self, today):
+        """Whether this reader's link still opens what is built `today`."""
+        return self.link is not None and (
+            self.link_expires is None or today <= self.link_expires
+        )
+
+
+def check_name(name, what="reader name"):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ReaderError(
+            f"{name!r} is not a valid {what}: lower-case letters, digits, '-' "
+            "or '_', starting with a letter or digit, at most 64 characters "
+            "(for example sam or aunt-jo)."
+        )
+    return name
+
+
+# --- generated secrets ------------------------------------------------------
+
+
+@functools.cache
+def _eff_long_list():
+    from xkcdpass import xkcd_password
+
+    path = xkcd_password.locate_wordfile("eff-long")
+    words = [
+        line.split()[-1]
+        for line in Path(path).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    # The list is 6**5 words, one per roll of five dice; anything else is
+    # not the list this module promises.
+    if len(set(words)) != 7776:
+        raise ReaderError(f"The EFF long word list at {path} is not 7776 words.")
+    return tuple(words)
+
+
+def generate_passphrase(words=WORDS):
+    """A fresh passphrase of `words` words from EFF's long list (OS randomness)."""
+    if words < WORDS:
+        raise ReaderError(f"A generated passphrase has at least {WORDS} words.")
+    wordlist = _eff_long_list()
+    return " ".join(secrets.choice(wordlist) for _ in range(words))
+
+
+def new_link_key():
+    return os.urandom(LINK_KEY_BYTES)
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text):
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
+
+
+def strength_problem(passphrase):
+    """'' when zxcvbn rates the passphrase at GUESSES_LOG10_FLOOR or more;
+    else a sentence (without the passphrase) saying how weak it is."""
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(passphrase[:_ESTIMATE_CHARS])
+    guesses = float(result["guesses_log10"])
+    if guesses >= GUESSES_LOG10_FLOOR:
+        return ""
+    return (
+        f"is too easy to guess: a strength estimate (zxcvbn) puts it at about "
+        f"10^{int(guesses)} guesses, and Hearth asks for 10^{GUESSES_LOG10_FLOOR}"
+    )
+
+
+# --- the audience key and its keyring --------------------------------------
+
+
+def keyring_path(salt):
+    """The keyring's site path: p/k/<salt id> (the salt id every post's
+    entry for the audience carries, so the browser finds it)."""
+    return f"{KEYRING_DIR}/{envelope.salt_id(salt)}"
+
+
+def _fingerprint(key):
+    return hashlib.sha256(b"hearth member\x00" + bytes(key)).hexdigest()[:32]
+
+
+def _derived_name(passphrase, salt, iterations):
+    text = unicodedata.normalize("NFC", passphrase).encode("utf-8")
+    digest = hashlib.sha256(
+        b"hearth derived\x00" + bytes(salt) + iterations.to_bytes(4, "big") + text
+    )
+    return digest.hexdigest()
+
+
+class AudienceKeys:
+    """The audience keys of one kind of build (preview or publish).
+
+    Kept in an owner-only JSON file beside Hearth's envelope cache, never
+    online and never tracked: per audience the random audience key and the
+    fingerprints of the reader keys it was last wrapped for, plus readers'
+    derived keys so a build does not run PBKDF2 once per reader. Losing the
+    file only rotates every audience key: readers notice nothing.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._audiences, self._derived = {}, {}
+        self.rotated = []
+        try:
+            data = json.loads(self.path.read_text(encoding="ascii"))
+            self._audiences = {
+                a: {"key": unb64url(e["key"]), "members": list(e["members"])}
+                for a, e in data["audiences"].items()
+            }
+            self._derived = {k: unb64url(v) for k, v in data["derived"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self._audiences, self._derived = {}, {}  # start afresh: rotation
+        self._used_derived = set()
+
+    def derived(self, passphrase, salt, iterations, derive):
+        """A reader's derived key, from this file or `derive()` (then kept)."""
+        name = _derived_name(passphrase, salt, iterations)
+        key = self._derived.get(name)
+        if key is None or len(key) != 32:
+            key = derive()
+            self._derived[name] = key
+        self._used_derived.add(name)
+        return key
+
+    def key_for(self, audience, members):
+        """The audience key for keyring `members` (reader keys, bytes).
+
+        The same key while no member is dropped; a new random key as soon as
+        one that the last keyring admitted is not among `members`.
+        """
+        prints = sorted({_fingerprint(m) for m in members})
+        entry = self._audiences.get(audience)
+        if entry is None or not set(entry["members"]) <= set(prints):
+            if entry is not None:
+                self.rotated.append(audience)
+            entry = {"key": os.urandom(32)}
+        entry["members"] = prints
+        self._audiences[audience] = entry
+        return entry["key"]
+
+    def save(self):
+        """Write the file atomically, owner-only (mode 0600 in a 0700 folder)."""
+        if not self._audiences:
+            return
+        data = {
+            "about": "Hearth's audience keys: secret, owner-only, never commit it.",
+            "audiences": {
+                a: {"key": b64url(e["key"]), "members": e["members"]}
+                for a, e in sorted(self._audiences.items())
+            },
+            "derived": {
+                k: b64url(v)
+                for k, v in sorted(self._derived.items())
+                if k in self._used_derived
+            },
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.path.parent, 0o700)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:  # mode 0600
+                json.dump(data, handle, indent=1)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def keyring_members(readers, today):
+    """[(reader, kind, secret)] the keyring admits: every reader's passphrase
+    and every link not past its expiry on `today`."""
+    members = []
+    for reader in readers:
+        if reader.passphrase is not None:
+            members.append((reader, "passphrase", reader.passphrase))
+        if reader.link_open(today):
+            members.append((reader, "link", reader.link))
+    return members
