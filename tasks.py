@@ -10,13 +10,16 @@ from pathlib import Path
 
 from invoke import Exit, task
 from invoke.main import program
+from invoke.parser.parser import ParseMachine
 from pelican import main as pelican_main
 from pelican.settings import DEFAULT_CONFIG, get_settings_from_file, read_settings
 from rich.console import Console
 
 from hearth import audit as leak_audit
-from hearth import frontmatter, links, reading, secrets
+from hearth import frontmatter, links, reading, schedule, secrets
+from hearth import notice as notice_post
 from hearth import posts as hearth_posts
+from hearth import rules as hearth_rules
 from hearth.targets import TargetError, configured_targets, ops
 from hearth.targets.base import scratch_dir, sweep_scratch
 from hearth.targets.report import RichReporter
@@ -170,6 +173,114 @@ def _readings():
         raise Exit(str(err)) from None
 
 
+def _rule_notes(console, found):
+    """Under `invoke posts`: which rule (hearth-rules.json) applies to a post."""
+    with contextlib.chdir(ROOT):
+        settings = read_settings(str(ROOT / SETTINGS_FILE_BASE))
+    try:
+        active = hearth_rules.load(hearth_rules.rules_file(settings))
+    except hearth_rules.RulesError as e:
+        raise Exit(str(e)) from None
+    for post in found:
+        if post.kind != "article" or post.error:
+            continue
+        for rule in hearth_rules.explain(active, post.relative_path, post.metadata):
+            console.print(
+                f"{post.relative_path}: {rule.describe()}",
+                style="cyan", markup=False, highlight=False,
+            )  # fmt: skip
+
+
+RULE_HELP = {
+    "file": "one post's file, e.g. content/posts/2026-08-27-foggy-days.md",
+    "before": "the posts dated before this day, e.g. 2026-06-01",
+    "tag": "the posts with this tag, e.g. therapy",
+    "category": "the posts in this category, e.g. Notes",
+    "audience": "make the public ones among them private for this audience",
+    "unpublish": "take them off the site (their address says they are gone)",
+    "undo": "remove this rule again (give the same options): the way back",
+    "publish": "publish right after (else run `invoke publish` when ready)",
+}
+
+
+@task(help=RULE_HELP)
+def rule(  # noqa: PLR0917 - invoke maps flags to parameters
+    c, file=None, before=None, tag=None, category=None, audience=None,
+    unpublish=False, undo=False, publish=False,
+):  # fmt: skip
+    """Move some posts into an audience or off the site, files untouched."""
+    settings, found = _readings()
+    try:
+        new = hearth_rules.make_rule(
+            file=file, before=before, tag=tag, category=category, audience=audience,
+            unpublish=unpublish, content_path=settings["PATH"],
+            known=settings.get("HEARTH_AUDIENCES") or {},
+        )  # fmt: skip
+        path = hearth_rules.rules_file(settings)
+        active = hearth_rules.load(path)
+    except hearth_rules.RulesError as e:
+        raise Exit(str(e)) from None
+    articles = [p for p in found if p.kind == "article" and not p.error]
+    if undo:
+        if new not in active:
+            listed = "\n  ".join(r.describe() for r in active) or "(none)"
+            raise Exit(f"No rule {new.describe()} to undo. The rules now:\n  {listed}")
+        back = [p for p in articles if new.matches(p.relative_path, p.metadata)]
+        print(f"Undoing {new.describe()}; these posts go back to what their files say:")
+        for post in back:
+            print(f"  {post.relative_path}  {post.title!r}")
+        hearth_rules.save(path, [r for r in active if r != new])
+    else:
+        if new in active:
+            print(f"The rule is already there: {new.describe()}. Nothing changes.")
+            return
+        changes = []
+        for post in articles:
+            meta = dict(post.metadata)
+            if hearth_rules.apply([new], post.relative_path, meta):
+                was = f"{post.status}, " + (
+                    f"private for {', '.join(post.audience)}"
+                    if post.audience
+                    else "public"
+                )
+                now = "off the site" if new.unpublish else f"private for {new.audience}"
+                changes.append(
+                    f"  {post.relative_path}  {post.title!r}: {was} -> {now}"
+                )
+        print(f"Rule: {new.describe()}. What changes:")
+        print("\n".join(changes) if changes else "  nothing (no public post matches)")
+        hearth_rules.save(path, [*active, new])
+        undo_line = _undo_line(new)
+        print(f"Saved in {path.name} (commit it). The way back: {undo_line}")
+    if publish:
+        globals()["publish"](c)
+    else:
+        print("Run `invoke publish` to put this online.")
+
+
+def _undo_line(new):
+    parts = ["invoke rule --undo"]
+    for name in ("file", "before", "tag", "category", "audience"):
+        value = getattr(new, name)
+        if value:
+            parts.append(f"--{name} {shlex.quote(value)}")
+    if new.unpublish:
+        parts.append("--unpublish")
+    return " ".join(parts)
+
+
+@task(
+    help={
+        "file": "the post's file, e.g. content/posts/2026-08-27-foggy-days.md",
+        "undo": "bring it back",
+        "publish": RULE_HELP["publish"],
+    }
+)
+def unpublish(c, file, undo=False, publish=False):
+    """Take one post off the site (its address says gone); --undo brings it back."""
+    rule(c, file=file, unpublish=True, undo=undo, publish=publish)
+
+
 @task(
     help={
         "title": "the post's title (quote it)",
@@ -220,6 +331,7 @@ def posts(c):
         raise Exit(str(err)) from None
     console = Console()
     console.print(hearth_posts.posts_table(found, settings, post_ids))
+    _rule_notes(console, found)
     for post in found:
         for note in post.notes:
             console.print(note, style="yellow", markup=False, highlight=False)
@@ -392,6 +504,91 @@ TARGET_HELP = "a target URL instead of HEARTH_TARGETS (repeat for several)"
 DRY_RUN_HELP = "show what would change on each target; touch nothing"
 
 
+MESSAGE_HELP = (
+    "the notice: its words, or a post in content/ (e.g. notices/resting.md); "
+    "may also be given without --message"
+)
+MESSAGE_FILE_HELP = "a Markdown file holding the notice (front-matter allowed)"
+
+# `invoke withdraw "I need some space"`: invoke fills positional parameters
+# only when they are required; these may be left out (the kind default).
+_OPTIONAL_POSITIONAL = {"withdraw": {"message"}, "lock": {"message"}}
+_complete_context = ParseMachine.complete_context
+
+
+def _complete_with_optional_positionals(self):
+    context = self.context
+    for arg in getattr(context, "positional_args", ()):
+        if arg.value is None and arg.name in _OPTIONAL_POSITIONAL.get(context.name, ()):
+            arg.value = ""
+    return _complete_context(self)
+
+
+ParseMachine.complete_context = _complete_with_optional_positionals
+
+
+UNTIL_HELP = "end by itself then (UTC): 2026-12-04 or 2026-12-04T18:00; see `due`"
+FOR_HELP = "end by itself after this long: 90m, 12h, 3d, 2w; see `due`"
+SCHEDULE_FILE = schedule.SCHEDULE_FILE_NAME  # beside the sources; commit it
+
+
+def _schedule_file():
+    # HEARTH_SCHEDULE_FILE: elsewhere (the tests; a CI job that keeps it aside).
+    return ROOT / (os.environ.get("HEARTH_SCHEDULE_FILE") or SCHEDULE_FILE)
+
+
+def _end(until, for_):
+    """When a withdraw or lock ends, checked before anything is done."""
+    try:
+        return schedule.end_of(until=until, for_=for_)
+    except schedule.ScheduleError as e:
+        raise Exit(str(e)) from None
+
+
+def _record(state, end, target):
+    """After a withdraw or lock: keep its end for `invoke due`, or cancel an
+    earlier one (a withdraw or lock without an end lasts until you publish)."""
+    path = _schedule_file()
+    try:
+        earlier = schedule.load(path)
+    except schedule.ScheduleError:
+        earlier = None
+    if end is None:
+        if schedule.clear(path) and earlier:
+            print(
+                f"The earlier schedule ({schedule.describe(earlier)}) is cancelled: "
+                f"the site stays {state} until you run `invoke publish`."
+            )
+        return
+    plan = schedule.Plan(
+        state=state,
+        until=schedule.iso(end),
+        since=schedule.iso(schedule.now()),
+        targets=list(target or []),
+    )
+    schedule.save(path, plan)
+    print(
+        f"The site is {schedule.describe(plan)}. Then `invoke due` publishes it "
+        f"again (run it from cron, a systemd timer or CI: README, 'For a while'); "
+        f"{SCHEDULE_FILE} holds the plan: commit it if CI runs `due`."
+    )
+
+
+def _notice(message, message_file, settings):
+    """The notice post from the command's words (hearth.notice.choose)."""
+    if not message and not message_file:
+        return None
+    try:
+        return notice_post.choose(
+            message=message or None,
+            message_file=message_file or None,
+            root=ROOT,
+            known_audiences=settings.get("HEARTH_AUDIENCES", {}),
+        )
+    except notice_post.NoticeError as e:
+        raise Exit(str(e)) from None
+
+
 def _debug():
     """`invoke --debug ...` or HEARTH_DEBUG=1: show tracebacks, not messages."""
     if os.environ.get("HEARTH_DEBUG"):
@@ -491,6 +688,19 @@ def _publish_build():
     return out
 
 
+def _add_gone_pages(build):
+    """After the audit: a fixed "taken down" page at each address an
+    `unpublish` rule took off the site (hearth/rules.py). It carries no text
+    of the post, only the address that was public already (which the audit
+    would otherwise report as a draft's slug)."""
+    with contextlib.chdir(ROOT):
+        settings = read_settings(str(ROOT / SETTINGS_FILE_PUBLISH))
+    try:
+        return hearth_rules.write_gone_pages(build, settings)
+    except (hearth_rules.RulesError, reading.ReadingError) as e:
+        raise Exit(str(e)) from None
+
+
 def _audit(settings, build):
     """The leak audit's findings on the build (one if it cannot run)."""
     return ops.leak_audit(settings, build, ROOT)
@@ -532,53 +742,110 @@ def publish(c, target=None, dry_run=False):
                     "The leak audit found private text in the build, so nothing "
                     "was deployed:\n  " + "\n  ".join(findings)
                 )
+            _add_gone_pages(build)
             ops.publish(build, targets, dry_run=dry_run, reporter=RichReporter())
         finally:
             shutil.rmtree(build, ignore_errors=True)
+    if not dry_run and schedule.clear(_schedule_file()):
+        print(f"Published: the schedule in {SCHEDULE_FILE} is done and removed.")
+
+
+@task
+def due(c):
+    """Publish again when a withdraw or lock given --for/--until has ended.
+
+    Idempotent: before its time, or with nothing scheduled, it changes nothing.
+    """
+    try:
+        plan = schedule.load(_schedule_file())
+        clock = schedule.now()
+    except schedule.ScheduleError as e:
+        raise Exit(str(e)) from None
+    if plan is None:
+        print("Nothing is due: no withdraw or lock is set to end.")
+        return
+    if not schedule.is_due(plan, clock):
+        print(
+            f"Nothing is due yet: the site is {schedule.describe(plan)} (it is "
+            f"{schedule.iso(clock)} now)."
+        )
+        return
+    print(f"Due: the site was {schedule.describe(plan)}; publishing it again.")
+    publish(c, target=plan.targets or None)
 
 
 @task(
+    positional=["message"],
     iterable=["target"],
     help={
-        "message": "the notice readers see instead of the kind default text",
+        "message": MESSAGE_HELP,
+        "message_file": MESSAGE_FILE_HELP,
+        "until": UNTIL_HELP,
+        "for_": FOR_HELP,
         "target": TARGET_HELP,
         "dry_run": DRY_RUN_HELP,
     },
 )
-def withdraw(c, message=None, target=None, dry_run=False):
+def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
+    c, message=None, message_file=None, until=None, for_=None, target=None,
+    dry_run=False,
+):  # fmt: skip
     """Take the whole site down: one notice at every address, nothing else."""
     settings = _publish_settings()
+    end = _end(until, for_)
+    notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
     with _calmly("withdraw"):
         ops.withdraw(
             targets,
-            message=message,
+            message=notice,
             feeds=_feeds(settings),
             dry_run=dry_run,
             reporter=RichReporter(),
             **_site(settings),
         )
+    if not dry_run:
+        _record("withdrawn", end, target)
+        from hearth import elsewhere
+
+        print()
+        print("\n".join(elsewhere.checklist(_site(settings)["site_url"], targets)))
 
 
 @task(
+    positional=["message"],
     iterable=["target"],
-    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP},
+    help={
+        "message": MESSAGE_HELP + " (public beside the unlock form)",
+        "message_file": MESSAGE_FILE_HELP,
+        "until": UNTIL_HELP,
+        "for_": FOR_HELP,
+        "target": TARGET_HELP,
+        "dry_run": DRY_RUN_HELP,
+    },
 )
-def lock(c, target=None, dry_run=False):
+def lock(  # noqa: PLR0917 - invoke maps flags to parameters
+    c, message=None, message_file=None, until=None, for_=None, target=None,
+    dry_run=False,
+):  # fmt: skip
     """Put the whole site behind the site passphrase (HEARTH_PASSPHRASE_SITE)."""
     from hearth.secrets import SecretsError, passphrase_for
 
     settings = _publish_settings()
+    end = _end(until, for_)
+    notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
     try:
         passphrase = passphrase_for("site", publish=True)
     except SecretsError as e:
         raise Exit(str(e)) from None
     with _calmly("lock"):
-        _lock(settings, targets, passphrase, dry_run)
+        _lock(settings, targets, passphrase, dry_run, notice)
+    if not dry_run:
+        _record("locked", end, target)
 
 
-def _lock(settings, targets, passphrase, dry_run):
+def _lock(settings, targets, passphrase, dry_run, notice=None):
     from hearth import envelope
     from hearth.state import STATE_FILE_NAME, State, StateError
 
@@ -592,6 +859,7 @@ def _lock(settings, targets, passphrase, dry_run):
             print("Warning: the leak audit found private text in the build; it is")
             print("locked behind the site passphrase too. Fix it before publishing:")
             print("  " + "\n  ".join(findings))
+        _add_gone_pages(build)
         state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
         state = State.load(state_file)
         iterations = settings.get("HEARTH_PBKDF2_ITERATIONS", envelope.ITERATION_FLOOR)
@@ -608,12 +876,32 @@ def _lock(settings, targets, passphrase, dry_run):
             keep_tree=ROOT / LOCK_CACHE,
             dry_run=dry_run,
             reporter=RichReporter(),
+            notice=notice,
             **_site(settings),
         )
     except StateError as e:
         raise Exit(str(e)) from None
     finally:
         shutil.rmtree(build, ignore_errors=True)
+
+
+@task(iterable=["target"], help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP})
+def rollback(c, target=None, dry_run=False):
+    """Put the previous release back on each target that keeps one; say which cannot."""
+    from hearth import rollback as hearth_rollback
+
+    settings = _publish_settings()
+    targets = _targets(target, settings)
+    with _calmly("rollback"):
+        results = hearth_rollback.rollback(
+            targets, dry_run=dry_run, reporter=RichReporter()
+        )
+    for result in results:
+        print(
+            ("Rolled back: " if result.done else "Not rolled back: ") + result.message
+        )
+    if not any(r.done for r in results):
+        raise Exit("Nothing was rolled back (see above).")
 
 
 @task(iterable=["target"], help={"target": TARGET_HELP})
@@ -623,8 +911,18 @@ def status(c, target=None):
     targets = _targets(target, settings)
     with _calmly("status"):
         results = ops.status(targets)
+    try:
+        plan = schedule.load(_schedule_file())
+    except schedule.ScheduleError as e:
+        print(f"Warning: {e}")
+        plan = None
     for result in results:
         since = f" since {result.since}" if result.since else ""
+        if plan and plan.state == result.state:
+            since += (
+                f", {plan.state} until {schedule.describe(plan).split(' until ')[1]}"
+            )
+            since += " (then `invoke due` publishes)"
         checked = f", {result.checked_urls} URLs checked" if result.checked_urls else ""
         print(f"{result.target}: {result.state}{since} ({result.files} files{checked})")
         for problem in result.problems:

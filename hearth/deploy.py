@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from hearth import notice as notice_post
 from hearth.targets.base import (
     MARKER,
     content_type,
@@ -33,11 +34,7 @@ from hearth.targets.base import (
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_NOTICE = (
-    "This blog is resting for now. The writing that was here has been taken "
-    "down, and that is all right.\n\nThank you for reading. Take good care of "
-    "yourself."
-)
+DEFAULT_NOTICE = notice_post.DEFAULT_NOTICE
 NOTICE_CSS = "hearth-notice.css"
 LOCKED_DIR = "hearth-locked"
 LOCK_AUDIENCE = "site"
@@ -50,6 +47,8 @@ body { margin: 0; font: 1.125rem/1.6 Georgia, "Times New Roman", serif;
   color: #2b2622; background: #fbf7f1; }
 main { max-width: 34rem; margin: 18vh auto 0; padding: 0 1.25rem; }
 h1 { font-size: 1.6rem; font-weight: normal; margin: 0 0 1.5rem; }
+h2 { font-size: 1.25rem; font-weight: normal; margin: 0 0 1rem; }
+a { color: inherit; }
 @media (prefers-color-scheme: dark) {
   body { color: #ece4da; background: #1f1b18; }
 }
@@ -74,10 +73,19 @@ def page_url(path):
     return quote(url, safe="/")
 
 
+def as_notice(message):
+    """A Notice from a Notice, plain text, or None (the kind default)."""
+    if isinstance(message, notice_post.Notice):
+        return message
+    if message is None or not str(message).strip():
+        return notice_post.default()
+    return notice_post.from_text(str(message))
+
+
 def notice_html(sitename, message, lang="en"):
-    paragraphs = [p.strip() for p in (message or DEFAULT_NOTICE).split("\n\n")]
-    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs if p)
+    notice = as_notice(message)
     name = html.escape(sitename)
+    heading = f"<h2>{html.escape(notice.title)}</h2>\n" if notice.title else ""
     return f"""<!doctype html>
 <html lang="{html.escape(lang)}">
 <head>
@@ -93,28 +101,65 @@ def notice_html(sitename, message, lang="en"):
 <body>
 <main>
 <h1>{name}</h1>
-{body}
+{heading}<article class="hearth-notice">
+{notice.body_html}
+</article>
 </main>
 </body>
 </html>
 """
 
 
-def empty_feed(path, *, sitename, site_url, updated):
-    """A valid feed with no entries, Atom or RSS after the file's name."""
+def notice_entry(message, site_url):
+    """The feed entry of a notice post (title, link, id, html); None for the
+    kind default or bare text given to ops (then feeds keep no entry). The
+    tasks always pass a Notice, so the writer's message is in the feeds."""
+    if not isinstance(message, notice_post.Notice):
+        return None
+    notice = message
+    digest = hashlib.sha256(notice.text.encode()).hexdigest()[:16]
+    home = site_url.rstrip("/") + "/"
+    return {
+        "title": notice.title or "A note from the writer",
+        "link": home,
+        "id": f"{home}#hearth-notice-{digest}",
+        "html": notice.body_html,
+    }
+
+
+def empty_feed(path, *, sitename, site_url, updated, entry=None):
+    """A valid feed, Atom or RSS after the file's name, with no entry or the
+    notice's one (`entry`, from notice_entry)."""
     name = html.escape(sitename)
     home = html.escape(site_url.rstrip("/") + "/")
     if path.lower().endswith(".rss.xml"):
+        item = ""
+        if entry:
+            item = (
+                f"<item><title>{html.escape(entry['title'])}</title>"
+                f"<link>{html.escape(entry['link'])}</link>"
+                f"<description>{html.escape(entry['html'])}</description>"
+                f'<guid isPermaLink="false">{html.escape(entry["id"])}</guid>'
+                f"<pubDate>{_rfc822(updated)}</pubDate></item>"
+            )
         return f"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>{name}</title><link>{home}</link>\
 <description>{name}</description><lastBuildDate>{_rfc822(updated)}</lastBuildDate>\
-</channel></rss>
+{item}</channel></rss>
 """
     self_url = html.escape(site_url.rstrip("/") + "/" + path)
+    item = ""
+    if entry:
+        item = (
+            f"<entry><title>{html.escape(entry['title'])}</title>"
+            f'<link href="{html.escape(entry["link"])}" rel="alternate"/>'
+            f"<id>{html.escape(entry['id'])}</id><updated>{updated}</updated>"
+            f'<content type="html">{html.escape(entry["html"])}</content></entry>'
+        )
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>{name}</title>\
 <link href="{home}" rel="alternate"/><link href="{self_url}" rel="self"/>\
-<id>{home}</id><updated>{updated}</updated></feed>
+<id>{home}</id><updated>{updated}</updated>{item}</feed>
 """
 
 
@@ -159,9 +204,10 @@ def notice_tree(dest, former, *, sitename, site_url, since, message=None, lang="
             os.link(first, path)
         except OSError:
             shutil.copyfile(first, path)
+    entry = notice_entry(message, site_url)
     for rel in sorted({p for p in former if is_feed(p)} | set(feeds)):
         _write(dest, rel, empty_feed(rel, sitename=sitename, site_url=site_url,
-                                     updated=since))  # fmt: skip
+                                     updated=since, entry=entry))  # fmt: skip
     _write(dest, "robots.txt", ROBOTS_DISALLOW)
     _write(dest, NOTICE_CSS, _NOTICE_STYLE)
     return dest
@@ -252,7 +298,7 @@ _SHELL = """<!doctype html>
 <body>
 <main class="lockshell wrap" id="main">
 <h1>{name}</h1>
-<p>This blog is private for now. If the writer gave you the passphrase,
+{notice}<p>This blog is private for now. If the writer gave you the passphrase,
 you can read it here.</p>
 <form class="lockshell-form" hidden>
 <label for="lockshell-passphrase">Passphrase</label>
@@ -272,9 +318,18 @@ browser.</p></noscript>
 
 
 def lock_shell(sitename, envelope_text, url, *, static_url, lang="en",
-               fallback=False):  # fmt: skip
-    """The unlock page that carries one page's envelope."""
+               fallback=False, notice=None):  # fmt: skip
+    """The unlock page that carries one page's envelope (and, public beside
+    it, the notice post when the lock was given one)."""
+    notice_block = ""
+    if notice is not None:
+        post = as_notice(notice)
+        heading = f"<h2>{html.escape(post.title)}</h2>\n" if post.title else ""
+        notice_block = (
+            f'<article class="hearth-notice">\n{heading}{post.body_html}\n</article>\n'
+        )
     return _SHELL.format(
+        notice=notice_block,
         lang=html.escape(lang),
         csp=_SHELL_CSP,
         name=html.escape(sitename),
@@ -339,7 +394,7 @@ def _feed_updated(data):
 
 
 def lock_tree(src, dest, *, recipients, sitename, site_url, lang="en",
-              static_dir="theme", previous_tree=None):  # fmt: skip
+              static_dir="theme", previous_tree=None, notice=None):  # fmt: skip
     """Write the locked tree of the built site `src` into dest; return dest.
 
     Every page becomes an unlock shell carrying the page, encrypted for the
@@ -350,7 +405,9 @@ def lock_tree(src, dest, *, recipients, sitename, site_url, lang="en",
     refuses every crawler; the theme's static files stay public (the unlock
     page needs them). Files that are already Hearth attachments (private
     posts' images) stay as they are. `previous_tree`, the last locked tree,
-    lets unchanged pages and files keep their bytes.
+    lets unchanged pages and files keep their bytes. `notice` (a Notice or
+    text) is shown in the clear beside every unlock form and is the feeds'
+    one entry.
     """
     from hearth import envelope
 
@@ -363,13 +420,15 @@ def lock_tree(src, dest, *, recipients, sitename, site_url, lang="en",
     static_url = "/" + static_dir.strip("/")
     files = sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
     assets = {}
+    entry = notice_entry(notice, site_url)
     for rel in files:
         data = (src / rel).read_bytes()
         if rel.startswith(static_prefix):
             _write(dest, rel, data)  # the theme: public, the shell needs it
         elif is_feed(rel):
             _write(dest, rel, empty_feed(rel, sitename=sitename, site_url=site_url,
-                                         updated=_feed_updated(data)))  # fmt: skip
+                                         updated=_feed_updated(data),
+                                         entry=entry))  # fmt: skip
         elif rel in ("robots.txt", MARKER) or is_page(rel):
             continue
         elif data.startswith(ATTACHMENT_PREFIX):
@@ -397,7 +456,7 @@ def lock_tree(src, dest, *, recipients, sitename, site_url, lang="en",
         )
         shell = lock_shell(
             sitename, sealed, rel, static_url=static_url, lang=lang,
-            fallback=rel == "404.html",
+            fallback=rel == "404.html", notice=notice,
         )  # fmt: skip
         _write(dest, rel, shell)
     _write(dest, "robots.txt", ROBOTS_DISALLOW)

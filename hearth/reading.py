@@ -771,6 +771,14 @@ def use_strict_readers(readers):
     for ext, cls in list(readers.reader_classes.items()):
         if cls in STRICT_READERS:
             readers.reader_classes[ext] = STRICT_READERS[cls]
+    # Part of the blog (hearth/rules.py): the rules file's metadata, applied
+    # to what Pelican merged, before the checks below.
+    from hearth import rules
+
+    try:
+        rules.install(readers)
+    except rules.RulesError as err:
+        raise ReadingError(str(err)) from None
 
 
 # Checks on what Pelican made of a file -----------------------------------------

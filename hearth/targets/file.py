@@ -275,3 +275,22 @@ class FileTarget(Target):
                 f"{e.strerror}). They are not served, but stay on disk: give your "
                 "user write access to them (or delete them) and re-run."
             )
+
+
+def previous_release(target):
+    """The release a file target served before the live one, or None.
+
+    A publish over a published site keeps exactly one (FileTarget._keep);
+    a withdraw or a lock keeps none. Used by `invoke rollback`
+    (hearth/rollback.py), which publishes it again through the usual path.
+    """
+    live = target._live()
+    if not target.releases.is_dir():
+        return None
+    others = [
+        e
+        for e in target.releases.iterdir()
+        if e.is_dir() and not e.is_symlink() and e != live
+        and not e.name.startswith(STAGING)
+    ]  # fmt: skip
+    return max(others, key=lambda e: e.stat().st_mtime_ns) if others else None

@@ -277,7 +277,7 @@ def withdraw(targets, *, sitename, site_url, message=None, lang="en", feeds=(),
 
 def lock(build, targets, *, recipients, sitename, site_url, lang="en",
          static_dir="theme", previous_tree=None, keep_tree=None, dry_run=False,
-         reporter=None):  # fmt: skip
+         reporter=None, notice=None):  # fmt: skip
     """Put every target's site behind the site passphrase (the `site` audience).
 
     `previous_tree` is the last locked tree, so unchanged pages keep their
@@ -289,7 +289,7 @@ def lock(build, targets, *, recipients, sitename, site_url, lang="en",
         locked = lock_tree(
             build, Path(workdir) / "locked", recipients=recipients,
             sitename=sitename, site_url=site_url, lang=lang,
-            static_dir=static_dir, previous_tree=previous_tree,
+            static_dir=static_dir, previous_tree=previous_tree, notice=notice,
         )  # fmt: skip
 
         def make_tree(remote, since, dest):

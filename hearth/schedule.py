@@ -1,0 +1,178 @@
+"""For a while: a withdraw or a lock that ends by itself.
+
+`invoke withdraw --for 3d` (or `--until 2026-12-04`) withdraws now and writes
+`hearth-schedule.json` beside the site's sources: what was done, to which
+targets, and until when. `invoke due`, run by cron, a systemd timer or a CI
+schedule, publishes again once that moment has passed and then removes the
+file; before then, and when there is no file, it changes nothing. Running it
+twice is the same as running it once.
+
+The file is tracked (commit it), so a CI schedule sees the same plan as the
+laptop. Times are UTC. HEARTH_NOW (an ISO time) stands in for the clock, for
+the tests and for trying a schedule out.
+"""
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hearth import deploy
+
+SCHEDULE_FILE_NAME = "hearth-schedule.json"
+FORMAT = 1
+CLOCK_VARIABLE = "HEARTH_NOW"
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+STATES = ("withdrawn", "locked")
+
+
+class ScheduleError(ValueError):
+    """A --for, --until or schedule file that cannot be used (says how to fix)."""
+
+
+@dataclass
+class Plan:
+    state: str  # withdrawn or locked
+    until: str  # ISO UTC, ...Z
+    since: str
+    targets: list = field(default_factory=list)  # [] = the configured ones
+
+
+def now():
+    """The clock: HEARTH_NOW if set, else hearth.deploy.now() (the tests' seam)."""
+    fake = os.environ.get(CLOCK_VARIABLE)
+    if fake:
+        try:
+            return _utc(datetime.fromisoformat(fake.replace("Z", "+00:00")))
+        except ValueError:
+            raise ScheduleError(
+                f"{CLOCK_VARIABLE}={fake!r} is not a time: write e.g. "
+                "2026-12-04T09:00:00Z, or unset it."
+            ) from None
+    return _utc(datetime.fromisoformat(deploy.now().replace("Z", "+00:00")))
+
+
+def iso(moment):
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _utc(moment):
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def end_of(*, until=None, for_=None, clock=None):
+    """When a withdraw or lock given --until or --for ends; None for neither."""
+    if until and for_:
+        raise ScheduleError(
+            "Give --until or --for, not both (e.g. --for 3d, or --until 2026-12-04)."
+        )
+    if not until and not for_:
+        return None
+    current = clock or now()
+    if for_:
+        match = _DURATION.match(str(for_))
+        if not match or int(match.group(1)) == 0:
+            raise ScheduleError(
+                f"--for {for_!r} is not a length of time: write a number and "
+                "m, h, d or w, e.g. --for 3d (three days) or --for 12h."
+            )
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        end = current + timedelta(**{_UNITS[unit]: amount})
+    else:
+        text = str(until).strip().replace("Z", "+00:00")
+        try:
+            end = _utc(datetime.fromisoformat(text))
+        except ValueError:
+            raise ScheduleError(
+                f"--until {until!r} is not a date: write 2026-12-04 (midnight "
+                "UTC) or 2026-12-04T18:00 (UTC) or with an offset, "
+                "2026-12-04T18:00+01:00."
+            ) from None
+    if end <= current:
+        raise ScheduleError(
+            f"--until {iso(end)} is not in the future (it is {iso(current)} UTC "
+            "now): give a later date, or leave --until out."
+        )
+    return end
+
+
+def load(path):
+    """The plan in the schedule file, or None when there is none."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(text)
+        plan = Plan(
+            state=data["state"],
+            until=data["until"],
+            since=data.get("since", ""),
+            targets=list(data.get("targets", [])),
+        )
+        datetime.fromisoformat(plan.until.replace("Z", "+00:00"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ScheduleError(
+            f"The schedule file {path} cannot be read: restore it from git "
+            f"(git checkout -- {path.name}), or remove it to end the schedule "
+            "(the site then stays as it is until you publish)."
+        ) from None
+    if plan.state not in STATES:
+        raise ScheduleError(
+            f"The schedule file {path}: state {plan.state!r} is not withdrawn or "
+            "locked. Remove the file to end the schedule."
+        )
+    return plan
+
+
+def save(path, plan):
+    """Write the schedule file atomically."""
+    path = Path(path)
+    data = {"format": FORMAT, **asdict(plan)}
+    data["about"] = (
+        "Hearth's schedule: `invoke due` publishes again after 'until' (UTC). "
+        "Commit this file so a CI schedule sees it."
+    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def clear(path):
+    """Remove the schedule; True if there was one."""
+    try:
+        Path(path).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def is_due(plan, clock=None):
+    return plan is not None and (clock or now()) >= _parse(plan.until)
+
+
+def _parse(text):
+    return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def until_text(plan):
+    """'2026-12-04 09:00 UTC'."""
+    return _parse(plan.until).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def describe(plan):
+    """'withdrawn until 2026-12-04 09:00 UTC'."""
+    return f"{plan.state} until {until_text(plan)}"
