@@ -197,7 +197,7 @@ RULE_HELP = {
     "tag": "the posts with this tag, e.g. therapy",
     "category": "the posts in this category, e.g. Notes",
     "audience": "make the public ones among them private for this audience",
-    "unpublish": "take them off the site (their address says they are gone)",
+    "unpublish": "take them off the site, its lists and feeds",
     "undo": "remove this rule again (give the same options): the way back",
     "publish": "publish right after (else run `invoke publish` when ready)",
 }
@@ -277,7 +277,7 @@ def _undo_line(new):
     }
 )
 def unpublish(c, file, undo=False, publish=False):
-    """Take one post off the site (its address says gone); --undo brings it back."""
+    """Take one post off the site, its lists and feeds; --undo brings it back."""
     rule(c, file=file, unpublish=True, undo=undo, publish=publish)
 
 
@@ -688,19 +688,6 @@ def _publish_build():
     return out
 
 
-def _add_gone_pages(build):
-    """After the audit: a fixed "taken down" page at each address an
-    `unpublish` rule took off the site (hearth/rules.py). It carries no text
-    of the post, only the address that was public already (which the audit
-    would otherwise report as a draft's slug)."""
-    with contextlib.chdir(ROOT):
-        settings = read_settings(str(ROOT / SETTINGS_FILE_PUBLISH))
-    try:
-        return hearth_rules.write_gone_pages(build, settings)
-    except (hearth_rules.RulesError, reading.ReadingError) as e:
-        raise Exit(str(e)) from None
-
-
 def _audit(settings, build):
     """The leak audit's findings on the build (one if it cannot run)."""
     return ops.leak_audit(settings, build, ROOT)
@@ -742,7 +729,6 @@ def publish(c, target=None, dry_run=False):
                     "The leak audit found private text in the build, so nothing "
                     "was deployed:\n  " + "\n  ".join(findings)
                 )
-            _add_gone_pages(build)
             ops.publish(build, targets, dry_run=dry_run, reporter=RichReporter())
         finally:
             shutil.rmtree(build, ignore_errors=True)
@@ -859,7 +845,6 @@ def _lock(settings, targets, passphrase, dry_run, notice=None):
             print("Warning: the leak audit found private text in the build; it is")
             print("locked behind the site passphrase too. Fix it before publishing:")
             print("  " + "\n  ".join(findings))
-        _add_gone_pages(build)
         state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
         state = State.load(state_file)
         iterations = settings.get("HEARTH_PBKDF2_ITERATIONS", envelope.ITERATION_FLOOR)

@@ -7,7 +7,10 @@ does one thing to them:
   (encrypted like any private post); posts already private keep their own
   audience (a rule never widens who may read);
 - `unpublish`: they leave the site, its lists and feeds, and their
-  address gives a "gone" page. A draft stays a draft.
+  address gives the site's "not found" page. A draft stays a draft. (No
+  page of its own is written there: the build cannot know whether that
+  address was ever online, and a page at the address of a post that never
+  was would publish its slug, often its title.)
 
 The rules live in `hearth-rules.json` beside `content/` (tracked: commit
 it). They are applied to the metadata Pelican merged for each article,
@@ -25,7 +28,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-_OFF = []  # set while reading the posts as their files say (gone_addresses)
 RULES_FILE_NAME = "hearth-rules.json"
 RULES_SETTING = "HEARTH_RULES_FILE"
 FORMAT = 1
@@ -234,7 +236,7 @@ def install(readers):
     """Wrap a Readers' read_file so that articles get the rules applied."""
     from pelican.contents import Article
 
-    if getattr(readers, "_hearth_rules", False) or _OFF:
+    if getattr(readers, "_hearth_rules", False):
         return
     settings = readers.settings
     rules = load(rules_file(settings))
@@ -284,82 +286,3 @@ class _Bound:
 def explain(rules, relative, meta):
     """The rules that apply to a post (for `invoke posts`), by its metadata."""
     return [r for r in rules if r.matches(relative, meta)]
-
-
-GONE_HTML = """<!doctype html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<meta name="referrer" content="no-referrer">
-<title>{name}</title>
-</head>
-<body>
-<main style="max-width: 34rem; margin: 18vh auto 0; padding: 0 1.25rem;
- font: 1.125rem/1.6 Georgia, serif">
-<h1 style="font-weight: normal">{name}</h1>
-<p>This post is no longer here: the writer has taken it down.</p>
-<p><a href="/">The rest of the blog</a></p>
-</main>
-</body>
-</html>
-"""
-
-
-def gone_addresses(settings):
-    """The output paths of public posts an `unpublish` rule takes down, read
-    as their files say (rules off): where a build writes the gone page."""
-    import contextlib
-
-    from pelican.contents import Article
-    from pelican.plugins import signals
-
-    from hearth import reading
-
-    chosen = [r for r in load(rules_file(settings)) if r.unpublish]
-    if not chosen:
-        return []
-    _OFF.append(True)
-    try:
-        prepared = reading.prepare_settings(settings)
-        readers = reading.strict_readers(prepared)
-    finally:
-        _OFF.pop()
-    finder = reading._Finder(prepared, readers)
-    found = []
-    files = finder.get_files(
-        prepared["ARTICLE_PATHS"], exclude=prepared["ARTICLE_EXCLUDES"]
-    )
-    for relative in sorted(files):
-        with contextlib.suppress(Exception), signals.content_object_init.muted():
-            content = readers.read_file(
-                base_path=prepared["PATH"], path=relative, content_class=Article,
-                context={},
-            )  # fmt: skip
-            meta = content.metadata
-            if (content.status in ("published", "hidden")
-                    and _public(meta.get("audience"))
-                    and any(r.matches(relative, meta) for r in chosen)):  # fmt: skip
-                found.append(str(content.save_as))
-    return found
-
-
-def write_gone_pages(output, settings):
-    """Write the gone page at each address an unpublish rule took down."""
-    import html as _html
-
-    output = Path(output)
-    page = GONE_HTML.format(
-        lang=_html.escape(settings.get("DEFAULT_LANG", "en")),
-        name=_html.escape(settings.get("SITENAME", "")),
-    )
-    written = []
-    for rel in gone_addresses(settings):
-        path = output / rel
-        if path.exists():
-            continue  # something else is built there now
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(page, encoding="utf-8")
-        written.append(rel)
-    return written
