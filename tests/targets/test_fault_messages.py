@@ -530,7 +530,12 @@ def test_s3_server_killed_mid_transfer_is_told_and_reported_half_done(
         ops.publish(sample_publish, [target], reporter=KillAfter(0))
     message = str(caught.value)
     assert "Cannot reach" in message or "stopped answering" in message, message
-    assert f"Could not check what {target.display} serves now" in message
+    # Both are true, depending on whether a connection opened before the kill
+    # still answers the check made after the failure; never "unchanged".
+    assert (
+        f"Could not check what {target.display} serves now" in message
+        or "PART-WAY" in message
+    ), message
     assert "unchanged" not in message
     # Reached again directly: half done, and said so; a re-run finishes it.
     [status] = ops.status([open_target(direct)])
