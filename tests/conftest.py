@@ -172,3 +172,17 @@ def copy_sample(dest):
     """Copy the sample content to dest and return it (for tests that edit it)."""
     shutil.copytree(CONTENT, dest)
     return Path(dest)
+
+
+def site_build(root, settings="publishconf.py", **override):
+    """Build root/content into root/out (cache in root/cache) with the test
+    passphrases set: a small site made in a test's tmp_path."""
+    root = Path(root)
+    with environ(**passphrase_env()):
+        return build(
+            root / "out",
+            settings,
+            content=root / "content",
+            CACHE_PATH=str(root / "cache"),
+            **override,
+        )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pelican.log import LimitFilter
 
-from tests.conftest import ROOT, build, environ, passphrase_env
+from tests.conftest import ROOT, passphrase_env, site_build
 
 SECRET = "Quokkasecret"
 PUBLIC_POST = "Title: A public walk\nDate: 2026-05-01 10:00\n\nOut with the dog.\n"
@@ -62,18 +62,6 @@ def make_site(root, kind="post", extra=None):
     for name, text in (extra or {}).items():
         (content / "posts" / name).write_text(text)
     return content
-
-
-def site_build(root, settings="publishconf.py", **override):
-    root = Path(root)
-    with environ(**passphrase_env()):
-        return build(
-            root / "out",
-            settings,
-            content=root / "content",
-            CACHE_PATH=str(root / "cache"),
-            **override,
-        )
 
 
 def written(output):

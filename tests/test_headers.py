@@ -20,7 +20,7 @@ from pelican.readers import HTMLReader
 from pelican.settings import read_settings
 
 from hearth import reading
-from tests.conftest import ROOT, build, environ, passphrase_env
+from tests.conftest import ROOT, passphrase_env, site_build
 
 SECRET = "Quokkasecret"
 DATE = "2026-05-02 10:00"
@@ -210,18 +210,6 @@ def make_site(root, files):
         else:
             path.write_text(text, encoding="utf-8")
     return content
-
-
-def site_build(root, settings="publishconf.py", **override):
-    root = Path(root)
-    with environ(**passphrase_env()):
-        return build(
-            root / "out",
-            settings,
-            content=root / "content",
-            CACHE_PATH=str(root / "cache"),
-            **override,
-        )
 
 
 def written(output):

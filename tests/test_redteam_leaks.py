@@ -8,7 +8,8 @@ from pelican.log import LimitFilter
 from pelican.settings import read_settings
 
 from hearth.audit import audit_settings
-from tests.conftest import ROOT, build, environ, passphrase_env
+from tests import conftest
+from tests.conftest import ROOT
 
 # The French version of a private post has to name the original's slug (that
 # is how Pelican pairs translations), and that slug is the private title's.
@@ -52,16 +53,9 @@ def make_site(root, posts):
 
 
 def site_build(root, settings="publishconf.py", **override):
-    root = Path(root)
-    with environ(**passphrase_env()):
-        return build(
-            root / "out",
-            settings,
-            content=root / "content",
-            CACHE_PATH=str(root / "cache"),
-            TRANSLATION_FEED_ATOM="feeds/all-{lang}.atom.xml",
-            **override,
-        )
+    # Translation feeds on: a translation of a private post must not reach them.
+    override.setdefault("TRANSLATION_FEED_ATOM", "feeds/all-{lang}.atom.xml")
+    return conftest.site_build(root, settings, **override)
 
 
 def audited(root, output):
