@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from pelican import Pelican
+from pelican.log import LimitFilter
 from pelican.settings import read_settings
 
 from hearth.localweb import CHROMIUM, CHROMIUM_ARGS, serve
@@ -55,6 +56,23 @@ def build(output, settings_file="pelicanconf.py", content=None, **override):
     finally:
         os.chdir(cwd)
     return output
+
+
+@pytest.fixture(autouse=True)
+def isolated_log_limits():
+    """Give every test Pelican's process-wide log limits as it found them.
+
+    Pelican drops repeated messages and caps each limit_msg group for the
+    whole process, and Hearth resets them at each build: without this, one
+    test's builds could silence a warning a later test waits for.
+    """
+    raised = set(LimitFilter._raised_messages)
+    counts = dict(LimitFilter._group_count)
+    yield
+    LimitFilter._raised_messages.clear()
+    LimitFilter._raised_messages.update(raised)
+    LimitFilter._group_count.clear()
+    LimitFilter._group_count.update(counts)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from pelican.log import LimitFilter
 
 from tests.conftest import ROOT, passphrase_env, site_build
 
@@ -36,18 +35,6 @@ EVERY_PLUGIN = [
     "hearth_private",
 ]
 WITHOUT_PRIVATE = [p for p in EVERY_PLUGIN if p != "hearth_private"]
-
-
-@pytest.fixture(autouse=True)
-def isolated_log_limits():
-    """Keep Pelican's process-wide log limits as other test modules find them."""
-    raised = set(LimitFilter._raised_messages)
-    counts = dict(LimitFilter._group_count)
-    yield
-    LimitFilter._raised_messages.clear()
-    LimitFilter._raised_messages.update(raised)
-    LimitFilter._group_count.clear()
-    LimitFilter._group_count.update(counts)
 
 
 def make_site(root, kind="post", extra=None):

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-from pelican.log import LimitFilter
 from pelican.readers import HTMLReader
 from pelican.settings import read_settings
 
@@ -183,18 +182,6 @@ CASES = [
     for mistake, styles in MISTAKES.items()
     for style, case in styles.items()
 ]
-
-
-@pytest.fixture(autouse=True)
-def isolated_log_limits():
-    """Keep Pelican's process-wide log limits as other test modules find them."""
-    raised = set(LimitFilter._raised_messages)
-    counts = dict(LimitFilter._group_count)
-    yield
-    LimitFilter._raised_messages.clear()
-    LimitFilter._raised_messages.update(raised)
-    LimitFilter._group_count.clear()
-    LimitFilter._group_count.update(counts)
 
 
 def make_site(root, files):

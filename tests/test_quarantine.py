@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from pelican import Pelican
-from pelican.log import LimitFilter
 from pelican.settings import read_settings
 from PIL import Image
 
@@ -213,19 +212,6 @@ def test_references_to_sealed_files_point_at_the_sealed_copy():
 
 
 # --- builds ----------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def isolated_log_limits():
-    """Hearth resets Pelican's process-wide log limits at each build; give
-    later test modules back what they had."""
-    raised = set(LimitFilter._raised_messages)
-    counts = dict(LimitFilter._group_count)
-    yield
-    LimitFilter._raised_messages.clear()
-    LimitFilter._raised_messages.update(raised)
-    LimitFilter._group_count.clear()
-    LimitFilter._group_count.update(counts)
 
 
 def png(colour):

@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 import pytest
-from pelican.log import LimitFilter
 from pelican.settings import read_settings
 
 from hearth.audit import audit_settings
@@ -16,18 +15,6 @@ from tests.conftest import ROOT
 TITLE_SLUG = "quokkatitle-post"
 TOKENS = ("quokkatitle", "marmabody", "frtitlecanary", "frbodycanary")
 PUBLIC_POST = "Title: A public walk\nDate: 2026-05-01 10:00\n\nOut with the dog.\n"
-
-
-@pytest.fixture(autouse=True)
-def isolated_log_limits():
-    """Keep Pelican's process-wide log limits as other test modules find them."""
-    raised = set(LimitFilter._raised_messages)
-    counts = dict(LimitFilter._group_count)
-    yield
-    LimitFilter._raised_messages.clear()
-    LimitFilter._raised_messages.update(raised)
-    LimitFilter._group_count.clear()
-    LimitFilter._group_count.update(counts)
 
 
 def original(audience):
