@@ -3,6 +3,8 @@
 import contextlib
 import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -204,3 +206,14 @@ def site_build(root, settings="publishconf.py", **override):
             CACHE_PATH=str(root / "cache"),
             **override,
         )
+
+
+def stop_group(proc):
+    """Stop a task started in its own process group: Ctrl-C, then a kill."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

@@ -4,8 +4,6 @@ The real `invoke preview` runs in a copy of the repository on a free port;
 Chromium (Playwright) looks at it as the writer's browser would.
 """
 
-import os
-import signal
 import socket
 import subprocess
 import time
@@ -14,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from tests.conftest import stop_group
 from tests.test_tasks import INVOKE, fetch, free_port, repo  # noqa: F401
 
 pytestmark = pytest.mark.server
@@ -42,13 +41,7 @@ def preview(repo, tmp_path):  # noqa: F811 - the fixture imported above
 
     yield _start
     for proc in started:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc)
 
 
 def body_text(page):

@@ -7,9 +7,7 @@ the working tree. MockContext only checks the command `invoke test` composes.
 
 import importlib.util
 import itertools
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +19,7 @@ from pathlib import Path
 import pytest
 from invoke import Collection, Context, Exit, MockContext, Result
 
-from tests.conftest import ROOT, passphrase_env
+from tests.conftest import ROOT, passphrase_env, stop_group
 
 INVOKE = Path(sys.executable).parent / "invoke"
 _COUNTER = itertools.count()
@@ -252,13 +250,7 @@ def start_invoke(repo):
 
     yield _start
     for proc in started:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc)
         proc.stdout.close()
 
 
