@@ -935,6 +935,8 @@ def status(c, target=None):
         "scratch": "folder for the site and builds (default benchmarks/scratch)",
         "profile": "also profile one Hearth build with pyinstrument",
         "readme": "put the results table into docs/benchmarks.md",
+        "only": "comma-separated sections to run (and build); their figures "
+        "replace those in the results file, the rest are kept",
     }
 )
 def bench(  # noqa: PLR0917 - invoke maps flags to parameters
@@ -946,9 +948,10 @@ def bench(  # noqa: PLR0917 - invoke maps flags to parameters
     scratch=None,
     profile=False,
     readme=False,
+    only="",
 ):
     """Measure Hearth against plain Pelican, StatiCrypt and WebCrypto's floor."""
-    from hearth import bench as harness
+    from benchmarks import harness
 
     options = harness.Options(
         posts=int(posts)
@@ -960,6 +963,7 @@ def bench(  # noqa: PLR0917 - invoke maps flags to parameters
         scratch=Path(scratch) if scratch else harness.SCRATCH,
         profile=profile,
         command=" ".join(["invoke", "bench", *map(shlex.quote, sys.argv[2:])]),
+        only=tuple(name.strip() for name in only.split(",") if name.strip()),
     )
     # Wide enough for the table when the output is a file or a pipe.
     console = Console(width=None if sys.stdout.isatty() else 140)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Take README's screenshots of the sample site in real headless Chromium.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+    .venv/bin/python -m scripts.screenshots [--out docs/screenshots]
 
 Builds the sample site with the preview settings (private posts use the
 documented demo passphrases), serves it on 127.0.0.1 and saves PNGs: the home
@@ -19,7 +19,7 @@ from pathlib import Path
 from pelican import Pelican, signals
 from pelican.settings import read_settings
 
-from hearth.localweb import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.support.localweb import CHROMIUM, CHROMIUM_ARGS, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 # Source file -> the page it becomes; filled in while the site is written.

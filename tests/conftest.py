@@ -12,7 +12,7 @@ from pelican import Pelican
 from pelican.log import LimitFilter
 from pelican.settings import read_settings
 
-from hearth.localweb import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.support.localweb import CHROMIUM, CHROMIUM_ARGS, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"

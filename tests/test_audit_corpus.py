@@ -585,9 +585,9 @@ def test_folders_are_read_through_symlinks_and_by_their_names(site, leaky, tmp_p
 
 
 def test_a_small_benchmark_site_passes_and_its_leaks_are_found(tmp_path):
-    # The benchmark's synthetic site (hearth/bench.py), at 40 posts so the
+    # The benchmark's synthetic site (benchmarks/harness.py), at 40 posts so the
     # test stays fast: the 1,000-post one is measured by `invoke bench`.
-    from hearth import bench
+    from benchmarks import harness as bench
 
     site = bench.generate_site(tmp_path / "site", 40)
     override = bench.build_overrides(site, tmp_path / "out", plugins=True)

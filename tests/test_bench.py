@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hearth import bench
+from benchmarks import harness as bench
 
 ROOT = Path(__file__).resolve().parent.parent
 INVOKE = Path(sys.executable).parent / "invoke"

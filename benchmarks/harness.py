@@ -27,7 +27,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
-from hearth.localweb import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.support import servers
+from tests.support.localweb import CHROMIUM, CHROMIUM_ARGS, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ROOT / "benchmarks" / "scratch"
@@ -366,7 +367,7 @@ def run_build(override, *, profile=None):
         )
         env = {**os.environ, **passphrase_env()}
         proc = subprocess.run(
-            [sys.executable, "-m", "hearth.bench", "--build-worker", str(spec)],
+            [sys.executable, "-m", "benchmarks.harness", "--build-worker", str(spec)],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -464,7 +465,7 @@ def run_audit(override):
         report = Path(tmp) / "report.json"
         spec.write_text(json.dumps({"override": override, "report": str(report)}))
         proc = subprocess.run(
-            [sys.executable, "-m", "hearth.bench", "--audit-worker", str(spec)],
+            [sys.executable, "-m", "benchmarks.harness", "--audit-worker", str(spec)],
             cwd=ROOT,
             env={**os.environ, **passphrase_env()},
             capture_output=True,
@@ -539,6 +540,7 @@ class Options:
     audit_sizes: tuple = AUDIT_SIZES
     profile: bool = False
     command: str = "invoke bench"
+    only: tuple = ()  # section names; empty: every section
 
     @property
     def rounds(self):
@@ -576,7 +578,18 @@ class Bench:
     def run(self):
         self.scratch.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
+        wanted = set(self.options.only)
+        unknown = wanted - {name for name, _, _ in SECTIONS}
+        if unknown:
+            raise ValueError(
+                f"No benchmark section named {', '.join(sorted(unknown))}; the "
+                f"sections are {', '.join(name for name, _, _ in SECTIONS)}."
+            )
+        if wanted:
+            wanted.add("build")  # every other section measures the site it builds
         for name, section, keys in SECTIONS:
+            if wanted and name not in wanted:
+                continue
             self.log(f"[bench] {name} ...")
             t0 = time.perf_counter()
             try:
@@ -590,8 +603,11 @@ class Bench:
                 for key in keys:
                     self.figures.setdefault(key, not_available(reason, _unit(key)))
             self.log(f"[bench] {name} done in {time.perf_counter() - t0:.1f} s")
-        for key, unit in REQUIRED_FIGURES.items():
-            self.figures.setdefault(key, not_available("no section measured it", unit))
+        if not wanted:
+            for key, unit in REQUIRED_FIGURES.items():
+                self.figures.setdefault(
+                    key, not_available("no section measured it", unit)
+                )
         return {
             "command": self.options.command,
             "when": datetime.now().isoformat(timespec="seconds"),
@@ -1322,24 +1338,13 @@ def section_size(bench):
 
 # ---------------------------------------------------------------- publish
 #
-# The same local servers the publish tests use (tests/targets/conftest.py):
+# The same local servers the publish tests use (tests/support/servers.py):
 # a throwaway sshd for rsync, SeaweedFS for S3, a bare repository for git.
-# The two context managers below start them through the tests' own
-# run_sshd and run_seaweed, so both run exactly the same servers.
-
-
-def _test_servers():
-    """tests/targets/conftest.py: the publish tests' server helpers."""
-    if str(ROOT) not in sys.path:  # `tests` is a package at the repository root
-        sys.path.insert(0, str(ROOT))
-    from tests.targets import conftest
-
-    return conftest
 
 
 @contextlib.contextmanager
 def _sshd(folder):
-    with _test_servers().run_sshd(folder) as server:
+    with servers.run_sshd(folder) as server:
         yield {
             "port": server["port"],
             "options": ["-i", str(server["key"]), *server["options"]],
@@ -1348,7 +1353,6 @@ def _sshd(folder):
 
 @contextlib.contextmanager
 def _seaweed(folder):
-    servers = _test_servers()
     with servers.run_seaweed(folder) as (endpoint, client):
         yield endpoint, client, servers
 
@@ -1365,7 +1369,7 @@ def _targets(stack, folder):
         f"ssh://{getpass.getuser()}@127.0.0.1:{ssh['port']}{folder / 'ssh' / 'site'}",
         {"ssh_options": ssh["options"]},
     )
-    endpoint, client, servers = stack.enter_context(_seaweed(folder / "seaweed"))
+    endpoint, client, _servers = stack.enter_context(_seaweed(folder / "seaweed"))
     client.create_bucket(Bucket="bench")
     client.put_bucket_versioning(
         Bucket="bench", VersioningConfiguration={"Status": "Enabled"}
@@ -1644,9 +1648,21 @@ def update_readme(results, readme=ROOT / "docs" / "benchmarks.md"):
 
 
 def run(options, log=print):
-    """Run every section, write the results file and return the results."""
+    """Run the sections, write the results file and return the results.
+
+    With ``options.only`` the figures measured now replace those of the same
+    name in the existing results file and the others are kept, each figure
+    carrying the command and date that measured it.
+    """
     results = Bench(options, log).run()
+    for fig in results["figures"].values():
+        fig.setdefault("measured", f"{results['command']} on {results['when'][:10]}")
     out = Path(options.out)
+    if options.only and out.exists():
+        kept = json.loads(out.read_text())
+        kept["figures"] = {**kept.get("figures", {}), **results["figures"]}
+        kept["command"] = f"{kept.get('command', '')}; then {results['command']}"
+        results = kept
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     return results

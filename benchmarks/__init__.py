@@ -1,0 +1,1 @@
+"""The benchmark harness behind `invoke bench` (developer tooling, not the product)."""
