@@ -677,7 +677,7 @@ def _publish_build():
         except SystemExit as e:
             if e.code:
                 raise Exit(
-                    "The publish build failed (see the messages above); "
+                    "The publish build failed (see the message above); "
                     "nothing was deployed and every target is as it was."
                 ) from None
         # Pelican's main swallows Ctrl-C and returns a half-built site.
