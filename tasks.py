@@ -16,7 +16,7 @@ from pelican.settings import DEFAULT_CONFIG, get_settings_from_file, read_settin
 from rich.console import Console
 
 from hearth import audit as leak_audit
-from hearth import frontmatter, links, reading, schedule, secrets
+from hearth import frontmatter, links, localtime, reading, schedule, secrets
 from hearth import notice as notice_post
 from hearth import posts as hearth_posts
 from hearth import rules as hearth_rules
@@ -527,7 +527,10 @@ def _complete_with_optional_positionals(self):
 ParseMachine.complete_context = _complete_with_optional_positionals
 
 
-UNTIL_HELP = "end by itself then (UTC): 2026-12-04 or 2026-12-04T18:00; see `due`"
+UNTIL_HELP = (
+    "end by itself then, in your time zone: 2026-12-04 or 2026-12-04T18:00 "
+    "(or with an offset, 2026-12-04T18:00+01:00); see `due`"
+)
 FOR_HELP = "end by itself after this long: 90m, 12h, 3d, 2w; see `due`"
 SCHEDULE_FILE = schedule.SCHEDULE_FILE_NAME  # beside the sources; commit it
 
@@ -753,7 +756,7 @@ def due(c):
     if not schedule.is_due(plan, clock):
         print(
             f"Nothing is due yet: the site is {schedule.describe(plan)} (it is "
-            f"{schedule.iso(clock)} now)."
+            f"{localtime.shown(clock)} now)."
         )
         return
     print(f"Due: the site was {schedule.describe(plan)}; publishing it again.")
@@ -902,11 +905,9 @@ def status(c, target=None):
         print(f"Warning: {e}")
         plan = None
     for result in results:
-        since = f" since {result.since}" if result.since else ""
+        since = f" since {localtime.shown(result.since)}" if result.since else ""
         if plan and plan.state == result.state:
-            since += (
-                f", {plan.state} until {schedule.describe(plan).split(' until ')[1]}"
-            )
+            since += f", {plan.state} until {schedule.until_text(plan)}"
             since += " (then `invoke due` publishes)"
         checked = f", {result.checked_urls} URLs checked" if result.checked_urls else ""
         print(f"{result.target}: {result.state}{since} ({result.files} files{checked})")
