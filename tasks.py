@@ -502,6 +502,7 @@ def test(c, args=""):
 LOCK_CACHE = "cache/hearth-lock"  # the last locked tree, so re-locks reuse bytes
 TARGET_HELP = "a target URL instead of HEARTH_TARGETS (repeat for several)"
 DRY_RUN_HELP = "show what would change on each target; touch nothing"
+VERBOSE_HELP = "list every file sent or removed (default: how many)"
 
 
 MESSAGE_HELP = (
@@ -712,9 +713,9 @@ def _feeds(settings):
 
 @task(
     iterable=["target"],
-    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP},
+    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP, "verbose": VERBOSE_HELP},
 )
-def publish(c, target=None, dry_run=False):
+def publish(c, target=None, dry_run=False, verbose=False):
     """Build the public site, audit it for leaks, and put it on every target."""
     settings = _publish_settings()
     targets = _targets(target, settings)
@@ -732,7 +733,9 @@ def publish(c, target=None, dry_run=False):
                     "The leak audit found private text in the build, so nothing "
                     "was deployed:\n  " + "\n  ".join(findings)
                 )
-            ops.publish(build, targets, dry_run=dry_run, reporter=RichReporter())
+            ops.publish(
+                build, targets, dry_run=dry_run, reporter=RichReporter(verbose=verbose)
+            )
         finally:
             shutil.rmtree(build, ignore_errors=True)
     if not dry_run and schedule.clear(_schedule_file()):
@@ -773,11 +776,12 @@ def due(c):
         "for_": FOR_HELP,
         "target": TARGET_HELP,
         "dry_run": DRY_RUN_HELP,
+        "verbose": VERBOSE_HELP,
     },
 )
 def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
     c, message=None, message_file=None, until=None, for_=None, target=None,
-    dry_run=False,
+    dry_run=False, verbose=False,
 ):  # fmt: skip
     """Take the whole site down: one notice at every address, nothing else."""
     settings = _publish_settings()
@@ -790,7 +794,7 @@ def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
             message=notice,
             feeds=_feeds(settings),
             dry_run=dry_run,
-            reporter=RichReporter(),
+            reporter=RichReporter(verbose=verbose),
             **_site(settings),
         )
     if not dry_run:
@@ -811,11 +815,12 @@ def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
         "for_": FOR_HELP,
         "target": TARGET_HELP,
         "dry_run": DRY_RUN_HELP,
+        "verbose": VERBOSE_HELP,
     },
 )
 def lock(  # noqa: PLR0917 - invoke maps flags to parameters
     c, message=None, message_file=None, until=None, for_=None, target=None,
-    dry_run=False,
+    dry_run=False, verbose=False,
 ):  # fmt: skip
     """Put the whole site behind the site passphrase (HEARTH_PASSPHRASE_SITE)."""
     from hearth.secrets import SecretsError, passphrase_for
@@ -829,12 +834,12 @@ def lock(  # noqa: PLR0917 - invoke maps flags to parameters
     except SecretsError as e:
         raise Exit(str(e)) from None
     with _calmly("lock"):
-        _lock(settings, targets, passphrase, dry_run, notice)
+        _lock(settings, targets, passphrase, dry_run, notice, verbose=verbose)
     if not dry_run:
         _record("locked", end, target)
 
 
-def _lock(settings, targets, passphrase, dry_run, notice=None):
+def _lock(settings, targets, passphrase, dry_run, notice=None, *, verbose=False):
     from hearth import envelope
     from hearth.state import STATE_FILE_NAME, State, StateError
 
@@ -863,7 +868,7 @@ def _lock(settings, targets, passphrase, dry_run, notice=None):
             previous_tree=ROOT / LOCK_CACHE,
             keep_tree=ROOT / LOCK_CACHE,
             dry_run=dry_run,
-            reporter=RichReporter(),
+            reporter=RichReporter(verbose=verbose),
             notice=notice,
             **_site(settings),
         )
@@ -873,8 +878,11 @@ def _lock(settings, targets, passphrase, dry_run, notice=None):
         shutil.rmtree(build, ignore_errors=True)
 
 
-@task(iterable=["target"], help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP})
-def rollback(c, target=None, dry_run=False):
+@task(
+    iterable=["target"],
+    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP, "verbose": VERBOSE_HELP},
+)
+def rollback(c, target=None, dry_run=False, verbose=False):
     """Put the previous release back on each target that keeps one; say which cannot."""
     from hearth import rollback as hearth_rollback
 
@@ -882,7 +890,7 @@ def rollback(c, target=None, dry_run=False):
     targets = _targets(target, settings)
     with _calmly("rollback"):
         results = hearth_rollback.rollback(
-            targets, dry_run=dry_run, reporter=RichReporter()
+            targets, dry_run=dry_run, reporter=RichReporter(verbose=verbose)
         )
     for result in results:
         print(
