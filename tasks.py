@@ -1,11 +1,13 @@
 """The writer's commands: thin verbs over Pelican and the hearth package."""
 
 import contextlib
+import json
 import os
 import shlex
 import shutil
 import signal
 import sys
+import urllib.parse
 from pathlib import Path
 
 from invoke import Exit, task
@@ -81,7 +83,12 @@ def build(c, publish=False):
     """Build the site (the preview, or with --publish what goes public)."""
     with _say_if_state_changed():
         if publish:
-            pelican_run(f"-s {SETTINGS_FILE_PUBLISH} -o {CONFIG['publish_output']}")
+            settings = _publish_settings()
+            extra = _address_overrides(_addressed(settings, _targets(None, settings)))
+            overrides = f" -e {shlex.join(extra)}" if extra else ""
+            pelican_run(
+                f"-s {SETTINGS_FILE_PUBLISH}{overrides} -o {CONFIG['publish_output']}"
+            )
         else:
             pelican_run(f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']}")
     if publish:
@@ -375,7 +382,7 @@ def unlock_link(c, audience, url, preview=False):
         key = links.audience_key(audience, passphrase, state_file)
         # The public address from its one place (publishconf.py); a preview
         # link stays relative to wherever the preview is served.
-        site = "" if preview else _publish_settings().get("HEARTH_SITEURL") or ""
+        site = "" if preview else _public_address(*_publish_targets())
         link = links.unlock_link(url, key, site)
     except (
         secrets.SecretsError,
@@ -660,6 +667,12 @@ def _publish_settings():
     }
 
 
+def _publish_targets(target=None):
+    """The publish settings and the targets a command acts on."""
+    settings = _publish_settings()
+    return settings, _targets(target, settings)
+
+
 def _targets(target, settings):
     try:
         return configured_targets(target, settings.get("HEARTH_TARGETS", ()))
@@ -667,7 +680,78 @@ def _targets(target, settings):
         raise Exit(str(e)) from None
 
 
-def _publish_build():
+def _address_of(url):
+    """An address as compared: no trailing slash, scheme and host in lower case."""
+    parts = urllib.parse.urlsplit(url.strip().rstrip("/"))
+    return urllib.parse.urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, "")
+    )
+
+
+def _public_address(settings, targets, *, strict=True):
+    """The site's public address for this run, from its one place.
+
+    It is HEARTH_SITEURL (publishconf.py) or the targets' ?url=; both may
+    give it only if they agree. HEARTH_SITEURL in the environment is one
+    run's choice and wins. Two different addresses stop a publish (`strict`)
+    with a message naming each place; a withdraw or lock only warns, so that
+    it is never held back, and uses the first.
+    """
+    configured = (settings.get("HEARTH_SITEURL") or "").strip()
+    places = {}  # address -> where it is set
+    if configured:
+        where = (
+            "HEARTH_SITEURL in the environment"
+            if os.environ.get("HEARTH_SITEURL", "").strip()
+            else f"HEARTH_SITEURL in {SETTINGS_FILE_PUBLISH}"
+        )
+        places[_address_of(configured)] = [where]
+    for target in targets:
+        if target.site_url:
+            places.setdefault(_address_of(target.site_url), []).append(
+                f"the ?url= of the target {target.display}"
+            )
+    if not places:
+        return ""
+    first = next(iter(places))
+    if os.environ.get("HEARTH_SITEURL", "").strip():
+        return first  # one run's address, chosen on purpose
+    if len(places) > 1:
+        listed = "\n  ".join(
+            f"{address!r}: {', '.join(where)}" for address, where in places.items()
+        )
+        message = (
+            "The site's public address is set in more than one place, "
+            f"differently:\n  {listed}\nA publish has one address (its feeds and "
+            f"unlock links use it). Keep it in one place: HEARTH_SITEURL in "
+            f"{SETTINGS_FILE_PUBLISH}, or the target's ?url= (remove the other, "
+            "or make them the same)."
+        )
+        if strict:
+            raise Exit(message + " Nothing was built or deployed.")
+        print(f"Warning: {message} This run uses {first!r}.")
+    return first
+
+
+def _addressed(settings, targets, *, strict=True):
+    """The publish settings with the public address of this run in them."""
+    address = _public_address(settings, targets, strict=strict)
+    if not address:
+        return settings  # the build's guard says it is not set
+    return {**settings, "HEARTH_SITEURL": address, "FEED_DOMAIN": address}
+
+
+def _address_overrides(settings):
+    """Pelican -e settings giving a build the address _addressed chose."""
+    if not settings.get("HEARTH_SITEURL"):
+        return []
+    return [
+        f"{name}={json.dumps(settings[name])}"
+        for name in ("HEARTH_SITEURL", "FEED_DOMAIN")
+    ]
+
+
+def _publish_build(settings):
     """Build what goes public into a fresh folder, in this process.
 
     The folder is removed on every way out but success (Ctrl-C too); one a
@@ -675,9 +759,13 @@ def _publish_build():
     """
     sweep_scratch()
     out = Path(scratch_dir("build"))
+    extra = _address_overrides(settings)
     try:
         try:
-            pelican_main(["content", "-s", SETTINGS_FILE_PUBLISH, "-o", str(out)])
+            pelican_main(
+                ["content", "-s", SETTINGS_FILE_PUBLISH, "-o", str(out)]
+                + (["-e", *extra] if extra else [])
+            )
         except SystemExit as e:
             if e.code:
                 raise Exit(
@@ -717,10 +805,10 @@ def _feeds(settings):
 )
 def publish(c, target=None, dry_run=False, verbose=False):
     """Build the public site, audit it for leaks, and put it on every target."""
-    settings = _publish_settings()
-    targets = _targets(target, settings)
+    settings, targets = _publish_targets(target)
+    settings = _addressed(settings, targets)
     with _calmly("publish"):
-        build = _publish_build()
+        build = _publish_build(settings)
         try:
             # Name the drafts and hidden posts this publish leaves out.
             line = hearth_posts.left_out(_readings()[1])
@@ -788,6 +876,8 @@ def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
     end = _end(until, for_)
     notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
+    # Never held back by two addresses: the bad week comes first.
+    settings = _addressed(settings, targets, strict=False)
     with _calmly("withdraw"):
         ops.withdraw(
             targets,
@@ -829,6 +919,7 @@ def lock(  # noqa: PLR0917 - invoke maps flags to parameters
     end = _end(until, for_)
     notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
+    settings = _addressed(settings, targets, strict=False)
     try:
         passphrase = passphrase_for("site", publish=True)
     except SecretsError as e:
@@ -843,7 +934,7 @@ def _lock(settings, targets, passphrase, dry_run, notice=None, *, verbose=False)
     from hearth import envelope
     from hearth.state import STATE_FILE_NAME, State, StateError
 
-    build = _publish_build()
+    build = _publish_build(settings)
     try:
         findings = _audit(settings, build)
         _stop_if_interrupted()
