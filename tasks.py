@@ -69,13 +69,16 @@ def _say_if_state_changed():
             return None
 
     before = read()
-    yield
-    if read() != before:
-        print(
-            f"{STATE_FILE.name} changed: commit it (git add {STATE_FILE.name} && "
-            "git commit), so private posts keep their addresses and readers' "
-            "remembered keys keep working."
-        )
+    try:
+        yield
+    finally:
+        # Said even when the command stops later: the file has changed.
+        if read() != before:
+            print(
+                f"{STATE_FILE.name} changed: commit it (git add {STATE_FILE.name} "
+                "&& git commit), so private posts keep their addresses and "
+                "readers' remembered keys keep working."
+            )
 
 
 @task(help={"publish": "use publishconf.py: what goes public (no drafts)"})
@@ -807,7 +810,7 @@ def publish(c, target=None, dry_run=False, verbose=False):
     """Build the public site, audit it for leaks, and put it on every target."""
     settings, targets = _publish_targets(target)
     settings = _addressed(settings, targets)
-    with _calmly("publish"):
+    with _say_if_state_changed(), _calmly("publish"):
         build = _publish_build(settings)
         try:
             # Name the drafts and hidden posts this publish leaves out.
@@ -924,7 +927,7 @@ def lock(  # noqa: PLR0917 - invoke maps flags to parameters
         passphrase = passphrase_for("site", publish=True)
     except SecretsError as e:
         raise Exit(str(e)) from None
-    with _calmly("lock"):
+    with _say_if_state_changed(), _calmly("lock"):
         _lock(settings, targets, passphrase, dry_run, notice, verbose=verbose)
     if not dry_run:
         _record("locked", end, target)
