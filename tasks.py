@@ -718,7 +718,15 @@ def _public_address(settings, targets, *, strict=True):
         return ""
     first = next(iter(places))
     if os.environ.get("HEARTH_SITEURL", "").strip():
-        return first  # one run's address, chosen on purpose
+        # One run's address, chosen on purpose: said, not refused.
+        others = [a for a in places if a != first]
+        if others:
+            print(
+                f"The site's address for this run is {first!r} (HEARTH_SITEURL in "
+                f"the environment), not {', '.join(map(repr, others))} of "
+                f"{', '.join(w for a in others for w in places[a])}."
+            )
+        return first
     if len(places) > 1:
         listed = "\n  ".join(
             f"{address!r}: {', '.join(where)}" for address, where in places.items()

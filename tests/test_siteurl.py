@@ -214,7 +214,7 @@ def test_a_withdraw_is_not_held_back_by_two_addresses(copy, tmp_path, capsys):
 
 
 def test_hearth_siteurl_in_the_environment_wins_over_a_targets_url_for_one_run(
-    copy, tmp_path
+    copy, tmp_path, capsys
 ):
     _, tasks = copy
     www = tmp_path / "www"
@@ -223,6 +223,11 @@ def test_hearth_siteurl_in_the_environment_wins_over_a_targets_url_for_one_run(
             Context(), target=[f"{www.as_uri()}?url=https://robin.example.org"]
         )
     assert 'href="https://once.example/2026/' in feed_of(www)
+    assert (
+        "The site's address for this run is 'https://once.example' (HEARTH_SITEURL "
+        "in the environment), not 'https://robin.example.org' of the ?url= of the "
+        f"target {www.as_uri()}." in " ".join(capsys.readouterr().out.split())
+    )
 
 
 def test_a_loopback_url_on_the_target_stops_the_publish_build(copy, tmp_path, caplog):
