@@ -202,9 +202,12 @@ class _Needles:
         # How often each word occurs in the secrets: the rarest word of a
         # short needle is where it is looked for.
         self.frequency = collections.Counter()
-        # A digest of every needle and every public text they are judged
-        # against: two runs with the same fingerprint look for the same.
-        self.fingerprint = hashlib.sha256(f"{window}".encode())
+        # What find() looks for, as digests that are the same in every run:
+        # one per secret source of all the needles it gave, one per public
+        # text the needles were judged against in freeze() (hearth/auditcache:
+        # a file clean for these needles is clean for fewer of them).
+        self.source_prints = {}
+        self.public_prints = set()
 
     def owner(self, kind, source):
         key = (kind, source)
@@ -221,7 +224,7 @@ class _Needles:
         could be anything.
         """
         words = _words(text)
-        self._print(kind, source, whole, *words)
+        self._print(source, kind, whole, *words)
         if not words:
             return
         owner = self.owner(kind, source)
@@ -244,8 +247,18 @@ class _Needles:
         if owner not in owners:
             owners.append(owner)
 
-    def _print(self, *parts):
-        self.fingerprint.update("\x1f".join(map(str, parts)).encode() + b"\x1e")
+    def _print(self, source, *parts):
+        digest = self.source_prints.get(source)
+        if digest is None:
+            digest = self.source_prints[source] = hashlib.sha256(source.encode())
+        digest.update("\x1f".join(map(str, parts)).encode() + b"\x1e")
+
+    def fingerprint(self):
+        """{"sources": [digest], "public": [digest]} of what find() looks for."""
+        return {
+            "sources": sorted(d.hexdigest() for d in self.source_prints.values()),
+            "public": sorted(self.public_prints),
+        }
 
     def _kept_runs(self, words):
         """Every `stride`-th run of `length` words, and the last one."""
@@ -262,8 +275,8 @@ class _Needles:
         public_text, public_paths = list(public_text), list(public_paths)
         for name, texts in (("text", public_text), ("paths", public_paths)):
             for words in texts:
-                self._print(name, *words)
-        self._print("allowed", *sorted(self.allowed_in.items()))
+                text = "\x1f".join([name, *words]).encode()
+                self.public_prints.add(hashlib.sha256(text).hexdigest()[:32])
         keys = frozenset(itertools.chain.from_iterable(keys for _, keys in self.runs))
         in_text = self.public(self.short, keys, public_text)
         in_paths = self.public(self.short, (), public_paths)
@@ -1157,9 +1170,12 @@ def audit_settings(
     fingerprint = None
     if cache is not None:
         siteurl = str(settings.get("SITEURL") or "")
-        fingerprint = auditcache._digest(
+        fingerprint = plan.needles.fingerprint()
+        # What else decides what a view holds: the code, the window, the
+        # salts demo keys are derived for and the address envelopes are for.
+        fingerprint["base"] = auditcache._digest(
             auditcache.code_digest(auditcache.SCAN_CODE, auditcache.SCAN_LIBRARIES),
-            plan.needles.fingerprint.hexdigest(),
+            window,
             repr(sorted(map(repr, plan.salts))),
             siteurl,
         )

@@ -308,22 +308,30 @@ class AuditCache:
     # Output files scanned clean
 
     def clean(self, fingerprint):
-        """The digests of output files scanned clean for these needles."""
-        entry = self._load(self.folder / "clean.json")
-        if entry is None or entry.get("fingerprint") != fingerprint:
-            return frozenset()
-        files = entry.get("files")
-        return (
-            frozenset(f for f in files if isinstance(f, str))
-            if isinstance(files, list)
-            else frozenset()
-        )
+        """The output files (digest and name) scanned clean for needles that
+        include all of these: the same code, no secret source new or changed
+        since, no public text the needles were judged against gone since.
 
-    def keep_clean(self, fingerprint, digests):
-        self._store(
-            self.folder / "clean.json",
-            {"fingerprint": fingerprint, "files": sorted(digests)},
-        )
+        fingerprint: {"base": digest, "sources": [...], "public": [...]}
+        (hearth.audit). Fewer needles find less: a file that held none of
+        the old ones holds none of the new ones.
+        """
+        entry = self._load(self.folder / "clean.json")
+        if entry is None or entry.get("base") != fingerprint["base"]:
+            return frozenset()
+        try:
+            sources, public = set(entry["sources"]), set(entry["public"])
+            files = frozenset(f for f in entry["files"] if isinstance(f, str))
+        except (KeyError, TypeError):
+            return frozenset()
+        if not sources.issuperset(fingerprint["sources"]):
+            return frozenset()
+        if not public.issubset(fingerprint["public"]):
+            return frozenset()
+        return files
+
+    def keep_clean(self, fingerprint, files):
+        self._store(self.folder / "clean.json", {**fingerprint, "files": sorted(files)})
 
 
 def _stamp(path):

@@ -6,6 +6,7 @@ is read again; an entry that was edited, damaged or left readable by others
 is ignored; everything it writes is the owner's only.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -174,3 +175,46 @@ def test_invoke_publish_keeps_the_cache_in_hearths_cache_folder(site):
     assert audit.cache_folder(audit.pelican_settings(settings)) == (
         root / "cache" / "hearth" / "audit"
     )
+
+
+@contextlib.contextmanager
+def _edited(path, text):
+    """`path` holds `text` inside the block, then its old bytes and times."""
+    old, times = path.read_text(), path.stat()
+    try:
+        path.write_text(text)
+        yield
+    finally:  # the site is the module's: put it back as it was
+        path.write_text(old)
+        os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+
+
+def test_a_verdict_made_while_public_text_held_a_secret_is_not_kept_once_it_goes(
+    site, leaky, folder
+):
+    # While a public post is also tagged "quillfeather", the private tag is
+    # no secret and a page showing it is clean. Once the public post drops
+    # the tag, the same page, byte for byte, carries the private tag.
+    root, _ = site
+    walk = root / "content" / "posts" / "walk.md"
+    _page = leaky / "archives.html"
+    _page.write_text(_page.read_text().replace("</main>", "<p>Quillfeather</p></main>"))
+    with _edited(walk, walk.read_text().replace("[walks]", "[walks, quillfeather]")):
+        assert _audit(root, leaky, cache=folder) == []
+    stats = {}
+    findings = _audit(root, leaky, cache=folder, stats=stats)
+    assert stats["files_scanned"] > 10
+    assert _has(findings, "archives.html", "page", "tag", MD)
+
+
+def test_a_new_public_post_keeps_the_verdicts_on_files_it_did_not_change(site, folder):
+    # More public text only takes needles away: what was clean stays clean.
+    root, output = site
+    new = root / "content" / "posts" / "new.md"
+    try:
+        new.write_text("Title: Tea\nDate: 2026-11-25 10:00\n\nA pot of tea.\n")
+        stats = {}
+        assert _audit(root, output, cache=folder, stats=stats) == []
+    finally:
+        new.unlink()
+    assert stats["readings_read"] == 1 and stats["files_scanned"] < 5
