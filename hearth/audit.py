@@ -92,7 +92,13 @@ _WORD = re.compile(r"[^\W_]+")
 # non-joiner and joiner, word joiner, zero-width no-break space.
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 # What a file reference in a source looks like once URL-decoded.
-_REFERENCE = re.compile(r"[^\s\"'()<>\[\]{}|\\^`=,;*]*\.[^\s\"'()<>\[\]{}|\\^`=,;*]+")
+# A token (a run of what a URL may hold) with a dot followed by more; the
+# look-behind starts it only where a token starts, so no word is scanned
+# from every one of its letters.
+_REFERENCE = re.compile(
+    r"(?<![^\s\"'()<>\[\]{}|\\^`=,;*])"
+    r"[^\s\"'()<>\[\]{}|\\^`=,;*.]*\.[^\s\"'()<>\[\]{}|\\^`=,;*]+"
+)
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]?")
 _DIGEST_BYTES = 4  # 8 hex digits: enough to tell two findings apart
 _ENVELOPE_START = '{"hearth":'
@@ -938,9 +944,8 @@ class _Scan:
             return
         with open(path, "rb") as handle:
             data = handle.read()
-        surface = surfaces.surface_of(relative, data)
         digest = hashlib.sha256(data).hexdigest()
-        self._copies(relative, surface, digest)
+        self._copies(relative, data, digest)
         # How a file is read depends on its name too (a.html.br is opened
         # as brotli, an envelope is opened for its page's address).
         seen = f"{digest} {relative}"
@@ -958,20 +963,20 @@ class _Scan:
         except surfaces.Unreadable as err:
             self.add(
                 relative,
-                surface,
+                surfaces.surface_of(relative, data),
                 "unreadable",
                 "",
                 note=f"the audit cannot read all of it ({err}), so it cannot "
                 "say that it holds no private text",
             )
 
-    def _copies(self, relative, surface, digest):
+    def _copies(self, relative, data, digest):
         copied = self.plan.digests.get(digest)
         if copied:
             source, name = copied
             self.add(
                 relative,
-                surface,
+                surfaces.surface_of(relative, data),
                 "attachment",
                 source,
                 note=f"a copy of {name}, a file only {source} uses",
