@@ -768,7 +768,8 @@ def section_audit(bench):
         public = next(p.path for p in site.posts if not p.audience)
         edits = {"edited": public, "edited_private": site.private[0].path}
         originals = {path: path.read_text() for path in edits.values()}
-        rounds = o.rounds if size <= 1000 else 1
+        # One round for --quick (a smoke run) and at 5,000 posts (slow).
+        rounds = o.rounds if size <= 1000 and not o.quick else 1
         builds, audits = [], {"cold": [], "warm": [], **{k: [] for k in edits}}
         try:
             for _ in range(rounds):
