@@ -25,6 +25,11 @@ private post anywhere but on its own page.
 Findings name the output file, the kind of surface, the kind of secret and
 the source file; the secret itself is shown only as a keyed hash whose key
 is drawn anew for every run, so that nothing printed can be looked up.
+
+With a cache folder (hearth/auditcache.py; `invoke audit` and `invoke
+publish` use CACHE_PATH/hearth/audit) the readings of unchanged sources and
+the verdicts on output files already scanned clean for the same or fewer
+needles are used again: the findings are the same as without it.
 """
 
 import array

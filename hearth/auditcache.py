@@ -29,6 +29,8 @@ import stat
 import sys
 from pathlib import Path
 
+from pelican.utils import posixize_path
+
 from hearth import reading as one_reading
 from hearth.ownerfiles import replace_owner_only
 
@@ -257,8 +259,10 @@ class AuditCache:
             _rules_digest(settings),
         )
         readings = []
-        for kind, relative in files:
-            path = os.path.abspath(os.path.join(settings["PATH"], relative))
+        for kind, found_as in files:
+            path = os.path.abspath(os.path.join(settings["PATH"], found_as))
+            # As read_file names it ("./a.md" is "a.md").
+            relative = posixize_path(os.path.relpath(path, settings["PATH"]))
             stamp = _stamp(path)
             found = self._cached_reading(kind, relative, path, context, stamp)
             if found is not None:
@@ -266,7 +270,7 @@ class AuditCache:
                 readings.append(found)
                 continue
             self.misses += 1
-            reading = one_reading.read_file(readers, settings, relative, kind)
+            reading = one_reading.read_file(readers, settings, found_as, kind)
             if reading is None:
                 continue
             readings.append(reading)
@@ -275,7 +279,7 @@ class AuditCache:
                 and reading.error is None
                 and reading.relative_path == relative
                 and _stamp(path) == stamp  # unchanged while Pelican read it
-                and not _in_future(reading)
+                and not _in_future(reading, settings)
             ):
                 self._store(
                     self._reading_path(kind, relative),
@@ -358,11 +362,11 @@ def _rules_digest(settings):
     return _digest(str(path), data)
 
 
-def _in_future(reading):
-    """A post dated later than now: without WITH_FUTURE_DATES Pelican makes
-    it a draft until then, so its reading can change with the clock alone."""
+def _in_future(reading, settings):
+    """A post dated later than now while WITH_FUTURE_DATES is off: Pelican
+    makes it a draft until then, so its reading changes with the clock."""
     date = reading.date
-    if not isinstance(date, dt.datetime):
+    if not isinstance(date, dt.datetime) or settings.get("WITH_FUTURE_DATES", True):
         return False
     now = dt.datetime.now(date.tzinfo) if date.tzinfo else dt.datetime.now()
     return date > now

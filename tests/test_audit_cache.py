@@ -218,3 +218,26 @@ def test_a_new_public_post_keeps_the_verdicts_on_files_it_did_not_change(site, f
     finally:
         new.unlink()
     assert stats["readings_read"] == 1 and stats["files_scanned"] < 5
+
+
+@pytest.mark.parametrize("future_dates", [True, False])
+def test_a_post_dated_later_is_read_again_only_while_the_clock_decides_its_status(
+    tmp_path, future_dates
+):
+    # Without WITH_FUTURE_DATES Pelican makes a post dated later a draft
+    # until its day: that reading holds only until then, so it is not kept.
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "later.md").write_text(
+        "Title: Later\nDate: 2099-01-01 10:00\n\nWritten ahead of time.\n"
+    )
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "index.html").write_text("<p>Hello</p>")
+    settings = audit.pelican_settings(
+        {"PATH": "content", "WITH_FUTURE_DATES": future_dates}, root=tmp_path
+    )
+    for _ in range(2):
+        stats = {}
+        audit.audit_settings(
+            settings, tmp_path / "out", cache=tmp_path / "cache", stats=stats
+        )
+    assert stats["readings_read"] == (0 if future_dates else 1)
