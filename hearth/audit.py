@@ -1156,6 +1156,15 @@ def audit_settings(
     started = time.perf_counter()
     if cache is not None and not isinstance(cache, auditcache.AuditCache):
         cache = auditcache.AuditCache(cache)
+    if cache is not None and _inside(cache.folder, output_path):
+        # A cache holds private text: never beside what goes online.
+        logger.warning(
+            "The leak audit does not keep its cache in %s, which is inside the "
+            "folder it audits (%s): set CACHE_PATH to a folder outside it.",
+            cache.folder,
+            output_path,
+        )
+        cache = None
     output_path = Path(output_path)
     if not output_path.is_dir() or not any(output_path.iterdir()):
         raise AuditError(
@@ -1221,6 +1230,11 @@ def audit_settings(
     return sorted(
         findings, key=lambda f: (f.path, f.surface, f.kind, f.source, f.digest)
     )
+
+
+def _inside(path, folder):
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or folder in path.parents
 
 
 def pelican_settings(settings, root="."):

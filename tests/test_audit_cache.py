@@ -241,3 +241,14 @@ def test_a_post_dated_later_is_read_again_only_while_the_clock_decides_its_statu
             settings, tmp_path / "out", cache=tmp_path / "cache", stats=stats
         )
     assert stats["readings_read"] == (0 if future_dates else 1)
+
+
+def test_a_cache_inside_the_audited_folder_is_not_written(site, leaky, caplog):
+    # CACHE_PATH set below the output folder would put readings, which hold
+    # private text, among the files that go online.
+    root, _ = site
+    stats = {}
+    assert _audit(root, leaky, cache=leaky / "cache", stats=stats) == []
+    assert not (leaky / "cache").exists()
+    assert stats["readings_read"] > 5
+    assert "set CACHE_PATH to a folder outside it" in caplog.text
