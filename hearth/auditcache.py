@@ -280,6 +280,7 @@ class AuditCache:
                 and reading.relative_path == relative
                 and _stamp(path) == stamp  # unchanged while Pelican read it
                 and not _in_future(reading, settings)
+                and not _may_read_other_files(path, settings)
             ):
                 self._store(
                     self._reading_path(kind, relative),
@@ -360,6 +361,30 @@ def _rules_digest(settings):
     except OSError as err:
         data = f"(unreadable: {err})".encode()
     return _digest(str(path), data)
+
+
+# reStructuredText directives and options that read another file, and
+# Markdown extensions that do: a reading keyed on the post's own bytes would
+# miss a change in that other file, so such posts are read every time.
+_RST_OTHER_FILE = re.compile(rb"^\s*\.\.\s+[\w:-]*include::|:file:|:url:", re.M)
+_MARKDOWN_OTHER_FILE = ("snippet", "include")
+
+
+def _may_read_other_files(path, settings):
+    """Whether the post at path may pull text from another file."""
+    if path.endswith((".rst", ".rest", ".txt")):
+        try:
+            with open(path, "rb") as handle:
+                return bool(_RST_OTHER_FILE.search(handle.read()))
+        except OSError:
+            return True
+    config = settings.get("MARKDOWN") or {}
+    names = [*config.get("extensions", ()), *config.get("extension_configs", {})]
+    return any(
+        marker in (name if isinstance(name, str) else type(name).__module__).lower()
+        for name in names
+        for marker in _MARKDOWN_OTHER_FILE
+    )
 
 
 def _in_future(reading, settings):

@@ -16,7 +16,7 @@ import pytest
 
 from hearth import audit, auditcache
 from tests import test_audit_corpus as corpus
-from tests.test_audit_corpus import CORPUS, MD, PHRASE, _audit, _has, _write
+from tests.test_audit_corpus import CORPUS, MD, PHRASE, RST, _audit, _has, _write
 
 # The corpus's site, built once, and a copy of its build to plant leaks in.
 site, leaky = corpus.site, corpus.leaky
@@ -252,3 +252,59 @@ def test_a_cache_inside_the_audited_folder_is_not_written(site, leaky, caplog):
     assert not (leaky / "cache").exists()
     assert stats["readings_read"] > 5
     assert "set CACHE_PATH to a folder outside it" in caplog.text
+
+
+def test_a_post_that_includes_another_file_is_read_again_when_only_that_file_changes(
+    site, folder, tmp_path
+):
+    # The private rst post pulls its last paragraph from another file. Keyed
+    # on the post's own bytes, a cached reading would miss a change in that
+    # file, and the new private sentence would pass the audit unseen.
+    root, output = site
+    output = shutil.copytree(output, tmp_path / "out")
+    post = root / "content" / RST
+    included = post.parent / "brindlewick-notes.inc"
+    text, times = post.read_text(), post.stat()
+    first = "the copper owl sleeps inside the lighthouse clock every winter"
+    second = "a velvet tortoise painted the harbour gates green after midnight"
+    try:
+        post.write_text(text + "\n.. include:: brindlewick-notes.inc\n")
+        included.write_text(f"{first.capitalize()}.\n")
+        assert _audit(root, output, cache=folder) == []
+        included.write_text(f"{second.capitalize()}.\n")
+        _write(output, "notes.txt", second)
+        stats = {}
+        findings = _audit(root, output, cache=folder, stats=stats)
+    finally:  # the site is the module's: put it back as it was
+        included.unlink(missing_ok=True)
+        post.write_text(text)
+        os.utime(post, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert stats["readings_read"] >= 1
+    assert _has(findings, "notes.txt", "text", "phrase", RST), "\n".join(
+        map(str, findings)
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "markdown", "wanted"),
+    [
+        ("a.rst", ".. include:: other.txt\n", {}, True),
+        ("a.rst", ".. csv-table:: t\n   :file: data.csv\n", {}, True),
+        ("a.rst", "Just text, with the word include in it.\n", {}, False),
+        ("a.md", "text\n", {"extensions": ["pymdownx.snippets"]}, True),
+        (
+            "a.md",
+            "text\n",
+            {"extension_configs": {"markdown_include.include": {}}},
+            True,
+        ),
+        ("a.md", "text\n", {"extensions": ["markdown.extensions.extra"]}, False),
+    ],
+)
+def test_posts_that_may_read_other_files_are_not_cached(
+    tmp_path, name, source, markdown, wanted
+):
+    path = tmp_path / name
+    path.write_text(source)
+    settings = {"MARKDOWN": markdown}
+    assert auditcache._may_read_other_files(str(path), settings) is wanted
