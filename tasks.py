@@ -326,7 +326,7 @@ def posts(c):
     found = hearth_posts.sort_posts(found)
     state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or "hearth-state.json")
     try:
-        post_ids = State.load(state_file).post_ids()
+        post_ids = State.load(state_file).post_ids(p.relative_path for p in found)
     except StateError as err:
         raise Exit(str(err)) from None
     console = Console()
@@ -367,7 +367,10 @@ def unlock_link(c, audience, url, preview=False):
         # The post the link is for must be one this audience can open.
         with contextlib.chdir(ROOT):
             url = hearth_posts.unlock_target(
-                found, State.load(state_file).post_ids(), audience, url
+                found,
+                State.load(state_file).post_ids(p.relative_path for p in found),
+                audience,
+                url,
             )
         passphrase = secrets.passphrase_for(
             audience, publish=not preview, secrets_file=ROOT / secrets.SECRETS_FILE_NAME

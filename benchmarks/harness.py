@@ -1104,11 +1104,14 @@ def _staticrypt_unlock(bench, browser, post):
 
 def _hearth_url(bench, post):
     """A private post's page in the Hearth build (its opaque id, from the state)."""
-    state = json.loads((bench.site.folder / "hearth-state.json").read_text())
+    from hearth.state import State
+
     relative = post.path.relative_to(bench.site.content).as_posix()
-    for source, post_id in state.get("posts", {}).items():
-        if source == relative or source.endswith("/" + relative):
-            return f"p/{post_id}/index.html"
+    state = State.load(bench.site.folder / "hearth-state.json")
+    for source in (relative, "posts/" + relative):
+        found = state.post_ids([source])
+        if found:
+            return f"p/{found[source]}/index.html"
     raise RuntimeError(f"no id for {relative} in the state file")
 
 
