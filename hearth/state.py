@@ -42,12 +42,15 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
 import tempfile
 import time
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 STATE_FILE_NAME = "hearth-state.json"
 FORMAT = 2
@@ -270,8 +273,14 @@ class State:
                     f"{self.path.name}: a new state key was made but there is "
                     "nowhere to keep it; nothing was written."
                 )
-            self._store_key(self._new_key)
+            where = self._store_key(self._new_key)
             self._key, self._new_key = self._new_key, None
+            logger.info(
+                "Hearth: made the state key that names private posts in %s and "
+                "kept it in %s: back it up with your passphrases",
+                self.path.name,
+                where,
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
             prefix=f".{self.path.name}.{os.getpid()}.",

@@ -139,9 +139,13 @@ def no_state_key(monkeypatch):
     monkeypatch.delenv("HEARTH_SECRETS_FILE", raising=False)
 
 
-def test_the_state_file_names_no_private_file_title_or_date(tmp_path, no_state_key):
+def test_the_state_file_names_no_private_file_title_or_date(
+    tmp_path, no_state_key, caplog
+):
     _site(tmp_path)
-    output = _build(tmp_path)
+    with caplog.at_level("INFO", logger="hearth.state"):
+        output = _build(tmp_path)
+    assert "made the state key" in caplog.text and "back it up" in caplog.text
     text = (tmp_path / "hearth-state.json").read_text()
     for name in [*NAMES_OF_PRIVATE_FILES, "The night", "23:40"]:
         assert name.lower() not in text.lower(), name
