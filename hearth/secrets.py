@@ -42,6 +42,8 @@ SECRETS_FILE_VARIABLE = "HEARTH_SECRETS_FILE"
 STATE_KEY_VARIABLE = "HEARTH_STATE_KEY"
 STATE_KEY_BYTES = 32
 SECRETS_FILE_NAME = "secrets.toml"
+# `invoke lock`'s audience (hearth.deploy.LOCK_AUDIENCE): one passphrase, no readers.
+SITE_AUDIENCE = "site"
 DEMO_PREFIX = "hearth-demo-"
 # Every demo passphrase warning starts so; the plugin uses it to repeat them.
 DEMO_WARNING = "PREVIEW ONLY:"
@@ -251,10 +253,9 @@ def _gate(value, audience, source, publish, reader=None):
         if reader
         else (f"audience {audience!r}")
     )
-    fix = (
-        "Print a generated one with: invoke passphrase (or give each reader "
-        f"their own: invoke readers-add {audience} <name>)"
-    )
+    fix = "Print a generated one with: invoke passphrase"
+    if audience != SITE_AUDIENCE:  # the locked site has one passphrase only
+        fix += f" (or give each reader their own: invoke readers-add {audience} <name>)"
     if publish:
         raise SecretsError(
             f"The passphrase for {whose} ({source}) {problem}. A publish build "
