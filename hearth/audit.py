@@ -526,7 +526,9 @@ def _post_ids(settings, sources):
     root = Path(settings["PATH"]).resolve().parent
     path = root / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
     try:
-        return State.load(path).post_ids(sources)
+        return State.load(path, secrets_file=root / secrets.SECRETS_FILE_NAME).post_ids(
+            sources
+        )
     except StateError as err:
         raise AuditError(
             f"{err} (The audit cannot tell where hidden posts live without it.)"

@@ -94,9 +94,12 @@ class State:
     one where `key` will find it next time (called by save()).
     """
 
-    def __init__(self, path, data=None, *, key=None, store_key=None):
+    def __init__(self, path, data=None, *, key=None, store_key=None, secrets_path=None):
         self.path = Path(path)
+        self._secrets_path = secrets_path  # named in messages
         data = data or {}
+        # Entries made with a key this build does not have (see _check_keys).
+        self._foreign = _foreign_keys(data, key)
         self._key = key
         self._store_key = store_key
         self._new_key = None  # made in this build, stored by save()
@@ -112,11 +115,14 @@ class State:
         self._saved = None if self._has_legacy() else self._serialise()
 
     @classmethod
-    def load(cls, path, *, secrets_file=None):
+    def load(cls, path, *, secrets_file=None, check_key=True):
         """Read the state file; a missing file is an empty state.
 
         The state key comes from HEARTH_STATE_KEY or [state] in the secrets
         file (`secrets_file`, default secrets.toml beside the state file).
+        A file whose posts were named with another key is refused here
+        (StateError, with the fix); with `check_key=False` (for what needs
+        only salts: `invoke lock`, links) only when a post's id is made.
         Temporaries a killed save left beside it are removed first.
         """
         from hearth import secrets as hearth_secrets
@@ -143,7 +149,7 @@ class State:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return cls(path, key=key, store_key=store_key)
+            return cls(path, key=key, store_key=store_key, secrets_path=secrets_path)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
@@ -153,8 +159,34 @@ class State:
                 "it holds the salts that keep readers' remembered keys valid."
             ) from None
         _check(data, path)
-        _check_keys(data, path, key, secrets_path)
-        return cls(path, data, key=key, store_key=store_key)
+        state = cls(path, data, key=key, store_key=store_key, secrets_path=secrets_path)
+        if check_key:
+            state.check_key()
+        return state
+
+    def check_key(self):
+        """Raise StateError if the file's posts were named with a key this
+        build does not have: without it no existing private post can be
+        found, so every one would get a new address and the links readers
+        were given would stop working."""
+        if not self._foreign:
+            return
+        have = (
+            "a different state key"
+            if self._key
+            else (
+                "no state key (neither HEARTH_STATE_KEY nor [state] in "
+                f"{self._secrets_path or 'the secrets file'})"
+            )
+        )
+        raise StateError(
+            f"The state file {self.path} names its private posts with state key "
+            f"{self._foreign[0]}, and this build has {have}. Restore the secrets "
+            "file from your backup (its [state] key = ... line) and build again. "
+            "To give every private post a new address instead (links you shared "
+            'stop working), delete the entries of "posts" and "attachments" in '
+            f"{self.path.name}."
+        )
 
     def audience(self, name, iterations):
         """Return (salt, iterations) for an audience, creating a salt if needed.
@@ -232,6 +264,7 @@ class State:
     def _id(self, kind, source_path):
         found = self._find(kind, source_path)
         if found is None:
+            self.check_key()  # it may be there, under the key that is missing
             found = self._fresh_id()
             self._tables[kind][tag(self._own_key(), kind, source_path)] = found
         return found
@@ -409,30 +442,11 @@ def _check(data, path):
                 )
 
 
-def _check_keys(data, path, key, secrets_path):
-    """Refuse entries made with a key this build does not have.
-
-    Without it no existing private post can be found, so every one would get
-    a new address: the links readers were given would stop working.
-    """
+def _foreign_keys(data, key):
+    """The key ids of entries made with neither `key` nor the demo key."""
     if data.get("format", FORMAT) == 1:
-        return
+        return []
     known = {key_id(DEMO_KEY)} | ({key_id(key)} if key else set())
-    foreign = sorted(
+    return sorted(
         {name.split(".")[0] for kind in _KINDS for name in data.get(kind, {})} - known
-    )
-    if not foreign:
-        return
-    have = (
-        "a different state key"
-        if key
-        else (f"no state key (neither HEARTH_STATE_KEY nor [state] in {secrets_path})")
-    )
-    raise StateError(
-        f"The state file {path} names its private posts with state key "
-        f"{foreign[0]}, and this build has {have}. Restore the secrets file "
-        "from your backup (its [state] key = ... line) and build again. To "
-        "give every private post a new address instead (links you shared "
-        'stop working), delete the entries of "posts" and "attachments" in '
-        f"{path.name}."
     )

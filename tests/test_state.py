@@ -302,3 +302,41 @@ def test_the_sample_sites_entries_use_the_public_demo_key_and_move_to_a_real_one
     assert hearth_state.tag(hearth_state.DEMO_KEY, "posts", letter) not in data["posts"]
     demo_tag = hearth_state.tag(hearth_state.DEMO_KEY, "posts", "posts/a-new-one.md")
     assert demo_tag not in data["posts"]
+
+
+def test_a_state_file_kept_elsewhere_keeps_its_key_with_the_passphrases(
+    tmp_path, no_state_key
+):
+    """HEARTH_STATE_FILE may name another folder (maybe a tracked one): the
+    key still goes to the repository root's untracked secrets.toml."""
+    from tests.test_private import build_site
+
+    _site(tmp_path)
+    elsewhere = tmp_path / "state" / "hearth-state.json"
+    elsewhere.parent.mkdir()
+    build_site(tmp_path, HEARTH_STATE_FILE=str(elsewhere))
+    assert "[state]" in (tmp_path / "secrets.toml").read_text()
+    assert not (elsewhere.parent / "secrets.toml").exists()
+    state = State.load(elsewhere, secrets_file=tmp_path / "secrets.toml")
+    assert state.post_ids([PRIVATE_SOURCE])
+
+
+def test_without_the_key_salts_still_read_but_no_post_gets_a_new_id(
+    tmp_path, no_state_key
+):
+    """What needs only salts (invoke lock, links) still works without the
+    key; making an id for a post it cannot find is refused, never guessed."""
+    path = tmp_path / "hearth-state.json"
+    state = State.load(path)
+    state.audience("site", 600_000)
+    old = state.post_id(PRIVATE_SOURCE)
+    state.save()
+    (tmp_path / "secrets.toml").unlink()
+    with pytest.raises(StateError, match="no state key"):
+        State.load(path)
+    salts_only = State.load(path, check_key=False)
+    assert salts_only.known_audience("site")[1] == 600_000
+    assert salts_only.post_ids([PRIVATE_SOURCE]) == {}
+    with pytest.raises(StateError, match="Restore the secrets file"):
+        salts_only.post_id(PRIVATE_SOURCE)
+    assert old  # it had an id, which only the lost key can find

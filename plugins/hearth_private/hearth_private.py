@@ -531,7 +531,10 @@ def _root(settings):
 def _load_state(settings):
     state_file = _root(settings) / (settings["HEARTH_STATE_FILE"] or STATE_FILE_NAME)
     try:
-        return State.load(state_file)
+        # The state key sits with the passphrases, in the root's secrets file.
+        return State.load(
+            state_file, secrets_file=_root(settings) / secrets.SECRETS_FILE_NAME
+        )
     except StateError as err:
         raise PrivateError(str(err)) from None
 
