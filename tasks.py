@@ -336,7 +336,9 @@ def posts(c):
     found = hearth_posts.sort_posts(found)
     state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or "hearth-state.json")
     try:
-        post_ids = State.load(state_file).post_ids()
+        post_ids = State.load(
+            state_file, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
+        ).post_ids(p.relative_path for p in found)
     except StateError as err:
         raise Exit(str(err)) from None
     console = Console()
@@ -377,7 +379,12 @@ def unlock_link(c, audience, url, preview=False):
         # The post the link is for must be one this audience can open.
         with contextlib.chdir(ROOT):
             url = hearth_posts.unlock_target(
-                found, State.load(state_file).post_ids(), audience, url
+                found,
+                State.load(
+                    state_file, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
+                ).post_ids(p.relative_path for p in found),
+                audience,
+                url,
             )
         passphrase = secrets.passphrase_for(
             audience, publish=not preview, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
@@ -956,7 +963,8 @@ def _lock(settings, targets, passphrase, dry_run, notice=None, *, verbose=False)
             print("locked behind the site passphrase too. Fix it before publishing:")
             print("  " + "\n  ".join(findings))
         state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
-        state = State.load(state_file)
+        # Only the site salt: a lost state key must not stop a lock.
+        state = State.load(state_file, check_key=False)
         iterations = settings.get("HEARTH_PBKDF2_ITERATIONS", envelope.ITERATION_FLOOR)
         salt, iterations = state.audience("site", iterations)
         if not dry_run:

@@ -53,6 +53,10 @@ BENCH_PASSPHRASES = {
     "family": "hearth-bench-family-passphrase",
     "site": "hearth-bench-site-passphrase",
 }
+# Readers per audience in the readers section (issue 13: a site of 30 readers
+# stays the size it is); --quick uses a few, only to check the section runs.
+READERS = 30
+QUICK_READERS = 3
 # DESIGN.md's floor, used until hearth.envelope says otherwise.
 DEFAULT_ITERATIONS = 600_000
 
@@ -69,6 +73,8 @@ REQUIRED_FIGURES = {
     "page_size_ratio": "ratio",
     "staticrypt_page_size_ratio": "ratio",
     "republish_one_post_files": "files",
+    "readers_size_ratio_30_vs_1": "ratio",
+    "readers_rotation_ratio_vs_unchanged": "ratio",
 }
 TARGETS = ("file", "ssh", "s3", "git")
 for _target in TARGETS:
@@ -1152,11 +1158,14 @@ def _staticrypt_unlock(bench, browser, post):
 
 def _hearth_url(bench, post):
     """A private post's page in the Hearth build (its opaque id, from the state)."""
-    state = json.loads((bench.site.folder / "hearth-state.json").read_text())
+    from hearth.state import State
+
     relative = post.path.relative_to(bench.site.content).as_posix()
-    for source, post_id in state.get("posts", {}).items():
-        if source == relative or source.endswith("/" + relative):
-            return f"p/{post_id}/index.html"
+    state = State.load(bench.site.folder / "hearth-state.json")
+    for source in (relative, "posts/" + relative):
+        found = state.post_ids([source])
+        if found:
+            return f"p/{found[source]}/index.html"
     raise RuntimeError(f"no id for {relative} in the state file")
 
 
@@ -1581,6 +1590,98 @@ def section_publish(bench):
         bench.log(f"[bench] the publish step warned: {message}")
 
 
+# ---------------------------------------------------------------- readers
+
+
+def section_readers(bench):
+    """Per-reader keys (issue 13): the publish build's output with 30 readers
+    per audience against one shared passphrase, and the build after a
+    reader is removed (the audience key rotates, its posts are encrypted
+    anew) against an unchanged rebuild of the same site.
+
+    The readers go into the site's own secrets file (beside its state file,
+    where the build looks) and are taken out again afterwards.
+    """
+    _require("hearth/readers.py", "plugins/hearth_private")
+    if bench.site is None:
+        raise NotAvailable("the build section did not run")
+    from hearth import secrets as hearth_secrets
+
+    o = bench.options
+    site = bench.site
+    count = QUICK_READERS if o.quick else READERS
+    secrets_file = site.folder / hearth_secrets.SECRETS_FILE_NAME
+    saved = secrets_file.read_bytes() if secrets_file.exists() else None
+    folder = bench.scratch / "readers"
+    shutil.rmtree(folder, ignore_errors=True)
+
+    def build(name):
+        out = folder / name
+        shutil.rmtree(out, ignore_errors=True)
+        report = run_build(build_overrides(site, out, plugins=True))
+        files = [p for p in out.rglob("*") if p.is_file()]
+        return report, _bytes(files), _bytes(out.glob("p/k/*"))
+
+    try:
+        with mock.patch.dict(os.environ):
+            os.environ.pop(hearth_secrets.SECRETS_FILE_VARIABLE, None)
+            _, one, one_rings = build("one-reader")
+            # The shared passphrase stays: it is one of the `count` readers.
+            for audience in AUDIENCES:
+                for n in range(1, count):
+                    hearth_secrets.add_reader(
+                        audience, f"reader-{n:02d}", secrets_file=secrets_file
+                    )
+            _, many, many_rings = build("readers")  # derives each reader once
+            bench.put(
+                "readers_size_ratio_30_vs_1",
+                {
+                    "value": many / one,
+                    "unit": "ratio",
+                    "readers_per_audience": count,
+                    "audiences": len(AUDIENCES),
+                    "posts": len(site.posts),
+                    "site_bytes_one_reader": one,
+                    "site_bytes_readers": many,
+                    "keyring_bytes_one_reader": one_rings,
+                    "keyring_bytes_readers": many_rings,
+                    "target": "~1.0",
+                },
+            )
+            unchanged, rotation, kdf = [], [], []
+            for r in range(1, o.rounds + 1):
+                report, _, _ = build("readers")
+                unchanged.append(report["seconds"])
+                hearth_secrets.remove_reader(
+                    "friends", f"reader-{r:02d}", secrets_file=secrets_file
+                )
+                report, _, _ = build("readers")
+                rotation.append(report["seconds"])
+                kdf.append(report["kdf_calls"])
+    finally:
+        if saved is None:
+            secrets_file.unlink(missing_ok=True)
+        else:
+            secrets_file.write_bytes(saved)
+    private = sum(1 for p in site.private if "friends" in p.audience)
+    same = figure(unchanged, "s")
+    rotated = figure(rotation, "s")
+    bench.put("readers_build_s_unchanged", same)
+    bench.put("readers_build_s_after_removal", rotated)
+    bench.put(
+        "readers_rotation_ratio_vs_unchanged",
+        ratio(
+            rotated,
+            same,
+            posts=len(site.posts),
+            rotated_audience="friends",
+            rotated_audience_posts=private,
+            kdf_calls_after_removal=max(kdf),
+            target="a publish, not minutes",
+        ),
+    )
+
+
 SECTIONS = [
     (
         "build",
@@ -1622,6 +1723,11 @@ SECTIONS = [
         section_publish,
         [k for k in REQUIRED_FIGURES if k.startswith(("publish_s", "withdraw_s"))]
         + ["republish_one_post_files"],
+    ),
+    (
+        "readers",
+        section_readers,
+        ["readers_size_ratio_30_vs_1", "readers_rotation_ratio_vs_unchanged"],
     ),
 ]
 

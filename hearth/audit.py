@@ -54,7 +54,7 @@ from urllib.parse import unquote
 
 from hearth import auditcache, envelope, frontmatter, secrets, surfaces
 from hearth import reading as one_reading
-from hearth.state import STATE_FILE_NAME
+from hearth.state import STATE_FILE_NAME, State, StateError
 
 logger = logging.getLogger(__name__)
 
@@ -560,6 +560,21 @@ def _state(settings):
     return data if isinstance(data, dict) else {}
 
 
+def _post_ids(settings, sources):
+    """{source path: id} of the state file's private posts among `sources`
+    (the file names them by keyed tag only: hearth.state finds them)."""
+    root = Path(settings["PATH"]).resolve().parent
+    path = root / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+    try:
+        return State.load(path, secrets_file=root / secrets.SECRETS_FILE_NAME).post_ids(
+            sources
+        )
+    except StateError as err:
+        raise AuditError(
+            f"{err} (The audit cannot tell where hidden posts live without it.)"
+        ) from None
+
+
 @dataclasses.dataclass(frozen=True)
 class _PublicSource:
     source_path: Path
@@ -584,7 +599,7 @@ class _Plan:
         public = [r for r in readings if not r.is_secret]
         site_authors = {a.lower() for a in frontmatter.as_list(settings.get("AUTHOR"))}
         state = _state(settings)
-        post_ids = state.get("posts", {}) if isinstance(state, dict) else {}
+        post_ids = _post_ids(settings, [r.relative_path for r in secret])
         for name, entry in (state.get("audiences") or {}).items():
             if isinstance(entry, dict) and "salt" in entry:
                 self.salts.add((name, entry["salt"], entry.get("iterations")))

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from hearth import localtime
 from hearth.deploy import read_marker
+from hearth.secrets import without_secrets
 from hearth.targets import ops
 from hearth.targets.base import MARKER, TargetError
 
@@ -82,6 +83,7 @@ def _ssh_previous(target, dest):
         ["rsync", "--recursive", "--links", "--times", "--secluded-args",
          "-e", shlex.join(target._connection()), source, f"{dest}/"],
         capture_output=True, check=False, timeout=max(300, 12 * target.timeout),
+        env=without_secrets(),
     )  # fmt: skip
     if done.returncode != 0:
         raise TargetError(

@@ -36,6 +36,10 @@ def _features():
         "render_ratio_1mb": envelope and (js / "envelope.js").is_file(),
         "page_size_ratio": private,
         "republish_one_post_files": (ROOT / "hearth" / "targets").is_dir(),
+        "readers_size_ratio_30_vs_1": private
+        and (ROOT / "hearth/readers.py").is_file(),
+        "readers_rotation_ratio_vs_unchanged": private
+        and (ROOT / "hearth/readers.py").is_file(),
     }
     for target in bench.TARGETS:
         for verb in ("publish_s", "withdraw_s"):

@@ -174,8 +174,12 @@ def open_envelope(output, url, audience, state_file, passphrase=None):
 
 
 def private_urls(root):
-    data = json.loads((Path(root) / "hearth-state.json").read_text())
-    return {source: f"p/{pid}/" for source, pid in data["posts"].items()}
+    """{source path: "p/<id>/"} of the site's private posts (the state file
+    names them by keyed tag only, so every content file is asked about)."""
+    content = Path(root) / "content"
+    sources = [p.relative_to(content).as_posix() for p in content.rglob("*.*")]
+    ids = State.load(Path(root) / "hearth-state.json").post_ids(sources)
+    return {source: f"p/{pid}/" for source, pid in ids.items()}
 
 
 @pytest.fixture(scope="module")
@@ -568,15 +572,16 @@ def test_the_sample_sites_private_posts_are_ciphertext(request, which):
         data = path.read_bytes()
         for phrase in SAMPLE_PRIVATE_PHRASES:
             assert phrase.encode() not in data, f"{phrase!r} in {path}"
-    state = json.loads((ROOT / "hearth-state.json").read_text())
-    for source in (
+    state = State.load(ROOT / "hearth-state.json")
+    sources = [
         "posts/2026-09-21-after-the-phone-call.md",
         "posts/2026-10-18-letter-home.md",
-    ):
-        assert (output / "p" / state["posts"][source] / "index.html").is_file()
-    assert (
-        output / "p" / "f" / state["attachments"]["images/letter-on-the-table.jpg"]
-    ).is_file()
+    ]
+    for post_id in state.post_ids(sources).values():
+        assert (output / "p" / post_id / "index.html").is_file()
+    assert len(state.post_ids(sources)) == 2
+    image = state.attachment_id("images/letter-on-the-table.jpg")
+    assert (output / "p" / "f" / image).is_file()
 
 
 def test_the_committed_state_file_covers_the_sample_site(tmp_path):

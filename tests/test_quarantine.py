@@ -370,6 +370,8 @@ def test_ten_cached_builds_equal_a_cold_one(tmp_path, layer):
     (warm).mkdir()
     os.replace(tmp_path / "cold" / "content", warm / "content")
     os.replace(tmp_path / "cold" / "hearth-state.json", warm / "hearth-state.json")
+    # The state key that names the private posts in the state file goes along.
+    os.replace(tmp_path / "cold" / "secrets.toml", warm / "secrets.toml")
     # Hearth's own envelope cache (byte-identical envelopes), not Pelican's.
     (warm / "cache").mkdir()
     os.replace(tmp_path / "cold" / "cache" / "hearth", warm / "cache" / "hearth")

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 from pelican import signals
 
-from hearth import contents, envelope, frontmatter, private, readers, secrets
+from hearth import contents, envelope, frontmatter, padding, private, readers, secrets
 from hearth.state import STATE_FILE_NAME, State, StateError
 
 from . import glue
@@ -531,7 +531,10 @@ def _root(settings):
 def _load_state(settings):
     state_file = _root(settings) / (settings["HEARTH_STATE_FILE"] or STATE_FILE_NAME)
     try:
-        return State.load(state_file)
+        # The state key sits with the passphrases, in the root's secrets file.
+        return State.load(
+            state_file, secrets_file=_root(settings) / secrets.SECRETS_FILE_NAME
+        )
     except StateError as err:
         raise PrivateError(str(err)) from None
 
@@ -851,8 +854,13 @@ def _encrypt_indexes(build, records, recipients):
             )
         out_path = f"{private.INDEX_DIR}/{build.state.index_id(audience)}"
         address = private.page_address(out_path, settings["SITEURL"])
+        # Padded to a bucket: its length must not count the posts, hidden
+        # ones included (hearth.padding).
         build.indexes[out_path] = private.encrypt_for(
-            private.index_payload(entries), address, recipients[audience], build.cache
+            padding.pad_list(private.index_payload(entries)),
+            address,
+            recipients[audience],
+            build.cache,
         )
         # The keyring's address too: the browser finds it from the salt id
         # alone, but a page that names it lets `invoke lock` keep its bytes.

@@ -315,6 +315,8 @@ def rules_file(monkeypatch, tmp_path):
     path = tmp_path / "rules.json"
     monkeypatch.setenv("HEARTH_RULES_FILE", str(path))
     monkeypatch.setenv("HEARTH_SCHEDULE_FILE", str(tmp_path / "schedule.json"))
+    # A state key the build may make goes here, not into the repository.
+    monkeypatch.setenv("HEARTH_SECRETS_FILE", str(tmp_path / "secrets.toml"))
     state = ROOT / "hearth-state.json"
     saved = state.read_bytes()
     yield path
