@@ -3,13 +3,13 @@
 plugins/hearth_private is the Pelican glue around this module. What is here
 takes plain values (text, paths, dicts) and is tested on its own
 (tests/test_quarantine.py): which files a page uses, the payload and index
-schemas (docs/architecture.md), one key derivation per audience per build,
+schemas (docs/architecture.md), derived keys (once, then cached),
 the cache of last build's envelopes, and the fate of each content file.
 """
 
 import base64
-import functools
 import hashlib
+import hmac
 import json
 import mimetypes
 import os
@@ -304,43 +304,130 @@ def index_payload(entries):
     return json.dumps({"entries": entries}, ensure_ascii=False).encode("utf-8")
 
 
-# --- keys per build ---------------------------------------------------------
+# --- derived keys -----------------------------------------------------------
+
+# The cache's name for a derived key is PBKDF2 again, at a sixtieth of the
+# floor's work: cheap next to the derivation it saves, and not a fast way
+# to test guesses of the passphrase against a stolen cache (docs/design.md,
+# "Derived keys are cached").
+_NAME_ITERATIONS = 10_000
+_DERIVED_FILE_ABOUT = (
+    "Hearth's derived keys: secret, owner-only, never commit it. "
+    "Delete it to make the next build derive every key again."
+)
+
+
+def _derived_name(passphrase, salt, iterations):
+    """Which passphrase, salt and work a derived key is for.
+
+    Over the passphrase exactly as given: two spellings that derive the same
+    key (a trailing newline) only cost a second derivation, never a wrong key.
+    """
+    label = b"hearth derived key\x00" + iterations.to_bytes(8, "big") + bytes(salt)
+    secret = passphrase.encode("utf-8", "surrogatepass")
+    return hashlib.pbkdf2_hmac("sha256", secret, label, _NAME_ITERATIONS).hex()
+
+
+def _derived_tag(name, key):
+    """Binds a cached key to its name: a damaged or moved entry fails it."""
+    mac = hmac.new(bytes(key), b"hearth derived tag\x00" + name.encode(), "sha256")
+    return b64url(mac.digest())
 
 
 class Keys:
-    """One PBKDF2 derivation per audience per build, started early in threads.
+    """Derived keys: PBKDF2 once per passphrase, salt and work, then cached.
 
-    `start` begins the derivations whose inputs are already known (PBKDF2
-    releases the GIL, so they run while the content is read); `key` uses one
-    only if passphrase, salt and work still match, and derives otherwise: a
-    guess costs time, never correctness.
+    Kept in an owner-only file in Hearth's cache folder (beside the audience
+    and attachment keys, which open as much), so a build derives only what
+    changed: a new passphrase, salt or iteration count gets a new name and
+    is derived afresh; an entry that is damaged or is not this cache's own
+    fails its tag and is derived again. The passphrase is never written.
+
+    `start` begins the derivations the cache lacks in threads (PBKDF2
+    releases the GIL, so they run while the content is read); `key` returns
+    the cached key, else the early one, else derives.
     """
 
-    def __init__(self):
+    def __init__(self, path=None):
+        self.path = Path(path) if path is not None else None
+        self._cached = self._load()
         self._early = {}
+        self._used = {}  # name -> key: what this build used, saved at the end
+
+    def _load(self):
+        if self.path is None:
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="ascii"))
+            entries = data["keys"]
+            if not isinstance(entries, dict):
+                return {}
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}  # unreadable: every key is derived again
+        found = {}
+        for name, entry in entries.items():
+            try:
+                key = readers.unb64url(entry["key"])
+                good = len(key) == _KEY_BYTES and hmac.compare_digest(
+                    entry["tag"], _derived_tag(name, key)
+                )
+            except (ValueError, KeyError, TypeError, AttributeError):
+                good = False
+            if good:
+                found[name] = key
+        return found
 
     def start(self, jobs):
-        """jobs: {audience: (passphrase, salt, iterations)}."""
-        if not jobs:
+        """jobs: [(passphrase, salt, iterations)], derived early if not cached."""
+        missing = {}
+        for phrase, salt, work in jobs:
+            name = _derived_name(phrase, salt, work)
+            if name not in self._cached and name not in self._early:
+                missing[name] = (phrase, salt, work)
+        if not missing:
             return
-        pool = ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1))
-        for audience, (phrase, salt, work) in jobs.items():
+        workers = min(len(missing), os.cpu_count() or 1)
+        pool = ThreadPoolExecutor(max_workers=workers)
+        for name, (phrase, salt, work) in missing.items():
             future = pool.submit(envelope.derive_key, phrase, salt, work)
-            self._early[audience] = (phrase, salt, work, future)
+            self._early[name] = future
         pool.shutdown(wait=False)
 
-    def key(self, audience, phrase, salt, iterations):
-        early = self._early.pop(audience, None)
-        if early is not None and early[:3] == (phrase, salt, iterations):
-            try:
-                return early[3].result()
-            except Exception:  # noqa: BLE001 - derive again below, and fail there
-                pass
-        return envelope.derive_key(phrase, salt, iterations)
+    def key(self, phrase, salt, iterations):
+        name = _derived_name(phrase, salt, iterations)
+        key = self._cached.get(name)
+        if key is None:
+            early = self._early.pop(name, None)
+            if early is not None:
+                try:
+                    key = early.result()
+                except Exception:  # noqa: BLE001 - derive again below, and fail there
+                    key = None
+            if key is None:
+                key = envelope.derive_key(phrase, salt, iterations)
+            self._cached[name] = key
+        self._used[name] = key
+        return key
 
     def forget(self):
-        """Let unused guesses (and their passphrases) go."""
+        """Let unused early derivations (and their passphrases) go."""
         self._early.clear()
+
+    def save(self):
+        """Keep the keys this build used (and only those), owner-only."""
+        if self.path is None or not self._used:
+            return
+        data = {
+            "about": _DERIVED_FILE_ABOUT,
+            "keys": {
+                name: {"key": b64url(key), "tag": _derived_tag(name, key)}
+                for name, key in sorted(self._used.items())
+            },
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.path.parent, 0o700)
+        text = json.dumps(data, indent=1) + "\n"
+        replace_owner_only(self.path, text.encode("ascii"))
 
 
 # --- last build's envelopes -------------------------------------------------
@@ -510,7 +597,8 @@ def recipients(
     `used` are the audiences private posts name; every other audience with
     a reader gets a key too (its list of posts is written, empty, so that a
     list's presence never says "there are hidden posts for this audience").
-    A reader's key is derived once and kept in `store` (owner-only).
+    A passphrase's key is derived once and kept by `keys` (owner-only);
+    `store` keeps the audience keys.
     """
     try:
         found = secrets.audience_readers(
@@ -521,6 +609,13 @@ def recipients(
             f"Hearth stopped the build before writing anything:\n  {err}"
         ) from None
     result, rings = {}, {}
+    # Every reader passphrase the cache lacks is derived at once, in threads.
+    keys.start(
+        (secret, *state.audience(audience, iterations))
+        for audience in found
+        for _, kind, secret in readers.keyring_members(found[audience], today)
+        if kind == "passphrase"
+    )
     for audience in sorted(found):
         salt, work = state.audience(audience, iterations)
         members, shared = [], None
@@ -528,11 +623,7 @@ def recipients(
             if kind == "link":
                 members.append(secret)
                 continue
-            if reader.name == readers.SHARED:  # may have started early
-                derive = functools.partial(keys.key, audience, secret, salt, work)
-            else:
-                derive = functools.partial(envelope.derive_key, secret, salt, work)
-            members.append(store.derived(secret, salt, work, derive))
+            members.append(keys.key(secret, salt, work))
             if reader.name == readers.SHARED:
                 shared = members[-1]
         members = list(dict.fromkeys(members))  # two readers, one passphrase

@@ -81,7 +81,7 @@ class _Build:
     root: Path
     publish: bool
     cache: private.EnvelopeCache
-    keys: private.Keys = field(default_factory=private.Keys)
+    keys: private.Keys = None  # derived keys, cached across builds
     held: dict = field(default_factory=dict)  # id(content) -> _Held
     errors: list = field(default_factory=list)
     stand_ins: dict = field(default_factory=dict)  # id(stand-in) -> _Held
@@ -494,20 +494,24 @@ def start_run(pelican):
         store=readers.AudienceKeys(
             owned / "keys" / ("publish.json" if publish else "preview.json")
         ),
+        # One file for both kinds of build: a key is named by its passphrase,
+        # salt and work, so a preview never gets a publish build's key.
+        keys=private.Keys(owned / "keys" / "derived.json"),
     )
     _BUILDS[id(settings)] = build
     _start_derivations(build)
 
 
 def _start_derivations(build):
-    """Derive the keys of the audiences we can already name, in threads.
+    """Derive the keys of the audiences we can already name, in threads,
+    if the cache of derived keys does not hold them.
 
     Only audiences with a passphrase set and a salt already in the state
     file: nothing is created or warned about here.
     """
     settings = build.settings
     iterations = settings["HEARTH_PBKDF2_ITERATIONS"]
-    jobs = {}
+    jobs = []
     try:
         for audience in settings["HEARTH_AUDIENCES"]:
             phrase = secrets.configured_passphrase(
@@ -517,7 +521,7 @@ def _start_derivations(build):
             if phrase is None and not build.publish:
                 phrase = secrets.demo_passphrase(audience)
             if phrase is not None and known is not None and known[1] == iterations:
-                jobs[audience] = (phrase, known[0], iterations)
+                jobs.append((phrase, known[0], iterations))
     except secrets.SecretsError:
         return  # seal_private reads the secrets again and says what is wrong
     build.keys.start(jobs)
@@ -956,6 +960,7 @@ def save_state(pelican):
         return
     build.cache.save()
     build.store.save()
+    build.keys.save()
     if build.state.save():
         logger.info("Hearth: updated %s (commit it)", build.state.path)
 
