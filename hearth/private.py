@@ -353,6 +353,7 @@ class Keys:
         self._cached = self._load()
         self._early = {}
         self._used = {}  # name -> key: what this build used, saved at the end
+        self._names = {}  # (passphrase, salt, work) -> name, until forget()
 
     def _load(self):
         if self.path is None:
@@ -381,7 +382,7 @@ class Keys:
         """jobs: [(passphrase, salt, iterations)], derived early if not cached."""
         missing = {}
         for phrase, salt, work in jobs:
-            name = _derived_name(phrase, salt, work)
+            name = self._name(phrase, salt, work)
             if name not in self._cached and name not in self._early:
                 missing[name] = (phrase, salt, work)
         if not missing:
@@ -393,8 +394,14 @@ class Keys:
             self._early[name] = future
         pool.shutdown(wait=False)
 
+    def _name(self, phrase, salt, work):
+        inputs = (phrase, bytes(salt), work)
+        if inputs not in self._names:
+            self._names[inputs] = _derived_name(phrase, salt, work)
+        return self._names[inputs]
+
     def key(self, phrase, salt, iterations):
-        name = _derived_name(phrase, salt, iterations)
+        name = self._name(phrase, salt, iterations)
         key = self._cached.get(name)
         if key is None:
             early = self._early.pop(name, None)
@@ -410,8 +417,9 @@ class Keys:
         return key
 
     def forget(self):
-        """Let unused early derivations (and their passphrases) go."""
+        """Let unused early derivations (and the passphrases) go."""
         self._early.clear()
+        self._names.clear()
 
     def save(self):
         """Keep the keys this build used (and only those), owner-only."""
@@ -446,31 +454,42 @@ class EnvelopeCache:
         # The top folder that is Hearth's alone (made owner-only with it).
         self.owned = Path(owned) if owned is not None else self.folder
         self._new = {}
+        self._read = {}  # path -> bytes last build left there
+
+    def _load(self, path):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        self._read[path] = data
+        return data
 
     def _path(self, address, suffix):
         name = hashlib.sha256(address.encode("utf-8")).hexdigest() + suffix
         return self.folder / name
 
     def envelope(self, address):
+        data = self._load(self._path(address, ".txt"))
         try:
-            return self._path(address, ".txt").read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError):
+            return data.decode("ascii") if data is not None else None
+        except UnicodeDecodeError:
             return None
 
     def attachment(self, address):
-        try:
-            data = self._path(address, ".bin").read_bytes()
-        except OSError:
-            return None
-        if len(data) <= _KEY_BYTES:
+        data = self._load(self._path(address, ".bin"))
+        if data is None or len(data) <= _KEY_BYTES:
             return None
         return envelope.Attachment(data[:_KEY_BYTES], data[_KEY_BYTES:])
 
+    def _keep(self, path, data):
+        if self._read.get(path) != data:  # an unchanged file is not written again
+            self._new[path] = data
+
     def keep_envelope(self, address, text):
-        self._new[self._path(address, ".txt")] = text.encode("ascii")
+        self._keep(self._path(address, ".txt"), text.encode("ascii"))
 
     def keep_attachment(self, address, attachment):
-        self._new[self._path(address, ".bin")] = attachment.key + attachment.blob
+        self._keep(self._path(address, ".bin"), attachment.key + attachment.blob)
 
     def save(self):
         """Write what this build made, owner-only, each file atomically."""

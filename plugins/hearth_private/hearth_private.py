@@ -92,6 +92,7 @@ class _Build:
     counter: int = 0
     indexes: dict = field(default_factory=dict)  # out path -> envelope text
     store: object = None  # readers.AudienceKeys of this kind of build
+    stand_in_source: Path = None  # the empty file, once made
 
 
 # One _Build per running build, by its settings dict (content objects and
@@ -329,12 +330,14 @@ def _make_stand_in(held, kind, build):
 
 def _empty_source(build):
     """The empty file stand-ins name as their source (in the cache folder)."""
-    path = Path(build.settings["CACHE_PATH"]) / "hearth" / "stand-in.txt"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("")
-        path.chmod(0o600)
-    return path
+    if build.stand_in_source is None:
+        path = Path(build.settings["CACHE_PATH"]) / "hearth" / "stand-in.txt"
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("")
+            path.chmod(0o600)
+        build.stand_in_source = path
+    return build.stand_in_source
 
 
 def _check_translations(generator, names, build):
