@@ -15,7 +15,6 @@ import mimetypes
 import os
 import posixpath
 import re
-from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -387,6 +386,9 @@ class Keys:
                 missing[name] = (phrase, salt, work)
         if not missing:
             return
+        # Imported here: a build whose keys are all cached starts no thread.
+        from concurrent.futures import ThreadPoolExecutor
+
         workers = min(len(missing), os.cpu_count() or 1)
         pool = ThreadPoolExecutor(max_workers=workers)
         for name, (phrase, salt, work) in missing.items():
@@ -488,8 +490,17 @@ class EnvelopeCache:
     def keep_envelope(self, address, text):
         self._keep(self._path(address, ".txt"), text.encode("ascii"))
 
-    def keep_attachment(self, address, attachment):
+    def keep_attachment(self, address, attachment, source_digest=b""):
         self._keep(self._path(address, ".bin"), attachment.key + attachment.blob)
+        if source_digest:
+            self._keep(self._path(address, ".src"), source_digest)
+
+    def unchanged_attachment(self, address, source_digest):
+        """Last build's attachment for `address` if it was sealed from a
+        source file with these very bytes (their SHA-256), else None."""
+        if self._load(self._path(address, ".src")) != source_digest:
+            return None
+        return self.attachment(address)
 
     def save(self):
         """Write what this build made, owner-only, each file atomically."""
@@ -684,14 +695,19 @@ def seal_file(source, relative, *, state, cache, siteurl):
     out_path = f"{ATTACHMENT_DIR}/{state.attachment_id(relative)}"
     address = page_address(out_path, siteurl)
     data = Path(source).read_bytes()
-    try:
-        data = clean_image(data) or data
-    except ImageError as err:
-        raise PrivateError(
-            f"{relative}: {err}, so its metadata cannot be removed. Re-save it "
-            "from an image editor, then build again."
-        ) from None
-    sealed = seal(data, address, cache)
+    digest = hashlib.sha256(data).digest()
+    # A file unchanged since the last build is not cleaned and sealed again.
+    sealed = cache.unchanged_attachment(address, digest)
+    if sealed is None:
+        try:
+            data = clean_image(data) or data
+        except ImageError as err:
+            raise PrivateError(
+                f"{relative}: {err}, so its metadata cannot be removed. Re-save "
+                "it from an image editor, then build again."
+            ) from None
+        sealed = seal(data, address, cache)
+    cache.keep_attachment(address, sealed, digest)
     mime = mimetypes.guess_type(str(source))[0] or "application/octet-stream"
     meta = {"key": b64url(sealed.key), "type": mime}
     return out_path, address, meta, sealed.blob

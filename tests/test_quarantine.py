@@ -196,6 +196,40 @@ def test_a_sealed_file_loses_its_metadata_and_its_name(tmp_path):
         assert len(im.getexif()) == 0
 
 
+def test_a_sealed_file_unchanged_since_the_last_build_is_not_cleaned_again(
+    tmp_path, monkeypatch
+):
+    from hearth.state import State
+    from tests import imagefactory
+
+    photo = tmp_path / "walk.jpg"
+    photo.write_bytes(imagefactory.jpeg())
+    state = State(tmp_path / "state.json")
+    owned = tmp_path / "cache"
+
+    def sealed_now():
+        cache = private.EnvelopeCache(owned)
+        result = private.seal_file(
+            photo, "images/walk.jpg", state=state, cache=cache, siteurl=""
+        )
+        cache.save()
+        return result
+
+    cleaned = []
+    real = private.clean_image
+    monkeypatch.setattr(private, "clean_image", lambda d: cleaned.append(1) or real(d))
+    first = sealed_now()
+    second = sealed_now()
+    assert len(cleaned) == 1
+    assert second == first  # the same key and blob: nothing to publish again
+    photo.write_bytes(imagefactory.jpeg(orientation=3))  # another picture
+    third = sealed_now()
+    assert len(cleaned) == 2
+    assert third[3] != first[3]
+    key = base64.urlsafe_b64decode(third[2]["key"] + "=")
+    assert envelope.decrypt_attachment(third[3], third[1], key)
+
+
 def test_references_to_sealed_files_point_at_the_sealed_copy():
     sealed = {"images/a b.png": ("p/f/1", "/p/f/1", {"key": "k", "type": "t"}, b"")}
     attachments = {}
