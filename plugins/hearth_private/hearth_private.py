@@ -550,14 +550,31 @@ def prepare_generator(generator):
     if build is None:
         return
     glue.purge_cache(generator, lambda obj: getattr(obj, "hearth_quarantined", False))
-    glue.quiet_context_signal(
-        generator,
-        lambda meta: private.is_held(
-            meta, build.settings["HEARTH_AUDIENCES"], build.publish
-        ),
-    )
+    glue.read_hearth_first(generator, lambda meta: _neutral_metadata(meta, build))
 
 
+def _neutral_metadata(metadata, build):
+    """What other plugins may see of a held post's metadata before it is an
+    object (None: not held): a neutral title, the day, the status."""
+    labels = build.settings["HEARTH_AUDIENCES"]
+    if not private.is_held(metadata, labels, build.publish):
+        return None
+    try:
+        audiences = frontmatter.audience_names(metadata.get("audience"), labels)
+    except frontmatter.FrontMatterError:
+        audiences = []
+    neutral = {
+        "title": private.neutral_title(audiences, labels)
+        if audiences
+        else "A post left out",
+        "status": metadata.get("status", "published"),
+    }
+    if isinstance(metadata.get("date"), dt.datetime):
+        neutral["date"] = glue.day_of(metadata["date"])
+    return neutral
+
+
+@contents.read_first(1)  # after hearth_frontmatter's check, before any other
 def hold_on_read(content):
     build = _build_for(getattr(content, "settings", None))
     if build is not None and glue.is_content(content):
