@@ -58,8 +58,8 @@ def plugin_names(settings):
 # Blinker calls a signal's receivers in no set order, so another plugin's
 # could meet a private post before Hearth has taken it out of sight: on
 # every post and page Pelican reads, hearth_private calls the marked ones
-# first, in rank order (the front-matter check, then the hold), and only
-# then the others.
+# first, in rank order (the front-matter check, the warnings, then the
+# hold), and only then the others.
 READ_FIRST = "hearth_read_first"
 
 

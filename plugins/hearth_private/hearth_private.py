@@ -574,7 +574,7 @@ def _neutral_metadata(metadata, build):
     return neutral
 
 
-@contents.read_first(1)  # after hearth_frontmatter's check, before any other
+@contents.read_first(2)  # after the header check and the warnings, then others
 def hold_on_read(content):
     build = _build_for(getattr(content, "settings", None))
     if build is not None and glue.is_content(content):
