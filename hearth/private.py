@@ -493,8 +493,21 @@ class EnvelopeCache:
         if self._read.get(path) != data:  # an unchanged file is not written again
             self._new[path] = data
 
-    def keep_envelope(self, address, text):
-        self._keep(self._path(address, ".txt"), text.encode("ascii"))
+    def keep_envelope(self, address, text, tag=b""):
+        data = text.encode("ascii")
+        self._keep(self._path(address, ".txt"), data)
+        if tag:
+            self._keep(self._path(address, ".tag"), tag + hashlib.sha256(data).digest())
+
+    def unchanged_envelope(self, address, tag):
+        """Last build's envelope for `address` if it was made for exactly what
+        `tag` binds (reuse_tag) and its bytes are whole, else None."""
+        kept = self._load(self._path(address, ".tag"))
+        text = self.envelope(address)
+        if kept is None or text is None:
+            return None
+        digest = hashlib.sha256(text.encode("ascii")).digest()
+        return text if hmac.compare_digest(kept, tag + digest) else None
 
     def keep_attachment(self, address, attachment, source_digest=b""):
         self._keep(self._path(address, ".bin"), attachment.key + attachment.blob)
@@ -734,16 +747,40 @@ def point_at_sealed(html, *, page_url, siteurl, page_root, sealed, attachments):
     return rewrite(html, swap)
 
 
+def reuse_tag(payload, address, recipients_):
+    """What an envelope was made for: HMAC-SHA256 under the first recipient's
+    key over the address, every recipient (its key by digest) and the payload.
+
+    It sits in the owner-only cache beside the keys themselves, so it tells
+    whoever reads the cache nothing the keys do not.
+    """
+    mac = hmac.new(bytes(recipients_[0].key), digestmod="sha256")
+    mac.update(b"hearth envelope reuse\x00" + address.encode("utf-8") + b"\x00")
+    for r in recipients_:
+        head = json.dumps([r.audience, b64url(r.salt), r.iterations]).encode()
+        mac.update(head + hashlib.sha256(bytes(r.key)).digest())
+    mac.update(bytes(payload))
+    return mac.digest()
+
+
 def encrypt_for(payload, address, recipients_, cache):
-    """The envelope of one page or list, reusing last build's if unchanged."""
-    text = envelope.encrypt(
-        payload, address, recipients_, previous=cache.envelope(address)
-    )
+    """The envelope of one page or list, reusing last build's if unchanged.
+
+    An envelope made last build for the same payload and recipients is taken
+    as it is (its tag and digest say so); otherwise envelope.encrypt decides,
+    opening last build's to compare.
+    """
+    tag = reuse_tag(payload, address, recipients_) if recipients_ else b""
+    text = cache.unchanged_envelope(address, tag) if tag else None
+    if text is None:
+        text = envelope.encrypt(
+            payload, address, recipients_, previous=cache.envelope(address)
+        )
     # The envelope goes inside <script type="application/json">: nothing
     # in it may close the element or start markup.
     if "<" in text or "&" in text:
         raise PrivateError(f"{address}: the envelope is not safe to embed in HTML.")
-    cache.keep_envelope(address, text)
+    cache.keep_envelope(address, text, tag)
     return text
 
 

@@ -166,6 +166,40 @@ def test_the_envelope_cache_reuses_and_is_owner_only(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
 
 
+def test_an_envelope_made_for_the_same_payload_is_reused_without_opening_it(
+    tmp_path, monkeypatch
+):
+    owned = tmp_path / "cache"
+    key, other = bytes(range(32)), bytes(range(1, 33))
+    friends = [envelope.Recipient("friends", b"s" * 16, envelope.ITERATION_FLOOR, key)]
+
+    def made(payload, recipients):
+        cache = private.EnvelopeCache(owned)
+        text = private.encrypt_for(payload, "/p/1/", recipients, cache)
+        cache.save()
+        return text
+
+    first = made(b'{"a": 1}', friends)
+    opened = []
+    real = envelope.encrypt
+    monkeypatch.setattr(
+        envelope, "encrypt", lambda *a, **k: opened.append(1) or real(*a, **k)
+    )
+    assert made(b'{"a": 1}', friends) == first
+    assert opened == []  # the tag said so: not opened, not encrypted again
+    # Another payload, another key: a new envelope, for what it now holds.
+    changed = made(b'{"a": 2}', friends)
+    assert envelope.decrypt(changed, "/p/1/", key, "friends") == b'{"a": 2}'
+    rekeyed = made(b'{"a": 2}', [friends[0]._replace(key=other)])
+    assert envelope.decrypt(rekeyed, "/p/1/", other, "friends") == b'{"a": 2}'
+    # A damaged envelope in the cache is not handed on, even with its tag.
+    (text_file,) = owned.glob("*.txt")
+    text_file.write_text(text_file.read_text().replace("A", "B", 1))
+    again = made(b'{"a": 2}', [friends[0]._replace(key=other)])
+    assert envelope.decrypt(again, "/p/1/", other, "friends") == b'{"a": 2}'
+    assert len(opened) == 3
+
+
 def test_what_is_held_fails_closed():
     labels = {"friends": "Close friends"}
     assert not private.is_held({"status": "published"}, labels, publish=True)
