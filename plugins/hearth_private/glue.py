@@ -2,7 +2,8 @@
 
 Signals and settings are Pelican's public interface; keeping read content
 out of sight of every template and plugin needs more: the generators' lists
-and caches, the shared context, Content's memoised renderings. Each is named
+and caches, the shared context, Content's memoised renderings, and the order
+in which blinker (1.9) calls content_object_init's receivers. Each is named
 here, once, for Pelican 4.12 (.venv/lib/python3.11/site-packages/pelican/):
 a new Pelican that moves one breaks here, not silently elsewhere.
 """
