@@ -470,6 +470,28 @@ def test_ten_cached_builds_equal_a_cold_one(tmp_path, layer):
             assert b"heron body" not in path.read_bytes()
 
 
+def test_an_autoreload_run_lets_the_earlier_runs_renderings_go(tmp_path):
+    # Pelican memoises renderings per object for the whole process; without
+    # this every run of `invoke preview` would keep all earlier runs' text
+    # and make each held post's cleanup walk it all.
+    from pelican.contents import Content
+
+    site(
+        tmp_path,
+        {"o.md": PUBLIC.format(body="Plain."), "p.md": PRIVATE.format(extra="")},
+        ("private photo.png",),
+    )
+    with environ(**passphrase_env()):
+        pelican = Pelican(settings(tmp_path))
+        pelican.run()
+        first = [k[0] for k in Content.get_content.cache]
+        assert first  # the first run rendered its posts
+        pelican.run()
+    kept = {id(k[0]) for k in Content.get_content.cache}
+    kept |= {id(k[0]) for k in Content.get_summary.cache}
+    assert not kept & {id(c) for c in first}
+
+
 def test_a_build_that_leaves_hearth_out_is_not_touched(tmp_path):
     # Pelican's signals are process-wide: Hearth's receivers stay connected
     # after a Hearth build, and must leave a later plain build alone.

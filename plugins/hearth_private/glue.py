@@ -124,6 +124,18 @@ def strip(content, *, title, keep, source):
     forget_rendered(content)
 
 
+def forget_earlier_renderings():
+    """Drop every memoised rendering, at the start of a build.
+
+    Pelican memoises get_content and get_summary per object for the whole
+    process: each autoreload run keeps every earlier run's objects (and
+    their text) alive, and forget_rendered, which looks for one object's
+    entries, walks them all for each held post.
+    """
+    for method in (Content.get_content, Content.get_summary):
+        method.cache.clear()
+
+
 def purge_cache(generator, quarantined):
     """Drop quarantined objects from a generator's content cache.
 

@@ -482,6 +482,7 @@ def start_run(pelican):
     if pelican not in _CHECKED:
         return
     glue.reset_log_limits()
+    glue.forget_earlier_renderings()
     publish = settings["HEARTH_PUBLISH"]
     # Preview and publish builds use different passphrases; each keeps its
     # own envelopes, so that a preview between two publishes does not make
