@@ -47,7 +47,7 @@ WARNED_SHARE = 0.20
 IMAGE_SHARE = 0.05
 # The audiences the synthetic site declares, as the sample site does.
 AUDIENCES = {"friends": "Close friends", "family": "Family"}
-# Documented in README ("Performance"); used only for the synthetic site.
+# Documented in docs/benchmarks.md; used only for the synthetic site.
 BENCH_PASSPHRASES = {
     "friends": "hearth-bench-friends-passphrase",
     "family": "hearth-bench-family-passphrase",

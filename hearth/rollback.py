@@ -23,6 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from hearth import localtime
 from hearth.deploy import read_marker
 from hearth.targets import ops
 from hearth.targets.base import MARKER, TargetError
@@ -128,6 +129,7 @@ def _rollback_one(target, workdir, dry_run, reporter):
         ))  # fmt: skip
     ops.publish(previous, [target], dry_run=dry_run, reporter=reporter)
     return Result(target.display, True, (
-        f"{target.display}: the release of {marker.get('deployed')} is live "
+        f"{target.display}: the release of {localtime.shown(marker.get('deployed'))} "
+        "is live "
         "again" + (" (dry run: nothing changed)" if dry_run else "") + "."
     ))  # fmt: skip

@@ -8,8 +8,9 @@ file; before then, and when there is no file, it changes nothing. Running it
 twice is the same as running it once.
 
 The file is tracked (commit it), so a CI schedule sees the same plan as the
-laptop. Times are UTC. HEARTH_NOW (an ISO time) stands in for the clock, for
-the tests and for trying a schedule out.
+laptop. It stores times in UTC; they are read and shown in the writer's
+own zone (hearth.localtime). HEARTH_NOW (an ISO time) stands in for the
+clock, for the tests and for trying a schedule out.
 """
 
 import json
@@ -20,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hearth import deploy
+from hearth import deploy, localtime
 
 SCHEDULE_FILE_NAME = "hearth-schedule.json"
 FORMAT = 1
@@ -85,19 +86,20 @@ def end_of(*, until=None, for_=None, clock=None):
         amount, unit = int(match.group(1)), match.group(2).lower()
         end = current + timedelta(**{_UNITS[unit]: amount})
     else:
-        text = str(until).strip().replace("Z", "+00:00")
         try:
-            end = _utc(datetime.fromisoformat(text))
+            # Without an offset, the writer's own zone (as `date` shows it).
+            end = _utc(localtime.parse(until))
         except ValueError:
             raise ScheduleError(
-                f"--until {until!r} is not a date: write 2026-12-04 (midnight "
-                "UTC) or 2026-12-04T18:00 (UTC) or with an offset, "
+                f"--until {until!r} is not a date: write 2026-12-04 (midnight, "
+                "your time) or 2026-12-04T18:00 (your time) or with an offset, "
                 "2026-12-04T18:00+01:00."
             ) from None
     if end <= current:
         raise ScheduleError(
-            f"--until {iso(end)} is not in the future (it is {iso(current)} UTC "
-            "now): give a later date, or leave --until out."
+            f"--until {localtime.shown(end)} is not in the future (it is "
+            f"{localtime.shown(current)} now): give a later date, or leave "
+            "--until out."
         )
     return end
 
@@ -169,10 +171,10 @@ def _parse(text):
 
 
 def until_text(plan):
-    """'2026-12-04 09:00 UTC'."""
-    return _parse(plan.until).strftime("%Y-%m-%d %H:%M UTC")
+    """'2026-12-04 10:00 CET': the end in the writer's zone."""
+    return localtime.shown(_parse(plan.until))
 
 
 def describe(plan):
-    """'withdrawn until 2026-12-04 09:00 UTC'."""
+    """'withdrawn until 2026-12-04 10:00 CET'."""
     return f"{plan.state} until {until_text(plan)}"

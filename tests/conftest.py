@@ -5,6 +5,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,12 @@ TEST_PASSPHRASES = {
 # processes tests start, use this placeholder domain (RFC 2606 .example).
 TEST_SITEURL = "https://blog.example"
 os.environ.setdefault("HEARTH_SITEURL", TEST_SITEURL)
+
+# Hearth shows times in the computer's zone (hearth.localtime); the suite's
+# expected texts are in UTC, whatever zone the machine running it is in
+# (tests/test_localtime.py sets other zones itself).
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 def build(output, settings_file="pelicanconf.py", content=None, **override):
