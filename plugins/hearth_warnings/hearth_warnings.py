@@ -9,7 +9,7 @@ from pelican.generators import Generator
 from pelican.log import LimitFilter
 from pelican.utils import truncate_html_paragraphs, truncate_html_words
 
-from hearth import frontmatter, warnings
+from hearth import contents, frontmatter, warnings
 from hearth.warnings import (
     CHOSE_NOT_TO_WARN_ALSO,
     CHOSE_NOT_TO_WARN_CHOICE,
@@ -164,6 +164,7 @@ def _forget_earlier_builds():
     )
 
 
+@contents.read_first(1)  # before hearth_private takes a private post's text
 def attach_warnings(content):
     """Give every article, page and draft its warnings, note and passages."""
     settings = content.settings
