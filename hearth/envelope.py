@@ -282,6 +282,15 @@ def _holds(previous, payload, url, recipients):
         return False
 
 
+def is_envelope(data):
+    """Whether bytes are a well-formed Hearth envelope (already ciphertext)."""
+    try:
+        _parse(data.decode("ascii"))
+    except (UnicodeDecodeError, ValueError, EnvelopeError):
+        return False
+    return True
+
+
 def _parse(text):
     """Decrypting steps 1-3: the strict parse, before any cryptography."""
     match = _VERSION_PREFIX.match(text)

@@ -891,9 +891,9 @@ def _encrypt_indexes(build, records, recipients):
         # alone, but a page that names it lets `invoke lock` keep its bytes.
         ring = readers.keyring_path(recipients[audience][0].salt)
         # Public pages name an audience only if a `listing: locked` entry
-        # names it anyway: an audience with only hidden posts stays unnamed,
-        # its list and keyring given by opaque address only (the browser
-        # opens no list it cannot name).
+        # names it anyway. An audience with only hidden posts is on no public
+        # page, not even by opaque address: its list's and keyring's
+        # envelopes name it, and the browser opens no list it cannot name.
         if not any(
             audience in r.audiences
             and r.listing == "locked"
@@ -901,9 +901,6 @@ def _encrypt_indexes(build, records, recipients):
             and glue.is_article(r.content)
             for r in records
         ):
-            described.append(
-                {"url": address, "keyring": private.page_address(ring, siteurl)}
-            )
             continue
         described.append(
             {
