@@ -185,7 +185,8 @@ class State:
             "file from your backup (its [state] key = ... line) and build again. "
             "To give every private post a new address instead (links you shared "
             'stop working), delete the entries of "posts" and "attachments" in '
-            f"{self.path.name}."
+            f"{self.path.name}. To take the site down meanwhile, `invoke "
+            "withdraw` works without the key."
         )
 
     def audience(self, name, iterations):
