@@ -72,7 +72,7 @@ def broken_copy(tmp_path, old, new):
         # A script mistake ShellCheck knows: an unquoted variable that
         # splits (SC2086); it proves ShellCheck is wired in.
         (
-            'git commit -q -m "Hearth: schedule after ${HEARTH_COMMAND}"',
+            'git commit -q -m "Hearth: schedule and state after ${HEARTH_COMMAND}"',
             "git commit -q -m Hearth:$HEARTH_COMMAND",
             "SC2086",
         ),
