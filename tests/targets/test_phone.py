@@ -284,7 +284,7 @@ def test_withdraw_for_3d_from_the_phone_then_the_schedule_reopens_the_site(forge
     assert f'[http "{SERVER_URL}/"]' in config
     assert TOKEN not in run.output() and basic not in run.output()
     # ... and the schedule is committed to the source repository for `due`.
-    plan = json.loads(forge.source_file("hearth-schedule.json"))
+    [plan] = json.loads(forge.source_file("hearth-schedule.json"))["plans"]
     assert (plan["state"], plan["until"]) == ("withdrawn", "2026-12-04T09:00:00Z")
     assert forge.source_log().startswith("Hearth: schedule and state after withdraw")
 
@@ -327,7 +327,8 @@ def test_lock_status_and_publish_from_the_phone_keep_the_state_file(forge):
     assert "locked until 2026-12-03 09:00 UTC" in locked.said(COMMAND)
     page = forge.read("index.html")
     assert LOCKED_META in page and b"Private for a few days." in page
-    assert json.loads(forge.source_file("hearth-schedule.json"))["state"] == "locked"
+    [plan] = json.loads(forge.source_file("hearth-schedule.json"))["plans"]
+    assert plan["state"] == "locked"
 
     status = forge.run({"command": "status"}, now="2026-12-01T10:00:00Z").ok()
     assert "locked since" in status.said(COMMAND)
