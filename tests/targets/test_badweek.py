@@ -680,7 +680,8 @@ def test_the_seeds_week_on_each_target(any_target, clock, rules_file, capsys):
         assert STARTING_TEXT not in page
         capsys.readouterr()
         tasks.status(MockContext(), target=[url])
-        assert "locked since" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "locked since" in out and "until 2026-12-03 09:00 UTC" in out
 
         # Tuesday: re-open with one message, everything else down, for 3 days.
         tasks.withdraw(MockContext(), message="notices/resting.md", for_="3d",
@@ -695,9 +696,23 @@ def test_the_seeds_week_on_each_target(any_target, clock, rules_file, capsys):
         out = capsys.readouterr().out
         assert "withdrawn since" in out and "until 2026-12-04 09:00 UTC" in out
 
-        # Wednesday: the older posts for friends only (online when it reopens).
+        assert "locked" not in out  # the withdraw's plan replaced the lock's
+
+        # Wednesday, after the lock's end: nothing reopens, the withdraw holds.
+        clock("2026-12-03T10:00:00Z")
+        tasks.due(MockContext())
+        assert "Nothing is due yet: the site is withdrawn until" in (
+            capsys.readouterr().out
+        )
+        assert marker_state(read) == "withdrawn"
+
+        # The older posts for friends only (online when it reopens).
         tasks.rule(MockContext(), before="2026-08-05", audience="friends")
         assert marker_state(read) == "withdrawn"
+        capsys.readouterr()
+        tasks.status(MockContext(), target=[url])
+        out = capsys.readouterr().out
+        assert "withdrawn since" in out and "until 2026-12-04 09:00 UTC" in out
 
         # Friday: the cron line's `invoke due` brings it back.
         clock("2026-12-04T09:15:00Z")
