@@ -1605,6 +1605,7 @@ def section_badweek(bench):
             target = open_target(url, **kwargs)
             acts = _badweek_verbs(bench, build, target, reporter, notice)
             times = {verb: [] for verb in acts}
+            cpu = {verb: [] for verb in acts}
             for round_ in range(rounds):
                 # Each verb starts from the same published site; the order
                 # turns round every round, so a drift in the machine's load
@@ -1612,16 +1613,27 @@ def section_badweek(bench):
                 order = list(acts) if round_ % 2 == 0 else list(reversed(acts))
                 for verb in order:
                     ops.publish(build, [target], reporter=reporter)
-                    t0 = time.perf_counter()
+                    c0, t0 = time.process_time() + _children_cpu(), time.perf_counter()
                     acts[verb]()
                     times[verb].append(time.perf_counter() - t0)
+                    cpu[verb].append(time.process_time() + _children_cpu() - c0)
             figs = {verb: figure(samples, "s") for verb, samples in times.items()}
-            for verb, fig in figs.items():
-                bench.put(f"badweek_{verb}_s.{name}", fig)
+            cpus = {verb: figure(samples, "s") for verb, samples in cpu.items()}
+            for verb in acts:
+                bench.put(f"badweek_{verb}_s.{name}", figs[verb])
+                bench.put(f"badweek_{verb}_cpu_s.{name}", cpus[verb])
             for verb in ("withdraw", "lock"):
                 bench.put(
                     f"badweek_{verb}_notice_ratio.{name}",
                     ratio(figs[f"{verb}_notice"], figs[verb],
+                          target=NOTICE_RATIO_TARGET, baseline=f"plain {verb}"),
+                )  # fmt: skip
+                # CPU time of Hearth's process and the tools it ran (rsync,
+                # ssh, git; not the servers): the same work with the other
+                # processes of a shared machine taken out.
+                bench.put(
+                    f"badweek_{verb}_notice_cpu_ratio.{name}",
+                    ratio(cpus[f"{verb}_notice"], cpus[verb],
                           target=NOTICE_RATIO_TARGET, baseline=f"plain {verb}"),
                 )  # fmt: skip
             # The words read literally: both against plain withdraw.
@@ -1654,11 +1666,12 @@ def _rollback(bench, build, url, reporter, rounds):
     target = open_target(url)
     ops.publish(build, [target], reporter=reporter)
     ops.publish(bad, [target], reporter=reporter)
-    calls, commands = [], []
+    calls, cpu, commands = [], [], []
     for _ in range(max(rounds, 3)):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         [result] = rollback.rollback([target], reporter=reporter)
         calls.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         if not result.done:
             raise NotAvailable(f"rollback did nothing: {result.message}")
         t0 = time.perf_counter()
@@ -1673,7 +1686,7 @@ def _rollback(bench, build, url, reporter, rounds):
     bench.put(
         "rollback_s.file",
         figure(calls, "s", files=files, posts=bench.options.posts,
-               target=ROLLBACK_TARGET),
+               target=ROLLBACK_TARGET, cpu_s=statistics.median(cpu)),
     )  # fmt: skip
     bench.put(
         "rollback_command_s.file",
