@@ -603,7 +603,8 @@ def _record(state, end, target, targets, settings):
         for earlier in ended:
             print(
                 f"The earlier schedule ({schedule.describe(earlier)}) is cancelled: "
-                f"the site stays {state} until you run `invoke publish`."
+                f"the site stays {state} until you run `invoke publish`. If CI runs "
+                f"`due`, commit and push {SCHEDULE_FILE} now, or CI still has it."
             )
         return
     plan = schedule.Plan(
@@ -781,7 +782,10 @@ def publish(c, target=None, dry_run=False):
     if not dry_run:
         kept, ended = _acted_on(targets, settings)
         if ended and not kept:
-            print(f"Published: the schedule in {SCHEDULE_FILE} is done and removed.")
+            print(
+                f"Published: the schedule in {SCHEDULE_FILE} is done and removed "
+                "(if CI runs `due`, commit and push its removal)."
+            )
         elif ended:
             print(f"Published: the schedule for {len(ended)} plan(s) is done.")
 
