@@ -558,27 +558,74 @@ def _schedule_file():
     return ROOT / (os.environ.get("HEARTH_SCHEDULE_FILE") or SCHEDULE_FILE)
 
 
-def _end(until, for_):
+def _end(until, for_, target=None):
     """When a withdraw or lock ends, checked before anything is done."""
     try:
-        return schedule.end_of(until=until, for_=for_)
+        end = schedule.end_of(until=until, for_=for_)
     except schedule.ScheduleError as e:
         raise Exit(str(e)) from None
+    if end and not all(schedule.keepable(url) for url in target or ()):
+        raise Exit(
+            f"--target holds a password, and --for/--until write the target into "
+            f"{SCHEDULE_FILE}, which is committed: keep the token in git's "
+            "credential helper (or the environment), not in the address."
+        )
+    return end
 
 
-def _record(state, end, target):
-    """After a withdraw or lock: keep its end for `invoke due`, or cancel an
-    earlier one (a withdraw or lock without an end lasts until you publish)."""
-    path = _schedule_file()
+def _plans():
+    """The schedule's plans; a damaged file is told once and counts as none."""
     try:
-        earlier = schedule.load(path)
-    except schedule.ScheduleError:
-        earlier = None
+        return schedule.load(_schedule_file())
+    except schedule.ScheduleError as e:
+        print(f"Warning: {e}")
+        return []
+
+
+def _covers(settings):
+    """plan -> {shown: address} of the targets it covers (its own, else the
+    configured ones); {} when they cannot be named now."""
+
+    def covers(plan):
+        try:
+            found = configured_targets(plan.targets, settings.get("HEARTH_TARGETS", ()))
+        except TargetError:
+            return {}
+        return {t.display: t.url for t in found}
+
+    return covers
+
+
+def _acted_on(targets, settings):
+    """Take the targets just acted on out of the schedule's plans; say what
+    that did. Returns (plans kept, plans ended)."""
+    plans = _plans()
+    if not plans:
+        return [], []
+    kept, ended, narrowed = schedule.without(
+        plans, _covers(settings), {t.display for t in targets}
+    )
+    if ended or narrowed:
+        schedule.save(_schedule_file(), kept)
+    for plan, rest in narrowed:
+        print(
+            f"The schedule ({schedule.describe(plan)}) stays for {', '.join(rest)}: "
+            "`invoke due` publishes them then."
+        )
+    return kept, ended
+
+
+def _record(state, end, target, targets, settings):
+    """After a withdraw or lock: keep its end for `invoke due`, or cancel an
+    earlier plan for these targets (a withdraw or lock without an end lasts
+    until you publish). Plans for other targets stay."""
+    kept, ended = _acted_on(targets, settings)
     if end is None:
-        if schedule.clear(path) and earlier:
+        for earlier in ended:
             print(
                 f"The earlier schedule ({schedule.describe(earlier)}) is cancelled: "
-                f"the site stays {state} until you run `invoke publish`."
+                f"the site stays {state} until you run `invoke publish`. If CI runs "
+                f"`due`, commit and push {SCHEDULE_FILE} now, or CI still has it."
             )
         return
     plan = schedule.Plan(
@@ -587,7 +634,7 @@ def _record(state, end, target):
         since=schedule.iso(schedule.now()),
         targets=list(target or []),
     )
-    schedule.save(path, plan)
+    schedule.save(_schedule_file(), [*kept, plan])
     print(
         f"The site is {schedule.describe(plan)}. Then `invoke due` publishes it "
         f"again (run it from cron, a systemd timer or CI: README, 'For a while'); "
@@ -844,8 +891,15 @@ def publish(c, target=None, dry_run=False, verbose=False):
             )
         finally:
             shutil.rmtree(build, ignore_errors=True)
-    if not dry_run and schedule.clear(_schedule_file()):
-        print(f"Published: the schedule in {SCHEDULE_FILE} is done and removed.")
+    if not dry_run:
+        kept, ended = _acted_on(targets, settings)
+        if ended and not kept:
+            print(
+                f"Published: the schedule in {SCHEDULE_FILE} is done and removed "
+                "(if CI runs `due`, commit and push its removal)."
+            )
+        elif ended:
+            print(f"Published: the schedule for {len(ended)} plan(s) is done.")
 
 
 @task
@@ -855,21 +909,26 @@ def due(c):
     Idempotent: before its time, or with nothing scheduled, it changes nothing.
     """
     try:
-        plan = schedule.load(_schedule_file())
+        plans = schedule.load(_schedule_file())
         clock = schedule.now()
     except schedule.ScheduleError as e:
         raise Exit(str(e)) from None
-    if plan is None:
+    if not plans:
         print("Nothing is due: no withdraw or lock is set to end.")
         return
-    if not schedule.is_due(plan, clock):
+    due_now = [plan for plan in plans if schedule.is_due(plan, clock)]
+    if not due_now:
         print(
-            f"Nothing is due yet: the site is {schedule.describe(plan)} (it is "
+            f"Nothing is due yet: the site is "
+            f"{'; '.join(schedule.describe(p) for p in plans)} (it is "
             f"{localtime.shown(clock)} now)."
         )
         return
-    print(f"Due: the site was {schedule.describe(plan)}; publishing it again.")
-    publish(c, target=plan.targets or None)
+    for plan in due_now:
+        if plan not in schedule.load(_schedule_file()):
+            continue  # an earlier plan's publish covered its targets too
+        print(f"Due: the site was {schedule.describe(plan)}; publishing it again.")
+        publish(c, target=plan.targets or None)
 
 
 @task(
@@ -891,7 +950,7 @@ def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
 ):  # fmt: skip
     """Take the whole site down: one notice at every address, nothing else."""
     settings = _publish_settings()
-    end = _end(until, for_)
+    end = _end(until, for_, target)
     notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
     # Never held back by two addresses: the bad week comes first.
@@ -906,7 +965,7 @@ def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
             **_site(settings),
         )
     if not dry_run:
-        _record("withdrawn", end, target)
+        _record("withdrawn", end, target, targets, settings)
         from hearth import elsewhere
 
         print()
@@ -934,7 +993,7 @@ def lock(  # noqa: PLR0917 - invoke maps flags to parameters
     from hearth.secrets import SecretsError, passphrase_for
 
     settings = _publish_settings()
-    end = _end(until, for_)
+    end = _end(until, for_, target)
     notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
     settings = _addressed(settings, targets, strict=False)
@@ -945,7 +1004,7 @@ def lock(  # noqa: PLR0917 - invoke maps flags to parameters
     with _say_if_state_changed(), _calmly("lock"):
         _lock(settings, targets, passphrase, dry_run, notice, verbose=verbose)
     if not dry_run:
-        _record("locked", end, target)
+        _record("locked", end, target, targets, settings)
 
 
 def _lock(settings, targets, passphrase, dry_run, notice=None, *, verbose=False):
@@ -1017,16 +1076,14 @@ def status(c, target=None):
     targets = _targets(target, settings)
     with _calmly("status"):
         results = ops.status(targets)
-    try:
-        plan = schedule.load(_schedule_file())
-    except schedule.ScheduleError as e:
-        print(f"Warning: {e}")
-        plan = None
+    plans, covers = _plans(), _covers(settings)
     for result in results:
         since = f" since {localtime.shown(result.since)}" if result.since else ""
-        if plan and plan.state == result.state:
-            since += f", {plan.state} until {schedule.until_text(plan)}"
-            since += " (then `invoke due` publishes)"
+        # The plan for this target, if any: another target's says nothing here.
+        mine = [p for p in plans if p.state == result.state]
+        plan = next((p for p in mine if result.target in covers(p)), None)
+        if plan:
+            since += f", {schedule.describe(plan)} (then `invoke due` publishes)"
         checked = f", {result.checked_urls} URLs checked" if result.checked_urls else ""
         print(f"{result.target}: {result.state}{since} ({result.files} files{checked})")
         for problem in result.problems:

@@ -80,6 +80,11 @@ TARGETS = ("file", "ssh", "s3", "git")
 for _target in TARGETS:
     REQUIRED_FIGURES[f"publish_s.{_target}"] = "s"
     REQUIRED_FIGURES[f"withdraw_s.{_target}"] = "s"
+    # Issue 14: a notice post costs withdraw and lock little.
+    REQUIRED_FIGURES[f"badweek_withdraw_notice_ratio.{_target}"] = "ratio"
+    REQUIRED_FIGURES[f"badweek_lock_notice_ratio.{_target}"] = "ratio"
+REQUIRED_FIGURES["rollback_s.file"] = "s"
+REQUIRED_FIGURES["rollback_command_s.file"] = "s"
 
 
 class NotAvailable(Exception):
@@ -1725,6 +1730,176 @@ def section_readers(bench):
     )
 
 
+# ---------------------------------------------------------------- the bad week
+#
+# Issue 14: a notice post must not make withdraw or lock slower (within 1.2x
+# of the same verb without one, on the same target in the same run), and
+# rollback on a file target of 1,000 posts takes under a second.
+
+NOTICE_POST = """---
+title: Taking some time
+audience: public
+---
+
+I'm taking a little time away from the blog. Everything is all right, or it
+will be; I just need some quiet for a few days.
+
+If you wrote to me, thank you. I'll answer when I'm back, and *the posts*
+will be here again. [Write to me](mailto:writer@example.org).
+"""
+NOTICE_RATIO_TARGET = "<= 1.2"
+ROLLBACK_TARGET = "< 1 s"
+
+
+def _notice_post(folder):
+    """The notice as `invoke withdraw notices/resting.md` reads it."""
+    from hearth import notice
+
+    path = folder / "resting.md"
+    path.write_text(NOTICE_POST)
+    return notice.from_file(path)
+
+
+def _badweek_verbs(bench, build, target, reporter, notice):
+    """{name: () -> outcomes}: withdraw and lock, without and with the notice."""
+    from hearth.targets import ops
+
+    if bench.lock_recipients is None:
+        bench.lock_recipients = _lock_recipients()
+    site = {"sitename": SITENAME, "site_url": SITE_URL, "reporter": reporter}
+    locking = {"recipients": bench.lock_recipients, "static_dir": "theme", **site}
+    return {
+        "withdraw": lambda: ops.withdraw([target], **site),
+        "withdraw_notice": lambda: ops.withdraw([target], message=notice, **site),
+        "lock": lambda: ops.lock(build, [target], **locking),
+        "lock_notice": lambda: ops.lock(build, [target], notice=notice, **locking),
+    }
+
+
+def section_badweek(bench):
+    """Withdraw and lock with a notice post on every target; rollback on file."""
+    _require("hearth/notice.py", "hearth/rollback.py", "hearth/targets/ops.py")
+    if bench.site is None:
+        raise NotAvailable("the build section did not run")
+    from hearth.targets import open_target, ops
+
+    folder = bench.scratch / "badweek"
+    shutil.rmtree(folder, ignore_errors=True)
+    build = folder / "build"
+    run_build(build_overrides(bench.site, build, plugins=True))
+    notice = _notice_post(folder)
+    rounds = 1 if bench.options.quick else bench.options.rounds
+    reporter = _QuietReporter()
+    with contextlib.ExitStack() as stack:
+        targets = _targets(stack, folder)
+        for name, (url, kwargs) in targets.items():
+            bench.log(f"[bench] withdraw and lock, with and without notice, on {name}")
+            target = open_target(url, **kwargs)
+            acts = _badweek_verbs(bench, build, target, reporter, notice)
+            times = {verb: [] for verb in acts}
+            cpu = {verb: [] for verb in acts}
+            for round_ in range(rounds):
+                # Each verb starts from the same published site; the order
+                # turns round every round, so a drift in the machine's load
+                # falls on both sides of each ratio.
+                order = list(acts) if round_ % 2 == 0 else list(reversed(acts))
+                for verb in order:
+                    ops.publish(build, [target], reporter=reporter)
+                    c0, t0 = time.process_time() + _children_cpu(), time.perf_counter()
+                    acts[verb]()
+                    times[verb].append(time.perf_counter() - t0)
+                    cpu[verb].append(time.process_time() + _children_cpu() - c0)
+            figs = {verb: figure(samples, "s") for verb, samples in times.items()}
+            cpus = {verb: figure(samples, "s") for verb, samples in cpu.items()}
+            for verb in acts:
+                bench.put(f"badweek_{verb}_s.{name}", figs[verb])
+                bench.put(f"badweek_{verb}_cpu_s.{name}", cpus[verb])
+            for verb in ("withdraw", "lock"):
+                bench.put(
+                    f"badweek_{verb}_notice_ratio.{name}",
+                    ratio(figs[f"{verb}_notice"], figs[verb],
+                          target=NOTICE_RATIO_TARGET, baseline=f"plain {verb}"),
+                )  # fmt: skip
+                # CPU time of Hearth's process and the tools it ran (rsync,
+                # ssh, git; not the servers): the same work with the other
+                # processes of a shared machine taken out.
+                bench.put(
+                    f"badweek_{verb}_notice_cpu_ratio.{name}",
+                    ratio(cpus[f"{verb}_notice"], cpus[verb],
+                          target=NOTICE_RATIO_TARGET, baseline=f"plain {verb}"),
+                )  # fmt: skip
+            # The issue's words read literally: both against plain withdraw.
+            bench.put(
+                f"badweek_lock_notice_vs_withdraw_ratio.{name}",
+                ratio(figs["lock_notice"], figs["withdraw"], baseline="plain withdraw",
+                      note="a lock encrypts every page; a withdraw writes one"),
+            )  # fmt: skip
+        _rollback(bench, build, targets["file"][0], reporter, rounds)
+    for message in dict.fromkeys(reporter.warnings):
+        bench.log(f"[bench] the bad week's steps warned: {message}")
+
+
+def _rollback(bench, build, url, reporter, rounds):
+    """`invoke rollback` on the file target: the library call and the command.
+
+    A good publish, then a bad one (its home page and one post changed);
+    each rollback publishes the release before the live one again, so they
+    go back and forth between the two and every round does the same work.
+    """
+    from hearth import rollback
+    from hearth.targets import open_target, ops
+
+    bad = Path(build).parent / "bad"
+    shutil.rmtree(bad, ignore_errors=True)
+    shutil.copytree(build, bad)
+    post = bad / bench.site.posts[len(bench.site.posts) // 2].plain_url
+    for page in (bad / "index.html", post):
+        page.write_text(page.read_text().replace("</body>", "<p>Oops.</p></body>"))
+    target = open_target(url)
+    ops.publish(build, [target], reporter=reporter)
+    ops.publish(bad, [target], reporter=reporter)
+    calls, cpu, commands, command_cpu = [], [], [], []
+    for _ in range(max(rounds, 3)):
+        c0, t0 = time.process_time(), time.perf_counter()
+        [result] = rollback.rollback([target], reporter=reporter)
+        calls.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        if not result.done:
+            raise NotAvailable(f"rollback did nothing: {result.message}")
+        c0, t0 = _children_cpu(), time.perf_counter()
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "invoke"), "rollback", "--target", url],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        commands.append(time.perf_counter() - t0)
+        command_cpu.append(_children_cpu() - c0)
+        if done.returncode != 0:
+            raise RuntimeError(f"invoke rollback failed: {done.stdout}{done.stderr}")
+    files = sum(1 for p in Path(build).rglob("*") if p.is_file())
+    bench.put(
+        "rollback_s.file",
+        figure(calls, "s", files=files, posts=bench.options.posts,
+               target=ROLLBACK_TARGET),
+    )  # fmt: skip
+    bench.put(
+        "rollback_command_s.file",
+        figure(commands, "s", files=files, posts=bench.options.posts,
+               target=ROLLBACK_TARGET, note="the whole `invoke rollback` command"),
+    )  # fmt: skip
+    # The command's CPU time: interpreter start, imports, the rollback.
+    bench.put(
+        "rollback_command_cpu_s.file",
+        figure(command_cpu, "s", files=files, posts=bench.options.posts,
+               target=ROLLBACK_TARGET),
+    )  # fmt: skip
+    bench.put(
+        "rollback_cpu_s.file",
+        figure(
+            cpu, "s", files=files, posts=bench.options.posts, target=ROLLBACK_TARGET
+        ),
+    )
+
+
 SECTIONS = [
     (
         "build",
@@ -1775,6 +1950,11 @@ SECTIONS = [
         "readers",
         section_readers,
         ["readers_size_ratio_30_vs_1", "readers_rotation_ratio_vs_unchanged"],
+    ),
+    (
+        "badweek",
+        section_badweek,
+        [k for k in REQUIRED_FIGURES if k.startswith(("badweek_", "rollback_"))],
     ),
 ]
 

@@ -44,6 +44,12 @@ def _features():
     for target in bench.TARGETS:
         for verb in ("publish_s", "withdraw_s"):
             needs[f"{verb}.{target}"] = (ROOT / "hearth" / "targets").is_dir()
+        for verb in ("withdraw", "lock"):
+            needs[f"badweek_{verb}_notice_ratio.{target}"] = (
+                ROOT / "hearth" / "notice.py"
+            ).is_file()
+    for key in ("rollback_s.file", "rollback_command_s.file"):
+        needs[key] = (ROOT / "hearth" / "rollback.py").is_file()
     return needs
 
 
