@@ -64,7 +64,7 @@ def test_withdraw_until_a_local_time_stores_utc_and_says_it_in_local_time(
     paris = zone("Europe/Paris")
     tasks.withdraw(MockContext(), until="2026-12-04T18:00", target=[url])
     out = capsys.readouterr().out
-    stored = json.loads((tmp_path / "schedule.json").read_text())
+    [stored] = json.loads((tmp_path / "schedule.json").read_text())["plans"]
     assert stored["until"] == "2026-12-04T17:00:00Z"  # 18:00 in Paris, in UTC
     assert "withdrawn until 2026-12-04 18:00 CET" in out
     assert local_text(stored["until"], paris) == "2026-12-04 18:00 CET"
@@ -96,7 +96,7 @@ def test_an_until_with_an_offset_is_taken_as_written(site, zone, tmp_path, capsy
     url, _ = site
     zone("Asia/Tokyo")
     tasks.withdraw(MockContext(), until="2026-12-04T18:00+01:00", target=[url])
-    stored = json.loads((tmp_path / "schedule.json").read_text())
+    [stored] = json.loads((tmp_path / "schedule.json").read_text())["plans"]
     assert stored["until"] == "2026-12-04T17:00:00Z"
     assert "withdrawn until 2026-12-05 02:00 JST" in capsys.readouterr().out
 

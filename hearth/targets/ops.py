@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from hearth import envelope
 from hearth.deploy import (
     ATTACHMENT_PREFIX,
     LOCKED_DIR,
@@ -451,8 +452,10 @@ def _check_files(target, remote, state, result):
             if (is_page(path) or is_feed(path) or path in allowed_extra
                     or path.startswith((LOCKED_DIR + "/", "theme/"))):  # fmt: skip
                 continue
-            # A private post's file is a Hearth attachment: ciphertext already.
-            if not (target.read_file(path) or b"").startswith(ATTACHMENT_PREFIX):
+            # A private post's file (a Hearth attachment) and an audience's
+            # list or keyring (an envelope) are ciphertext already.
+            data = target.read_file(path) or b""
+            if not (data.startswith(ATTACHMENT_PREFIX) or envelope.is_envelope(data)):
                 result.problems.append(
                     f"UNLOCKED FILE ON THE TARGET: {target.display} /{path}. Re-run "
                     "`invoke lock`."

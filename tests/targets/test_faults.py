@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from hearth import envelope
 from hearth.deploy import ATTACHMENT_PREFIX
 from hearth.targets import open_target, ops
 from hearth.targets.base import MARKER, is_feed, is_page
@@ -124,6 +125,7 @@ def name_view(view, a, b):
         seen[p] is None
         or p.startswith("theme/")
         or seen[p].startswith(ATTACHMENT_PREFIX)
+        or envelope.is_envelope(seen[p])
         for p in rest
     ):
         return "locked"
