@@ -13,6 +13,7 @@ Passphrases come from the test passphrases, as the forge's secret store.
 """
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import sys
 import pytest
 import yaml
 
+from hearth import readers, state
 from tests.conftest import ROOT, passphrase_env
 from tests.targets.cycle import LOCKED_META, NOTICE_META, marker_state
 from tests.targets.test_git import branch_reader
@@ -37,6 +39,10 @@ SERVER_URL = "https://github.com"
 # workflow's install step (no network in tests).
 INSTALL = "scripts/setup"
 SITEURL = "https://blog.example"
+# The tests' state key for the forge's secret store (a public test value).
+FORGE_STATE_KEY = readers.b64url(
+    hashlib.sha256(b"hearth-test-forge-state-key").digest()
+)
 # The forge's repository files that a developer's checkout may hold but that
 # belong to that developer's own runs, not to the repository on the forge.
 LOCAL_ONLY = {"hearth-schedule.json", "hearth-rules.json"}
@@ -115,7 +121,8 @@ class Forge:
         self.runs = 0
         self.variables = {"HEARTH_TARGET": f"git+{self.site}#gh-pages",
                           "HEARTH_SITEURL": SITEURL}  # fmt: skip
-        self.secrets = passphrase_env()  # the forge's secret store
+        # The forge's secret store: the passphrases and the state key.
+        self.secrets = {**passphrase_env(), "HEARTH_STATE_KEY": FORGE_STATE_KEY}
 
     def source_file(self, rel):
         done = subprocess.run(
@@ -259,6 +266,8 @@ def test_the_workflow_is_triggered_by_hand_with_command_message_and_for():
     env = step(COMMAND)["env"]
     passphrases = {k: v for k, v in env.items() if k.startswith("HEARTH_PASSPHRASE_")}
     assert passphrases and all("secrets." in v for v in passphrases.values())
+    # The state key too: without it a run cannot find private posts' ids.
+    assert env["HEARTH_STATE_KEY"] == "${{ secrets.HEARTH_STATE_KEY }}"
     text = WORKFLOW.read_text()
     assert "hearth-test" not in text and "passphrase:" not in text.lower()
 
@@ -337,12 +346,21 @@ def test_lock_status_and_publish_from_the_phone_keep_the_state_file(forge):
     # A private post pushed without a build: the publish gives it an address,
     # which the state file must keep for the next run.
     forge.push_to_source("content/posts/2026-11-30-phone.md", PRIVATE_POST)
-    assert "2026-11-30-phone" not in forge.source_file("hearth-state.json")
+    before = json.loads(forge.source_file("hearth-state.json"))["posts"]
     published = forge.run({"command": "publish"}, now="2026-12-01T11:00:00Z").ok()
     assert marker_state(forge.read) == "published"
     assert forge.source_file("hearth-schedule.json") is None  # publish ends it
-    state = json.loads(forge.source_file("hearth-state.json"))
-    assert "posts/2026-11-30-phone.md" in state["posts"]
+    text = forge.source_file("hearth-state.json")
+    assert "2026-11-30-phone" not in text  # entries are keyed, not named
+    posts = json.loads(text)["posts"]
+    forge_key = readers.unb64url(FORGE_STATE_KEY)
+    # Every entry is under the key from the forge's secrets (the sample's
+    # demo-key entries move to it), so the next run, or the laptop with the
+    # same secrets.toml, finds the same addresses; the old ids are kept and
+    # the new post has one more.
+    assert all(tag.startswith(state.key_id(forge_key) + ".") for tag in posts)
+    assert set(before.values()) < set(posts.values())
+    assert len(posts) == len(before) + 1
     assert "Hearth: schedule and state after publish" in forge.source_log()
     assert "the schedule in hearth-schedule.json is done" in published.said(COMMAND)
 
