@@ -272,6 +272,16 @@ class State:
 
     def _own_key(self):
         if self._key is None and self._new_key is None:
+            if os.environ.get("GITHUB_ACTIONS") or os.environ.get("CI"):
+                # A key made on a CI runner dies with it: the next run, and
+                # the laptop, could not find the addresses it gave.
+                raise StateError(
+                    "This build runs in CI and has no state key, so it cannot "
+                    "give a private post an address that lasts. Add the "
+                    "`key = ...` value under [state] in your secrets.toml to "
+                    "the forge's secrets as HEARTH_STATE_KEY (README, \"From a "
+                    'phone"), or build once on your computer first.'
+                )
             self._new_key = secrets.token_bytes(32)
         return self._key or self._new_key
 

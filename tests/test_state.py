@@ -159,6 +159,27 @@ def test_the_state_file_names_no_private_file_title_or_date(
     assert secrets_file.stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.parametrize("variable", ["GITHUB_ACTIONS", "CI"])
+def test_a_build_on_a_ci_runner_makes_no_state_key_that_would_die_with_it(
+    tmp_path, no_state_key, monkeypatch, variable
+):
+    # A key made on a runner is gone after the run: the state file it pushed
+    # would name posts with a key no later build has.
+    monkeypatch.setenv(variable, "true")
+    _site(tmp_path)
+    with pytest.raises(Exception, match="HEARTH_STATE_KEY"):
+        _build(tmp_path)
+    assert not (tmp_path / "secrets.toml").exists()
+    assert not (tmp_path / "hearth-state.json").exists() or (
+        "posts" not in (tmp_path / "hearth-state.json").read_text()
+    )
+    # With the key in the environment, as the forge's secrets give it, it builds.
+    from hearth import readers
+
+    monkeypatch.setenv("HEARTH_STATE_KEY", readers.b64url(bytes(range(32))))
+    [_address] = _addresses(_build(tmp_path))
+
+
 def test_a_fresh_clone_with_the_same_secrets_gets_the_same_addresses(
     tmp_path, no_state_key
 ):
