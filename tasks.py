@@ -1111,8 +1111,9 @@ def status(c, target=None):
         "scratch": "folder for the site and builds (default benchmarks/scratch)",
         "profile": "also profile one Hearth build with pyinstrument",
         "readme": "put the results table into docs/benchmarks.md",
-        "only": "comma-separated sections to run (and build); their figures "
-        "replace those in the results file, the rest are kept",
+        "only": "comma-separated sections to run (the build section runs too, "
+        "and is recorded only if named); their figures replace those in the "
+        "results file, the rest are kept",
     }
 )
 def bench(  # noqa: PLR0917 - invoke maps flags to parameters

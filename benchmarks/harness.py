@@ -613,13 +613,19 @@ class Bench:
                 f"No benchmark section named {', '.join(sorted(unknown))}; the "
                 f"sections are {', '.join(name for name, _, _ in SECTIONS)}."
             )
+        # Every other section measures the site the build section makes; run
+        # only as their prerequisite, its figures are not recorded (they
+        # would replace those of a run that asked for them).
+        prerequisite = bool(wanted) and "build" not in wanted
+        build_keys = set()
         if wanted:
-            wanted.add("build")  # every other section measures the site it builds
+            wanted.add("build")
         for name, section, keys in SECTIONS:
             if wanted and name not in wanted:
                 continue
             self.log(f"[bench] {name} ...")
             t0 = time.perf_counter()
+            before = set(self.figures)
             try:
                 section(self)
             except NotAvailable as why:
@@ -631,6 +637,16 @@ class Bench:
                 for key in keys:
                     self.figures.setdefault(key, not_available(reason, _unit(key)))
             self.log(f"[bench] {name} done in {time.perf_counter() - t0:.1f} s")
+            if name == "build":
+                build_keys = set(self.figures) - before
+        if prerequisite:
+            # Other sections read them while they ran; the file keeps its own.
+            for key in build_keys:
+                self.figures.pop(key, None)
+            self.log(
+                f"[bench] build ran as a prerequisite: its {len(build_keys)} "
+                "figures are not kept (name it in --only to keep them)"
+            )
         if not wanted:
             for key, unit in REQUIRED_FIGURES.items():
                 self.figures.setdefault(

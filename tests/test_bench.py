@@ -117,3 +117,38 @@ def test_quick_bench_prints_the_table(quick_results):
     _, stdout = quick_results
     assert "Hearth benchmark" in stdout
     assert "build_ratio_vs_pelican" in stdout
+
+
+def test_only_merges_the_named_sections_and_keeps_the_rest(tmp_path, monkeypatch):
+    # `invoke bench --only other`: the build section runs first (the others
+    # measure its site) but its figures are not recorded unless named, so a
+    # later --only run on other code never replaces the build figures.
+    def build_section(b):
+        b.put("build_x", bench.figure([2.0], "s"))
+
+    def other_section(b):
+        b.put("other_y", bench.ratio(b.figures["build_x"], bench.figure([1.0], "s")))
+
+    monkeypatch.setattr(
+        bench,
+        "SECTIONS",
+        [("build", build_section, ["build_x"]), ("other", other_section, ["other_y"])],
+    )
+    out = tmp_path / "results.json"
+    old = {"value": 9.0, "unit": "s", "median": 9.0}
+    out.write_text(
+        json.dumps({"command": "earlier", "figures": {"build_x": old, "keep": old}})
+    )
+
+    def run(*only):
+        options = bench.Options(only=only, out=out, scratch=tmp_path / "s", repeats=1)
+        bench.run(options, log=lambda *a: None)
+        return json.loads(out.read_text())["figures"]
+
+    figures = run("other")
+    assert figures["build_x"] == old and figures["keep"] == old
+    assert figures["other_y"]["value"] == 2.0
+    figures = run("build", "other")
+    assert figures["build_x"]["value"] == 2.0 and figures["keep"] == old
+    with pytest.raises(ValueError, match="No benchmark section named nothing"):
+        run("nothing")
