@@ -53,8 +53,6 @@ BENCH_PASSPHRASES = {
     "family": "hearth-bench-family-passphrase",
     "site": "hearth-bench-site-passphrase",
 }
-# DESIGN.md's floor, used until hearth.envelope says otherwise.
-DEFAULT_ITERATIONS = 600_000
 
 # Figures every run writes (the keys issue 7 asks for), each with its unit.
 REQUIRED_FIGURES = {
@@ -286,15 +284,6 @@ def generate_site(folder, posts, seed=SEED):
 # ---------------------------------------------------------------- builds
 
 
-def _available(module):
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ImportError:
-        return False
-
-
 def hearth_plugins():
     """Hearth's plugins present in this checkout, as publishconf lists them."""
     from pelican.settings import get_settings_from_file
@@ -302,13 +291,6 @@ def hearth_plugins():
     with _cwd(ROOT):
         settings = get_settings_from_file(str(ROOT / "publishconf.py"))
     return [p for p in settings.get("PLUGINS", []) if isinstance(p, str)]
-
-
-def _require(*paths):
-    """Raise NotAvailable naming whichever of these repository paths is missing."""
-    missing = [p for p in paths if not (ROOT / p).exists()]
-    if missing:
-        raise NotAvailable(f"{', '.join(missing)} not in this checkout")
 
 
 @contextlib.contextmanager
@@ -390,22 +372,21 @@ def _build_worker(spec_path):
     spec = json.loads(Path(spec_path).read_text())
     logging.basicConfig(level=logging.ERROR)
     counter = {"calls": 0, "seconds": 0.0}
-    if _available("hearth.envelope"):
-        # Wrap before any plugin imports it, so `from ... import` sees it too.
-        from hearth import envelope
+    # Wrap before any plugin imports it, so `from ... import` sees it too.
+    from hearth import envelope
 
-        real = envelope.derive_key
+    real = envelope.derive_key
 
-        @functools.wraps(real)
-        def counted(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return real(*args, **kwargs)
-            finally:
-                counter["calls"] += 1
-                counter["seconds"] += time.perf_counter() - t0
+    @functools.wraps(real)
+    def counted(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            counter["calls"] += 1
+            counter["seconds"] += time.perf_counter() - t0
 
-        envelope.derive_key = counted
+    envelope.derive_key = counted
     from pelican import Pelican
     from pelican.settings import read_settings
 
@@ -439,9 +420,7 @@ def _build_worker(spec_path):
             {
                 "seconds": seconds,
                 "cpu_seconds": cpu,
-                "kdf_calls": counter["calls"]
-                if _available("hearth.envelope")
-                else None,
+                "kdf_calls": counter["calls"],
                 "kdf_seconds": counter["seconds"],
                 "peak_mb": _peak_mb(),
             }
@@ -793,10 +772,7 @@ def section_kdf(bench):
     if not bench.hearth_reports:
         raise NotAvailable("the build section did not run")
     calls = [r["kdf_calls"] for r in bench.hearth_reports]
-    if calls[0] is None:
-        raise NotAvailable("hearth.envelope is not in this checkout")
     if not calls[0]:
-        _require("plugins/hearth_private")
         raise RuntimeError("the Hearth build derived no key")
     used = {a for p in bench.site.private for a in p.audience}
     bench.put(
@@ -914,11 +890,9 @@ BROWSER_FIGURES = (
 
 def site_iterations():
     """The iteration count Hearth's builds use (the envelope's floor)."""
-    if _available("hearth.envelope"):
-        from hearth import envelope
+    from hearth import envelope
 
-        return getattr(envelope, "ITERATION_FLOOR", DEFAULT_ITERATIONS)
-    return DEFAULT_ITERATIONS
+    return envelope.ITERATION_FLOOR
 
 
 def section_browser(bench):
@@ -1114,7 +1088,6 @@ def _hearth_url(bench, post):
 
 def _unlock_times(bench, browser, base):
     """Click Unlock on a first private post, then open a second one."""
-    _require("plugins/hearth_private", "theme/static/js/unlock.js")
     plain = _unlock_posts(bench)
     public = [p for p in bench.site.posts if not p.audience and not p.warnings]
     first, second = _hearth_url(bench, plain[0]), _hearth_url(bench, plain[1])
@@ -1241,7 +1214,6 @@ def _post_html(size, seed=SEED):
 
 def _render_ratios(bench, browser, base):
     """Decrypt-and-render against inserting the same HTML unencrypted."""
-    _require("hearth/envelope.py", "theme/static/js/envelope.js")
     js = ROOT / "theme" / "static" / "js" / "envelope.js"
     from hearth import envelope
 
@@ -1304,7 +1276,6 @@ def _render_ratios(bench, browser, base):
 
 def section_size(bench):
     """Encrypted page bytes over the plain page's bytes, for the same posts."""
-    _require("plugins/hearth_private")
     if bench.plain_times is None:
         raise NotAvailable("the build section did not run")
     plain, hearth, ratios, missing = 0, 0, [], []
@@ -1493,7 +1464,6 @@ def _republish_one_post(bench, build, override, targets, reporter):
 
 def section_publish(bench):
     """Publish, one-post republish, withdraw and lock on every kind of target."""
-    _require("hearth/targets/ops.py", "tests/targets/conftest.py")
     if bench.site is None:
         raise NotAvailable("the build section did not run")
     from hearth.targets import open_target

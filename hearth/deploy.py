@@ -9,7 +9,6 @@ Each function writes a complete folder that a target then serves as it is:
 - write_marker: `.hearth/release.json`, what is live and since when.
 """
 
-import base64
 import hashlib
 import hmac
 import html
@@ -22,8 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from hearth import envelope
 from hearth import notice as notice_post
-from hearth.targets.base import (
+from hearth.release import (
     MARKER,
     content_type,
     is_feed,
@@ -37,10 +37,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_NOTICE = notice_post.DEFAULT_NOTICE
 NOTICE_CSS = "hearth-notice.css"
 LOCKED_DIR = "hearth-locked"
-LOCK_AUDIENCE = "site"
+# The audience a locked site is encrypted for (HEARTH_PASSPHRASE_SITE, its
+# salt in the state file).
+SITE_AUDIENCE = "site"
 ROBOTS_DISALLOW = "User-agent: *\nDisallow: /\n"
-# How a Hearth attachment blob starts (docs/format.md, "Attachments").
-ATTACHMENT_PREFIX = b"hearth\x01"
 
 _NOTICE_STYLE = """\
 body { margin: 0; font: 1.125rem/1.6 Georgia, "Times New Roman", serif;
@@ -354,8 +354,6 @@ _ATOM_UPDATED = re.compile(rb"<updated>([^<]+)</updated>")
 
 def _previous_lock(previous_tree, key, audience):
     """Envelopes and attachments of the last locked tree, to reuse their bytes."""
-    from hearth import envelope
-
     envelopes, attachments = {}, {}
     if not previous_tree or not Path(previous_tree).is_dir():
         return envelopes, attachments
@@ -372,19 +370,13 @@ def _previous_lock(previous_tree, key, audience):
             continue  # another passphrase, or damaged: encrypt afresh
         for asset, info in payload.get("assets", {}).items():
             blob = previous_tree / info["src"]
+            try:
+                asset_key = envelope.unb64url(info["key"])
+            except ValueError:
+                continue  # damaged: encrypt afresh
             if blob.is_file():
-                attachments[asset] = envelope.Attachment(
-                    _unb64url(info["key"]), blob.read_bytes()
-                )
+                attachments[asset] = envelope.Attachment(asset_key, blob.read_bytes())
     return envelopes, attachments
-
-
-def _b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64url(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _feed_updated(data):
@@ -409,7 +401,6 @@ def lock_tree(src, dest, *, recipients, sitename, site_url, lang="en",
     text) is shown in the clear beside every unlock form and is the feeds'
     one entry.
     """
-    from hearth import envelope
 
     src, dest = Path(src), Path(dest)
     dest.mkdir(parents=True)
@@ -431,7 +422,7 @@ def lock_tree(src, dest, *, recipients, sitename, site_url, lang="en",
                                          entry=entry))  # fmt: skip
         elif rel in ("robots.txt", MARKER) or is_page(rel):
             continue
-        elif data.startswith(ATTACHMENT_PREFIX):
+        elif data.startswith(envelope.ATTACHMENT_PREFIX):
             _write(dest, rel, data)  # already ciphertext (a private post's file)
         else:
             sealed = envelope.encrypt_attachment(
@@ -441,7 +432,7 @@ def lock_tree(src, dest, *, recipients, sitename, site_url, lang="en",
             _write(dest, name, sealed.blob)
             assets[rel] = {
                 "src": name,
-                "key": _b64url(sealed.key),
+                "key": envelope.b64url(sealed.key),
                 "type": content_type(rel),
             }
     for rel in files:

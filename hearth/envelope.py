@@ -42,7 +42,9 @@ _WRAPPED_BYTES = _KEY_BYTES + _TAG_BYTES
 _MIN_PADDED = 256
 _PAD_MARKER = b"\x80"
 _ATTACHMENT_MAGIC = b"hearth"
-_ATTACHMENT_HEADER = len(_ATTACHMENT_MAGIC) + 1 + _NONCE_BYTES
+# How an attachment blob of this version starts (docs/format.md, "Attachments").
+ATTACHMENT_PREFIX = _ATTACHMENT_MAGIC + bytes([VERSION])
+_ATTACHMENT_HEADER = len(ATTACHMENT_PREFIX) + _NONCE_BYTES
 
 # Every version starts with this prefix, so a reader can name a newer version
 # without understanding the rest of it.
@@ -236,18 +238,18 @@ def _encrypt_from_parts(payload, url, recipients, *, content_key, nonce, key_non
                 "audience": recipient.audience,
                 "kdf": KDF,
                 "salt_id": _salt_id(recipient.salt),
-                "salt": _b64(recipient.salt),
+                "salt": b64url(recipient.salt),
                 "iterations": recipient.iterations,
-                "nonce": _b64(key_nonce),
-                "wrapped_key": _b64(wrapped),
+                "nonce": b64url(key_nonce),
+                "wrapped_key": b64url(wrapped),
             }
         )
     return _dump(
         {
             "hearth": VERSION,
             "recipients": entries,
-            "nonce": _b64(nonce),
-            "ciphertext": _b64(ciphertext),
+            "nonce": b64url(nonce),
+            "ciphertext": b64url(ciphertext),
         }
     )
 
@@ -443,7 +445,7 @@ def _encrypt_attachment_from_parts(data, url, key, nonce):
     ciphertext = AESGCM(key).encrypt(
         nonce, _pad(bytes(data)), _ad("attachment", _utf8(url, "url"))
     )
-    blob = _ATTACHMENT_MAGIC + bytes([VERSION]) + nonce + ciphertext
+    blob = ATTACHMENT_PREFIX + nonce + ciphertext
     return Attachment(key, blob)
 
 
@@ -528,17 +530,27 @@ def _dump(data):
     return json.dumps(data, separators=(",", ":"))
 
 
-def _b64(data):
+def b64url(data):
+    """base64url without padding, the spelling docs/format.md uses."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text):
+    """The bytes of canonical, unpadded base64url; ValueError for anything else."""
+    if type(text) is not str or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def _unb64(text, length, field):
     """Strict base64url: canonical, no padding, of the exact decoded length."""
-    if type(text) is not str or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise Damaged(f"The envelope's {field} is not base64url.")
-    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    if _b64(data) != text:
-        raise Damaged(f"The envelope's {field} is not canonical base64url.")
+    try:
+        data = unb64url(text)
+    except ValueError as err:
+        raise Damaged(f"The envelope's {field} is {err}.") from None
     if length is not None and len(data) != length:
         raise Damaged(f"The envelope's {field} is not {length} bytes long.")
     return data
@@ -549,7 +561,7 @@ def _salt_id_bytes(salt):
 
 
 def _salt_id(salt):
-    return _b64(_salt_id_bytes(bytes(salt)))
+    return b64url(_salt_id_bytes(bytes(salt)))
 
 
 def _check_members(data, members, what):

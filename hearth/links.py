@@ -7,7 +7,6 @@ the passphrase; but anyone who has the link can read every post of that
 audience until its passphrase (or salt) changes.
 """
 
-import base64
 from urllib.parse import urlsplit, urlunsplit
 
 from hearth import envelope
@@ -39,5 +38,5 @@ def unlock_link(url, key, site_url=""):
         parts = urlsplit(url)
     if not parts.path.startswith("/"):
         raise LinkError(f"{url!r} is not a page address; give it as /p/<id>/.")
-    fragment = "k=" + base64.urlsafe_b64encode(key).rstrip(b"=").decode("ascii")
+    fragment = "k=" + envelope.b64url(key)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, fragment))

@@ -5,7 +5,7 @@ import tempfile
 from pathlib import Path
 
 
-def replace_owner_only(path, data):
+def replace_owner_only(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to `path` whole or not at all, readable by its owner only.
 
     The bytes go to a temporary file beside it (mkstemp makes it mode 0600),

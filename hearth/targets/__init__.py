@@ -12,14 +12,13 @@ withdraws, locks and checks a list of them.
 import os
 import shlex
 
+from hearth.release import MARKER, content_type
 from hearth.targets.base import (
-    MARKER,
     Interrupted,
     Plan,
     Target,
     TargetError,
     cache_control,
-    content_type,
 )
 
 SCHEMES = "file:///path, ssh://user@host/path, s3://bucket/prefix, git+<remote>#branch"

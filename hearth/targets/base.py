@@ -1,15 +1,12 @@
 """What every publish target shares: manifests, plans, headers, errors."""
 
 import errno
-import hashlib
-import mimetypes
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs
 
-# The marker each deploy writes: what is live, since when, how many files.
-MARKER = ".hearth/release.json"
+from hearth.release import MARKER, is_page
 
 STATES = ("published", "withdrawn", "locked")
 
@@ -19,21 +16,6 @@ STATES = ("published", "withdrawn", "locked")
 _FINGERPRINT = re.compile(r"\.[0-9a-f]{8,}\.[a-z0-9]+$")
 CACHE_NO_CACHE = "no-cache"
 CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
-
-_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".txt": "text/plain; charset=utf-8",
-    ".xml": "application/xml",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
-    ".woff2": "font/woff2",
-    ".ico": "image/vnd.microsoft.icon",
-}
 
 
 class TargetError(Exception):
@@ -162,20 +144,6 @@ class Interrupted(Exception):
     """Raised by a progress callback to stop a deploy part-way (tests use it)."""
 
 
-def content_type(path):
-    """The Content-Type a web server should send for this output path."""
-    name = path.rsplit("/", 1)[-1].lower()
-    if name.endswith(".atom.xml"):
-        return "application/atom+xml; charset=utf-8"
-    if name.endswith(".rss.xml"):
-        return "application/rss+xml; charset=utf-8"
-    suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-    if suffix in _TYPES:
-        return _TYPES[suffix]
-    guessed, _ = mimetypes.guess_type(name)
-    return guessed or "application/octet-stream"
-
-
 def cache_control(path):
     """Long-lived caching only for fingerprinted assets; everything else no-cache."""
     name = path.rsplit("/", 1)[-1].lower()
@@ -184,44 +152,6 @@ def cache_control(path):
     if _FINGERPRINT.search(name):
         return CACHE_IMMUTABLE
     return CACHE_NO_CACHE
-
-
-def md5_file(path):
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def tree_manifest(tree):
-    """{relative posix path: md5 hex} of every file under tree."""
-    tree = Path(tree)
-    return {
-        p.relative_to(tree).as_posix(): md5_file(p)
-        for p in sorted(tree.rglob("*"))
-        if p.is_file()
-    }
-
-
-def manifest_digest(manifest):
-    """One hash over paths and contents, the marker excluded (it names it)."""
-    digest = hashlib.sha256()
-    for path in sorted(manifest):
-        if path != MARKER:
-            digest.update(f"{path}\0{manifest[path]}\n".encode())
-    return digest.hexdigest()
-
-
-def is_page(path):
-    return path.lower().endswith((".html", ".htm"))
-
-
-def is_feed(path):
-    name = path.lower()
-    return name.endswith((".atom.xml", ".rss.xml")) or (
-        name.startswith("feeds/") and name.endswith(".xml")
-    )
 
 
 def upload_order(paths):

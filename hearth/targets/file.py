@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from hearth.release import tree_manifest
 from hearth.targets.base import (
     Target,
     TargetError,
     os_fault,
     query_options,
-    tree_manifest,
 )
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ the target itself.
 """
 
 import contextlib
-import json
 import logging
 import re
 import secrets
@@ -22,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from hearth import envelope
 from hearth.deploy import (
-    ATTACHMENT_PREFIX,
     LOCKED_DIR,
     NOTICE_CSS,
     link_tree,
@@ -34,19 +33,15 @@ from hearth.deploy import (
     read_marker,
     write_marker,
 )
+from hearth.release import MARKER, is_feed, is_page, manifest_digest, tree_manifest
 from hearth.secrets import without_secrets
 from hearth.targets.base import (
-    MARKER,
     TargetError,
-    is_feed,
-    is_page,
     make_plan,
-    manifest_digest,
     net_timeout,
     os_fault,
     scratch_dir,
     sweep_scratch,
-    tree_manifest,
 )
 from hearth.targets.lease import Lease, lease_status
 
@@ -452,7 +447,8 @@ def _check_files(target, remote, state, result):
                     or path.startswith((LOCKED_DIR + "/", "theme/"))):  # fmt: skip
                 continue
             # A private post's file is a Hearth attachment: ciphertext already.
-            if not (target.read_file(path) or b"").startswith(ATTACHMENT_PREFIX):
+            data = target.read_file(path) or b""
+            if not data.startswith(envelope.ATTACHMENT_PREFIX):
                 result.problems.append(
                     f"UNLOCKED FILE ON THE TARGET: {target.display} /{path}. Re-run "
                     "`invoke lock`."
@@ -547,8 +543,3 @@ def _forge_host(url):
         if host == forge or host.endswith("." + forge):
             return forge
     return None
-
-
-def dump_status(results):
-    """Statuses as JSON (for scripts and the tests)."""
-    return json.dumps([r.__dict__ for r in results], indent=1)

@@ -22,13 +22,11 @@ from itertools import groupby
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from hearth.release import MARKER, content_type, is_page
 from hearth.targets.base import (
-    MARKER,
     Target,
     TargetError,
     cache_control,
-    content_type,
-    is_page,
     net_timeout,
     query_options,
 )
@@ -336,8 +334,8 @@ class S3Target(Target):
                 for item in items:
                     progress(item["Key"][len(base) :])
 
-    def _purge_old_versions(self):
-        """On a versioned bucket, old versions still hold the old site: delete them."""
+    def _noncurrent(self):
+        """Every old version and delete marker under the prefix: [{Key, VersionId}]."""
         base = f"{self.prefix}/" if self.prefix else ""
         pages = self.s3.get_paginator("list_object_versions").paginate(
             Bucket=self.bucket, Prefix=base
@@ -351,28 +349,19 @@ class S3Target(Target):
             # are clutter that `list_object_versions` would keep reporting.
             for m in page.get("DeleteMarkers", []):
                 old.append({"Key": m["Key"], "VersionId": m["VersionId"]})
+        return old
+
+    def _purge_old_versions(self):
+        """On a versioned bucket, old versions still hold the old site: delete them."""
+        old = self._noncurrent()
         if old:
             logger.info("Deleting %d old object versions at %s", len(old), self.display)
             self._delete(old)
 
     def old_versions(self):
-        """How many non-current versions and delete markers the prefix holds."""
-        base = f"{self.prefix}/" if self.prefix else ""
-        pages = self.s3.get_paginator("list_object_versions").paginate(
-            Bucket=self.bucket, Prefix=base
-        )
+        """How many old versions and delete markers the prefix holds, lease aside."""
         lease = {self._key(k) for k in LEASE_KEYS.values()}
-        count = 0
-        for page in self._call("list old versions", list, pages):
-            count += sum(
-                1
-                for v in page.get("Versions", [])
-                if not v["IsLatest"] and v["Key"] not in lease
-            )
-            count += sum(
-                1 for m in page.get("DeleteMarkers", []) if m["Key"] not in lease
-            )
-        return count
+        return sum(1 for item in self._noncurrent() if item["Key"] not in lease)
 
     def _invalidate(self):
         distribution = self.options.get("cdn")

@@ -59,15 +59,6 @@ UNKNOWN_LIMIT_MSG = (
 PASSAGE_FEED_LINE = "Content warning for a part of this post: "
 
 
-# Kept for the plugin's callers; the work is in hearth/warnings.py.
-WarningsSettingsError = WarningsError
-
-
-def warning_details(labels, vocabulary, aliases=None):
-    """hearth.warnings.resolve: (details, unknown) for front-matter labels."""
-    return warnings.resolve(labels, vocabulary, aliases)
-
-
 def _is_private(content):
     """True unless the post is clearly public: a bad `audience` counts as private."""
     known = content.settings.get("HEARTH_AUDIENCES", {})
@@ -167,8 +158,7 @@ def _forget_earlier_builds():
 def attach_warnings(content):
     """Give every article, page and draft its warnings, note and passages."""
     settings = content.settings
-    vocabulary = settings.get("HEARTH_WARNINGS", DEFAULT_VOCABULARY)
-    aliases = settings.get("HEARTH_WARNING_ALIASES", DEFAULT_ALIASES)
+    vocabulary, aliases = warnings.vocabulary_in(settings)
     source = content.source_path
     labels = frontmatter.as_list(content.metadata.get("warnings"))
     details, unknown = warnings.resolve(labels, vocabulary, aliases)
