@@ -1,5 +1,6 @@
 """The trees withdraw and lock put online, the marker, headers, target URLs."""
 
+import importlib.util
 import json
 import subprocess
 import xml.etree.ElementTree as ET
@@ -193,6 +194,19 @@ def test_target_urls_are_parsed_or_refused_with_the_valid_spellings(tmp_path):
         open_target("s3://bucket?endpont=http://x")
     with pytest.raises(TargetError, match=r"three slashes"):
         open_target("file://public-site")
+
+
+def test_an_s3_target_without_boto3_says_how_to_install_it(monkeypatch):
+    # boto3 is the optional `s3` extra: a runtime installed without it.
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "boto3" else real(name, *args),
+    )
+    with pytest.raises(TargetError, match=r"needs boto3.*pip install 'hearth\[s3\]'"):
+        open_target("s3://bucket/blog")
+    assert open_target("file:///srv/blog").display == "file:///srv/blog"
 
 
 def test_target_comes_from_flag_then_environment_then_settings():

@@ -1,11 +1,14 @@
 """What the writer sees while a publish, withdraw or lock runs (rich)."""
 
 import contextlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from hearth.targets.base import Plan, Target
 from hearth.targets.ops import Reporter
 
 LIST_LIMIT = 25
@@ -16,10 +19,10 @@ PROGRESS_FROM = 10
 class RichReporter(Reporter):
     """Print each target's plan, a progress bar for long transfers, warnings."""
 
-    def __init__(self, console=None):
+    def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(highlight=False)
 
-    def plan(self, target, plan, dry_run):
+    def plan(self, target: Target, plan: Plan, dry_run: bool) -> None:
         what = "would change" if dry_run else "changes"
         self.console.print(f"[bold]{escape(target.display)}[/]: {plan.summary()}")
         if not plan.changed:
@@ -32,13 +35,15 @@ class RichReporter(Reporter):
             if len(paths) > LIST_LIMIT:
                 self.console.print(f"    {sign} … and {len(paths) - LIST_LIMIT} more")
 
-    def progress(self, target, total):
+    def progress(
+        self, target: Target, total: int
+    ) -> AbstractContextManager[Callable[[str], object]]:
         if total < PROGRESS_FROM or not self.console.is_terminal:
             return contextlib.nullcontext(lambda path: None)
         return self._bar(target, total)
 
     @contextlib.contextmanager
-    def _bar(self, target, total):
+    def _bar(self, target: Target, total: int) -> Iterator[Callable[[str], object]]:
         columns = (
             TextColumn("  {task.description}"),
             BarColumn(),
@@ -48,14 +53,14 @@ class RichReporter(Reporter):
             task = bar.add_task(escape(target.display), total=total)
             yield lambda path: bar.advance(task)
 
-    def done(self, target, state, plan):
+    def done(self, target: Target, state: str, plan: Plan) -> None:
         self.console.print(
             f"[green]✓[/] {escape(target.display)} is {state} "
             f"({len(plan.upload)} sent, {len(plan.delete)} removed)."
         )
 
-    def note(self, message):
+    def note(self, message: str) -> None:
         self.console.print(escape(message))
 
-    def warn(self, message):
+    def warn(self, message: str) -> None:
         self.console.print(f"[yellow]Warning:[/] {escape(message)}")
