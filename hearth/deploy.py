@@ -29,6 +29,7 @@ from hearth.release import (
     is_feed,
     is_page,
     manifest_digest,
+    read_record,
     tree_manifest,
 )
 
@@ -215,13 +216,7 @@ def notice_tree(dest, former, *, sitename, site_url, since, message=None, lang="
 
 def read_marker(data):
     """Parse a marker's bytes; None when absent or unreadable."""
-    if not data:
-        return None
-    try:
-        marker = json.loads(data)
-    except ValueError:
-        return None
-    return marker if isinstance(marker, dict) else None
+    return read_record(data)
 
 
 def write_marker(tree, state, previous=None, *, when=None):

@@ -6,10 +6,12 @@ imports the other's side: hearth.targets uses hearth.deploy, never the reverse.
 """
 
 import hashlib
+import json
 import mimetypes
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 # The marker each deploy writes: what is live, since when, how many files.
 MARKER = ".hearth/release.json"
@@ -28,6 +30,18 @@ _TYPES = {
     ".woff2": "font/woff2",
     ".ico": "image/vnd.microsoft.icon",
 }
+
+
+def read_record(data: bytes | None) -> dict[str, Any] | None:
+    """A JSON object from bytes (the marker, a lease record); None when absent,
+    unreadable or not an object."""
+    if not data:
+        return None
+    try:
+        record = json.loads(data)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def content_type(path: str) -> str:

@@ -69,6 +69,8 @@ NET_TIMEOUT = 10  # seconds to connect; a transfer idle 6 times this long stops
 # What a deploy calls per change (the path), and right before its switch.
 Progress = Callable[[str], object]
 Check = Callable[[], object]
+# A folder: the built tree a deploy sends.
+Tree = str | os.PathLike[str]
 
 
 def net_timeout(environ: Mapping[str, str] | None = None) -> int:
@@ -236,15 +238,8 @@ class Target:
         """The bytes of one served file, or None when it is not there."""
         raise NotImplementedError
 
-    def deploy(
-        self,
-        tree: str | os.PathLike[str],
-        plan: Plan,
-        *,
-        state: str,
-        progress: Progress,
-        check: Check = lambda: None,
-    ) -> None:
+    def deploy(self, tree: Tree, plan: Plan, *, state: str, progress: Progress,
+               check: Check = lambda: None) -> None:  # fmt: skip
         """Make the target serve exactly `tree`; call progress(path) per change.
 
         check() is called right before the switch (and between steps where

@@ -23,6 +23,7 @@ from hearth.targets.base import (
     Progress,
     Target,
     TargetError,
+    Tree,
     os_fault,
     query_options,
 )
@@ -175,15 +176,8 @@ class FileTarget(Target):
             return (live / path).read_bytes()
         return None
 
-    def deploy(
-        self,
-        tree: str | os.PathLike[str],
-        plan: Plan,
-        *,
-        state: str,
-        progress: Progress,
-        check: Check = lambda: None,
-    ) -> None:
+    def deploy(self, tree: Tree, plan: Plan, *, state: str, progress: Progress,
+               check: Check = lambda: None) -> None:  # fmt: skip
         if not self.root.parent.is_dir():
             raise self._no_parent()
         try:

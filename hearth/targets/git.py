@@ -28,6 +28,7 @@ from hearth.targets.base import (
     Progress,
     Target,
     TargetError,
+    Tree,
     net_timeout,
     query_options,
     scratch_dir,
@@ -281,15 +282,8 @@ class GitTarget(Target):
         # .hearth/ and any file whose name starts with an underscore.
         return {".nojekyll": b""}
 
-    def deploy(
-        self,
-        tree: str | os.PathLike[str],
-        plan: Plan,
-        *,
-        state: str,
-        progress: Progress,
-        check: Check = lambda: None,
-    ) -> None:
+    def deploy(self, tree: Tree, plan: Plan, *, state: str, progress: Progress,
+               check: Check = lambda: None) -> None:  # fmt: skip
         live = self._fetch()
         env = {"GIT_INDEX_FILE": str(self.repo / "hearth-index")}
         self._git("--work-tree", str(tree), "add", "-A", "--", ".", env=env)

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hearth.release import read_record
 from hearth.targets.base import Target, TargetError
 
 # A lease record as stored (JSON): command, pid, host, started, heartbeat, token.
@@ -65,13 +66,7 @@ def _alive(pid: int) -> bool:
 
 def parse(data: bytes | None) -> Record | None:
     """A lease record, or None when absent or unreadable."""
-    if not data:
-        return None
-    try:
-        record = json.loads(data)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
+    return read_record(data)
 
 
 def is_stale(record: Record, now: float | None = None) -> bool:

@@ -273,6 +273,25 @@ def _after_fault(
     )
 
 
+def _each(
+    targets: Sequence[Target],
+    make_tree: MakeTree,
+    state: str,
+    workdir: str,
+    *,
+    dry_run: bool,
+    reporter: Reporter,
+) -> list[Outcome]:
+    """Deploy the tree of `state` to every target (the others go on past a failure)."""
+    return _run_all(
+        targets,
+        lambda t: _deploy_one(
+            t, make_tree, state, workdir, dry_run=dry_run, reporter=reporter
+        ),
+        reporter,
+    )
+
+
 def publish(
     build: str | os.PathLike[str],
     targets: Sequence[Target],
@@ -288,12 +307,8 @@ def publish(
         def make_tree(remote: dict[str, str], since: str, dest: Path) -> Path:
             return Path(link_tree(build, dest))
 
-        return _run_all(
-            targets,
-            lambda t: _deploy_one(
-                t, make_tree, "published", workdir, dry_run=dry_run, reporter=told
-            ),
-            told,
+        return _each(
+            targets, make_tree, "published", workdir, dry_run=dry_run, reporter=told
         )
 
 
@@ -319,12 +334,8 @@ def withdraw(
                 message=message, lang=lang, feeds=feeds,
             ))  # fmt: skip
 
-        return _run_all(
-            targets,
-            lambda t: _deploy_one(
-                t, make_tree, "withdrawn", workdir, dry_run=dry_run, reporter=told
-            ),
-            told,
+        return _each(
+            targets, make_tree, "withdrawn", workdir, dry_run=dry_run, reporter=told
         )
 
 
@@ -361,12 +372,8 @@ def lock(
             return Path(link_tree(locked, dest))
 
         try:
-            return _run_all(
-                targets,
-                lambda t: _deploy_one(
-                    t, make_tree, "locked", workdir, dry_run=dry_run, reporter=told
-                ),
-                told,
+            return _each(
+                targets, make_tree, "locked", workdir, dry_run=dry_run, reporter=told
             )
         finally:
             if keep_tree and not dry_run:

@@ -16,7 +16,6 @@ import base64
 import hashlib
 import importlib.util
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +32,7 @@ from hearth.targets.base import (
     Progress,
     Target,
     TargetError,
+    Tree,
     cache_control,
     net_timeout,
     query_options,
@@ -285,15 +285,8 @@ class S3Target(Target):
             )
         ]
 
-    def deploy(
-        self,
-        tree: str | os.PathLike[str],
-        plan: Plan,
-        *,
-        state: str,
-        progress: Progress,
-        check: Check = lambda: None,
-    ) -> None:
+    def deploy(self, tree: Tree, plan: Plan, *, state: str, progress: Progress,
+               check: Check = lambda: None) -> None:  # fmt: skip
         folder = Path(tree)
         marker_changed = MARKER in plan.upload
         uploads = [rel for rel in plan.upload if rel != MARKER]

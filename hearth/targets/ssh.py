@@ -13,7 +13,6 @@ The remote host needs a POSIX shell, GNU coreutils (`mv -T`, `readlink -f`,
 """
 
 import logging
-import os
 import posixpath
 import shlex
 import shutil
@@ -30,6 +29,7 @@ from hearth.targets.base import (
     Progress,
     Target,
     TargetError,
+    Tree,
     net_timeout,
     query_options,
     scratch_dir,
@@ -281,15 +281,8 @@ class SshTarget(Target):
             )
         ]
 
-    def deploy(
-        self,
-        tree: str | os.PathLike[str],
-        plan: Plan,
-        *,
-        state: str,
-        progress: Progress,
-        check: Check = lambda: None,
-    ) -> None:
+    def deploy(self, tree: Tree, plan: Plan, *, state: str, progress: Progress,
+               check: Check = lambda: None) -> None:  # fmt: skip
         q = shlex.quote
         root, releases = q(self.root), q(self.releases)
         _, out = self._remote(
