@@ -83,21 +83,29 @@ def as_notice(message):
     return notice_post.from_text(str(message))
 
 
+# The start of the withdraw notice and of the lock's unlock shell: no
+# referrer, no indexing, and the state `invoke status` reads back.
+_HEAD = """<!doctype html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+<meta name="hearth-state" content="{state}">
+<title>{name}</title>
+"""
+
+
 def notice_html(sitename, message, lang="en"):
     notice = as_notice(message)
     name = html.escape(sitename)
     heading = f"<h2>{html.escape(notice.title)}</h2>\n" if notice.title else ""
-    return f"""<!doctype html>
-<html lang="{html.escape(lang)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{_NOTICE_CSP}">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<meta name="hearth-state" content="withdrawn">
-<title>{name}</title>
-<link rel="stylesheet" href="/{NOTICE_CSS}">
+    head = _HEAD.format(
+        lang=html.escape(lang), csp=_NOTICE_CSP, state="withdrawn", name=name
+    )
+    return f"""{head}<link rel="stylesheet" href="/{NOTICE_CSS}">
 </head>
 <body>
 <main>
@@ -275,17 +283,9 @@ _SHELL_CSP = (
     "object-src 'none'; base-uri 'self'; form-action 'self'"
 )
 
-_SHELL = """<!doctype html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{csp}">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<meta name="hearth-state" content="locked">
-<title>{name}</title>
-<link rel="icon" href="data:,">
+_SHELL = (
+    _HEAD.replace("{state}", "locked")
+    + """<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{static_url}/css/hearth.css">
 <link rel="stylesheet" href="{static_url}/css/lockshell.css">
 <script type="module" src="{static_url}/js/lockshell.js"></script>
@@ -310,6 +310,7 @@ browser.</p></noscript>
 </body>
 </html>
 """
+)
 
 
 def lock_shell(sitename, envelope_text, url, *, static_url, lang="en",
