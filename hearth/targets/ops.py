@@ -556,8 +556,7 @@ def _check_http(
         )
         return
     if code == 200:
-        served = read_marker(body)
-        if served != marker:
+        if read_marker(body) != marker:
             result.problems.append(
                 f"{base} serves an older release marker than {target.display} holds: "
                 "a cache (CDN, proxy or nginx open_file_cache) is serving old files. "
