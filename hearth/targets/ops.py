@@ -391,10 +391,10 @@ def leak_audit(
     Returns one line per finding ([] when clean). An audit that cannot run
     is a finding too: nothing goes out unaudited.
     """
-    # Imported here: the audit reads Pelican's settings and content, which
-    # withdraw, status and the targets themselves never need.
-    from hearth import audit
-
+    try:
+        from hearth import audit
+    except ImportError as e:
+        return [f"The leak audit could not run: hearth.audit cannot be imported ({e})."]
     try:
         findings = audit.audit_site(settings, tree, root=root)
     except audit.AuditError as e:
