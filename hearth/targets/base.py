@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from hearth import pids
 from hearth.release import MARKER, is_page
 
 # Fingerprinted static assets (name.0123abcd.css) never change under their
@@ -132,12 +133,7 @@ def sweep_scratch(tmp: str | os.PathLike[str] | None = None) -> int:
         match = pattern.match(entry.name)
         if not match or int(match.group(1)) == os.getpid():
             continue
-        try:
-            os.kill(int(match.group(1)), 0)
-            continue  # its process still runs
-        except ProcessLookupError:
-            pass
-        except OSError:
+        if pids.alive(int(match.group(1))):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         removed += 1

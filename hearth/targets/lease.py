@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hearth import pids
 from hearth.release import read_record
 from hearth.targets.base import Target, TargetError
 
@@ -54,16 +55,6 @@ def host_id() -> str:
     return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:12]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
 def parse(data: bytes | None) -> Record | None:
     """A lease record, or None when absent or unreadable."""
     return read_record(data)
@@ -77,7 +68,7 @@ def is_stale(record: Record, now: float | None = None) -> bool:
         pid = int(record.get("pid", 0))
     except (TypeError, ValueError):
         return True
-    if record.get("host") == host_id() and pid and not _alive(pid):
+    if record.get("host") == host_id() and pid and not pids.alive(pid):
         return True
     if record.get("host") == host_id() and pid == os.getpid():
         # This very process: stale unless one of its leases still holds it.
