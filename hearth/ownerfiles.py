@@ -1,4 +1,5 @@
-"""Files only the writer's account may read: the build's caches of keys and images."""
+"""Whole-or-nothing writes: the build's owner-only caches of keys and images,
+and the small tracked files beside the site (the rules, the schedule)."""
 
 import os
 import tempfile
@@ -12,11 +13,22 @@ def replace_owner_only(path: str | os.PathLike[str], data: bytes) -> None:
     which then replaces `path` in one rename: a reader never sees half a file,
     and a stopped write leaves no temporary behind.
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    _replace(Path(path), data, None)
+
+
+def replace_readable(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` to `path` whole or not at all, mode 0644: a file the writer
+    commits (nothing secret), read by git, CI and every command."""
+    _replace(Path(path), data, 0o644)
+
+
+def _replace(path: Path, data: bytes, mode: int | None) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
