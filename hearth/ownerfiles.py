@@ -1,5 +1,6 @@
 """Whole-or-nothing writes: the build's owner-only caches of keys and images,
-and the small tracked files beside the site (the rules, the schedule)."""
+the small tracked files beside the site (the rules, the schedule), and the
+output images the build cleans in place."""
 
 import os
 import tempfile
@@ -20,6 +21,16 @@ def replace_readable(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to `path` whole or not at all, mode 0644: a file the writer
     commits (nothing secret), read by git, CI and every command."""
     _replace(Path(path), data, 0o644)
+
+
+def replace_in_place(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` over an existing file whole or not at all, keeping its mode.
+
+    The new file is renamed over the old entry, so a hard link or symlink
+    there (Pelican's STATIC_CREATE_LINKS, to the writer's original) is
+    replaced, never written through.
+    """
+    _replace(Path(path), data, os.stat(path).st_mode & 0o777)
 
 
 def _replace(path: Path, data: bytes, mode: int | None) -> None:

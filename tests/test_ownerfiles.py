@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from hearth.ownerfiles import replace_owner_only, replace_readable
+from hearth.ownerfiles import replace_in_place, replace_owner_only, replace_readable
 
 
 def mode(path):
@@ -38,3 +38,17 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
         write(path, b"new")
     assert path.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hearth-schedule.json"]
+
+
+def test_a_file_replaced_in_place_keeps_its_mode_and_leaves_a_link_target_alone(
+    tmp_path,
+):
+    original = tmp_path / "content-photo.jpg"
+    original.write_bytes(b"with metadata")
+    output = tmp_path / "output-photo.jpg"
+    os.link(original, output)  # as Pelican's STATIC_CREATE_LINKS makes it
+    os.chmod(output, 0o640)
+    replace_in_place(output, b"clean")
+    assert output.read_bytes() == b"clean"
+    assert original.read_bytes() == b"with metadata"
+    assert mode(output) == 0o640
