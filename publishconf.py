@@ -11,7 +11,8 @@ from pelicanconf import *  # noqa: F403
 # feeds, unlock links and the withdraw and lock notices need it whole. A
 # publish build stops while it is empty or a loopback address (127.0.0.1,
 # localhost), which no reader can reach. HEARTH_SITEURL in the environment
-# overrides it for one run; a target's ?url= is that target's own address.
+# overrides it for one run. A target's ?url= (HEARTH_TARGETS below) may give
+# it instead; both may be set only to the same address (tasks.py checks).
 HEARTH_SITEURL = os.environ.get("HEARTH_SITEURL") or ""
 # Pages link root-relative ("/2026/post/"), so the site works on any host.
 SITEURL = ""

@@ -1,11 +1,13 @@
 """The writer's commands: thin verbs over Pelican and the hearth package."""
 
 import contextlib
+import json
 import os
 import shlex
 import shutil
 import signal
 import sys
+import urllib.parse
 from pathlib import Path
 
 from invoke import Exit, task
@@ -16,7 +18,7 @@ from pelican.settings import DEFAULT_CONFIG, get_settings_from_file, read_settin
 from rich.console import Console
 
 from hearth import audit as leak_audit
-from hearth import frontmatter, links, reading, schedule, secrets
+from hearth import frontmatter, links, localtime, reading, schedule, secrets
 from hearth import notice as notice_post
 from hearth import posts as hearth_posts
 from hearth import rules as hearth_rules
@@ -74,13 +76,16 @@ def _say_if_state_changed():
             return None
 
     before = read()
-    yield
-    if read() != before:
-        print(
-            f"{STATE_FILE.name} changed: commit it (git add {STATE_FILE.name} && "
-            "git commit), so private posts keep their addresses and readers' "
-            "remembered keys keep working."
-        )
+    try:
+        yield
+    finally:
+        # Said even when the command stops later: the file has changed.
+        if read() != before:
+            print(
+                f"{STATE_FILE.name} changed: commit it (git add {STATE_FILE.name} "
+                "&& git commit), so private posts keep their addresses and "
+                "readers' remembered keys keep working."
+            )
 
 
 @task(help={"publish": "use publishconf.py: what goes public (no drafts)"})
@@ -88,7 +93,12 @@ def build(c, publish=False):
     """Build the site (the preview, or with --publish what goes public)."""
     with _say_if_state_changed():
         if publish:
-            pelican_run(f"-s {SETTINGS_FILE_PUBLISH} -o {CONFIG['publish_output']}")
+            settings = _publish_settings()
+            extra = _address_overrides(_addressed(settings, _targets(None, settings)))
+            overrides = f" -e {shlex.join(extra)}" if extra else ""
+            pelican_run(
+                f"-s {SETTINGS_FILE_PUBLISH}{overrides} -o {CONFIG['publish_output']}"
+            )
         else:
             pelican_run(f"-s {SETTINGS_FILE_BASE} -o {CONFIG['output']}")
     if publish:
@@ -333,7 +343,9 @@ def posts(c):
     found = hearth_posts.sort_posts(found)
     state_file = _state_file(settings)
     try:
-        post_ids = State.load(state_file).post_ids()
+        post_ids = State.load(
+            state_file, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
+        ).post_ids(p.relative_path for p in found)
     except StateError as err:
         raise Exit(str(err)) from None
     console = Console()
@@ -373,7 +385,12 @@ def unlock_link(c, audience, url, preview=False):
         # The post the link is for must be one this audience can open.
         with contextlib.chdir(ROOT):
             url = hearth_posts.unlock_target(
-                found, State.load(state_file).post_ids(), audience, url
+                found,
+                State.load(
+                    state_file, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
+                ).post_ids(p.relative_path for p in found),
+                audience,
+                url,
             )
         passphrase = secrets.passphrase_for(
             audience, publish=not preview, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
@@ -381,7 +398,7 @@ def unlock_link(c, audience, url, preview=False):
         key = links.audience_key(audience, passphrase, state_file)
         # The public address from its one place (publishconf.py); a preview
         # link stays relative to wherever the preview is served.
-        site = "" if preview else _publish_settings().get("HEARTH_SITEURL") or ""
+        site = "" if preview else _public_address(*_publish_targets())
         link = links.unlock_link(url, key, site)
     except (
         secrets.SecretsError,
@@ -508,6 +525,7 @@ def test(c, args=""):
 LOCK_CACHE = "cache/hearth-lock"  # the last locked tree, so re-locks reuse bytes
 TARGET_HELP = "a target URL instead of HEARTH_TARGETS (repeat for several)"
 DRY_RUN_HELP = "show what would change on each target; touch nothing"
+VERBOSE_HELP = "list every file sent or removed (default: how many)"
 
 
 MESSAGE_HELP = (
@@ -533,7 +551,10 @@ def _complete_with_optional_positionals(self):
 ParseMachine.complete_context = _complete_with_optional_positionals
 
 
-UNTIL_HELP = "end by itself then (UTC): 2026-12-04 or 2026-12-04T18:00; see `due`"
+UNTIL_HELP = (
+    "end by itself then, in your time zone: 2026-12-04 or 2026-12-04T18:00 "
+    "(or with an offset, 2026-12-04T18:00+01:00); see `due`"
+)
 FOR_HELP = "end by itself after this long: 90m, 12h, 3d, 2w; see `due`"
 SCHEDULE_FILE = schedule.SCHEDULE_FILE_NAME  # beside the sources; commit it
 
@@ -543,27 +564,74 @@ def _schedule_file():
     return ROOT / (os.environ.get("HEARTH_SCHEDULE_FILE") or SCHEDULE_FILE)
 
 
-def _end(until, for_):
+def _end(until, for_, target=None):
     """When a withdraw or lock ends, checked before anything is done."""
     try:
-        return schedule.end_of(until=until, for_=for_)
+        end = schedule.end_of(until=until, for_=for_)
     except schedule.ScheduleError as e:
         raise Exit(str(e)) from None
+    if end and not all(schedule.keepable(url) for url in target or ()):
+        raise Exit(
+            f"--target holds a password, and --for/--until write the target into "
+            f"{SCHEDULE_FILE}, which is committed: keep the token in git's "
+            "credential helper (or the environment), not in the address."
+        )
+    return end
 
 
-def _record(state, end, target):
-    """After a withdraw or lock: keep its end for `invoke due`, or cancel an
-    earlier one (a withdraw or lock without an end lasts until you publish)."""
-    path = _schedule_file()
+def _plans():
+    """The schedule's plans; a damaged file is told once and counts as none."""
     try:
-        earlier = schedule.load(path)
-    except schedule.ScheduleError:
-        earlier = None
+        return schedule.load(_schedule_file())
+    except schedule.ScheduleError as e:
+        print(f"Warning: {e}")
+        return []
+
+
+def _covers(settings):
+    """plan -> {shown: address} of the targets it covers (its own, else the
+    configured ones); {} when they cannot be named now."""
+
+    def covers(plan):
+        try:
+            found = configured_targets(plan.targets, settings.get("HEARTH_TARGETS", ()))
+        except TargetError:
+            return {}
+        return {t.display: t.url for t in found}
+
+    return covers
+
+
+def _acted_on(targets, settings):
+    """Take the targets just acted on out of the schedule's plans; say what
+    that did. Returns (plans kept, plans ended)."""
+    plans = _plans()
+    if not plans:
+        return [], []
+    kept, ended, narrowed = schedule.without(
+        plans, _covers(settings), {t.display for t in targets}
+    )
+    if ended or narrowed:
+        schedule.save(_schedule_file(), kept)
+    for plan, rest in narrowed:
+        print(
+            f"The schedule ({schedule.describe(plan)}) stays for {', '.join(rest)}: "
+            "`invoke due` publishes them then."
+        )
+    return kept, ended
+
+
+def _record(state, end, target, targets, settings):
+    """After a withdraw or lock: keep its end for `invoke due`, or cancel an
+    earlier plan for these targets (a withdraw or lock without an end lasts
+    until you publish). Plans for other targets stay."""
+    kept, ended = _acted_on(targets, settings)
     if end is None:
-        if schedule.clear(path) and earlier:
+        for earlier in ended:
             print(
                 f"The earlier schedule ({schedule.describe(earlier)}) is cancelled: "
-                f"the site stays {state} until you run `invoke publish`."
+                f"the site stays {state} until you run `invoke publish`. If CI runs "
+                f"`due`, commit and push {SCHEDULE_FILE} now, or CI still has it."
             )
         return
     plan = schedule.Plan(
@@ -572,7 +640,7 @@ def _record(state, end, target):
         since=schedule.iso(schedule.now()),
         targets=list(target or []),
     )
-    schedule.save(path, plan)
+    schedule.save(_schedule_file(), [*kept, plan])
     print(
         f"The site is {schedule.describe(plan)}. Then `invoke due` publishes it "
         f"again (run it from cron, a systemd timer or CI: README, 'For a while'); "
@@ -662,6 +730,12 @@ def _publish_settings():
     }
 
 
+def _publish_targets(target=None):
+    """The publish settings and the targets a command acts on."""
+    settings = _publish_settings()
+    return settings, _targets(target, settings)
+
+
 def _targets(target, settings):
     try:
         return configured_targets(target, settings.get("HEARTH_TARGETS", ()))
@@ -669,7 +743,86 @@ def _targets(target, settings):
         raise Exit(str(e)) from None
 
 
-def _publish_build():
+def _address_of(url):
+    """An address as compared: no trailing slash, scheme and host in lower case."""
+    parts = urllib.parse.urlsplit(url.strip().rstrip("/"))
+    return urllib.parse.urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, "")
+    )
+
+
+def _public_address(settings, targets, *, strict=True):
+    """The site's public address for this run, from its one place.
+
+    It is HEARTH_SITEURL (publishconf.py) or the targets' ?url=; both may
+    give it only if they agree. HEARTH_SITEURL in the environment is one
+    run's choice and wins. Two different addresses stop a publish (`strict`)
+    with a message naming each place; a withdraw or lock only warns, so that
+    it is never held back, and uses the first.
+    """
+    configured = (settings.get("HEARTH_SITEURL") or "").strip()
+    places = {}  # address -> where it is set
+    if configured:
+        where = (
+            "HEARTH_SITEURL in the environment"
+            if os.environ.get("HEARTH_SITEURL", "").strip()
+            else f"HEARTH_SITEURL in {SETTINGS_FILE_PUBLISH}"
+        )
+        places[_address_of(configured)] = [where]
+    for target in targets:
+        if target.site_url:
+            places.setdefault(_address_of(target.site_url), []).append(
+                f"the ?url= of the target {target.display}"
+            )
+    if not places:
+        return ""
+    first = next(iter(places))
+    if os.environ.get("HEARTH_SITEURL", "").strip():
+        # One run's address, chosen on purpose: said, not refused.
+        others = [a for a in places if a != first]
+        if others:
+            print(
+                f"The site's address for this run is {first!r} (HEARTH_SITEURL in "
+                f"the environment), not {', '.join(map(repr, others))} of "
+                f"{', '.join(w for a in others for w in places[a])}."
+            )
+        return first
+    if len(places) > 1:
+        listed = "\n  ".join(
+            f"{address!r}: {', '.join(where)}" for address, where in places.items()
+        )
+        message = (
+            "The site's public address is set in more than one place, "
+            f"differently:\n  {listed}\nA publish has one address (its feeds and "
+            f"unlock links use it). Keep it in one place: HEARTH_SITEURL in "
+            f"{SETTINGS_FILE_PUBLISH}, or the target's ?url= (remove the other, "
+            "or make them the same)."
+        )
+        if strict:
+            raise Exit(message + " Nothing was built or deployed.")
+        print(f"Warning: {message} This run uses {first!r}.")
+    return first
+
+
+def _addressed(settings, targets, *, strict=True):
+    """The publish settings with the public address of this run in them."""
+    address = _public_address(settings, targets, strict=strict)
+    if not address:
+        return settings  # the build's guard says it is not set
+    return {**settings, "HEARTH_SITEURL": address, "FEED_DOMAIN": address}
+
+
+def _address_overrides(settings):
+    """Pelican -e settings giving a build the address _addressed chose."""
+    if not settings.get("HEARTH_SITEURL"):
+        return []
+    return [
+        f"{name}={json.dumps(settings[name])}"
+        for name in ("HEARTH_SITEURL", "FEED_DOMAIN")
+    ]
+
+
+def _publish_build(settings):
     """Build what goes public into a fresh folder, in this process.
 
     The folder is removed on every way out but success (Ctrl-C too); one a
@@ -677,13 +830,17 @@ def _publish_build():
     """
     sweep_scratch()
     out = Path(scratch_dir("build"))
+    extra = _address_overrides(settings)
     try:
         try:
-            pelican_main(["content", "-s", SETTINGS_FILE_PUBLISH, "-o", str(out)])
+            pelican_main(
+                ["content", "-s", SETTINGS_FILE_PUBLISH, "-o", str(out)]
+                + (["-e", *extra] if extra else [])
+            )
         except SystemExit as e:
             if e.code:
                 raise Exit(
-                    "The publish build failed (see the messages above); "
+                    "The publish build failed (see the message above); "
                     "nothing was deployed and every target is as it was."
                 ) from None
         # Pelican's main swallows Ctrl-C and returns a half-built site.
@@ -715,14 +872,14 @@ def _feeds(settings):
 
 @task(
     iterable=["target"],
-    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP},
+    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP, "verbose": VERBOSE_HELP},
 )
-def publish(c, target=None, dry_run=False):
+def publish(c, target=None, dry_run=False, verbose=False):
     """Build the public site, audit it for leaks, and put it on every target."""
-    settings = _publish_settings()
-    targets = _targets(target, settings)
-    with _calmly("publish"):
-        build = _publish_build()
+    settings, targets = _publish_targets(target)
+    settings = _addressed(settings, targets)
+    with _say_if_state_changed(), _calmly("publish"):
+        build = _publish_build(settings)
         try:
             # Name the drafts and hidden posts this publish leaves out.
             line = hearth_posts.left_out(_readings()[1])
@@ -735,11 +892,20 @@ def publish(c, target=None, dry_run=False):
                     "The leak audit found private text in the build, so nothing "
                     "was deployed:\n  " + "\n  ".join(findings)
                 )
-            ops.publish(build, targets, dry_run=dry_run, reporter=RichReporter())
+            ops.publish(
+                build, targets, dry_run=dry_run, reporter=RichReporter(verbose=verbose)
+            )
         finally:
             shutil.rmtree(build, ignore_errors=True)
-    if not dry_run and schedule.clear(_schedule_file()):
-        print(f"Published: the schedule in {SCHEDULE_FILE} is done and removed.")
+    if not dry_run:
+        kept, ended = _acted_on(targets, settings)
+        if ended and not kept:
+            print(
+                f"Published: the schedule in {SCHEDULE_FILE} is done and removed "
+                "(if CI runs `due`, commit and push its removal)."
+            )
+        elif ended:
+            print(f"Published: the schedule for {len(ended)} plan(s) is done.")
 
 
 @task
@@ -749,21 +915,26 @@ def due(c):
     Idempotent: before its time, or with nothing scheduled, it changes nothing.
     """
     try:
-        plan = schedule.load(_schedule_file())
+        plans = schedule.load(_schedule_file())
         clock = schedule.now()
     except schedule.ScheduleError as e:
         raise Exit(str(e)) from None
-    if plan is None:
+    if not plans:
         print("Nothing is due: no withdraw or lock is set to end.")
         return
-    if not schedule.is_due(plan, clock):
+    due_now = [plan for plan in plans if schedule.is_due(plan, clock)]
+    if not due_now:
         print(
-            f"Nothing is due yet: the site is {schedule.describe(plan)} (it is "
-            f"{schedule.iso(clock)} now)."
+            f"Nothing is due yet: the site is "
+            f"{'; '.join(schedule.describe(p) for p in plans)} (it is "
+            f"{localtime.shown(clock)} now)."
         )
         return
-    print(f"Due: the site was {schedule.describe(plan)}; publishing it again.")
-    publish(c, target=plan.targets or None)
+    for plan in due_now:
+        if plan not in schedule.load(_schedule_file()):
+            continue  # an earlier plan's publish covered its targets too
+        print(f"Due: the site was {schedule.describe(plan)}; publishing it again.")
+        publish(c, target=plan.targets or None)
 
 
 @task(
@@ -776,28 +947,31 @@ def due(c):
         "for_": FOR_HELP,
         "target": TARGET_HELP,
         "dry_run": DRY_RUN_HELP,
+        "verbose": VERBOSE_HELP,
     },
 )
 def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
     c, message=None, message_file=None, until=None, for_=None, target=None,
-    dry_run=False,
+    dry_run=False, verbose=False,
 ):  # fmt: skip
     """Take the whole site down: one notice at every address, nothing else."""
     settings = _publish_settings()
-    end = _end(until, for_)
+    end = _end(until, for_, target)
     notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
+    # Never held back by two addresses: the bad week comes first.
+    settings = _addressed(settings, targets, strict=False)
     with _calmly("withdraw"):
         ops.withdraw(
             targets,
             message=notice,
             feeds=_feeds(settings),
             dry_run=dry_run,
-            reporter=RichReporter(),
+            reporter=RichReporter(verbose=verbose),
             **_site(settings),
         )
     if not dry_run:
-        _record("withdrawn", end, target)
+        _record("withdrawn", end, target, targets, settings)
         from hearth import elsewhere
 
         print()
@@ -814,34 +988,36 @@ def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
         "for_": FOR_HELP,
         "target": TARGET_HELP,
         "dry_run": DRY_RUN_HELP,
+        "verbose": VERBOSE_HELP,
     },
 )
 def lock(  # noqa: PLR0917 - invoke maps flags to parameters
     c, message=None, message_file=None, until=None, for_=None, target=None,
-    dry_run=False,
+    dry_run=False, verbose=False,
 ):  # fmt: skip
     """Put the whole site behind the site passphrase (HEARTH_PASSPHRASE_SITE)."""
     from hearth.secrets import SecretsError, passphrase_for
 
     settings = _publish_settings()
-    end = _end(until, for_)
+    end = _end(until, for_, target)
     notice = _notice(message, message_file, settings)
     targets = _targets(target, settings)
+    settings = _addressed(settings, targets, strict=False)
     try:
         passphrase = passphrase_for(SITE_AUDIENCE, publish=True)
     except SecretsError as e:
         raise Exit(str(e)) from None
-    with _calmly("lock"):
-        _lock(settings, targets, passphrase, dry_run, notice)
+    with _say_if_state_changed(), _calmly("lock"):
+        _lock(settings, targets, passphrase, dry_run, notice, verbose=verbose)
     if not dry_run:
-        _record("locked", end, target)
+        _record("locked", end, target, targets, settings)
 
 
-def _lock(settings, targets, passphrase, dry_run, notice=None):
+def _lock(settings, targets, passphrase, dry_run, notice=None, *, verbose=False):
     from hearth import envelope
     from hearth.state import State, StateError
 
-    build = _publish_build()
+    build = _publish_build(settings)
     try:
         findings = _audit(settings, build)
         _stop_if_interrupted()
@@ -852,7 +1028,8 @@ def _lock(settings, targets, passphrase, dry_run, notice=None):
             print("locked behind the site passphrase too. Fix it before publishing:")
             print("  " + "\n  ".join(findings))
         state_file = _state_file(settings)
-        state = State.load(state_file)
+        # Only the site salt: a lost state key must not stop a lock.
+        state = State.load(state_file, check_key=False)
         iterations = settings.get("HEARTH_PBKDF2_ITERATIONS", envelope.ITERATION_FLOOR)
         salt, iterations = state.audience(SITE_AUDIENCE, iterations)
         if not dry_run:
@@ -866,7 +1043,7 @@ def _lock(settings, targets, passphrase, dry_run, notice=None):
             previous_tree=ROOT / LOCK_CACHE,
             keep_tree=ROOT / LOCK_CACHE,
             dry_run=dry_run,
-            reporter=RichReporter(),
+            reporter=RichReporter(verbose=verbose),
             notice=notice,
             **_site(settings),
         )
@@ -876,8 +1053,11 @@ def _lock(settings, targets, passphrase, dry_run, notice=None):
         shutil.rmtree(build, ignore_errors=True)
 
 
-@task(iterable=["target"], help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP})
-def rollback(c, target=None, dry_run=False):
+@task(
+    iterable=["target"],
+    help={"target": TARGET_HELP, "dry_run": DRY_RUN_HELP, "verbose": VERBOSE_HELP},
+)
+def rollback(c, target=None, dry_run=False, verbose=False):
     """Put the previous release back on each target that keeps one; say which cannot."""
     from hearth import rollback as hearth_rollback
 
@@ -885,7 +1065,7 @@ def rollback(c, target=None, dry_run=False):
     targets = _targets(target, settings)
     with _calmly("rollback"):
         results = hearth_rollback.rollback(
-            targets, dry_run=dry_run, reporter=RichReporter()
+            targets, dry_run=dry_run, reporter=RichReporter(verbose=verbose)
         )
     for result in results:
         print(
@@ -902,18 +1082,14 @@ def status(c, target=None):
     targets = _targets(target, settings)
     with _calmly("status"):
         results = ops.status(targets)
-    try:
-        plan = schedule.load(_schedule_file())
-    except schedule.ScheduleError as e:
-        print(f"Warning: {e}")
-        plan = None
+    plans, covers = _plans(), _covers(settings)
     for result in results:
-        since = f" since {result.since}" if result.since else ""
-        if plan and plan.state == result.state:
-            since += (
-                f", {plan.state} until {schedule.describe(plan).split(' until ')[1]}"
-            )
-            since += " (then `invoke due` publishes)"
+        since = f" since {localtime.shown(result.since)}" if result.since else ""
+        # The plan for this target, if any: another target's says nothing here.
+        mine = [p for p in plans if p.state == result.state]
+        plan = next((p for p in mine if result.target in covers(p)), None)
+        if plan:
+            since += f", {schedule.describe(plan)} (then `invoke due` publishes)"
         checked = f", {result.checked_urls} URLs checked" if result.checked_urls else ""
         print(f"{result.target}: {result.state}{since} ({result.files} files{checked})")
         for problem in result.problems:
@@ -941,8 +1117,9 @@ def status(c, target=None):
         "scratch": "folder for the site and builds (default benchmarks/scratch)",
         "profile": "also profile one Hearth build with pyinstrument",
         "readme": "put the results table into docs/benchmarks.md",
-        "only": "comma-separated sections to run (and build); their figures "
-        "replace those in the results file, the rest are kept",
+        "only": "comma-separated sections to run (the build section runs too, "
+        "and is recorded only if named); their figures replace those in the "
+        "results file, the rest are kept",
     }
 )
 def bench(  # noqa: PLR0917 - invoke maps flags to parameters

@@ -25,6 +25,11 @@ private post anywhere but on its own page.
 Findings name the output file, the kind of surface, the kind of secret and
 the source file; the secret itself is shown only as a keyed hash whose key
 is drawn anew for every run, so that nothing printed can be looked up.
+
+With a cache folder (hearth/auditcache.py; `invoke audit` and `invoke
+publish` use CACHE_PATH/hearth/audit) the readings of unchanged sources and
+the verdicts on output files already scanned clean for the same or fewer
+needles are used again: the findings are the same as without it.
 """
 
 import array
@@ -41,14 +46,15 @@ import locale
 import logging
 import os
 import re
+import time
 import unicodedata
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
-from hearth import envelope, frontmatter, secrets, surfaces
+from hearth import auditcache, envelope, frontmatter, secrets, surfaces
 from hearth import reading as one_reading
-from hearth.state import STATE_FILE_NAME
+from hearth.state import STATE_FILE_NAME, State, StateError
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +97,13 @@ _WORD = re.compile(r"[^\W_]+")
 # non-joiner and joiner, word joiner, zero-width no-break space.
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 # What a file reference in a source looks like once URL-decoded.
-_REFERENCE = re.compile(r"[^\s\"'()<>\[\]{}|\\^`=,;*]*\.[^\s\"'()<>\[\]{}|\\^`=,;*]+")
+# A token (a run of what a URL may hold) with a dot followed by more; the
+# look-behind starts it only where a token starts, so no word is scanned
+# from every one of its letters.
+_REFERENCE = re.compile(
+    r"(?<![^\s\"'()<>\[\]{}|\\^`=,;*])"
+    r"[^\s\"'()<>\[\]{}|\\^`=,;*.]*\.[^\s\"'()<>\[\]{}|\\^`=,;*]+"
+)
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}[-_]?")
 _DIGEST_BYTES = 4  # 8 hex digits: enough to tell two findings apart
 _ENVELOPE_START = '{"hearth":'
@@ -201,6 +213,12 @@ class _Needles:
         # How often each word occurs in the secrets: the rarest word of a
         # short needle is where it is looked for.
         self.frequency = collections.Counter()
+        # What find() looks for, as digests that are the same in every run:
+        # one per secret source of all the needles it gave, one per public
+        # text the needles were judged against in freeze() (hearth/auditcache:
+        # a file clean for these needles is clean for fewer of them).
+        self.source_prints = {}
+        self.public_prints = set()
 
     def owner(self, kind, source):
         key = (kind, source)
@@ -217,6 +235,7 @@ class _Needles:
         could be anything.
         """
         words = _words(text)
+        self._print(source, kind, whole, *words)
         if not words:
             return
         owner = self.owner(kind, source)
@@ -239,6 +258,19 @@ class _Needles:
         if owner not in owners:
             owners.append(owner)
 
+    def _print(self, source, *parts):
+        digest = self.source_prints.get(source)
+        if digest is None:
+            digest = self.source_prints[source] = hashlib.sha256(source.encode())
+        digest.update("\x1f".join(map(str, parts)).encode() + b"\x1e")
+
+    def fingerprint(self):
+        """{"sources": [digest], "public": [digest]} of what find() looks for."""
+        return {
+            "sources": sorted(d.hexdigest() for d in self.source_prints.values()),
+            "public": sorted(self.public_prints),
+        }
+
     def _kept_runs(self, words):
         """Every `stride`-th run of `length` words, and the last one."""
         last = len(words) - self.length
@@ -252,6 +284,10 @@ class _Needles:
         costs nothing to read (settings, dates, public posts' headers) holds,
         per surface: `public_text` and `public_paths` are word lists."""
         public_text, public_paths = list(public_text), list(public_paths)
+        for name, texts in (("text", public_text), ("paths", public_paths)):
+            for words in texts:
+                text = "\x1f".join([name, *words]).encode()
+                self.public_prints.add(hashlib.sha256(text).hexdigest()[:32])
         keys = frozenset(itertools.chain.from_iterable(keys for _, keys in self.runs))
         in_text = self.public(self.short, keys, public_text)
         in_paths = self.public(self.short, (), public_paths)
@@ -360,10 +396,14 @@ def _find_short(words, index):
 # Reading what Pelican read ------------------------------------------------------
 
 
-def _read_site(settings):
-    """Every article and page Pelican would read (hearth.reading)."""
+def _read_site(settings, cache=None):
+    """Every article and page Pelican would read (hearth.reading), through
+    the cache's readings of unchanged files if there is a cache."""
     try:
-        readings = one_reading.read_site(settings)
+        if cache is not None:
+            readings = cache.read_site(settings)
+        else:
+            readings = one_reading.read_site(settings)
     except one_reading.ReadingError as err:
         raise AuditError(str(err)) from None
     errors = [r for r in readings if r.error]
@@ -520,6 +560,21 @@ def _state(settings):
     return data if isinstance(data, dict) else {}
 
 
+def _post_ids(settings, sources):
+    """{source path: id} of the state file's private posts among `sources`
+    (the file names them by keyed tag only: hearth.state finds them)."""
+    root = Path(settings["PATH"]).resolve().parent
+    path = root / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+    try:
+        return State.load(path, secrets_file=root / secrets.SECRETS_FILE_NAME).post_ids(
+            sources
+        )
+    except StateError as err:
+        raise AuditError(
+            f"{err} (The audit cannot tell where hidden posts live without it.)"
+        ) from None
+
+
 @dataclasses.dataclass(frozen=True)
 class _PublicSource:
     source_path: Path
@@ -544,7 +599,7 @@ class _Plan:
         public = [r for r in readings if not r.is_secret]
         site_authors = {a.lower() for a in frontmatter.as_list(settings.get("AUTHOR"))}
         state = _state(settings)
-        post_ids = state.get("posts", {}) if isinstance(state, dict) else {}
+        post_ids = _post_ids(settings, [r.relative_path for r in secret])
         for name, entry in (state.get("audiences") or {}).items():
             if isinstance(entry, dict) and "salt" in entry:
                 self.salts.add((name, entry["salt"], entry.get("iterations")))
@@ -835,8 +890,14 @@ class _Scan:
     """One pass over the output: needles found, then judged against what is
     public, then findings with their paths masked."""
 
-    def __init__(self, plan, keyed, envelopes, settings):
+    def __init__(self, plan, keyed, envelopes, settings, clean=frozenset()):
         self.plan = plan
+        # Digests of output files an earlier audit scanned clean for the
+        # same needles (hearth.auditcache), and of those clean in this one.
+        self.clean_before = clean
+        self.clean_now = set()
+        self._hits = 0  # needles found and findings made so far
+        self.files = 0
         self.needles = plan.needles
         self.keyed = keyed
         self.envelopes = envelopes
@@ -849,6 +910,7 @@ class _Scan:
         self.prefix = re.sub(r"^[a-z]+://[^/]*", "", siteurl).rstrip("/")
 
     def add(self, path, surface, kind, source, *, digest="", count=1, note=""):
+        self._hits += 1
         key = (path, surface, kind, source)
         old = self.findings.get(key)
         if old is not None:
@@ -861,12 +923,14 @@ class _Scan:
     def look(self, relative, surface, words, *, paths=False):
         found = self.needles.find(words, paths=paths)
         if found:
+            self._hits += 1
             self.found.setdefault((relative, surface, paths), {}).update(found)
 
     def name(self, relative):
         self.look(relative, FILE_NAME, _words(surfaces.path_text(relative)), paths=True)
 
     def file(self, path, relative):
+        self.files += 1
         self.name(relative)
         for folder in self.draft_folders:
             if relative.startswith(folder):
@@ -900,28 +964,39 @@ class _Scan:
             return
         with open(path, "rb") as handle:
             data = handle.read()
-        surface = surfaces.surface_of(relative, data)
-        self._copies(relative, surface, hashlib.sha256(data).hexdigest())
+        digest = hashlib.sha256(data).hexdigest()
+        self._copies(relative, data, digest)
+        # How a file is read depends on its name too (a.html.br is opened
+        # as brotli, an envelope is opened for its page's address).
+        seen = f"{digest} {relative}"
+        if seen in self.clean_before:
+            # These bytes, under this name, were read through view by view
+            # for these same needles and held none: they would hold none now.
+            self.clean_now.add(seen)
+            return
+        hits = self._hits
         try:
             for view_surface, member, text in surfaces.views(relative, data):
                 self._view(relative, member, view_surface, text)
+            if self._hits == hits:
+                self.clean_now.add(seen)
         except surfaces.Unreadable as err:
             self.add(
                 relative,
-                surface,
+                surfaces.surface_of(relative, data),
                 "unreadable",
                 "",
                 note=f"the audit cannot read all of it ({err}), so it cannot "
                 "say that it holds no private text",
             )
 
-    def _copies(self, relative, surface, digest):
+    def _copies(self, relative, data, digest):
         copied = self.plan.digests.get(digest)
         if copied:
             source, name = copied
             self.add(
                 relative,
-                surface,
+                surfaces.surface_of(relative, data),
                 "attachment",
                 source,
                 note=f"a copy of {name}, a file only {source} uses",
@@ -1076,6 +1151,8 @@ def audit_settings(
     public_text=None,
     readings=None,
     notes=None,
+    cache=None,
+    stats=None,
 ):
     """Scan a built site for text of private, draft and hidden posts.
 
@@ -1084,9 +1161,25 @@ def audit_settings(
     words of a body make a distinctive phrase; public_text: strings known
     to be public (default: every string of the settings); readings: what
     hearth.reading.read_site(settings) returns, if the caller has it;
-    notes: a list to append remarks that are not leaks to.
+    notes: a list to append remarks that are not leaks to; cache: a folder
+    (or hearth.auditcache.AuditCache) where readings of unchanged sources
+    and digests of output files scanned clean are kept between runs (None:
+    read and scan everything); stats: a dict to put timings and cache
+    counts in.
     Return the findings, sorted; an empty list means no leak was found.
     """
+    started = time.perf_counter()
+    if cache is not None and not isinstance(cache, auditcache.AuditCache):
+        cache = auditcache.AuditCache(cache)
+    if cache is not None and _inside(cache.folder, output_path):
+        # A cache holds private text: never beside what goes online.
+        logger.warning(
+            "The leak audit does not keep its cache in %s, which is inside the "
+            "folder it audits (%s): set CACHE_PATH to a folder outside it.",
+            cache.folder,
+            output_path,
+        )
+        cache = None
     output_path = Path(output_path)
     if not output_path.is_dir() or not any(output_path.iterdir()):
         raise AuditError(
@@ -1099,14 +1192,29 @@ def audit_settings(
             "folder that holds the posts (PATH in pelicanconf.py)."
         )
     if readings is None:
-        readings = _read_site(settings)
+        readings = _read_site(settings, cache)
+    read = time.perf_counter()
     if public_text is None:
         public_text = settings_text(settings)
     shown = [v for k, v in SHOWN_BY_SETTING.items() if settings.get(k)]
     plan = _Plan(settings, readings, window, public_text, shown)
+    sources = len(readings)
     readings = None  # what the plan needs it has kept: let the rest go
     envelopes = _Envelopes(plan.salts)
-    scan = _Scan(plan, _Keyed(), envelopes, settings)
+    fingerprint = None
+    if cache is not None:
+        siteurl = str(settings.get("SITEURL") or "")
+        fingerprint = plan.needles.fingerprint()
+        # What else decides what a view holds: the code, the window, the
+        # salts demo keys are derived for and the address envelopes are for.
+        fingerprint["base"] = auditcache._digest(
+            auditcache.code_digest(auditcache.SCAN_CODE, auditcache.SCAN_LIBRARIES),
+            window,
+            repr(sorted(map(repr, plan.salts))),
+            siteurl,
+        )
+    clean = cache.clean(fingerprint) if cache is not None else frozenset()
+    scan = _Scan(plan, _Keyed(), envelopes, settings, clean)
     try:
         empty = []
         for path, relative in _files(output_path, empty):
@@ -1119,6 +1227,17 @@ def audit_settings(
     finally:
         envelopes.close()
     findings = scan.finish()
+    if cache is not None:
+        cache.keep_clean(fingerprint, scan.clean_now)
+    if stats is not None:
+        stats.update(
+            read_seconds=read - started,
+            seconds=time.perf_counter() - started,
+            readings_reused=cache.hits if cache is not None else 0,
+            readings_read=cache.misses if cache is not None else sources,
+            files_reused=len(clean & scan.clean_now),
+            files_scanned=scan.files - len(clean & scan.clean_now),
+        )
     for note in plan.notes:
         logger.warning("%s", note)
     if notes is not None:
@@ -1126,6 +1245,11 @@ def audit_settings(
     return sorted(
         findings, key=lambda f: (f.path, f.surface, f.kind, f.source, f.digest)
     )
+
+
+def _inside(path, folder):
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or folder in path.parents
 
 
 def pelican_settings(settings, root="."):
@@ -1152,11 +1276,18 @@ def audit_site(settings, output_path, root=".", **options):
 
     settings: the site's settings dict (PATH, THEME, ...; relative paths are
     taken from `root`); output_path: the folder about to be published.
-    Keyword options are audit_settings()'s.
+    Keyword options are audit_settings()'s; the cache is kept in Hearth's
+    cache folder (CACHE_PATH/hearth/audit) unless `cache` is given (None:
+    no cache).
     """
-    return audit_settings(
-        pelican_settings(settings, root), Path(root) / output_path, **options
-    )
+    settings = pelican_settings(settings, root)
+    options.setdefault("cache", cache_folder(settings))
+    return audit_settings(settings, Path(root) / output_path, **options)
+
+
+def cache_folder(settings):
+    """Where the audit keeps its cache: CACHE_PATH/hearth/audit."""
+    return Path(settings["CACHE_PATH"]) / "hearth" / "audit"
 
 
 def audit(content_path, output_path, *, theme_path=None, public_text=(), **options):

@@ -55,3 +55,22 @@ def plugin_names(settings: Mapping[str, Any]) -> list[str]:
         (getattr(plugin, "__name__", None) or str(plugin)).split(".")[-1]
         for plugin in settings.get("PLUGINS") or []
     ]
+
+
+# Hearth's own receivers of content_object_init carry this attribute, a rank.
+# Blinker calls a signal's receivers in no set order, so another plugin's
+# could meet a private post before Hearth has taken it out of sight: on
+# every post and page Pelican reads, hearth_private calls the marked ones
+# first, in rank order (the front-matter check, the warnings, then the
+# hold), and only then the others.
+READ_FIRST = "hearth_read_first"
+
+
+def read_first(rank):
+    """Mark a content_object_init receiver to run before other plugins' ones."""
+
+    def mark(receiver):
+        setattr(receiver, READ_FIRST, rank)
+        return receiver
+
+    return mark

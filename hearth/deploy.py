@@ -428,9 +428,10 @@ def lock_tree(src: Folder, dest: Folder, *, recipients: Sequence[envelope.Recipi
     attachment under a name that says nothing, its key inside the payload of
     the pages that use it. Feeds become feeds without entries; robots.txt
     refuses every crawler; the theme's static files stay public (the unlock
-    page needs them). Files that are already Hearth attachments (private
-    posts' images) stay as they are. `previous_tree`, the last locked tree,
-    lets unchanged pages and files keep their bytes. `notice` (a Notice or
+    page needs them). Files that are already ciphertext (private posts'
+    images, audiences' lists and keyrings) stay as they are.
+    `previous_tree`, the last locked tree, lets unchanged pages and files
+    keep their bytes. `notice` (a Notice or
     text) is shown in the clear beside every unlock form and is the feeds'
     one entry.
     """
@@ -456,8 +457,10 @@ def lock_tree(src: Folder, dest: Folder, *, recipients: Sequence[envelope.Recipi
                                          entry=entry))  # fmt: skip
         elif rel in ("robots.txt", MARKER) or is_page(rel):
             continue
-        elif data.startswith(envelope.ATTACHMENT_PREFIX):
-            _write(locked, rel, data)  # already ciphertext (a private post's file)
+        elif data.startswith(envelope.ATTACHMENT_PREFIX) or envelope.is_envelope(data):
+            # Already ciphertext: a private post's file, or an audience's
+            # list or keyring, which the browser finds at its own address.
+            _write(locked, rel, data)
         else:
             sealed = envelope.encrypt_attachment(
                 data, rel, previous=old_attachments.get(rel)

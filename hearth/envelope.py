@@ -300,6 +300,15 @@ def _holds(
         return False
 
 
+def is_envelope(data: bytes) -> bool:
+    """Whether bytes are a well-formed Hearth envelope (already ciphertext)."""
+    try:
+        _parse(data.decode("ascii"))
+    except (UnicodeDecodeError, ValueError, EnvelopeError):
+        return False
+    return True
+
+
 def _parse(text: str) -> _Envelope:
     """Decrypting steps 1-3: the strict parse, before any cryptography."""
     match = _VERSION_PREFIX.match(text)

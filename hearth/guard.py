@@ -89,9 +89,10 @@ def refuse_unreachable_feeds(pelican: Pelican) -> None:
     )
     raise SiteAddressError(
         f"The site's public address {what}, so every link in the feed would be "
-        "broken. Set it once in publishconf.py, e.g. HEARTH_SITEURL = "
-        '"https://blog.example.org" (or HEARTH_SITEURL=... in the environment '
-        "for one run), then build again. Nothing was written."
+        "broken. Set it once, in publishconf.py, e.g. HEARTH_SITEURL = "
+        '"https://blog.example.org", or as the target\'s ?url= in '
+        "HEARTH_TARGETS (or HEARTH_SITEURL=... in the environment for one "
+        "run), then build again. Nothing was written."
     )
 
 

@@ -3,24 +3,26 @@
 plugins/hearth_private is the Pelican glue around this module. What is here
 takes plain values (text, paths, dicts) and is tested on its own
 (tests/test_quarantine.py): which files a page uses, the payload and index
-schemas (docs/architecture.md), one key derivation per audience per build,
+schemas (docs/architecture.md), derived keys (once, then cached),
 the cache of last build's envelopes, and the fate of each content file.
 """
 
 import base64
-import functools
 import hashlib
+import hmac
 import json
 import mimetypes
 import os
 import posixpath
 import re
-from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from hearth import envelope, frontmatter, readers, secrets
 from hearth.images import ImageError, clean_image
@@ -304,43 +306,144 @@ def index_payload(entries):
     return json.dumps({"entries": entries}, ensure_ascii=False).encode("utf-8")
 
 
-# --- keys per build ---------------------------------------------------------
+# --- derived keys -----------------------------------------------------------
+
+# The cache's name for a derived key is PBKDF2 again, at a sixtieth of the
+# floor's work: cheap next to the derivation it saves, and not a fast way
+# to test guesses of the passphrase against a stolen cache (docs/design.md,
+# "Derived keys are cached").
+_NAME_ITERATIONS = 10_000
+_DERIVED_FILE_ABOUT = (
+    "Hearth's derived keys: secret, owner-only, never commit it. "
+    "Delete it to make the next build derive every key again."
+)
+
+
+def _derived_name(passphrase, salt, iterations):
+    """Which passphrase, salt and work a derived key is for.
+
+    Over the passphrase exactly as given: two spellings that derive the same
+    key (a trailing newline) only cost a second derivation, never a wrong key.
+    """
+    label = b"hearth derived key\x00" + iterations.to_bytes(8, "big") + bytes(salt)
+    secret = passphrase.encode("utf-8", "surrogatepass")
+    kdf = PBKDF2HMAC(  # OpenSSL's: about twice as fast as hashlib's
+        algorithm=hashes.SHA256(), length=32, salt=label, iterations=_NAME_ITERATIONS
+    )
+    return kdf.derive(secret).hex()
+
+
+def _derived_tag(name, key):
+    """Binds a cached key to its name: a damaged or moved entry fails it."""
+    mac = hmac.new(bytes(key), b"hearth derived tag\x00" + name.encode(), "sha256")
+    return b64url(mac.digest())
 
 
 class Keys:
-    """One PBKDF2 derivation per audience per build, started early in threads.
+    """Derived keys: PBKDF2 once per passphrase, salt and work, then cached.
 
-    `start` begins the derivations whose inputs are already known (PBKDF2
-    releases the GIL, so they run while the content is read); `key` uses one
-    only if passphrase, salt and work still match, and derives otherwise: a
-    guess costs time, never correctness.
+    Kept in an owner-only file in Hearth's cache folder (beside the audience
+    and attachment keys, which open as much), so a build derives only what
+    changed: a new passphrase, salt or iteration count gets a new name and
+    is derived afresh; an entry that is damaged or is not this cache's own
+    fails its tag and is derived again. The passphrase is never written.
+
+    `start` begins the derivations the cache lacks in threads (PBKDF2
+    releases the GIL, so they run while the content is read); `key` returns
+    the cached key, else the early one, else derives.
     """
 
-    def __init__(self):
+    def __init__(self, path=None):
+        self.path = Path(path) if path is not None else None
+        self._cached = self._load()
         self._early = {}
+        self._used = {}  # name -> key: what this build used, saved at the end
+        self._names = {}  # (passphrase, salt, work) -> name, until forget()
+
+    def _load(self):
+        if self.path is None:
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="ascii"))
+            entries = data["keys"]
+            if not isinstance(entries, dict):
+                return {}
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}  # unreadable: every key is derived again
+        found = {}
+        for name, entry in entries.items():
+            try:
+                key = readers.unb64url(entry["key"])
+                good = len(key) == _KEY_BYTES and hmac.compare_digest(
+                    entry["tag"], _derived_tag(name, key)
+                )
+            except (ValueError, KeyError, TypeError, AttributeError):
+                good = False
+            if good:
+                found[name] = key
+        return found
 
     def start(self, jobs):
-        """jobs: {audience: (passphrase, salt, iterations)}."""
-        if not jobs:
+        """jobs: [(passphrase, salt, iterations)], derived early if not cached."""
+        missing = {}
+        for phrase, salt, work in jobs:
+            name = self._name(phrase, salt, work)
+            if name not in self._cached and name not in self._early:
+                missing[name] = (phrase, salt, work)
+        if not missing:
             return
-        pool = ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1))
-        for audience, (phrase, salt, work) in jobs.items():
+        # Imported here: a build whose keys are all cached starts no thread.
+        from concurrent.futures import ThreadPoolExecutor
+
+        workers = min(len(missing), os.cpu_count() or 1)
+        pool = ThreadPoolExecutor(max_workers=workers)
+        for name, (phrase, salt, work) in missing.items():
             future = pool.submit(envelope.derive_key, phrase, salt, work)
-            self._early[audience] = (phrase, salt, work, future)
+            self._early[name] = future
         pool.shutdown(wait=False)
 
-    def key(self, audience, phrase, salt, iterations):
-        early = self._early.pop(audience, None)
-        if early is not None and early[:3] == (phrase, salt, iterations):
-            try:
-                return early[3].result()
-            except Exception:  # noqa: BLE001 - derive again below, and fail there
-                pass
-        return envelope.derive_key(phrase, salt, iterations)
+    def _name(self, phrase, salt, work):
+        inputs = (phrase, bytes(salt), work)
+        if inputs not in self._names:
+            self._names[inputs] = _derived_name(phrase, salt, work)
+        return self._names[inputs]
+
+    def key(self, phrase, salt, iterations):
+        name = self._name(phrase, salt, iterations)
+        key = self._cached.get(name)
+        if key is None:
+            early = self._early.pop(name, None)
+            if early is not None:
+                try:
+                    key = early.result()
+                except Exception:  # noqa: BLE001 - derive again below, and fail there
+                    key = None
+            if key is None:
+                key = envelope.derive_key(phrase, salt, iterations)
+            self._cached[name] = key
+        self._used[name] = key
+        return key
 
     def forget(self):
-        """Let unused guesses (and their passphrases) go."""
+        """Let unused early derivations (and the passphrases) go."""
         self._early.clear()
+        self._names.clear()
+
+    def save(self):
+        """Keep the keys this build used (and only those), owner-only."""
+        if self.path is None or not self._used:
+            return
+        data = {
+            "about": _DERIVED_FILE_ABOUT,
+            "keys": {
+                name: {"key": b64url(key), "tag": _derived_tag(name, key)}
+                for name, key in sorted(self._used.items())
+            },
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.path.parent, 0o700)
+        text = json.dumps(data, indent=1) + "\n"
+        replace_owner_only(self.path, text.encode("ascii"))
 
 
 # --- last build's envelopes -------------------------------------------------
@@ -359,31 +462,64 @@ class EnvelopeCache:
         # The top folder that is Hearth's alone (made owner-only with it).
         self.owned = Path(owned) if owned is not None else self.folder
         self._new = {}
+        self._read = {}  # path -> bytes last build left there
+
+    def _load(self, path):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        self._read[path] = data
+        return data
 
     def _path(self, address, suffix):
         name = hashlib.sha256(address.encode("utf-8")).hexdigest() + suffix
         return self.folder / name
 
     def envelope(self, address):
+        data = self._load(self._path(address, ".txt"))
         try:
-            return self._path(address, ".txt").read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError):
+            return data.decode("ascii") if data is not None else None
+        except UnicodeDecodeError:
             return None
 
     def attachment(self, address):
-        try:
-            data = self._path(address, ".bin").read_bytes()
-        except OSError:
-            return None
-        if len(data) <= _KEY_BYTES:
+        data = self._load(self._path(address, ".bin"))
+        if data is None or len(data) <= _KEY_BYTES:
             return None
         return envelope.Attachment(data[:_KEY_BYTES], data[_KEY_BYTES:])
 
-    def keep_envelope(self, address, text):
-        self._new[self._path(address, ".txt")] = text.encode("ascii")
+    def _keep(self, path, data):
+        if self._read.get(path) != data:  # an unchanged file is not written again
+            self._new[path] = data
 
-    def keep_attachment(self, address, attachment):
-        self._new[self._path(address, ".bin")] = attachment.key + attachment.blob
+    def keep_envelope(self, address, text, tag=b""):
+        data = text.encode("ascii")
+        self._keep(self._path(address, ".txt"), data)
+        if tag:
+            self._keep(self._path(address, ".tag"), tag + hashlib.sha256(data).digest())
+
+    def unchanged_envelope(self, address, tag):
+        """Last build's envelope for `address` if it was made for exactly what
+        `tag` binds (reuse_tag) and its bytes are whole, else None."""
+        kept = self._load(self._path(address, ".tag"))
+        text = self.envelope(address)
+        if kept is None or text is None:
+            return None
+        digest = hashlib.sha256(text.encode("ascii")).digest()
+        return text if hmac.compare_digest(kept, tag + digest) else None
+
+    def keep_attachment(self, address, attachment, source_digest=b""):
+        self._keep(self._path(address, ".bin"), attachment.key + attachment.blob)
+        if source_digest:
+            self._keep(self._path(address, ".src"), source_digest)
+
+    def unchanged_attachment(self, address, source_digest):
+        """Last build's attachment for `address` if it was sealed from a
+        source file with these very bytes (their SHA-256), else None."""
+        if self._load(self._path(address, ".src")) != source_digest:
+            return None
+        return self.attachment(address)
 
     def save(self):
         """Write what this build made, owner-only, each file atomically."""
@@ -510,7 +646,8 @@ def recipients(
     `used` are the audiences private posts name; every other audience with
     a reader gets a key too (its list of posts is written, empty, so that a
     list's presence never says "there are hidden posts for this audience").
-    A reader's key is derived once and kept in `store` (owner-only).
+    A passphrase's key is derived once and kept by `keys` (owner-only);
+    `store` keeps the audience keys.
     """
     try:
         found = secrets.audience_readers(
@@ -521,6 +658,13 @@ def recipients(
             f"Hearth stopped the build before writing anything:\n  {err}"
         ) from None
     result, rings = {}, {}
+    # Every reader passphrase the cache lacks is derived at once, in threads.
+    keys.start(
+        (secret, *state.audience(audience, iterations))
+        for audience in found
+        for _, kind, secret in readers.keyring_members(found[audience], today)
+        if kind == "passphrase"
+    )
     for audience in sorted(found):
         salt, work = state.audience(audience, iterations)
         members, shared = [], None
@@ -528,11 +672,7 @@ def recipients(
             if kind == "link":
                 members.append(secret)
                 continue
-            if reader.name == readers.SHARED:  # may have started early
-                derive = functools.partial(keys.key, audience, secret, salt, work)
-            else:
-                derive = functools.partial(envelope.derive_key, secret, salt, work)
-            members.append(store.derived(secret, salt, work, derive))
+            members.append(keys.key(secret, salt, work))
             if reader.name == readers.SHARED:
                 shared = members[-1]
         members = list(dict.fromkeys(members))  # two readers, one passphrase
@@ -574,14 +714,19 @@ def seal_file(source, relative, *, state, cache, siteurl):
     out_path = f"{ATTACHMENT_DIR}/{state.attachment_id(relative)}"
     address = page_address(out_path, siteurl)
     data = Path(source).read_bytes()
-    try:
-        data = clean_image(data) or data
-    except ImageError as err:
-        raise PrivateError(
-            f"{relative}: {err}, so its metadata cannot be removed. Re-save it "
-            "from an image editor, then build again."
-        ) from None
-    sealed = seal(data, address, cache)
+    digest = hashlib.sha256(data).digest()
+    # A file unchanged since the last build is not cleaned and sealed again.
+    sealed = cache.unchanged_attachment(address, digest)
+    if sealed is None:
+        try:
+            data = clean_image(data) or data
+        except ImageError as err:
+            raise PrivateError(
+                f"{relative}: {err}, so its metadata cannot be removed. Re-save "
+                "it from an image editor, then build again."
+            ) from None
+        sealed = seal(data, address, cache)
+    cache.keep_attachment(address, sealed, digest)
     mime = mimetypes.guess_type(str(source))[0] or "application/octet-stream"
     meta = {"key": b64url(sealed.key), "type": mime}
     return out_path, address, meta, sealed.blob
@@ -602,16 +747,40 @@ def point_at_sealed(html, *, page_url, siteurl, page_root, sealed, attachments):
     return rewrite(html, swap)
 
 
+def reuse_tag(payload, address, recipients_):
+    """What an envelope was made for: HMAC-SHA256 under the first recipient's
+    key over the address, every recipient (its key by digest) and the payload.
+
+    It sits in the owner-only cache beside the keys themselves, so it tells
+    whoever reads the cache nothing the keys do not.
+    """
+    mac = hmac.new(bytes(recipients_[0].key), digestmod="sha256")
+    mac.update(b"hearth envelope reuse\x00" + address.encode("utf-8") + b"\x00")
+    for r in recipients_:
+        head = json.dumps([r.audience, b64url(r.salt), r.iterations]).encode()
+        mac.update(head + hashlib.sha256(bytes(r.key)).digest())
+    mac.update(bytes(payload))
+    return mac.digest()
+
+
 def encrypt_for(payload, address, recipients_, cache):
-    """The envelope of one page or list, reusing last build's if unchanged."""
-    text = envelope.encrypt(
-        payload, address, recipients_, previous=cache.envelope(address)
-    )
+    """The envelope of one page or list, reusing last build's if unchanged.
+
+    An envelope made last build for the same payload and recipients is taken
+    as it is (its tag and digest say so); otherwise envelope.encrypt decides,
+    opening last build's to compare.
+    """
+    tag = reuse_tag(payload, address, recipients_) if recipients_ else b""
+    text = cache.unchanged_envelope(address, tag) if tag else None
+    if text is None:
+        text = envelope.encrypt(
+            payload, address, recipients_, previous=cache.envelope(address)
+        )
     # The envelope goes inside <script type="application/json">: nothing
     # in it may close the element or start markup.
     if "<" in text or "&" in text:
         raise PrivateError(f"{address}: the envelope is not safe to embed in HTML.")
-    cache.keep_envelope(address, text)
+    cache.keep_envelope(address, text, tag)
     return text
 
 

@@ -990,17 +990,30 @@ def read_site(settings):
     for a settings mistake (HEARTH_DEFAULT_AUDIENCE). No Hearth plugin needs
     to be registered.
     """
+    settings, readers, files = site_files(settings)
+    readings = []
+    for kind, relative in files:
+        reading = read_file(readers, settings, relative, kind)
+        if reading is not None:
+            readings.append(reading)
+    return readings
+
+
+def site_files(settings):
+    """(reading settings, strict Readers, [(kind, relative path)]): the files
+    read_site reads, in its order, and what read_file needs to read each.
+
+    For a caller that reads some files another way (the leak audit reuses
+    readings of unchanged files) and the rest with read_file.
+    """
     settings = prepare_settings(settings)
     readers = strict_readers(settings)
     finder = _Finder(settings, readers)
-    readings = []
+    files = []
     for kind, paths, excludes in (
         ("article", "ARTICLE_PATHS", "ARTICLE_EXCLUDES"),
         ("page", "PAGE_PATHS", "PAGE_EXCLUDES"),
     ):
         found = finder.get_files(settings[paths], exclude=settings[excludes])
-        for relative in sorted(found):
-            reading = read_file(readers, settings, relative, kind)
-            if reading is not None:
-                readings.append(reading)
-    return readings
+        files.extend((kind, relative) for relative in sorted(found))
+    return settings, readers, files

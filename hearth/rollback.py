@@ -23,7 +23,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from hearth import localtime
 from hearth.deploy import read_marker
+from hearth.secrets import without_secrets
 from hearth.targets import ops
 from hearth.targets.base import MARKER, TargetError
 
@@ -81,6 +83,7 @@ def _ssh_previous(target, dest):
         ["rsync", "--recursive", "--links", "--times", "--secluded-args",
          "-e", shlex.join(target._connection()), source, f"{dest}/"],
         capture_output=True, check=False, timeout=max(300, 12 * target.timeout),
+        env=without_secrets(),
     )  # fmt: skip
     if done.returncode != 0:
         raise TargetError(
@@ -128,6 +131,7 @@ def _rollback_one(target, workdir, dry_run, reporter):
         ))  # fmt: skip
     ops.publish(previous, [target], dry_run=dry_run, reporter=reporter)
     return Result(target.display, True, (
-        f"{target.display}: the release of {marker.get('deployed')} is live "
+        f"{target.display}: the release of {localtime.shown(marker.get('deployed'))} "
+        "is live "
         "again" + (" (dry run: nothing changed)" if dry_run else "") + "."
     ))  # fmt: skip

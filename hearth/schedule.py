@@ -7,9 +7,15 @@ schedule, publishes again once that moment has passed and then removes the
 file; before then, and when there is no file, it changes nothing. Running it
 twice is the same as running it once.
 
+Each plan covers its targets (the `--target`s it was given, else the
+configured ones), so a site with several targets can have several plans: a
+later withdraw, lock or publish of some targets takes them out of an earlier
+plan and leaves it for the others.
+
 The file is tracked (commit it), so a CI schedule sees the same plan as the
-laptop. Times are UTC. HEARTH_NOW (an ISO time) stands in for the clock, for
-the tests and for trying a schedule out.
+laptop. It stores times in UTC; they are read and shown in the writer's
+own zone (hearth.localtime). HEARTH_NOW (an ISO time) stands in for the
+clock, for the tests and for trying a schedule out.
 """
 
 import json
@@ -19,11 +25,12 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from hearth import deploy
+from hearth import deploy, localtime
 
 SCHEDULE_FILE_NAME = "hearth-schedule.json"
-FORMAT = 1
+FORMAT = 2  # 1: one plan, the file's top level
 CLOCK_VARIABLE = "HEARTH_NOW"
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -85,61 +92,75 @@ def end_of(*, until=None, for_=None, clock=None):
         amount, unit = int(match.group(1)), match.group(2).lower()
         end = current + timedelta(**{_UNITS[unit]: amount})
     else:
-        text = str(until).strip().replace("Z", "+00:00")
         try:
-            end = _utc(datetime.fromisoformat(text))
+            # Without an offset, the writer's own zone (as `date` shows it).
+            end = _utc(localtime.parse(until))
         except ValueError:
             raise ScheduleError(
-                f"--until {until!r} is not a date: write 2026-12-04 (midnight "
-                "UTC) or 2026-12-04T18:00 (UTC) or with an offset, "
+                f"--until {until!r} is not a date: write 2026-12-04 (midnight, "
+                "your time) or 2026-12-04T18:00 (your time) or with an offset, "
                 "2026-12-04T18:00+01:00."
             ) from None
     if end <= current:
         raise ScheduleError(
-            f"--until {iso(end)} is not in the future (it is {iso(current)} UTC "
-            "now): give a later date, or leave --until out."
+            f"--until {localtime.shown(end)} is not in the future (it is "
+            f"{localtime.shown(current)} now): give a later date, or leave "
+            "--until out."
         )
     return end
 
 
 def load(path):
-    """The plan in the schedule file, or None when there is none."""
+    """The plans in the schedule file ([] when there is none)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return None
+        return []
     try:
         data = json.loads(text)
-        plan = Plan(
-            state=data["state"],
-            until=data["until"],
-            since=data.get("since", ""),
-            targets=list(data.get("targets", [])),
-        )
-        datetime.fromisoformat(plan.until.replace("Z", "+00:00"))
+        entries = data["plans"] if data.get("format", 1) >= 2 else [data]
+        plans = [
+            Plan(
+                state=entry["state"],
+                until=entry["until"],
+                since=entry.get("since", ""),
+                targets=[str(t) for t in entry.get("targets", [])],
+            )
+            for entry in entries
+        ]
+        for plan in plans:
+            datetime.fromisoformat(plan.until.replace("Z", "+00:00"))
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ScheduleError(
             f"The schedule file {path} cannot be read: restore it from git "
             f"(git checkout -- {path.name}), or remove it to end the schedule "
             "(the site then stays as it is until you publish)."
         ) from None
-    if plan.state not in STATES:
-        raise ScheduleError(
-            f"The schedule file {path}: state {plan.state!r} is not withdrawn or "
-            "locked. Remove the file to end the schedule."
-        )
-    return plan
+    for plan in plans:
+        if plan.state not in STATES:
+            raise ScheduleError(
+                f"The schedule file {path}: state {plan.state!r} is not withdrawn "
+                "or locked. Remove the file to end the schedule."
+            )
+    return plans
 
 
-def save(path, plan):
-    """Write the schedule file atomically."""
+def save(path, plans):
+    """Write the schedule file atomically; no plans, no file."""
     path = Path(path)
-    data = {"format": FORMAT, **asdict(plan)}
-    data["about"] = (
-        "Hearth's schedule: `invoke due` publishes again after 'until' (UTC). "
-        "Commit this file so a CI schedule sees it."
-    )
+    if not plans:
+        clear(path)
+        return
+    data = {
+        "format": FORMAT,
+        "plans": [asdict(plan) for plan in sorted(plans, key=lambda p: p.until)],
+        "about": (
+            "Hearth's schedule: `invoke due` publishes each plan's targets (none "
+            "listed: the configured ones) again after its 'until' (UTC). Commit "
+            "this file so a CI schedule sees it."
+        ),
+    }
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -149,6 +170,37 @@ def save(path, plan):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def keepable(url):
+    """Whether a target's address may be written into the (committed) file."""
+    try:
+        return not urlsplit(str(url).removeprefix("git+")).password
+    except ValueError:
+        return False
+
+
+def without(plans, covers, acted):
+    """The plans once the targets `acted` (as shown) were acted on again.
+
+    `covers(plan)` is {shown: address} of the targets a plan covers. Returns
+    (kept, ended, narrowed): a plan that covered only acted targets ends; one
+    that covered some of them is narrowed to the rest (named by address, so
+    `due` still finds them), or ends when an address holds a password.
+    """
+    kept, ended, narrowed = [], [], []
+    for plan in plans:
+        covered = covers(plan)
+        rest = {shown: url for shown, url in covered.items() if shown not in acted}
+        if len(rest) == len(covered):  # untouched (or its targets unknown now)
+            kept.append(plan)
+        elif rest and all(keepable(url) for url in rest.values()):
+            rest_plan = Plan(plan.state, plan.until, plan.since, list(rest.values()))
+            kept.append(rest_plan)
+            narrowed.append((rest_plan, sorted(rest)))
+        else:
+            ended.append(plan)
+    return kept, ended, narrowed
 
 
 def clear(path):
@@ -169,10 +221,10 @@ def _parse(text):
 
 
 def until_text(plan):
-    """'2026-12-04 09:00 UTC'."""
-    return _parse(plan.until).strftime("%Y-%m-%d %H:%M UTC")
+    """'2026-12-04 10:00 CET': the end in the writer's zone."""
+    return localtime.shown(_parse(plan.until))
 
 
 def describe(plan):
-    """'withdrawn until 2026-12-04 09:00 UTC'."""
+    """'withdrawn until 2026-12-04 10:00 CET'."""
     return f"{plan.state} until {until_text(plan)}"

@@ -37,7 +37,13 @@ from hearth.readers import Reader
 logger = logging.getLogger(__name__)
 
 SECRETS_FILE_VARIABLE = "HEARTH_SECRETS_FILE"
+# The key that names private files in the state file (hearth.state): from
+# this variable, else `key = "..."` under [state] in the secrets file.
+STATE_KEY_VARIABLE = "HEARTH_STATE_KEY"
+STATE_KEY_BYTES = 32
 SECRETS_FILE_NAME = "secrets.toml"
+# `invoke lock`'s audience (hearth.deploy.LOCK_AUDIENCE): one passphrase, no readers.
+SITE_AUDIENCE = "site"
 DEMO_PREFIX = "hearth-demo-"
 # Every demo passphrase warning starts so; the plugin uses it to repeat them.
 DEMO_WARNING = "PREVIEW ONLY:"
@@ -247,10 +253,9 @@ def _gate(value, audience, source, publish, reader=None):
         if reader
         else (f"audience {audience!r}")
     )
-    fix = (
-        "Print a generated one with: invoke passphrase (or give each reader "
-        f"their own: invoke readers-add {audience} <name>)"
-    )
+    fix = "Print a generated one with: invoke passphrase"
+    if audience != SITE_AUDIENCE:  # the locked site has one passphrase only
+        fix += f" (or give each reader their own: invoke readers-add {audience} <name>)"
     if publish:
         raise SecretsError(
             f"The passphrase for {whose} ({source}) {problem}. A publish build "
@@ -353,6 +358,67 @@ def audience_readers(used, audiences, *, publish, secrets_file=None):
     if problems:
         raise SecretsError("\n  ".join(problems))
     return found
+
+
+def state_key(*, secrets_file=None):
+    """The state key (bytes) from HEARTH_STATE_KEY or [state] in the secrets
+    file, or None when neither is set. Raises SecretsError for a malformed one.
+    """
+    path = secrets_file_path(secrets_file)
+    if STATE_KEY_VARIABLE in os.environ:
+        value, where = os.environ[STATE_KEY_VARIABLE], STATE_KEY_VARIABLE
+    else:
+        table = _load(path).get("state", {})
+        where = f"[state] in {path}"
+        if not isinstance(table, dict):
+            raise SecretsError(
+                f"The secrets file {path}: 'state' must be a table with a "
+                'key = "..." line.'
+            )
+        value = table.get("key")
+        if value is None:
+            return None
+    try:
+        key = hearth_readers.unb64url(value)
+    except (ValueError, TypeError, AttributeError):
+        key = b""
+    if len(key) != STATE_KEY_BYTES:
+        raise SecretsError(
+            f"The state key in {where} is not a state key (43 base64url "
+            "characters). Restore it from your backup of the secrets file: it "
+            "names your private posts' addresses in hearth-state.json."
+        )
+    return key
+
+
+def store_state_key(key, *, secrets_file=None):
+    """Write a new state key under [state] in the secrets file (owner-only).
+
+    Refuses to replace a different key already there: addresses made with
+    it would be lost.
+    """
+    path = secrets_file_path(secrets_file)
+
+    def change(document):
+        import tomlkit
+
+        table = document.get("state")
+        if table is None:
+            table = document["state"] = tomlkit.table()
+            table.comment(
+                "names private posts in hearth-state.json: keep it with your "
+                "passphrases; without it private posts cannot keep their addresses"
+            )
+        old = table.get("key")
+        if old is not None and hearth_readers.unb64url(str(old)) != key:
+            raise SecretsError(
+                f"{path} already holds another state key (another build made "
+                "one at the same time?). Build again."
+            )
+        table["key"] = hearth_readers.b64url(key)
+
+    _edit(path, change)
+    return path
 
 
 # --- the writer's edits: readers add / remove --------------------------------
@@ -489,13 +555,15 @@ def list_readers(audiences, *, secrets_file=None):
 
 def without_secrets(environ=None):
     """A copy of `environ` (default os.environ) for a subprocess: without
-    any HEARTH_PASSPHRASE_* variable or HEARTH_SECRETS_FILE, so that a git
-    hook, ssh or rsync never sees a passphrase or where the readers' are."""
+    any HEARTH_PASSPHRASE_* variable, HEARTH_STATE_KEY or HEARTH_SECRETS_FILE,
+    so that a git hook, ssh or rsync never sees a passphrase, the state key or
+    where the readers' are."""
     environ = os.environ if environ is None else environ
     return {
         name: value
         for name, value in environ.items()
-        if not name.startswith("HEARTH_PASSPHRASE") and name != SECRETS_FILE_VARIABLE
+        if not name.startswith("HEARTH_PASSPHRASE")
+        and name not in (SECRETS_FILE_VARIABLE, STATE_KEY_VARIABLE)
     }
 
 

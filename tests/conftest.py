@@ -5,6 +5,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,18 @@ TEST_PASSPHRASES = {
 # processes tests start, use this placeholder domain (RFC 2606 .example).
 TEST_SITEURL = "https://blog.example"
 os.environ.setdefault("HEARTH_SITEURL", TEST_SITEURL)
+
+# Hearth shows times in the computer's zone (hearth.localtime); the suite's
+# expected texts are in UTC, whatever zone the machine running it is in
+# (tests/test_localtime.py sets other zones itself).
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+# A build on a CI runner refuses to make a state key (hearth/state.py): the
+# suite's builds are the developer's, wherever the suite runs;
+# tests/test_state.py sets these itself.
+for _variable in ("CI", "GITHUB_ACTIONS"):
+    os.environ.pop(_variable, None)
 
 
 def build(output, settings_file="pelicanconf.py", content=None, **override):

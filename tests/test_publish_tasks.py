@@ -5,6 +5,7 @@ wiring: which targets a task acts on, its build, and how it fails.
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from invoke import Exit, MockContext
 
 import tasks
+from hearth.targets import open_target, ops
 from tests.conftest import ROOT, environ, passphrase_env
 from tests.targets.cycle import NOTICE_META, marker_state
 
@@ -170,3 +172,46 @@ def test_publish_refuses_when_the_audit_cannot_be_imported(tmp_path, monkeypatch
     with environ(**passphrase_env()), refused:
         tasks.publish(MockContext(), target=[root.as_uri()])
     assert not root.exists()
+
+
+def test_publish_counts_the_changed_files_and_lists_them_only_with_verbose(
+    tmp_path, capsys
+):
+    quiet, listed = tmp_path / "quiet", tmp_path / "listed"
+    with environ(**passphrase_env()):
+        tasks.publish(MockContext(), target=[quiet.as_uri()])
+        out = capsys.readouterr().out
+        sent = len([p for p in quiet.rglob("*") if p.is_file()])
+        assert sent > 20
+        # The count, and no file list (the published sample has dozens).
+        assert re.search(rf"file://{quiet}: \d+ to upload, 0 to delete", out), out
+        assert re.search(r"is published \(\d+ sent, 0 removed\)", out), out
+        assert "/2026/the-kettle-list/index.html" not in out
+        assert not re.search(r"^\s+\+ /", out, re.MULTILINE), out
+
+        tasks.publish(MockContext(), target=[listed.as_uri()], verbose=True)
+        out = capsys.readouterr().out
+    files = sorted(
+        p.relative_to(listed).as_posix() for p in listed.rglob("*") if p.is_file()
+    )
+    shown = re.findall(r"^\s+\+ /(\S+)$", out, re.MULTILINE)
+    assert "2026/the-kettle-list/index.html" in shown
+    # Every file sent is listed, none cut off (the marker is written last).
+    assert len(shown) >= len(files) - 1 > 25, out
+    assert "more (--verbose lists all)" not in out
+
+
+def test_withdraw_lists_the_replaced_pages_only_with_verbose(tmp_path, capsys):
+    tree = tmp_path / "tree"
+    (tree / "2026" / "a-post").mkdir(parents=True)
+    (tree / "index.html").write_text("<!doctype html><title>Home</title>")
+    (tree / "2026" / "a-post" / "index.html").write_text("<title>A post</title>")
+    quiet, listed = (tmp_path / "quiet").as_uri(), (tmp_path / "listed").as_uri()
+    ops.publish(tree, [open_target(quiet), open_target(listed)])
+    tasks.withdraw(MockContext(), target=[quiet])
+    out = capsys.readouterr().out
+    assert re.search(r"\d+ to upload", out), out
+    assert "/2026/a-post/index.html" not in out
+    tasks.withdraw(MockContext(), target=[listed], verbose=True)
+    out = capsys.readouterr().out
+    assert re.search(r"^\s+\+ /2026/a-post/index\.html$", out, re.MULTILINE), out

@@ -140,13 +140,14 @@ def test_an_early_key_is_used_only_if_its_inputs_still_match(monkeypatch):
     monkeypatch.setattr(
         envelope, "derive_key", lambda *a: calls.append(a[0]) or real(*a)
     )
-    keys = private.Keys()
+    keys = private.Keys()  # no file: nothing cached between builds
     salt = b"s" * 16
-    keys.start({"friends": ("one passphrase", salt, envelope.ITERATION_FLOOR)})
-    first = keys.key("friends", "one passphrase", salt, envelope.ITERATION_FLOOR)
+    keys.start([("one passphrase", salt, envelope.ITERATION_FLOOR)])
+    first = keys.key("one passphrase", salt, envelope.ITERATION_FLOOR)
     assert calls == ["one passphrase"]
-    keys.start({"friends": ("one passphrase", salt, envelope.ITERATION_FLOOR)})
-    second = keys.key("friends", "changed", salt, envelope.ITERATION_FLOOR)
+    keys = private.Keys()
+    keys.start([("one passphrase", salt, envelope.ITERATION_FLOOR)])
+    second = keys.key("changed", salt, envelope.ITERATION_FLOOR)
     assert calls == ["one passphrase", "one passphrase", "changed"]
     assert first != second
 
@@ -163,6 +164,40 @@ def test_the_envelope_cache_reuses_and_is_owner_only(tmp_path):
     assert private.seal(b"other bytes", "/p/f/1", again).blob != sealed.blob
     for path in [owned, *owned.rglob("*")]:
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
+def test_an_envelope_made_for_the_same_payload_is_reused_without_opening_it(
+    tmp_path, monkeypatch
+):
+    owned = tmp_path / "cache"
+    key, other = bytes(range(32)), bytes(range(1, 33))
+    friends = [envelope.Recipient("friends", b"s" * 16, envelope.ITERATION_FLOOR, key)]
+
+    def made(payload, recipients):
+        cache = private.EnvelopeCache(owned)
+        text = private.encrypt_for(payload, "/p/1/", recipients, cache)
+        cache.save()
+        return text
+
+    first = made(b'{"a": 1}', friends)
+    opened = []
+    real = envelope.encrypt
+    monkeypatch.setattr(
+        envelope, "encrypt", lambda *a, **k: opened.append(1) or real(*a, **k)
+    )
+    assert made(b'{"a": 1}', friends) == first
+    assert opened == []  # the tag said so: not opened, not encrypted again
+    # Another payload, another key: a new envelope, for what it now holds.
+    changed = made(b'{"a": 2}', friends)
+    assert envelope.decrypt(changed, "/p/1/", key, "friends") == b'{"a": 2}'
+    rekeyed = made(b'{"a": 2}', [friends[0]._replace(key=other)])
+    assert envelope.decrypt(rekeyed, "/p/1/", other, "friends") == b'{"a": 2}'
+    # A damaged envelope in the cache is not handed on, even with its tag.
+    (text_file,) = owned.glob("*.txt")
+    text_file.write_text(text_file.read_text().replace("A", "B", 1))
+    again = made(b'{"a": 2}', [friends[0]._replace(key=other)])
+    assert envelope.decrypt(again, "/p/1/", other, "friends") == b'{"a": 2}'
+    assert len(opened) == 3
 
 
 def test_what_is_held_fails_closed():
@@ -193,6 +228,40 @@ def test_a_sealed_file_loses_its_metadata_and_its_name(tmp_path):
     clear = envelope.decrypt_attachment(blob, address, key)
     with Image.open(io.BytesIO(clear)) as im:
         assert len(im.getexif()) == 0
+
+
+def test_a_sealed_file_unchanged_since_the_last_build_is_not_cleaned_again(
+    tmp_path, monkeypatch
+):
+    from hearth.state import State
+    from tests import imagefactory
+
+    photo = tmp_path / "walk.jpg"
+    photo.write_bytes(imagefactory.jpeg())
+    state = State(tmp_path / "state.json")
+    owned = tmp_path / "cache"
+
+    def sealed_now():
+        cache = private.EnvelopeCache(owned)
+        result = private.seal_file(
+            photo, "images/walk.jpg", state=state, cache=cache, siteurl=""
+        )
+        cache.save()
+        return result
+
+    cleaned = []
+    real = private.clean_image
+    monkeypatch.setattr(private, "clean_image", lambda d: cleaned.append(1) or real(d))
+    first = sealed_now()
+    second = sealed_now()
+    assert len(cleaned) == 1
+    assert second == first  # the same key and blob: nothing to publish again
+    photo.write_bytes(imagefactory.jpeg(orientation=3))  # another picture
+    third = sealed_now()
+    assert len(cleaned) == 2
+    assert third[3] != first[3]
+    key = base64.urlsafe_b64decode(third[2]["key"] + "=")
+    assert envelope.decrypt_attachment(third[3], third[1], key)
 
 
 def test_references_to_sealed_files_point_at_the_sealed_copy():
@@ -370,6 +439,8 @@ def test_ten_cached_builds_equal_a_cold_one(tmp_path, layer):
     (warm).mkdir()
     os.replace(tmp_path / "cold" / "content", warm / "content")
     os.replace(tmp_path / "cold" / "hearth-state.json", warm / "hearth-state.json")
+    # The state key that names the private posts in the state file goes along.
+    os.replace(tmp_path / "cold" / "secrets.toml", warm / "secrets.toml")
     # Hearth's own envelope cache (byte-identical envelopes), not Pelican's.
     (warm / "cache").mkdir()
     os.replace(tmp_path / "cold" / "cache" / "hearth", warm / "cache" / "hearth")
@@ -399,6 +470,28 @@ def test_ten_cached_builds_equal_a_cold_one(tmp_path, layer):
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
         if path.is_file():
             assert b"heron body" not in path.read_bytes()
+
+
+def test_an_autoreload_run_lets_the_earlier_runs_renderings_go(tmp_path):
+    # Pelican memoises renderings per object for the whole process; without
+    # this every run of `invoke preview` would keep all earlier runs' text
+    # and make each held post's cleanup walk it all.
+    from pelican.contents import Content
+
+    site(
+        tmp_path,
+        {"o.md": PUBLIC.format(body="Plain."), "p.md": PRIVATE.format(extra="")},
+        ("private photo.png",),
+    )
+    with environ(**passphrase_env()):
+        pelican = Pelican(settings(tmp_path))
+        pelican.run()
+        first = [k[0] for k in Content.get_content.cache]
+        assert first  # the first run rendered its posts
+        pelican.run()
+    kept = {id(k[0]) for k in Content.get_content.cache}
+    kept |= {id(k[0]) for k in Content.get_summary.cache}
+    assert not kept & {id(c) for c in first}
 
 
 def test_a_build_that_leaves_hearth_out_is_not_touched(tmp_path):

@@ -382,3 +382,29 @@ def test_the_sample_demo_readers_open_a_preview_and_a_publish_refuses_them(
     assert opens(tmp_path, output, page, sam.link) is not None
     with pytest.raises(Exception, match=r"\[readers\.friends\.sam\].*public demo"):
         publish(tmp_path)
+
+
+@pytest.mark.parametrize("weak", ["abc", "friends2026!!", "Summer2026!!"])
+def test_lock_refuses_a_weak_site_passphrase_naming_it_and_the_fix(
+    tmp_path, monkeypatch, weak
+):
+    """The strength gate covers the site passphrase too: `invoke lock`
+    publishes nothing behind a guessable one."""
+    from invoke import Exit, MockContext
+
+    import tasks
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(tasks, "LOCK_CACHE", str(tmp_path / "lock-cache"))
+    monkeypatch.delenv("HEARTH_TARGET", raising=False)
+    monkeypatch.setenv("HEARTH_PASSPHRASE_SITE", weak)
+    root = tmp_path / "blog"
+    with pytest.raises(Exit) as err:
+        tasks.lock(MockContext(), target=[root.as_uri()])
+    message = str(err.value)
+    assert "audience 'site'" in message and "refuses it" in message
+    assert "invoke passphrase" in message
+    assert "readers-add" not in message  # the locked site has no readers
+    assert weak not in message
+    assert not root.exists()

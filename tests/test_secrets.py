@@ -223,6 +223,7 @@ def test_a_subprocess_gets_no_passphrase_and_no_secrets_file(tmp_path):
         HEARTH_PASSPHRASE_FRIENDS="hearth-test-friends-passphrase",
         HEARTH_PASSPHRASE_SITE="hearth-test-site-passphrase",
         HEARTH_SECRETS_FILE=str(tmp_path / "secrets.toml"),
+        HEARTH_STATE_KEY="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
         HEARTH_SITEURL="https://blog.example",
     ):
         shown = subprocess.run(
@@ -234,5 +235,6 @@ def test_a_subprocess_gets_no_passphrase_and_no_secrets_file(tmp_path):
         ).stdout
     assert "HEARTH_PASSPHRASE" not in shown
     assert "HEARTH_SECRETS_FILE" not in shown
+    assert "HEARTH_STATE_KEY" not in shown
     assert "HEARTH_SITEURL" in shown  # everything else passes
     assert "PATH" in shown

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from invoke import Collection, Context, Exit, MockContext, Result
 
-from tests.conftest import ROOT, passphrase_env, stop_group
+from tests.conftest import ROOT, environ, passphrase_env, stop_group
 
 INVOKE = Path(sys.executable).parent / "invoke"
 _COUNTER = itertools.count()
@@ -318,6 +318,23 @@ def test_a_build_that_changes_the_state_file_says_to_commit_it(repo, capsys):
     out = capsys.readouterr().out
     assert out.count("hearth-state.json changed: commit it") == 1
     tasks.build(Context())  # nothing new: nothing to commit, nothing said
+    assert "hearth-state.json" not in capsys.readouterr().out
+
+
+def test_a_publish_that_changes_the_state_file_says_to_commit_it_once(
+    repo, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(repo)
+    tasks = load_tasks(repo)
+    www = (tmp_path / "www").as_uri()
+    with environ(**passphrase_env()):
+        tasks.publish(Context(), target=[www])  # the copy's first: ids are made
+        assert (repo / "hearth-state.json").is_file()
+        out = capsys.readouterr().out
+        assert out.count("hearth-state.json changed: commit it") == 1, out
+        # After the deploy's lines, as the last thing said.
+        assert out.rstrip().splitlines()[-1].startswith("hearth-state.json changed")
+        tasks.publish(Context(), target=[www])
     assert "hearth-state.json" not in capsys.readouterr().out
 
 

@@ -157,7 +157,11 @@ class GitTarget(Target):
         if self._repo is None:
             self._repo = Path(scratch_dir("git"))
             weakref.finalize(self, shutil.rmtree, self._repo, True)
-            subprocess.run(["git", "init", "-q", "--bare", str(self._repo)], check=True)
+            subprocess.run(
+                ["git", "init", "-q", "--bare", str(self._repo)],
+                check=True,
+                env=without_secrets(),
+            )
         return self._repo
 
     def _fetch(self) -> str | None:

@@ -529,9 +529,10 @@ def _check_files(
             if (is_page(path) or is_feed(path) or path in allowed_extra
                     or path.startswith((LOCKED_DIR + "/", "theme/"))):  # fmt: skip
                 continue
-            # A private post's file is a Hearth attachment: ciphertext already.
+            # A private post's file (a Hearth attachment) and an audience's
+            # list or keyring (an envelope) are ciphertext already.
             data = target.read_file(path) or b""
-            if not data.startswith(envelope.ATTACHMENT_PREFIX):
+            if not (data.startswith(envelope.ATTACHMENT_PREFIX) or envelope.is_envelope(data)):
                 result.problems.append(
                     f"UNLOCKED FILE ON THE TARGET: {target.display} /{path}. Re-run "
                     "`invoke lock`."

@@ -17,10 +17,19 @@ PROGRESS_FROM = 10
 
 
 class RichReporter(Reporter):
-    """Print each target's plan, a progress bar for long transfers, warnings."""
+    """Print each target's plan, a progress bar for long transfers, warnings.
 
-    def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console(highlight=False)
+    The changed files are listed with `verbose` (`--verbose`) and for a dry
+    run, whose point is to see them; otherwise the plan is its counts.
+    """
+
+    def __init__(
+        self, console: Console | None = None, *, verbose: bool = False
+    ) -> None:
+        # soft_wrap: a long path or address is not broken at 80 columns in a
+        # pipe or a log; a terminal wraps it itself.
+        self.console = console or Console(highlight=False, soft_wrap=True)
+        self.verbose = verbose
 
     def plan(self, target: Target, plan: Plan, dry_run: bool) -> None:
         what = "would change" if dry_run else "changes"
@@ -28,12 +37,17 @@ class RichReporter(Reporter):
         if not plan.changed:
             self.console.print("  nothing to do: the target already serves this.")
             return
+        if not (self.verbose or dry_run):
+            return
         self.console.print(f"  what {what}:")
+        limit = None if self.verbose else LIST_LIMIT  # --verbose: every file
         for sign, paths in (("+", plan.upload), ("-", plan.delete)):
-            for path in paths[:LIST_LIMIT]:
+            for path in paths[:limit]:
                 self.console.print(f"    {sign} /{escape(path)}")
-            if len(paths) > LIST_LIMIT:
-                self.console.print(f"    {sign} … and {len(paths) - LIST_LIMIT} more")
+            if limit and len(paths) > limit:
+                self.console.print(
+                    f"    {sign} … and {len(paths) - limit} more (--verbose lists all)"
+                )
 
     def progress(
         self, target: Target, total: int

@@ -102,6 +102,7 @@ def start_guard(pelican: Pelican) -> None:
         raise ContentError(str(err)) from None
 
 
+@contents.read_first(0)  # before hearth_private takes a private post's text off
 def check_metadata(content: Content) -> None:
     """Normalise `warnings` and `audience`, failing on anything unclear."""
     if not _ACTIVE:

@@ -2,7 +2,8 @@
 
 Signals and settings are Pelican's public interface; keeping read content
 out of sight of every template and plugin needs more: the generators' lists
-and caches, the shared context, Content's memoised renderings. Each is named
+and caches, the shared context, Content's memoised renderings, and the order
+in which blinker (1.9) calls content_object_init's receivers. Each is named
 here, once, for Pelican 4.12 (.venv/lib/python3.11/site-packages/pelican/):
 a new Pelican that moves one breaks here, not silently elsewhere.
 """
@@ -14,6 +15,7 @@ from datetime import datetime
 from pelican.contents import Article, Content, Page, Static
 from pelican.generators import SourceFileGenerator, StaticGenerator
 from pelican.log import LimitFilter
+from pelican.plugins import signals
 from pelican.utils import (
     get_relative_path,
     order_content,
@@ -24,7 +26,7 @@ from pelican.utils import (
 )
 from pelican.utils import slugify as _slugify
 
-from hearth.contents import ARTICLE_LISTS, CONTENT_LISTS, PAGE_LISTS
+from hearth.contents import ARTICLE_LISTS, CONTENT_LISTS, PAGE_LISTS, READ_FIRST
 
 __all__ = [
     "ARTICLE_LISTS",
@@ -120,6 +122,18 @@ def strip(content, *, title, keep, source):
     for name, value in keep.items():
         setattr(content, name, value)
     forget_rendered(content)
+
+
+def forget_earlier_renderings():
+    """Drop every memoised rendering, at the start of a build.
+
+    Pelican memoises get_content and get_summary per object for the whole
+    process: each autoreload run keeps every earlier run's objects (and
+    their text) alive, and forget_rendered, which looks for one object's
+    entries, walks them all for each held post.
+    """
+    for method in (Content.get_content, Content.get_summary):
+        method.cache.clear()
 
 
 def purge_cache(generator, quarantined):
@@ -302,41 +316,68 @@ def theme_text(settings):
 
 class _QuietContextSignal:
     """article/page_generator_context as other plugins hear it: for a post
-    that `hold(metadata)` says is held, they get only its title and date.
+    that `neutral(metadata)` says is held, they get only what it returns
+    (a neutral title and the day).
 
     Readers.read_file sends this signal with the metadata before the object
     exists (pelican-image-process makes a resized copy of a post's og_image
     there); Hearth's own decision comes later, on content_object_init.
     """
 
-    def __init__(self, signal, hold):
+    def __init__(self, signal, neutral):
         self._signal = signal
-        self._hold = hold
+        self._neutral = neutral
         self.name = signal.name
 
     def send(self, sender, *, metadata):
-        if not self._hold(metadata):
-            return self._signal.send(sender, metadata=metadata)
-        neutral = {k: metadata[k] for k in ("title", "date", "status") if k in metadata}
-        return self._signal.send(sender, metadata=neutral)
+        shown = self._neutral(metadata)
+        return self._signal.send(sender, metadata=metadata if shown is None else shown)
 
 
-def quiet_context_signal(generator, hold):
-    """Wrap the generator's Readers.read_file so its context signal is quiet
-    about held posts."""
+def _send_hearth_first(signal, content):
+    """content_object_init as Pelican sends it, but Hearth's receivers first
+    (those marked with hearth.contents.read_first, in rank order)."""
+    receivers = list(signal.receivers_for(content))
+    ranked = [(getattr(r, READ_FIRST, None), i) for i, r in enumerate(receivers)]
+    first = sorted((rank, i) for rank, i in ranked if rank is not None)
+    for _, i in first:
+        receivers[i](content)
+    done = {i for _, i in first}
+    for i, receiver in enumerate(receivers):
+        if i not in done:
+            receiver(content)
+
+
+def read_hearth_first(generator, neutral):
+    """Wrap the generator's Readers.read_file, which makes every post and page.
+
+    Content.__init__ sends content_object_init as its last step, to every
+    receiver in no set order: the signal is held back while the object is
+    made and sent right after, Hearth's receivers first. Its context signal
+    is quiet about held posts (`neutral`).
+    """
     readers = generator.readers
     read_file = readers.read_file
-    if getattr(read_file, "hearth_quiet", False):
+    if getattr(read_file, "hearth_first", False):
         return
 
-    def quiet_read_file(*args, **kwargs):
+    def hearth_read_file(*args, **kwargs):
         signal = kwargs.get("context_signal")
         if signal is not None:
-            kwargs["context_signal"] = _QuietContextSignal(signal, hold)
-        return read_file(*args, **kwargs)
+            kwargs["context_signal"] = _QuietContextSignal(signal, neutral)
+        init = signals.content_object_init
+        muted = init.is_muted
+        init.is_muted = True
+        try:
+            content = read_file(*args, **kwargs)
+        finally:
+            init.is_muted = muted
+        if not muted:
+            _send_hearth_first(init, content)
+        return content
 
-    quiet_read_file.hearth_quiet = True
-    readers.read_file = quiet_read_file
+    hearth_read_file.hearth_first = True
+    readers.read_file = hearth_read_file
 
 
 def adopt_context(generator, names):

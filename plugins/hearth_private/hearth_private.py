@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 from pelican import signals
 
-from hearth import contents, envelope, frontmatter, private, readers, secrets
+from hearth import contents, envelope, frontmatter, padding, private, readers, secrets
 from hearth.state import STATE_FILE_NAME, State, StateError
 
 from . import glue
@@ -81,7 +81,7 @@ class _Build:
     root: Path
     publish: bool
     cache: private.EnvelopeCache
-    keys: private.Keys = field(default_factory=private.Keys)
+    keys: private.Keys = None  # derived keys, cached across builds
     held: dict = field(default_factory=dict)  # id(content) -> _Held
     errors: list = field(default_factory=list)
     stand_ins: dict = field(default_factory=dict)  # id(stand-in) -> _Held
@@ -92,6 +92,7 @@ class _Build:
     counter: int = 0
     indexes: dict = field(default_factory=dict)  # out path -> envelope text
     store: object = None  # readers.AudienceKeys of this kind of build
+    stand_in_source: Path = None  # the empty file, once made
 
 
 # One _Build per running build, by its settings dict (content objects and
@@ -329,12 +330,14 @@ def _make_stand_in(held, kind, build):
 
 def _empty_source(build):
     """The empty file stand-ins name as their source (in the cache folder)."""
-    path = Path(build.settings["CACHE_PATH"]) / "hearth" / "stand-in.txt"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("")
-        path.chmod(0o600)
-    return path
+    if build.stand_in_source is None:
+        path = Path(build.settings["CACHE_PATH"]) / "hearth" / "stand-in.txt"
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("")
+            path.chmod(0o600)
+        build.stand_in_source = path
+    return build.stand_in_source
 
 
 def _check_translations(generator, names, build):
@@ -479,6 +482,7 @@ def start_run(pelican):
     if pelican not in _CHECKED:
         return
     glue.reset_log_limits()
+    glue.forget_earlier_renderings()
     publish = settings["HEARTH_PUBLISH"]
     # Preview and publish builds use different passphrases; each keeps its
     # own envelopes, so that a preview between two publishes does not make
@@ -494,20 +498,24 @@ def start_run(pelican):
         store=readers.AudienceKeys(
             owned / "keys" / ("publish.json" if publish else "preview.json")
         ),
+        # One file for both kinds of build: a key is named by its passphrase,
+        # salt and work, so a preview never gets a publish build's key.
+        keys=private.Keys(owned / "keys" / "derived.json"),
     )
     _BUILDS[id(settings)] = build
     _start_derivations(build)
 
 
 def _start_derivations(build):
-    """Derive the keys of the audiences we can already name, in threads.
+    """Derive the keys of the audiences we can already name, in threads,
+    if the cache of derived keys does not hold them.
 
     Only audiences with a passphrase set and a salt already in the state
     file: nothing is created or warned about here.
     """
     settings = build.settings
     iterations = settings["HEARTH_PBKDF2_ITERATIONS"]
-    jobs = {}
+    jobs = []
     try:
         for audience in settings["HEARTH_AUDIENCES"]:
             phrase = secrets.configured_passphrase(
@@ -517,7 +525,7 @@ def _start_derivations(build):
             if phrase is None and not build.publish:
                 phrase = secrets.demo_passphrase(audience)
             if phrase is not None and known is not None and known[1] == iterations:
-                jobs[audience] = (phrase, known[0], iterations)
+                jobs.append((phrase, known[0], iterations))
     except secrets.SecretsError:
         return  # seal_private reads the secrets again and says what is wrong
     build.keys.start(jobs)
@@ -531,7 +539,10 @@ def _root(settings):
 def _load_state(settings):
     state_file = _root(settings) / (settings["HEARTH_STATE_FILE"] or STATE_FILE_NAME)
     try:
-        return State.load(state_file)
+        # The state key sits with the passphrases, in the root's secrets file.
+        return State.load(
+            state_file, secrets_file=_root(settings) / secrets.SECRETS_FILE_NAME
+        )
     except StateError as err:
         raise PrivateError(str(err)) from None
 
@@ -543,14 +554,31 @@ def prepare_generator(generator):
     if build is None:
         return
     glue.purge_cache(generator, lambda obj: getattr(obj, "hearth_quarantined", False))
-    glue.quiet_context_signal(
-        generator,
-        lambda meta: private.is_held(
-            meta, build.settings["HEARTH_AUDIENCES"], build.publish
-        ),
-    )
+    glue.read_hearth_first(generator, lambda meta: _neutral_metadata(meta, build))
 
 
+def _neutral_metadata(metadata, build):
+    """What other plugins may see of a held post's metadata before it is an
+    object (None: not held): a neutral title, the day, the status."""
+    labels = build.settings["HEARTH_AUDIENCES"]
+    if not private.is_held(metadata, labels, build.publish):
+        return None
+    try:
+        audiences = frontmatter.audience_names(metadata.get("audience"), labels)
+    except frontmatter.FrontMatterError:
+        audiences = []
+    neutral = {
+        "title": private.neutral_title(audiences, labels)
+        if audiences
+        else "A post left out",
+        "status": metadata.get("status", "published"),
+    }
+    if isinstance(metadata.get("date"), dt.datetime):
+        neutral["date"] = glue.day_of(metadata["date"])
+    return neutral
+
+
+@contents.read_first(2)  # after the header check and the warnings, then others
 def hold_on_read(content):
     build = _build_for(getattr(content, "settings", None))
     if build is not None and glue.is_content(content):
@@ -851,16 +879,21 @@ def _encrypt_indexes(build, records, recipients):
             )
         out_path = f"{private.INDEX_DIR}/{build.state.index_id(audience)}"
         address = private.page_address(out_path, settings["SITEURL"])
+        # Padded to a bucket: its length must not count the posts, hidden
+        # ones included (hearth.padding).
         build.indexes[out_path] = private.encrypt_for(
-            private.index_payload(entries), address, recipients[audience], build.cache
+            padding.pad_list(private.index_payload(entries)),
+            address,
+            recipients[audience],
+            build.cache,
         )
         # The keyring's address too: the browser finds it from the salt id
         # alone, but a page that names it lets `invoke lock` keep its bytes.
         ring = readers.keyring_path(recipients[audience][0].salt)
         # Public pages name an audience only if a `listing: locked` entry
-        # names it anyway: an audience with only hidden posts stays unnamed,
-        # its list and keyring given by opaque address only (the browser
-        # opens no list it cannot name).
+        # names it anyway. An audience with only hidden posts is on no public
+        # page, not even by opaque address: its list's and keyring's
+        # envelopes name it, and the browser opens no list it cannot name.
         if not any(
             audience in r.audiences
             and r.listing == "locked"
@@ -868,9 +901,6 @@ def _encrypt_indexes(build, records, recipients):
             and glue.is_article(r.content)
             for r in records
         ):
-            described.append(
-                {"url": address, "keyring": private.page_address(ring, siteurl)}
-            )
             continue
         described.append(
             {
@@ -956,6 +986,7 @@ def save_state(pelican):
         return
     build.cache.save()
     build.store.save()
+    build.keys.save()
     if build.state.save():
         logger.info("Hearth: updated %s (commit it)", build.state.path)
 

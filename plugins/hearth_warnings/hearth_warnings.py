@@ -159,6 +159,7 @@ def _forget_earlier_builds() -> None:
     )
 
 
+@contents.read_first(1)  # before hearth_private takes a private post's text
 def attach_warnings(content: Content) -> None:
     """Give every article, page and draft its warnings, note and passages."""
     settings = content.settings

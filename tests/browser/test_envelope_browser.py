@@ -110,7 +110,7 @@ def test_browser_derives_the_same_key_as_python(harness):
 
 
 def test_browser_normalises_the_passphrase_to_nfc_as_python_does(harness):
-    # The documented normalisation passphrase (README, "Encryption"), typed
+    # The documented normalisation passphrase (docs/format.md, "Audience key"), typed
     # decomposed in the browser and composed in Python.
     salt = bytes(range(16))
     composed = unicodedata.normalize("NFC", "hearth-test-café")

@@ -4,7 +4,6 @@ The site is the sample site's publish build (TEST_PASSPHRASES), copied so
 that a test can damage one page without touching the shared build.
 """
 
-import json
 import re
 import shutil
 
@@ -16,9 +15,9 @@ from tests.conftest import CHROMIUM, ROOT, TEST_PASSPHRASES, PageWatch, chromium
 
 pytestmark = pytest.mark.browser
 
-STATE = json.loads((ROOT / "hearth-state.json").read_text())
-LETTER = f"/p/{STATE['posts']['posts/2026-10-18-letter-home.md']}/"
-PHONE_CALL = f"/p/{STATE['posts']['posts/2026-09-21-after-the-phone-call.md']}/"
+STATE = State.load(ROOT / "hearth-state.json")
+LETTER = f"/p/{STATE.post_id('posts/2026-10-18-letter-home.md')}/"
+PHONE_CALL = f"/p/{STATE.post_id('posts/2026-09-21-after-the-phone-call.md')}/"
 LETTER_TEXT = "Thank you for coming on the Tuesday"
 LETTER_ALT = "The unsent letter on the kitchen table, beside a cold cup of tea"
 FRIENDS = TEST_PASSPHRASES["friends"]

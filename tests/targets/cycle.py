@@ -93,9 +93,14 @@ def assert_locked(read, build, recipients, *, missing_is_shell=False):
         if rel == "robots.txt":
             continue  # the build's own, replaced by the lock's
         body = read(rel)
-        if rel.startswith("theme/") or old.startswith(b"hearth\x01"):
+        if (
+            rel.startswith("theme/")
+            or old.startswith(b"hearth\x01")
+            or envelope.is_envelope(old)
+        ):
             # The theme stays public (the unlock page needs it), and a
-            # private post's files are ciphertext already.
+            # private post's files and an audience's list and keyring are
+            # ciphertext already.
             assert body == old, f"/{rel} should be served as it is"
             continue
         assert body != old, f"/{rel} still serves its plain content"

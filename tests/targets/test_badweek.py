@@ -2,6 +2,7 @@
 blog is down, for a while, and what stays elsewhere."""
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -298,6 +299,125 @@ def test_the_readme_cron_line_runs_due_from_the_command_line(served, tmp_path):
     assert marker_state(read) == "published"
 
 
+# --- For a while, on a site with several targets: a plan per set of targets ---
+
+
+@pytest.fixture
+def two_sites(tmp_path, sample_publish):
+    """Two published file targets: {name: (url, reader of what it serves)}."""
+    from tests.targets.test_ssh import disk_reader
+
+    sites = {}
+    for name in ("laptop", "pages"):
+        root = tmp_path / name / "blog"
+        root.parent.mkdir()
+        ops.publish(sample_publish, [open_target(root.as_uri())])
+        sites[name] = (root.as_uri(), disk_reader(root))
+    return sites
+
+
+def status_lines(capsys, urls):
+    capsys.readouterr()
+    tasks.status(MockContext(), target=urls)
+    lines = capsys.readouterr().out.splitlines()
+    return {url: next(line for line in lines if line.startswith(url)) for url in urls}
+
+
+def test_publishing_one_target_leaves_the_others_plan_and_status_says_whose(
+    two_sites, clock, tmp_path, capsys
+):
+    (a, read_a), (b, read_b) = two_sites.values()
+    tasks.withdraw(MockContext(), for_="3d", target=[a, b])
+    with environ(**passphrase_env()):
+        tasks.publish(MockContext(), target=[a])  # back early on one of them
+    out = capsys.readouterr().out
+    assert f"stays for {b}: `invoke due` publishes them then" in out
+    assert "is done and removed" not in out
+    shown = status_lines(capsys, [a, b])
+    assert "published" in shown[a] and "until" not in shown[a]
+    assert "withdrawn since" in shown[b] and "until 2026-12-04 09:00 UTC" in shown[b]
+
+    clock("2026-12-04T09:00:00Z")
+    with environ(**passphrase_env()):
+        tasks.due(MockContext())
+    assert (marker_state(read_a), marker_state(read_b)) == ("published", "published")
+    assert not schedule_file(tmp_path).exists()
+
+
+def test_withdrawing_one_target_for_good_keeps_it_down_when_the_others_reopen(
+    two_sites, clock, capsys
+):
+    (a, read_a), (b, read_b) = two_sites.values()
+    tasks.withdraw(MockContext(), for_="1d", target=[a, b])
+    tasks.withdraw(MockContext(), message="Not this one.", target=[a])
+    assert f"stays for {b}" in capsys.readouterr().out
+    clock("2026-12-02T09:00:00Z")
+    with environ(**passphrase_env()):
+        tasks.due(MockContext())
+    assert marker_state(read_b) == "published"
+    assert marker_state(read_a) == "withdrawn" and b"Not this one." in read_a(
+        "index.html"
+    )
+
+
+def test_two_targets_two_plans_each_reopens_at_its_own_time(two_sites, clock, capsys):
+    (a, read_a), (b, read_b) = two_sites.values()
+    with environ(**passphrase_env()):
+        tasks.withdraw(MockContext(), for_="1d", target=[a])
+        tasks.lock(MockContext(), for_="3d", target=[b])
+        shown = status_lines(capsys, [a, b])
+        assert "withdrawn until 2026-12-02 09:00 UTC" in shown[a]
+        assert "locked until 2026-12-04 09:00 UTC" in shown[b]
+        assert "locked" not in shown[a] and "withdrawn" not in shown[b]
+
+        clock("2026-12-02T10:00:00Z")
+        tasks.due(MockContext())
+        assert (marker_state(read_a), marker_state(read_b)) == ("published", "locked")
+        clock("2026-12-03T10:00:00Z")
+        tasks.due(MockContext())
+        assert "Nothing is due yet: the site is locked until 2026-12-04" in (
+            capsys.readouterr().out
+        )
+        clock("2026-12-04T10:00:00Z")
+        tasks.due(MockContext())
+    assert marker_state(read_b) == "published"
+
+
+def test_a_schedule_from_before_plans_per_target_still_reopens(served, clock, tmp_path):
+    # Format 1: one plan at the file's top level (Hearth before this change).
+    url, _base, read = served
+    tasks.withdraw(MockContext(), target=[url])
+    schedule_file(tmp_path).write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "state": "withdrawn",
+                "targets": [url],
+                "until": "2026-12-02T09:00:00Z",
+                "since": T0,
+            }
+        )
+    )
+    clock("2026-12-02T09:00:00Z")
+    with environ(**passphrase_env()):
+        tasks.due(MockContext())
+    assert marker_state(read) == "published"
+
+
+def test_a_target_address_with_a_password_is_not_written_into_the_schedule(
+    served, clock, tmp_path
+):
+    url, _base, read = served
+    secret = "git+https://writer:hunter2-token@127.0.0.1:9/blog.git#gh-pages"
+    with pytest.raises(
+        Exit, match=r"--target holds a password.*credential helper"
+    ) as e:
+        tasks.withdraw(MockContext(), for_="3d", target=[url, secret])
+    assert "hunter2" not in str(e.value)
+    assert marker_state(read) == "published"  # refused before anything changed
+    assert not schedule_file(tmp_path).exists()
+
+
 # --- Part of the blog, and one post: rules (hearth-rules.json) ---------------
 
 STARTING = "content/posts/2026-08-02-starting-again.md"
@@ -315,6 +435,8 @@ def rules_file(monkeypatch, tmp_path):
     path = tmp_path / "rules.json"
     monkeypatch.setenv("HEARTH_RULES_FILE", str(path))
     monkeypatch.setenv("HEARTH_SCHEDULE_FILE", str(tmp_path / "schedule.json"))
+    # A state key the build may make goes here, not into the repository.
+    monkeypatch.setenv("HEARTH_SECRETS_FILE", str(tmp_path / "secrets.toml"))
     state = ROOT / "hearth-state.json"
     saved = state.read_bytes()
     yield path
@@ -560,7 +682,8 @@ def test_the_seeds_week_on_each_target(any_target, clock, rules_file, capsys):
         assert STARTING_TEXT not in page
         capsys.readouterr()
         tasks.status(MockContext(), target=[url])
-        assert "locked since" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "locked since" in out and "until 2026-12-03 09:00 UTC" in out
 
         # Tuesday: re-open with one message, everything else down, for 3 days.
         tasks.withdraw(MockContext(), message="notices/resting.md", for_="3d",
@@ -575,9 +698,23 @@ def test_the_seeds_week_on_each_target(any_target, clock, rules_file, capsys):
         out = capsys.readouterr().out
         assert "withdrawn since" in out and "until 2026-12-04 09:00 UTC" in out
 
-        # Wednesday: the older posts for friends only (online when it reopens).
+        assert "locked" not in out  # the withdraw's plan replaced the lock's
+
+        # Wednesday, after the lock's end: nothing reopens, the withdraw holds.
+        clock("2026-12-03T10:00:00Z")
+        tasks.due(MockContext())
+        assert "Nothing is due yet: the site is withdrawn until" in (
+            capsys.readouterr().out
+        )
+        assert marker_state(read) == "withdrawn"
+
+        # The older posts for friends only (online when it reopens).
         tasks.rule(MockContext(), before="2026-08-05", audience="friends")
         assert marker_state(read) == "withdrawn"
+        capsys.readouterr()
+        tasks.status(MockContext(), target=[url])
+        out = capsys.readouterr().out
+        assert "withdrawn since" in out and "until 2026-12-04 09:00 UTC" in out
 
         # Friday: the cron line's `invoke due` brings it back.
         clock("2026-12-04T09:15:00Z")

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from hearth import envelope
 from hearth.envelope import ATTACHMENT_PREFIX
 from hearth.release import MARKER, is_feed, is_page
 from hearth.targets import open_target, ops
@@ -124,6 +125,7 @@ def name_view(view, a, b):
         seen[p] is None
         or p.startswith("theme/")
         or seen[p].startswith(ATTACHMENT_PREFIX)
+        or envelope.is_envelope(seen[p])
         for p in rest
     ):
         return "locked"
