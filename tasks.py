@@ -18,12 +18,12 @@ from pelican.settings import DEFAULT_CONFIG, get_settings_from_file, read_settin
 from rich.console import Console
 
 from hearth import audit as leak_audit
-from hearth import frontmatter, links, localtime, reading, schedule, secrets
+from hearth import envelope, frontmatter, links, localtime, reading, schedule, secrets
 from hearth import notice as notice_post
 from hearth import posts as hearth_posts
 from hearth import rules as hearth_rules
-from hearth.deploy import SITE_AUDIENCE
-from hearth.state import STATE_FILE_NAME
+from hearth.frontmatter import SITE_AUDIENCE
+from hearth.state import state_path
 from hearth.targets import TargetError, configured_targets, ops
 from hearth.targets.base import scratch_dir, sweep_scratch
 from hearth.targets.report import RichReporter
@@ -59,7 +59,7 @@ def pelican_run(cmd):
 
 def _state_file(settings):
     """The tracked state file the settings name (HEARTH_STATE_FILE), from ROOT."""
-    return ROOT / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+    return state_path(settings, ROOT)
 
 
 STATE_FILE = _state_file(SETTINGS)
@@ -471,7 +471,7 @@ def readers_add(c, audience, name, link_expires=""):
     except (secrets.SecretsError, hearth_readers.ReaderError) as err:
         raise Exit(str(err)) from None
     # The one time these secrets are shown: for the writer to send.
-    fragment = "#k=" + hearth_readers.b64url(reader.link)
+    fragment = "#k=" + envelope.b64url(reader.link)
     print(f"Added {name!r} to {audience!r} (kept in {file}). Send {name}, privately:")
     print(f"  passphrase: {reader.passphrase}")
     print(f"  link: the address of any {audience} post, followed by {fragment}")
@@ -1014,7 +1014,6 @@ def lock(  # noqa: PLR0917 - invoke maps flags to parameters
 
 
 def _lock(settings, targets, passphrase, dry_run, notice=None, *, verbose=False):
-    from hearth import envelope
     from hearth.state import State, StateError
 
     build = _publish_build(settings)

@@ -54,7 +54,7 @@ from urllib.parse import unquote
 
 from hearth import auditcache, envelope, frontmatter, secrets, surfaces
 from hearth import reading as one_reading
-from hearth.state import STATE_FILE_NAME, State, StateError
+from hearth.state import State, StateError, state_path
 
 logger = logging.getLogger(__name__)
 
@@ -547,7 +547,7 @@ SHOWN_BY_SETTING = {
 def _state(settings):
     """The state file's post ids and audience salts ({} if there is none)."""
     root = Path(settings["PATH"]).resolve().parent
-    path = root / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+    path = state_path(settings, root)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -564,7 +564,7 @@ def _post_ids(settings, sources):
     """{source path: id} of the state file's private posts among `sources`
     (the file names them by keyed tag only: hearth.state finds them)."""
     root = Path(settings["PATH"]).resolve().parent
-    path = root / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+    path = state_path(settings, root)
     try:
         return State.load(path, secrets_file=root / secrets.SECRETS_FILE_NAME).post_ids(
             sources

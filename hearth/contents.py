@@ -5,8 +5,11 @@ translations); a plugin that misses one misses posts, so they are listed here
 rather than in each plugin.
 """
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+# A signal receiver, returned as it came.
+Receiver = TypeVar("Receiver", bound=Callable[..., object])
 
 ARTICLE_LISTS = (
     "articles",
@@ -66,10 +69,10 @@ def plugin_names(settings: Mapping[str, Any]) -> list[str]:
 READ_FIRST = "hearth_read_first"
 
 
-def read_first(rank):
+def read_first(rank: int) -> Callable[[Receiver], Receiver]:
     """Mark a content_object_init receiver to run before other plugins' ones."""
 
-    def mark(receiver):
+    def mark(receiver: Receiver) -> Receiver:
         setattr(receiver, READ_FIRST, rank)
         return receiver
 

@@ -40,9 +40,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_NOTICE = notice_post.DEFAULT_NOTICE
 NOTICE_CSS = "hearth-notice.css"
 LOCKED_DIR = "hearth-locked"
-# The audience a locked site is encrypted for (HEARTH_PASSPHRASE_SITE, its
-# salt in the state file).
-SITE_AUDIENCE = "site"
 ROBOTS_DISALLOW = "User-agent: *\nDisallow: /\n"
 
 _NOTICE_STYLE = """\
@@ -87,13 +84,9 @@ def as_notice(message: Message) -> notice_post.Notice:
     """A Notice from a Notice, plain text, or None (the kind default)."""
     if isinstance(message, notice_post.Notice):
         return message
-    # hearth.notice is not annotated yet: say what its functions return.
-    made: notice_post.Notice
     if message is None or not str(message).strip():
-        made = notice_post.default()
-    else:
-        made = notice_post.from_text(str(message))
-    return made
+        return notice_post.default()
+    return notice_post.from_text(str(message))
 
 
 # The start of the withdraw notice and of the lock's unlock shell: no

@@ -10,6 +10,9 @@ from collections.abc import Collection
 from hearth.warnings import WARNING_KEYS
 
 PUBLIC = "public"
+# The audience a locked site is encrypted for (`invoke lock`: one passphrase,
+# HEARTH_PASSPHRASE_SITE, no readers; its salt in the state file).
+SITE_AUDIENCE = "site"
 # Hearth's own header keys, beside Pelican's (hearth/reading.py reads a key
 # that is neither as a mistake). A plugin that reads a new key adds it here;
 # the warnings keys (labels, the writer's note, chose-not-to-warn) are named

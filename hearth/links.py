@@ -7,6 +7,7 @@ the passphrase; but anyone who has the link can read every post of that
 audience until its passphrase (or salt) changes.
 """
 
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 from hearth import envelope
@@ -17,7 +18,9 @@ class LinkError(ValueError):
     """A link that unlocks cannot be made."""
 
 
-def audience_key(audience, passphrase, state_file):
+def audience_key(
+    audience: str, passphrase: str, state_file: str | os.PathLike[str]
+) -> bytes:
     """Derive an audience's key with the salt and iterations the site uses."""
     known = State.load(state_file, check_key=False).known_audience(audience)
     if known is None:
@@ -30,7 +33,7 @@ def audience_key(audience, passphrase, state_file):
     return envelope.derive_key(passphrase, salt, iterations)
 
 
-def unlock_link(url, key, site_url=""):
+def unlock_link(url: str, key: bytes, site_url: str = "") -> str:
     """Return `url` (made absolute with `site_url`) with `#k=<key>` appended."""
     parts = urlsplit(url)
     if not parts.scheme and site_url:
