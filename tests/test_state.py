@@ -147,6 +147,8 @@ def test_the_state_file_names_no_private_file_title_or_date(
     with caplog.at_level("INFO", logger="hearth.state"):
         output = _build(tmp_path)
     assert "made the state key" in caplog.text and "back it up" in caplog.text
+    # ...and says where it kept the key (the writer must back up that file).
+    assert f"kept it in {tmp_path / 'secrets.toml'}" in caplog.text
     text = (tmp_path / "hearth-state.json").read_text()
     for name in [*NAMES_OF_PRIVATE_FILES, "The night", "23:40"]:
         assert name.lower() not in text.lower(), name
@@ -175,9 +177,7 @@ def test_a_build_on_a_ci_runner_makes_no_state_key_that_would_die_with_it(
         "posts" not in (tmp_path / "hearth-state.json").read_text()
     )
     # With the key in the environment, as the forge's secrets give it, it builds.
-    from hearth import readers
-
-    monkeypatch.setenv("HEARTH_STATE_KEY", readers.b64url(bytes(range(32))))
+    monkeypatch.setenv("HEARTH_STATE_KEY", envelope.b64url(bytes(range(32))))
     [_address] = _addresses(_build(tmp_path))
 
 

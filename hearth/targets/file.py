@@ -17,13 +17,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from hearth.release import tree_manifest
+from hearth.targets import base
 from hearth.targets.base import (
-    Check,
-    Plan,
-    Progress,
     Target,
     TargetError,
-    Tree,
     os_fault,
     query_options,
 )
@@ -176,8 +173,9 @@ class FileTarget(Target):
             return (live / path).read_bytes()
         return None
 
-    def deploy(self, tree: Tree, plan: Plan, *, state: str, progress: Progress,
-               check: Check = lambda: None) -> None:  # fmt: skip
+    def deploy(self, tree: base.Tree, plan: base.Plan, *, state: str,
+               progress: base.Progress,
+               check: base.Check = lambda: None) -> None:  # fmt: skip
         if not self.root.parent.is_dir():
             raise self._no_parent()
         try:
@@ -186,7 +184,12 @@ class FileTarget(Target):
             raise TargetError(os_fault(e, self.display)) from e
 
     def _deploy(
-        self, tree: Path, plan: Plan, state: str, progress: Progress, check: Check
+        self,
+        tree: Path,
+        plan: base.Plan,
+        state: str,
+        progress: base.Progress,
+        check: base.Check,
     ) -> None:
         live = self._live()
         self.releases.mkdir(exist_ok=True)

@@ -22,13 +22,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hearth.secrets import without_secrets
+from hearth.targets import base
 from hearth.targets.base import (
-    Check,
-    Plan,
-    Progress,
     Target,
     TargetError,
-    Tree,
     net_timeout,
     query_options,
     scratch_dir,
@@ -286,8 +283,9 @@ class GitTarget(Target):
         # .hearth/ and any file whose name starts with an underscore.
         return {".nojekyll": b""}
 
-    def deploy(self, tree: Tree, plan: Plan, *, state: str, progress: Progress,
-               check: Check = lambda: None) -> None:  # fmt: skip
+    def deploy(self, tree: base.Tree, plan: base.Plan, *, state: str,
+               progress: base.Progress,
+               check: base.Check = lambda: None) -> None:  # fmt: skip
         live = self._fetch()
         env = {"GIT_INDEX_FILE": str(self.repo / "hearth-index")}
         self._git("--work-tree", str(tree), "add", "-A", "--", ".", env=env)

@@ -26,13 +26,10 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from hearth.release import MARKER, content_type, is_page
+from hearth.targets import base
 from hearth.targets.base import (
-    Check,
-    Plan,
-    Progress,
     Target,
     TargetError,
-    Tree,
     cache_control,
     net_timeout,
     query_options,
@@ -285,8 +282,9 @@ class S3Target(Target):
             )
         ]
 
-    def deploy(self, tree: Tree, plan: Plan, *, state: str, progress: Progress,
-               check: Check = lambda: None) -> None:  # fmt: skip
+    def deploy(self, tree: base.Tree, plan: base.Plan, *, state: str,
+               progress: base.Progress,
+               check: base.Check = lambda: None) -> None:  # fmt: skip
         folder = Path(tree)
         marker_changed = MARKER in plan.upload
         uploads = [rel for rel in plan.upload if rel != MARKER]
@@ -308,7 +306,9 @@ class S3Target(Target):
             self._purge_old_versions()
         self._invalidate()
 
-    def _put_all(self, tree: Path, paths: Iterable[str], progress: Progress) -> None:
+    def _put_all(
+        self, tree: Path, paths: Iterable[str], progress: base.Progress
+    ) -> None:
         pool = ThreadPoolExecutor(max_workers=UPLOAD_WORKERS)
         try:
             futures = {pool.submit(self._put, tree, rel): rel for rel in paths}
@@ -334,7 +334,9 @@ class S3Target(Target):
         )
 
     def _delete(
-        self, objects: Sequence[str | dict[str, str]], progress: Progress | None = None
+        self,
+        objects: Sequence[str | dict[str, str]],
+        progress: base.Progress | None = None,
     ) -> None:
         """Delete keys (or {Key, VersionId} dicts) in batches the API accepts."""
         base = f"{self.prefix}/" if self.prefix else ""

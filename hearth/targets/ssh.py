@@ -23,13 +23,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from hearth.secrets import without_secrets
+from hearth.targets import base
 from hearth.targets.base import (
-    Check,
-    Plan,
-    Progress,
     Target,
     TargetError,
-    Tree,
     net_timeout,
     query_options,
     scratch_dir,
@@ -281,8 +278,9 @@ class SshTarget(Target):
             )
         ]
 
-    def deploy(self, tree: Tree, plan: Plan, *, state: str, progress: Progress,
-               check: Check = lambda: None) -> None:  # fmt: skip
+    def deploy(self, tree: base.Tree, plan: base.Plan, *, state: str,
+               progress: base.Progress,
+               check: base.Check = lambda: None) -> None:  # fmt: skip
         q = shlex.quote
         root, releases = q(self.root), q(self.releases)
         _, out = self._remote(
@@ -347,7 +345,7 @@ class SshTarget(Target):
         staging: str,
         live: str,
         changed: Container[str],
-        progress: Progress,
+        progress: base.Progress,
     ) -> None:
         cmd = [
             "rsync",
