@@ -18,10 +18,12 @@ from pelican.settings import DEFAULT_CONFIG, get_settings_from_file, read_settin
 from rich.console import Console
 
 from hearth import audit as leak_audit
-from hearth import frontmatter, links, localtime, reading, schedule, secrets
+from hearth import envelope, frontmatter, links, localtime, reading, schedule, secrets
 from hearth import notice as notice_post
 from hearth import posts as hearth_posts
 from hearth import rules as hearth_rules
+from hearth.frontmatter import SITE_AUDIENCE
+from hearth.state import state_path
 from hearth.targets import TargetError, configured_targets, ops
 from hearth.targets.base import scratch_dir, sweep_scratch
 from hearth.targets.report import RichReporter
@@ -55,7 +57,12 @@ def pelican_run(cmd):
         pelican_main(shlex.split(cmd))
 
 
-STATE_FILE = ROOT / (SETTINGS.get("HEARTH_STATE_FILE") or "hearth-state.json")
+def _state_file(settings):
+    """The tracked state file the settings name (HEARTH_STATE_FILE), from ROOT."""
+    return state_path(settings, ROOT)
+
+
+STATE_FILE = _state_file(SETTINGS)
 
 
 @contextlib.contextmanager
@@ -334,7 +341,7 @@ def posts(c):
 
     settings, found = _readings()
     found = hearth_posts.sort_posts(found)
-    state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or "hearth-state.json")
+    state_file = _state_file(settings)
     try:
         post_ids = State.load(
             state_file, secrets_file=ROOT / secrets.SECRETS_FILE_NAME
@@ -347,8 +354,7 @@ def posts(c):
     for post in found:
         for note in post.notes:
             console.print(note, style="yellow", markup=False, highlight=False)
-    vocabulary = settings.get("HEARTH_WARNINGS") or hearth_warnings.DEFAULT_VOCABULARY
-    aliases = settings.get("HEARTH_WARNING_ALIASES")
+    vocabulary, aliases = hearth_warnings.vocabulary_in(settings)
     for line in hearth_posts.unknown_labels(found, vocabulary, aliases):
         console.print(line, style="yellow", markup=False, highlight=False)
     broken = [post for post in found if post.error]
@@ -374,7 +380,7 @@ def unlock_link(c, audience, url, preview=False):
     from hearth.state import State, StateError
 
     found = _readings()[1]
-    state_file = ROOT / (SETTINGS.get("HEARTH_STATE_FILE") or "hearth-state.json")
+    state_file = _state_file(SETTINGS)
     try:
         # The post the link is for must be one this audience can open.
         with contextlib.chdir(ROOT):
@@ -465,7 +471,7 @@ def readers_add(c, audience, name, link_expires=""):
     except (secrets.SecretsError, hearth_readers.ReaderError) as err:
         raise Exit(str(err)) from None
     # The one time these secrets are shown: for the writer to send.
-    fragment = "#k=" + hearth_readers.b64url(reader.link)
+    fragment = "#k=" + envelope.b64url(reader.link)
     print(f"Added {name!r} to {audience!r} (kept in {file}). Send {name}, privately:")
     print(f"  passphrase: {reader.passphrase}")
     print(f"  link: the address of any {audience} post, followed by {fragment}")
@@ -998,7 +1004,7 @@ def lock(  # noqa: PLR0917 - invoke maps flags to parameters
     targets = _targets(target, settings)
     settings = _addressed(settings, targets, strict=False)
     try:
-        passphrase = passphrase_for("site", publish=True)
+        passphrase = passphrase_for(SITE_AUDIENCE, publish=True)
     except SecretsError as e:
         raise Exit(str(e)) from None
     with _say_if_state_changed(), _calmly("lock"):
@@ -1008,8 +1014,7 @@ def lock(  # noqa: PLR0917 - invoke maps flags to parameters
 
 
 def _lock(settings, targets, passphrase, dry_run, notice=None, *, verbose=False):
-    from hearth import envelope
-    from hearth.state import STATE_FILE_NAME, State, StateError
+    from hearth.state import State, StateError
 
     build = _publish_build(settings)
     try:
@@ -1021,18 +1026,18 @@ def _lock(settings, targets, passphrase, dry_run, notice=None, *, verbose=False)
             print("Warning: the leak audit found private text in the build; it is")
             print("locked behind the site passphrase too. Fix it before publishing:")
             print("  " + "\n  ".join(findings))
-        state_file = ROOT / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+        state_file = _state_file(settings)
         # Only the site salt: a lost state key must not stop a lock.
         state = State.load(state_file, check_key=False)
         iterations = settings.get("HEARTH_PBKDF2_ITERATIONS", envelope.ITERATION_FLOOR)
-        salt, iterations = state.audience("site", iterations)
+        salt, iterations = state.audience(SITE_AUDIENCE, iterations)
         if not dry_run:
             state.save()  # the site salt must survive: readers' keys depend on it
         key = envelope.derive_key(passphrase, salt, iterations)
         ops.lock(
             build,
             targets,
-            recipients=[envelope.Recipient("site", salt, iterations, key)],
+            recipients=[envelope.Recipient(SITE_AUDIENCE, salt, iterations, key)],
             static_dir=settings.get("THEME_STATIC_DIR", "theme"),
             previous_tree=ROOT / LOCK_CACHE,
             keep_tree=ROOT / LOCK_CACHE,

@@ -57,8 +57,6 @@ BENCH_PASSPHRASES = {
 # stays the size it is); --quick uses a few, only to check the section runs.
 READERS = 30
 QUICK_READERS = 3
-# DESIGN.md's floor, used until hearth.envelope says otherwise.
-DEFAULT_ITERATIONS = 600_000
 
 # Figures every run writes (the keys issue 7 asks for), each with its unit.
 REQUIRED_FIGURES = {
@@ -297,15 +295,6 @@ def generate_site(folder, posts, seed=SEED):
 # ---------------------------------------------------------------- builds
 
 
-def _available(module):
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ImportError:
-        return False
-
-
 def hearth_plugins():
     """Hearth's plugins present in this checkout, as publishconf lists them."""
     from pelican.settings import get_settings_from_file
@@ -313,13 +302,6 @@ def hearth_plugins():
     with _cwd(ROOT):
         settings = get_settings_from_file(str(ROOT / "publishconf.py"))
     return [p for p in settings.get("PLUGINS", []) if isinstance(p, str)]
-
-
-def _require(*paths):
-    """Raise NotAvailable naming whichever of these repository paths is missing."""
-    missing = [p for p in paths if not (ROOT / p).exists()]
-    if missing:
-        raise NotAvailable(f"{', '.join(missing)} not in this checkout")
 
 
 @contextlib.contextmanager
@@ -410,22 +392,21 @@ def _build_worker(spec_path):
     spec = json.loads(Path(spec_path).read_text())
     logging.basicConfig(level=logging.ERROR)
     counter = {"calls": 0, "seconds": 0.0}
-    if _available("hearth.envelope"):
-        # Wrap before any plugin imports it, so `from ... import` sees it too.
-        from hearth import envelope
+    # Wrap before any plugin imports it, so `from ... import` sees it too.
+    from hearth import envelope
 
-        real = envelope.derive_key
+    real = envelope.derive_key
 
-        @functools.wraps(real)
-        def counted(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return real(*args, **kwargs)
-            finally:
-                counter["calls"] += 1
-                counter["seconds"] += time.perf_counter() - t0
+    @functools.wraps(real)
+    def counted(*args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            counter["calls"] += 1
+            counter["seconds"] += time.perf_counter() - t0
 
-        envelope.derive_key = counted
+    envelope.derive_key = counted
     from pelican import Pelican
     from pelican.settings import read_settings
 
@@ -459,9 +440,7 @@ def _build_worker(spec_path):
             {
                 "seconds": seconds,
                 "cpu_seconds": cpu,
-                "kdf_calls": counter["calls"]
-                if _available("hearth.envelope")
-                else None,
+                "kdf_calls": counter["calls"],
                 "kdf_seconds": counter["seconds"],
                 "peak_mb": _peak_mb(),
             }
@@ -884,9 +863,6 @@ def section_kdf(bench):
     """
     if not bench.hearth_reports:
         raise NotAvailable("the build section did not run")
-    calls = [r["kdf_calls"] for r in bench.hearth_reports]
-    if calls[0] is None:
-        raise NotAvailable("hearth.envelope is not in this checkout")
     used = {a for p in bench.site.private for a in p.audience}
     warm = bench.hearth_reports[1:] or bench.hearth_reports
     bench.put(
@@ -906,7 +882,6 @@ def section_kdf(bench):
         derived.unlink(missing_ok=True)
         cold.append(run_build(override))
     if not cold[0]["kdf_calls"]:
-        _require("plugins/hearth_private")
         raise RuntimeError("the Hearth build derived no key")
     bench.put(
         "kdf_per_cold_build",
@@ -1032,11 +1007,9 @@ BROWSER_FIGURES = (
 
 def site_iterations():
     """The iteration count Hearth's builds use (the envelope's floor)."""
-    if _available("hearth.envelope"):
-        from hearth import envelope
+    from hearth import envelope
 
-        return getattr(envelope, "ITERATION_FLOOR", DEFAULT_ITERATIONS)
-    return DEFAULT_ITERATIONS
+    return envelope.ITERATION_FLOOR
 
 
 def section_browser(bench):
@@ -1235,7 +1208,6 @@ def _hearth_url(bench, post):
 
 def _unlock_times(bench, browser, base):
     """Click Unlock on a first private post, then open a second one."""
-    _require("plugins/hearth_private", "theme/static/js/unlock.js")
     plain = _unlock_posts(bench)
     public = [p for p in bench.site.posts if not p.audience and not p.warnings]
     first, second = _hearth_url(bench, plain[0]), _hearth_url(bench, plain[1])
@@ -1362,7 +1334,6 @@ def _post_html(size, seed=SEED):
 
 def _render_ratios(bench, browser, base):
     """Decrypt-and-render against inserting the same HTML unencrypted."""
-    _require("hearth/envelope.py", "theme/static/js/envelope.js")
     js = ROOT / "theme" / "static" / "js" / "envelope.js"
     from hearth import envelope
 
@@ -1425,7 +1396,6 @@ def _render_ratios(bench, browser, base):
 
 def section_size(bench):
     """Encrypted page bytes over the plain page's bytes, for the same posts."""
-    _require("plugins/hearth_private")
     if bench.plain_times is None:
         raise NotAvailable("the build section did not run")
     plain, hearth, ratios, missing = 0, 0, [], []
@@ -1614,7 +1584,6 @@ def _republish_one_post(bench, build, override, targets, reporter):
 
 def section_publish(bench):
     """Publish, one-post republish, withdraw and lock on every kind of target."""
-    _require("hearth/targets/ops.py", "tests/targets/conftest.py")
     if bench.site is None:
         raise NotAvailable("the build section did not run")
     from hearth.targets import open_target
@@ -1666,7 +1635,6 @@ def section_readers(bench):
     The readers go into the site's own secrets file (beside its state file,
     where the build looks) and are taken out again afterwards.
     """
-    _require("hearth/readers.py", "plugins/hearth_private")
     if bench.site is None:
         raise NotAvailable("the build section did not run")
     from hearth import secrets as hearth_secrets
@@ -1794,7 +1762,6 @@ def _badweek_verbs(bench, build, target, reporter, notice):
 
 def section_badweek(bench):
     """Withdraw and lock with a notice post on every target; rollback on file."""
-    _require("hearth/notice.py", "hearth/rollback.py", "hearth/targets/ops.py")
     if bench.site is None:
         raise NotAvailable("the build section did not run")
     from hearth.targets import open_target, ops

@@ -48,13 +48,15 @@ import os
 import re
 import time
 import unicodedata
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import unquote
 
 from hearth import auditcache, envelope, frontmatter, secrets, surfaces
 from hearth import reading as one_reading
-from hearth.state import STATE_FILE_NAME, State, StateError
+from hearth.state import State, StateError, state_path
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +111,20 @@ _DIGEST_BYTES = 4  # 8 hex digits: enough to tell two findings apart
 _ENVELOPE_START = '{"hearth":'
 _MAX_FILE = 512 * 1024 * 1024
 
+# A needle as find() knows it: the words of a short one, the hash of a run.
+Key = tuple[str, ...] | int
+Run = tuple[str, ...]
+# A demo key being derived (None: the salt cannot be one).
+DemoKey = concurrent.futures.Future[bytes | None]
+# _index(): single words, pairs, longer needles by the hash of three words,
+# and the rarest words that say whether a text can hold a pair or a triple.
+Index = tuple[
+    dict[str, Run],
+    dict[Run, Run],
+    dict[int, list[tuple[int, Run]]],
+    dict[int, set[str]],
+]
+
 
 class AuditError(ValueError):
     """The audit cannot run (no output, unreadable source): fail closed."""
@@ -129,7 +145,7 @@ class Finding:
     # Why, for findings that are not a secret's text (a demo passphrase...).
     note: str = dataclasses.field(default="", compare=False)
 
-    def __str__(self):
+    def __str__(self) -> str:
         path = self.shown or self.path
         if self.note:
             return f"{path}: {self.surface}: {self.note}"
@@ -142,7 +158,7 @@ class Finding:
 # Words --------------------------------------------------------------------------
 
 
-def _words(text):
+def _words(text: str) -> list[str]:
     """Lower-case runs of letters and digits, as a reader reads them: a soft
     hyphen or zero-width space inside a word is no break, and compatibility
     forms (fullwidth letters, ligatures, a letter and its combining accent)
@@ -154,7 +170,7 @@ def _words(text):
     return _WORD.findall(text.casefold())
 
 
-def _runs(words, length):
+def _runs(words: Sequence[str], length: int) -> Iterator[Run]:
     """Every run of `length` words, as tuples (lazily)."""
     return zip(*(words[i:] for i in range(length)), strict=False)
 
@@ -167,10 +183,10 @@ class _Keyed:
     two findings apart and nothing more.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._key = os.urandom(32)
 
-    def __call__(self, words):
+    def __call__(self, words: Iterable[str]) -> str:
         text = " ".join(words).encode("utf-8")
         return hmac.new(self._key, text, hashlib.sha256).hexdigest()[
             : 2 * _DIGEST_BYTES
@@ -194,40 +210,41 @@ class _Needles:
     for the needles found only (`public()`).
     """
 
-    def __init__(self, window):
+    def __init__(self, window: int) -> None:
         self.window = window
         # Every `stride`-th run of `length` words is kept: any run of
         # `window` words holds one of them, at half the memory.
         self.length = max(3, window - 1)
         self.stride = window - self.length + 1
-        self.owners = []  # index -> (kind, source)
-        self._owner_index = {}
+        self.owners: list[tuple[str, str]] = []  # index -> (kind, source)
+        self._owner_index: dict[tuple[str, str], int] = {}
         # [(owner index, array of the hashes of its runs)]: 8 bytes a run,
         # where a dict from hash to owner would take ten times that.
-        self.runs = []
-        self.short = {}  # tuple of words -> [owner index]
+        self.runs: list[tuple[int, array.array[int]]] = []
+        self.short: dict[Run, list[int]] = {}  # tuple of words -> [owner index]
         # owner index -> output path prefixes where it may appear (its own page)
-        self.allowed_in = {}
-        self.run_keys = frozenset()
-        self._index = {}
+        self.allowed_in: dict[int, tuple[str, ...]] = {}
+        self.run_keys: frozenset[int] = frozenset()
+        self._index: dict[bool, Index] = {}
         # How often each word occurs in the secrets: the rarest word of a
         # short needle is where it is looked for.
-        self.frequency = collections.Counter()
+        self.frequency: collections.Counter[str] = collections.Counter()
         # What find() looks for, as digests that are the same in every run:
         # one per secret source of all the needles it gave, one per public
         # text the needles were judged against in freeze() (hearth/auditcache:
         # a file clean for these needles is clean for fewer of them).
-        self.source_prints = {}
-        self.public_prints = set()
+        self.source_prints: dict[str, Any] = {}  # source -> its sha256 object
+        self.public_prints: set[str] = set()
 
-    def owner(self, kind, source):
+    def owner(self, kind: str, source: str) -> int:
+        """The index of (kind, source) among the owners, added if new."""
         key = (kind, source)
         if key not in self._owner_index:
             self._owner_index[key] = len(self.owners)
             self.owners.append(key)
         return self._owner_index[key]
 
-    def add(self, kind, source, text, *, whole=True):
+    def add(self, kind: str, source: str, text: str, *, whole: bool = True) -> None:
         """Add a secret text: whole (if short enough) or as runs of `window`.
 
         A body (`whole=False`) shorter than the window is still a needle when
@@ -258,20 +275,20 @@ class _Needles:
         if owner not in owners:
             owners.append(owner)
 
-    def _print(self, source, *parts):
+    def _print(self, source: str, *parts: object) -> None:
         digest = self.source_prints.get(source)
         if digest is None:
             digest = self.source_prints[source] = hashlib.sha256(source.encode())
         digest.update("\x1f".join(map(str, parts)).encode() + b"\x1e")
 
-    def fingerprint(self):
+    def fingerprint(self) -> dict[str, Any]:
         """{"sources": [digest], "public": [digest]} of what find() looks for."""
         return {
             "sources": sorted(d.hexdigest() for d in self.source_prints.values()),
             "public": sorted(self.public_prints),
         }
 
-    def _kept_runs(self, words):
+    def _kept_runs(self, words: Sequence[str]) -> Iterator[Run]:
         """Every `stride`-th run of `length` words, and the last one."""
         last = len(words) - self.length
         starts = [*range(0, last + 1, self.stride)]
@@ -279,7 +296,9 @@ class _Needles:
             starts.append(last)
         return (tuple(words[i : i + self.length]) for i in starts)
 
-    def freeze(self, public_text, public_paths):
+    def freeze(
+        self, public_text: Iterable[list[str]], public_paths: Iterable[list[str]]
+    ) -> None:
         """Make the needles ready to find, less those that public text which
         costs nothing to read (settings, dates, public posts' headers) holds,
         per surface: `public_text` and `public_paths` are word lists."""
@@ -298,21 +317,28 @@ class _Needles:
             True: self._anchors(k for k in self.short if k not in in_paths),
         }
 
-    def _anchors(self, needles):
+    def _anchors(self, needles: Iterable[Run]) -> Index:
         return _index(needles, self.frequency)
 
-    def owners_of(self, keys):
+    def owners_of(self, keys: Iterable[Key]) -> dict[Key, list[int]]:
         """{key: [owner index]} for needle keys found."""
-        owners = {k: self.short[k] for k in keys if isinstance(k, tuple)}
-        runs = {k for k in keys if not isinstance(k, tuple)}
+        keys = list(keys)
+        owners: dict[Key, list[int]] = {
+            k: self.short[k] for k in keys if isinstance(k, tuple)
+        }
+        runs = {k for k in keys if isinstance(k, int)}
         for owner, hashes in self.runs:  # the first owner of a run keeps it
             for key in runs.intersection(hashes):
                 owners.setdefault(key, [owner])
         return owners
 
-    def find(self, words, *, paths=False):
+    def find(
+        self, words: Sequence[str], *, paths: bool = False
+    ) -> list[tuple[Key, Run]]:
         """[(key, run of words)] of every needle in `words` (in a path)."""
-        found = [(n, n) for n in _find_short(words, self._index[paths])]
+        found: list[tuple[Key, Run]] = [
+            (n, n) for n in _find_short(words, self._index[paths])
+        ]
         if len(words) >= self.length and self.run_keys:
             keys = set(self.run_keys.intersection(map(hash, _runs(words, self.length))))
             if keys:
@@ -323,13 +349,15 @@ class _Needles:
                         found.append((key, run))
         return found
 
-    def public(self, short, runs, texts):
+    def public(
+        self, short: Collection[Run], runs: Iterable[int], texts: Iterable[list[str]]
+    ) -> set[Key]:
         """The needles among `short` (tuples) and `runs` (hashes) that the
         word lists `texts` also hold; stops once every one is found."""
         index = self._anchors(short)
-        if not isinstance(runs, (set, frozenset)):
-            runs = set(runs)
-        found_short, found_runs = set(), set()
+        runs = runs if isinstance(runs, (set, frozenset)) else set(runs)
+        found_short: set[Run] = set()
+        found_runs: set[int] = set()
         for words in texts:
             if len(found_short) == len(short) and len(found_runs) == len(runs):
                 break
@@ -339,10 +367,11 @@ class _Needles:
                 found_runs.update(
                     runs.intersection(map(hash, _runs(words, self.length)))
                 )
-        return found_short | found_runs
+        found: set[Key] = {*found_short, *found_runs}
+        return found
 
 
-def _index(needles, frequency):
+def _index(needles: Iterable[Run], frequency: Mapping[str, int]) -> Index:
     """Short needles, indexed to be found in a few set intersections.
 
     Single words by themselves; pairs by themselves; longer needles by the
@@ -350,7 +379,10 @@ def _index(needles, frequency):
     triples only if it holds the rarest word of one (rarest in the secrets:
     a guess at rarest in the output that costs nothing).
     """
-    singles, pairs, triples, rare = {}, {}, {}, {2: set(), 3: set()}
+    singles: dict[str, Run] = {}
+    pairs: dict[Run, Run] = {}
+    triples: dict[int, list[tuple[int, Run]]] = {}
+    rare: dict[int, set[str]] = {2: set(), 3: set()}
     for needle in needles:
         if len(needle) == 1:
             singles[needle[0]] = needle
@@ -368,10 +400,10 @@ def _index(needles, frequency):
     return singles, pairs, triples, rare
 
 
-def _find_short(words, index):
+def _find_short(words: Sequence[str], index: Index) -> set[Run]:
     """The short needles that occur in `words` as whole words."""
     singles, pairs, triples, rare = index
-    found = set()
+    found: set[Run] = set()
     if not (singles or pairs or triples):
         return found
     present = set(words)
@@ -396,7 +428,9 @@ def _find_short(words, index):
 # Reading what Pelican read ------------------------------------------------------
 
 
-def _read_site(settings, cache=None):
+def _read_site(
+    settings: Mapping[str, Any], cache: auditcache.AuditCache | None = None
+) -> list[one_reading.Reading]:
     """Every article and page Pelican would read (hearth.reading), through
     the cache's readings of unchanged files if there is a cache."""
     try:
@@ -411,7 +445,7 @@ def _read_site(settings, cache=None):
         raise AuditError(
             "The audit cannot tell whether these files are private, so it "
             "refuses to pass the build. Fix them, build again and re-run the "
-            "audit:\n  " + "\n  ".join(r.error for r in errors)
+            "audit:\n  " + "\n  ".join(str(r.error) for r in errors)
         )
     return readings
 
@@ -421,17 +455,17 @@ class _AnyAudience(dict):
     every audience a post names is one (the post is private), none is an
     error."""
 
-    def __contains__(self, name):
+    def __contains__(self, name: object) -> bool:
         return True
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return True
 
 
 # Collecting needles -------------------------------------------------------------
 
 
-def _text_of_html(html):
+def _text_of_html(html: str | None) -> tuple[str, str]:
     """(rendered text, attribute values and comments) of a reading's HTML."""
     if not html:
         return "", ""
@@ -439,7 +473,7 @@ def _text_of_html(html):
     return texts[0], "\n".join(texts[1:])
 
 
-def _metadata_strings(value, out):
+def _metadata_strings(value: object, out: list[str]) -> None:
     if isinstance(value, str):
         out.append(value)
     elif isinstance(value, dict):
@@ -452,7 +486,7 @@ def _metadata_strings(value, out):
         out.append(str(value))
 
 
-def _reading_text(reading):
+def _reading_text(reading: one_reading.Reading) -> str:
     """A reading's body, summary and metadata, lower case: where it names
     files ({static}/images/a.jpg, src, href, an `image:` key)."""
     texts = [reading.content or "", reading.summary or ""]
@@ -460,15 +494,18 @@ def _reading_text(reading):
     return "\n".join(str(t) for t in texts).lower()
 
 
-def _files(folder, empty_folders=None):
+def _files(
+    folder: str | os.PathLike[str], empty_folders: list[str] | None = None
+) -> list[tuple[str, str]]:
     """(path, path relative to `folder` with '/') of every file below it,
     sorted; symlinked folders followed (a web server serves them), each real
     folder once. Empty folders (and links back up) are appended, relative,
     to `empty_folders` if given. os.walk and strings: rglob is slow."""
-    folder = os.fspath(folder)
-    found, seen = [], set()
-    for top, folders, names in os.walk(folder, followlinks=True):
-        relative = top[len(folder) + 1 :].replace(os.sep, "/")
+    top_folder = os.fspath(folder)
+    found: list[tuple[str, str]] = []
+    seen: set[tuple[int, int]] = set()
+    for top, folders, names in os.walk(top_folder, followlinks=True):
+        relative = top[len(top_folder) + 1 :].replace(os.sep, "/")
         prefix = relative + "/" if relative else ""
         info = os.stat(top)
         if (info.st_dev, info.st_ino) in seen:  # a link back up: a loop
@@ -484,10 +521,10 @@ def _files(folder, empty_folders=None):
     return found
 
 
-def _names_in(text):
+def _names_in(text: str) -> set[str]:
     """The file names a text points at, whole ("dog.jpg" is not in
     "hotdog.jpg"): the last part of every path-like token."""
-    names = set()
+    names: set[str] = set()
     for token in _REFERENCE.findall(text):
         name = unquote(token.rsplit("/", 1)[-1]).rstrip(".:!?")
         if "." in name:
@@ -495,10 +532,10 @@ def _names_in(text):
     return names
 
 
-def _date_words(settings):
+def _date_words(settings: Mapping[str, Any]) -> str:
     """Month and day names, as the site's dates print them: in English, in
     this process's locale and in each of the site's LOCALE settings."""
-    words = set()
+    words: set[str] = set()
     locales = settings.get("LOCALE") or ()
     locales = [locales] if isinstance(locales, str) else list(locales)
     saved = locale.setlocale(locale.LC_TIME)
@@ -517,11 +554,11 @@ def _date_words(settings):
     return " ".join(sorted(words))
 
 
-def settings_text(settings):
+def settings_text(settings: Mapping[str, Any]) -> list[str]:
     """Every string in a settings dict: words the site itself makes public."""
-    found = []
+    found: list[str] = []
 
-    def walk(value):
+    def walk(value: object) -> None:
         if isinstance(value, str):
             found.append(value)
         elif isinstance(value, dict):
@@ -544,10 +581,10 @@ SHOWN_BY_SETTING = {
 }
 
 
-def _state(settings):
+def _state(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The state file's post ids and audience salts ({} if there is none)."""
     root = Path(settings["PATH"]).resolve().parent
-    path = root / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+    path = state_path(settings, root)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -560,11 +597,11 @@ def _state(settings):
     return data if isinstance(data, dict) else {}
 
 
-def _post_ids(settings, sources):
+def _post_ids(settings: Mapping[str, Any], sources: Iterable[str]) -> dict[str, str]:
     """{source path: id} of the state file's private posts among `sources`
     (the file names them by keyed tag only: hearth.state finds them)."""
     root = Path(settings["PATH"]).resolve().parent
-    path = root / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+    path = state_path(settings, root)
     try:
         return State.load(path, secrets_file=root / secrets.SECRETS_FILE_NAME).post_ids(
             sources
@@ -584,17 +621,29 @@ class _PublicSource:
 class _Plan:
     """Everything the audit looks for in one output folder."""
 
-    def __init__(self, settings, readings, window, public_text, shown):
+    def __init__(
+        self,
+        settings: Mapping[str, Any],
+        readings: Sequence[one_reading.Reading],
+        window: int,
+        public_text: Iterable[object],
+        shown: Sequence[str],
+    ) -> None:
         """Needles of the secret readings; what is public is kept to judge
         the needles found, afterwards."""
         self.needles = needles = _Needles(window)
-        self.digests = {}  # sha256 of a private-only file -> (source, name)
-        self.same_as_public = {}  # sha256 -> (private file, public file)
-        self.own_pages = {}  # "p/<id>/" of a draft or hidden post -> source
-        self.salts = set()  # (audience, salt, iterations) from the state file
-        self.notes = []
-        self.reported_same = set()
-        self.same_found = []  # (output path, private file, public file)
+        # sha256 of a private-only file -> (source, name)
+        self.digests: dict[str, tuple[str, str]] = {}
+        # sha256 -> (private file, public file)
+        self.same_as_public: dict[str, tuple[str, str]] = {}
+        # "p/<id>/" of a draft or hidden post -> (source, status)
+        self.own_pages: dict[str, tuple[str, str]] = {}
+        # (audience, salt, iterations) from the state file
+        self.salts: set[tuple[str, Any, Any]] = set()
+        self.notes: list[str] = []
+        self.reported_same: set[tuple[str, str]] = set()
+        # (output path, private file, public file)
+        self.same_found: list[tuple[str, str, str]] = []
         secret = [r for r in readings if r.is_secret]
         public = [r for r in readings if not r.is_secret]
         site_authors = {a.lower() for a in frontmatter.as_list(settings.get("AUTHOR"))}
@@ -608,10 +657,12 @@ class _Plan:
             # Where hearth_private may have written it: the id the state file
             # holds, or p/<slug>/ for an explicit slug (a translation paired
             # with another post gets an id instead). Both are checked.
-            addresses = [post_ids.get(reading.relative_path)]
+            candidates = [post_ids.get(reading.relative_path)]
             if reading.is_private and reading.metadata.get("slug"):
-                addresses.append(reading.slug)
-            addresses = [a for a in dict.fromkeys(addresses) if a]
+                candidates.append(reading.slug)
+            addresses = [
+                a for a in dict.fromkeys(candidates) if isinstance(a, str) and a
+            ]
             if reading.status in SECRET_STATUSES:
                 for address in addresses:
                     self.own_pages[f"p/{address}/"] = (
@@ -624,12 +675,17 @@ class _Plan:
                     needles.add("hidden address", reading.relative_path, address)
                 needles.allowed_in[owner] = tuple(f"p/{a}/" for a in addresses)
         self._add_files(settings, secret, public)
-        self._settings, self._public, self._public_text = settings, public, public_text
+        self._settings = settings
+        # Readings until freeze(); then only what costly_public reads again.
+        self._public: list[Any] = public
+        self._public_text = public_text
         needles.freeze(self.cheap_public(False), self.cheap_public(True))
         # Only the sources and summaries are read again (costly_public).
         self._public = [_PublicSource(r.source_path, r.summary) for r in public]
 
-    def _add_reading(self, reading, shown, site_authors):
+    def _add_reading(
+        self, reading: one_reading.Reading, shown: Sequence[str], site_authors: set[str]
+    ) -> None:
         add, source = self.needles.add, reading.relative_path
         # Fields the writer chose to show for posts of an audience (never for
         # drafts and hidden posts, which are not published at all).
@@ -672,12 +728,17 @@ class _Plan:
         # plugin, an `image:`): a template or plugin may print it.
         for key, value in reading.metadata.items():
             if key.lower() not in _NOT_SECRET_KEYS:
-                strings = []
+                strings: list[str] = []
                 _metadata_strings(value, strings)
                 for text in strings:
                     add("header field", source, text)
 
-    def _add_files(self, settings, secret, public):
+    def _add_files(
+        self,
+        settings: Mapping[str, Any],
+        secret: list[one_reading.Reading],
+        public: list[one_reading.Reading],
+    ) -> None:
         """Static files only secret readings use: their names and bytes."""
         base = Path(settings["PATH"])
         sources = {str(r.source_path) for r in secret + public}
@@ -686,13 +747,13 @@ class _Plan:
             return
         # The file names each reading names, read once: linear in the site.
         public_names = set().union(*(_names_in(_reading_text(r)) for r in public))
-        secret_users = {}  # file name -> the first secret reading naming it
+        secret_users: dict[str, str] = {}  # file name -> the first secret reading
         for reading in secret:
             for name in _names_in(_reading_text(reading)):
                 secret_users.setdefault(name, reading.relative_path)
         static = [base / p for p in settings.get("STATIC_PATHS") or ()]
-        by_digest_public = {}
-        private_files = []
+        by_digest_public: dict[str, str] = {}
+        private_files: list[tuple[Path, str]] = []
         for path in files:
             name = path.name.lower()
             used_publicly = name in public_names
@@ -713,7 +774,7 @@ class _Plan:
             else:
                 self.digests[digest] = (source, relative)
 
-    def cheap_public(self, paths):
+    def cheap_public(self, paths: bool) -> Iterator[list[str]]:
         """Word lists of public text that costs nothing to read: settings,
         the dates the site prints, public posts' headers (as text, or as the
         words paths are made of)."""
@@ -736,11 +797,11 @@ class _Plan:
                 strings.append(reading.relative_path)
             yield _words(" \n ".join(strings))
 
-    def costly_public(self, paths):
+    def costly_public(self, paths: bool) -> Iterator[list[str]]:
         """Word lists of the rest of what is public: public posts' sources,
         the theme's files (their text, or their paths)."""
         theme = self._settings.get("THEME")
-        files = []
+        files: list[tuple[str, str]] = []
         if theme and Path(theme).is_dir():
             files = _files(theme)
         if paths:
@@ -769,13 +830,13 @@ class _Envelopes:
     while the files are read.
     """
 
-    def __init__(self, salts):
+    def __init__(self, salts: Iterable[tuple[str, Any, Any]]) -> None:
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
-        self._keys = {}
+        self._keys: dict[tuple[str, bytes, int], DemoKey] = {}
         for audience, salt, iterations in salts:
             self._key(audience, salt, iterations)
 
-    def _key(self, audience, salt, iterations):
+    def _key(self, audience: object, salt: object, iterations: Any) -> DemoKey | None:
         """A future of the demo key for this salt (None if it cannot be one)."""
         try:
             slot = (str(audience), _unb64(salt), int(iterations))
@@ -785,10 +846,11 @@ class _Envelopes:
             self._keys[slot] = self._pool.submit(_demo_key, *slot)
         return self._keys[slot]
 
-    def close(self):
+    def close(self) -> None:
+        """Stop the derivations not started (a scan that failed needs none)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def open_all(self, text, url):
+    def open_all(self, text: str, url: str) -> tuple[set[str], str]:
         """(audiences whose demo key opens an envelope in `text`, the text
         without its envelopes).
 
@@ -796,7 +858,9 @@ class _Envelopes:
         out: base64 ciphertext, which holds no words, and would cost more to
         read than all the rest of a private page.
         """
-        found, kept, last = set(), [], 0
+        found: set[str] = set()
+        kept: list[str] = []
+        last = 0
         decoder = json.JSONDecoder()
         start = text.find(_ENVELOPE_START)
         while start != -1:
@@ -816,10 +880,11 @@ class _Envelopes:
         kept.append(text[last:])
         return found, " ".join(kept)
 
-    def _opens(self, sealed, entries, url):
+    def _opens(self, sealed: str, entries: object, url: str) -> tuple[set[str], bool]:
         """(audiences whose demo key opens `sealed`, whether the envelope
         module parses it strictly): one decryption per envelope, mostly."""
-        opened, well_formed = set(), None
+        opened: set[str] = set()
+        well_formed: bool | None = None
         for entry in entries if isinstance(entries, list) else ():
             try:
                 audience = entry["audience"]
@@ -847,23 +912,23 @@ class _Envelopes:
         return opened, well_formed
 
 
-def _demo_key(audience, salt, iterations):
+def _demo_key(audience: str, salt: bytes, iterations: int) -> bytes | None:
     try:
         return envelope.derive_key(secrets.demo_passphrase(audience), salt, iterations)
     except (TypeError, ValueError):
         return None
 
 
-def _unb64(text):
+def _unb64(text: object) -> bytes:
     """Salt bytes from base64 or base64url, padded or not."""
-    text = str(text).replace("-", "+").replace("_", "/")
+    plain = str(text).replace("-", "+").replace("_", "/")
     try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        return base64.b64decode(plain + "=" * (-len(plain) % 4), validate=True)
     except binascii.Error as err:
         raise ValueError(str(err)) from None
 
 
-def _well_formed(sealed, entries):
+def _well_formed(sealed: str, entries: Any) -> bool:
     """True if the envelope module parses `sealed` strictly: a random key is
     refused as a wrong key, not as a damaged envelope."""
     try:
@@ -876,7 +941,7 @@ def _well_formed(sealed, entries):
     return False
 
 
-def _page_url(relative, prefix):
+def _page_url(relative: str, prefix: str) -> str:
     folder, _, name = relative.rpartition("/")
     if name == "index.html":
         return f"{prefix}/{folder}/" if folder else f"{prefix}/"
@@ -890,26 +955,45 @@ class _Scan:
     """One pass over the output: needles found, then judged against what is
     public, then findings with their paths masked."""
 
-    def __init__(self, plan, keyed, envelopes, settings, clean=frozenset()):
+    def __init__(
+        self,
+        plan: _Plan,
+        keyed: _Keyed,
+        envelopes: _Envelopes,
+        settings: Mapping[str, Any],
+        clean: frozenset[str] = frozenset(),
+    ) -> None:
         self.plan = plan
         # Digests of output files an earlier audit scanned clean for the
         # same needles (hearth.auditcache), and of those clean in this one.
         self.clean_before = clean
-        self.clean_now = set()
+        self.clean_now: set[str] = set()
         self._hits = 0  # needles found and findings made so far
         self.files = 0
         self.needles = plan.needles
         self.keyed = keyed
         self.envelopes = envelopes
-        self.findings = {}
+        self.findings: dict[tuple[str, str, str, str], Finding] = {}
         # (output path, surface, is a path) -> {needle key: run of words}
-        self.found = {}
-        self.owner_map = {}  # needle key -> [owner index], filled in finish()
+        self.found: dict[tuple[str, str, bool], dict[Key, Run]] = {}
+        # needle key -> [owner index], filled in finish()
+        self.owner_map: dict[Key, list[int]] = {}
         self.draft_folders = _draft_folders(settings)
         siteurl = str(settings.get("SITEURL") or "")
         self.prefix = re.sub(r"^[a-z]+://[^/]*", "", siteurl).rstrip("/")
 
-    def add(self, path, surface, kind, source, *, digest="", count=1, note=""):
+    def add(
+        self,
+        path: str,
+        surface: str,
+        kind: str,
+        source: str,
+        *,
+        digest: str = "",
+        count: int = 1,
+        note: str = "",
+    ) -> None:
+        """Record a finding (or add to the count of the same one)."""
         self._hits += 1
         key = (path, surface, kind, source)
         old = self.findings.get(key)
@@ -920,16 +1004,21 @@ class _Scan:
             path, surface, kind, source, digest, count, "", note
         )
 
-    def look(self, relative, surface, words, *, paths=False):
+    def look(
+        self, relative: str, surface: str, words: Sequence[str], *, paths: bool = False
+    ) -> None:
+        """Find the needles in a text's words; judged later, in finish()."""
         found = self.needles.find(words, paths=paths)
         if found:
             self._hits += 1
             self.found.setdefault((relative, surface, paths), {}).update(found)
 
-    def name(self, relative):
+    def name(self, relative: str) -> None:
+        """Look for needles in an output path."""
         self.look(relative, FILE_NAME, _words(surfaces.path_text(relative)), paths=True)
 
-    def file(self, path, relative):
+    def file(self, path: str, relative: str) -> None:
+        """Read one output file: its name, its copies, every view of its bytes."""
         self.files += 1
         self.name(relative)
         for folder in self.draft_folders:
@@ -990,7 +1079,7 @@ class _Scan:
                 "say that it holds no private text",
             )
 
-    def _copies(self, relative, data, digest):
+    def _copies(self, relative: str, data: bytes, digest: str) -> None:
         copied = self.plan.digests.get(digest)
         if copied:
             source, name = copied
@@ -1006,7 +1095,7 @@ class _Scan:
             self.plan.reported_same.add(same)
             self.plan.same_found.append((relative, *same))
 
-    def _view(self, relative, member, surface, text):
+    def _view(self, relative: str, member: str, surface: str, text: str) -> None:
         if surface == surfaces.GPS:
             self.add(relative, IMAGE_METADATA, "GPS location", "")
             return
@@ -1035,18 +1124,18 @@ class _Scan:
         if text:
             self.look(relative, label, _words(text))
 
-    def finish(self):
+    def finish(self) -> list[Finding]:
         """The findings: needles public text also holds dropped, per surface
         (page text or paths), and paths that carry a secret masked."""
         needles = self.needles
-        public = {}
+        public: dict[bool, set[Key]] = {}
         for paths in (False, True):
-            keys = set()
+            keys: set[Key] = set()
             for (_, _, is_path), found in self.found.items():
                 if is_path == paths:
                     keys.update(found)
             short = [k for k in keys if isinstance(k, tuple)]
-            runs = [k for k in keys if not isinstance(k, tuple)]
+            runs = [k for k in keys if isinstance(k, int)]
             public[paths] = (
                 needles.public(short, runs, self.plan.costly_public(paths))
                 if keys
@@ -1055,10 +1144,10 @@ class _Scan:
         self.owner_map = needles.owners_of(
             set().union(*(found.keys() for found in self.found.values()))
         )
-        secret_paths = {}
+        secret_paths: dict[str, str] = {}
         for (relative, surface, paths), found in sorted(self.found.items()):
-            runs = self._secret(relative, found, public[paths])
-            for owner, owner_runs in runs.items():
+            secret_runs = self._secret(relative, found, public[paths])
+            for owner, owner_runs in secret_runs.items():
                 kind, source = needles.owners[owner]
                 digests = sorted(self.keyed(r) for r in owner_runs)
                 self.add(
@@ -1069,9 +1158,9 @@ class _Scan:
                     digest=digests[0],
                     count=len(owner_runs),
                 )
-            if runs and surface == FILE_NAME:
+            if secret_runs and surface == FILE_NAME:
                 secret_paths[relative] = self._masked(relative, public[True])
-        findings = []
+        findings: list[Finding] = []
         for finding in self.findings.values():
             shown = secret_paths.get(finding.path, finding.path)
             findings.append(dataclasses.replace(finding, shown=shown))
@@ -1085,10 +1174,12 @@ class _Scan:
             )
         return findings
 
-    def _secret(self, relative, found, public):
+    def _secret(
+        self, relative: str, found: Mapping[Key, Run], public: set[Key]
+    ) -> dict[int, list[Run]]:
         """{owner: [runs]} of the needles found that are neither public nor
         allowed in this file (a hidden post's address on its own page)."""
-        runs = {}
+        runs: dict[int, list[Run]] = {}
         missing = [k for k in found if k not in self.owner_map]
         if missing:
             self.owner_map.update(self.needles.owners_of(missing))
@@ -1102,13 +1193,13 @@ class _Scan:
                 runs.setdefault(owner, []).append(run)
         return runs
 
-    def _masked(self, relative, public):
+    def _masked(self, relative: str, public: set[Key]) -> str:
         """The path with each part that carries a secret replaced by a digest.
 
         A path such as tag/<secret>.html is itself the leak; printing it would
         copy the secret into a terminal or a CI log.
         """
-        parts = []
+        parts: list[str] = []
         for part in relative.split("/"):
             found = dict(self.needles.find(_words(unquote(part)), paths=True))
             runs = self._secret(relative, found, public)
@@ -1122,11 +1213,11 @@ class _Scan:
         return masked if masked != relative else "[a path that carries a secret]"
 
 
-def _draft_folders(settings):
+def _draft_folders(settings: Mapping[str, Any]) -> list[str]:
     """Where Pelican writes drafts (its default, and these settings')."""
     from pelican.settings import DEFAULT_CONFIG
 
-    folders = set()
+    folders: set[str] = set()
     for key in (
         "DRAFT_SAVE_AS",
         "DRAFT_PAGE_SAVE_AS",
@@ -1144,16 +1235,16 @@ def _draft_folders(settings):
 
 
 def audit_settings(
-    settings,
-    output_path,
+    settings: Mapping[str, Any],
+    output_path: str | os.PathLike[str],
     *,
-    window=DEFAULT_WINDOW,
-    public_text=None,
-    readings=None,
-    notes=None,
-    cache=None,
-    stats=None,
-):
+    window: int = DEFAULT_WINDOW,
+    public_text: Iterable[object] | None = None,
+    readings: Sequence[one_reading.Reading] | None = None,
+    notes: list[str] | None = None,
+    cache: auditcache.AuditCache | str | os.PathLike[str] | None = None,
+    stats: dict[str, Any] | None = None,
+) -> list[Finding]:
     """Scan a built site for text of private, draft and hidden posts.
 
     settings: Pelican settings (pelican.settings.read_settings), with an
@@ -1213,10 +1304,14 @@ def audit_settings(
             repr(sorted(map(repr, plan.salts))),
             siteurl,
         )
-    clean = cache.clean(fingerprint) if cache is not None else frozenset()
+    clean = (
+        cache.clean(fingerprint)
+        if cache is not None and fingerprint is not None
+        else frozenset()
+    )
     scan = _Scan(plan, _Keyed(), envelopes, settings, clean)
     try:
-        empty = []
+        empty: list[str] = []
         for path, relative in _files(output_path, empty):
             if os.path.isfile(path):
                 scan.file(path, relative)
@@ -1227,7 +1322,7 @@ def audit_settings(
     finally:
         envelopes.close()
     findings = scan.finish()
-    if cache is not None:
+    if cache is not None and fingerprint is not None:
         cache.keep_clean(fingerprint, scan.clean_now)
     if stats is not None:
         stats.update(
@@ -1247,12 +1342,14 @@ def audit_settings(
     )
 
 
-def _inside(path, folder):
-    path, folder = Path(path).resolve(), Path(folder).resolve()
-    return path == folder or folder in path.parents
+def _inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> bool:
+    inner, outer = Path(path).resolve(), Path(folder).resolve()
+    return inner == outer or outer in inner.parents
 
 
-def pelican_settings(settings, root="."):
+def pelican_settings(
+    settings: Mapping[str, Any], root: str | os.PathLike[str] = "."
+) -> dict[str, Any]:
     """A settings dict as Pelican's read_settings makes it, paths from `root`."""
     from pelican.settings import read_settings
 
@@ -1266,12 +1363,18 @@ def pelican_settings(settings, root="."):
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        return read_settings(None, override=override)
+        read: dict[str, Any] = read_settings(None, override=override)
+        return read
     finally:
         os.chdir(cwd)
 
 
-def audit_site(settings, output_path, root=".", **options):
+def audit_site(
+    settings: Mapping[str, Any],
+    output_path: str | os.PathLike[str],
+    root: str | os.PathLike[str] = ".",
+    **options: Any,
+) -> list[Finding]:
     """audit_settings() a built site with what its Pelican settings say.
 
     settings: the site's settings dict (PATH, THEME, ...; relative paths are
@@ -1285,18 +1388,25 @@ def audit_site(settings, output_path, root=".", **options):
     return audit_settings(settings, Path(root) / output_path, **options)
 
 
-def cache_folder(settings):
+def cache_folder(settings: Mapping[str, Any]) -> Path:
     """Where the audit keeps its cache: CACHE_PATH/hearth/audit."""
     return Path(settings["CACHE_PATH"]) / "hearth" / "audit"
 
 
-def audit(content_path, output_path, *, theme_path=None, public_text=(), **options):
+def audit(
+    content_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    theme_path: str | os.PathLike[str] | None = None,
+    public_text: Iterable[object] = (),
+    **options: Any,
+) -> list[Finding]:
     """audit_settings() with Pelican's default settings for a content folder.
 
     For a site without a settings file: content_path is PATH, theme_path the
     theme, public_text strings known to be public besides the settings.
     """
-    override = {"PATH": str(Path(content_path).resolve())}
+    override: dict[str, Any] = {"PATH": str(Path(content_path).resolve())}
     override["HEARTH_AUDIENCES"] = _AnyAudience()
     if theme_path is not None:
         override["THEME"] = str(Path(theme_path).resolve())

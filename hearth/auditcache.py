@@ -27,7 +27,9 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from pelican.utils import posixize_path
 
@@ -65,7 +67,7 @@ _READING_FIELDS = (
 _READING_LISTS = ("audience", "warnings", "tags", "authors", "notes")
 
 
-def _digest(*parts):
+def _digest(*parts: object) -> str:
     h = hashlib.sha256()
     for part in parts:
         data = part if isinstance(part, bytes) else str(part).encode("utf-8")
@@ -74,10 +76,10 @@ def _digest(*parts):
     return h.hexdigest()
 
 
-def code_digest(files, libraries):
+def code_digest(files: Iterable[str], libraries: Iterable[str]) -> str:
     """A digest of Hearth's own modules `files` and the libraries' versions."""
     here = Path(__file__).parent
-    parts = [FORMAT, sys.version]
+    parts: list[object] = [FORMAT, sys.version]
     for name in files:
         parts.append((here / name).read_bytes())
     for library in libraries:
@@ -88,7 +90,7 @@ def code_digest(files, libraries):
     return _digest(*parts)
 
 
-def _stable(value, depth=0):
+def _stable(value: object, depth: int = 0) -> str:
     """A repr of a settings value that is the same in every process: object
     addresses left out, a function known by its name and its code."""
     if depth > 20:
@@ -109,7 +111,7 @@ def _stable(value, depth=0):
     return _ADDRESS.sub("", repr(value))
 
 
-def settings_digest(settings):
+def settings_digest(settings: Mapping[str, Any]) -> str:
     """A digest of every setting (Pelican reads with all of them in reach)."""
     return _digest(_stable(dict(settings)))
 
@@ -117,7 +119,7 @@ def settings_digest(settings):
 # Readings as JSON -----------------------------------------------------------------
 
 
-def _encode(value):
+def _encode(value: object) -> Any:
     if isinstance(value, dt.datetime):
         return {"$datetime": value.isoformat()}
     if value is None or isinstance(value, (bool, int, float)):
@@ -131,7 +133,7 @@ def _encode(value):
     return str(value)  # a Tag, an Author, Markup: the text templates print
 
 
-def _decode(value):
+def _decode(value: Any) -> Any:
     if isinstance(value, list):
         return [_decode(v) for v in value]
     if isinstance(value, dict):
@@ -141,7 +143,7 @@ def _decode(value):
     return value
 
 
-def reading_to_json(reading):
+def reading_to_json(reading: one_reading.Reading) -> dict[str, Any]:
     """The fields of a Reading as JSON values (metadata's objects as text)."""
     data = {name: getattr(reading, name) for name in _READING_FIELDS}
     data.update({name: list(getattr(reading, name)) for name in _READING_LISTS})
@@ -150,7 +152,10 @@ def reading_to_json(reading):
     return data
 
 
-def reading_from_json(data, source_path, relative):
+def reading_from_json(
+    data: Mapping[str, Any], source_path: str | os.PathLike[str], relative: str
+) -> one_reading.Reading:
+    """A Reading from reading_to_json's fields; ValueError for a damaged entry."""
     fields = {name: data[name] for name in _READING_FIELDS}
     for name in _READING_FIELDS:
         if fields[name] is not None and not isinstance(fields[name], str):
@@ -177,15 +182,15 @@ def reading_from_json(data, source_path, relative):
 class AuditCache:
     """Owner-only, authenticated entries in one folder (see the module doc)."""
 
-    def __init__(self, folder):
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
-        self._key = None
+        self._key: bytes | None = None
         self.hits = 0
         self.misses = 0
 
     # Files
 
-    def _ready(self):
+    def _ready(self) -> bytes:
         """Make the folder owner-only and load (or make) the HMAC key."""
         if self._key is not None:
             return self._key
@@ -201,7 +206,7 @@ class AuditCache:
         return key
 
     @staticmethod
-    def _owner_only_bytes(path):
+    def _owner_only_bytes(path: Path) -> bytes | None:
         """The bytes of a regular file only its owner (this user) can read
         or write, else None: an entry others could have written is not ours."""
         try:
@@ -218,10 +223,10 @@ class AuditCache:
                 return None
             return handle.read()
 
-    def _mac(self, body):
+    def _mac(self, body: bytes) -> str:
         return hmac.new(self._ready(), body, hashlib.sha256).hexdigest()
 
-    def _load(self, path):
+    def _load(self, path: Path) -> dict[str, Any] | None:
         """The JSON body of an entry whose HMAC holds, else None."""
         self._ready()
         data = self._owner_only_bytes(path)
@@ -238,7 +243,7 @@ class AuditCache:
             return None
         return value
 
-    def _store(self, path, value):
+    def _store(self, path: Path, value: Mapping[str, Any]) -> None:
         body = json.dumps({**value, "format": FORMAT}, separators=(",", ":")).encode()
         # A cache that cannot be written only costs time.
         with contextlib.suppress(OSError):
@@ -246,10 +251,10 @@ class AuditCache:
 
     # Readings
 
-    def _reading_path(self, kind, relative):
+    def _reading_path(self, kind: str, relative: str) -> Path:
         return self.folder / "readings" / (_digest(kind, relative) + ".json")
 
-    def read_site(self, settings):
+    def read_site(self, settings: Mapping[str, Any]) -> list[one_reading.Reading]:
         """hearth.reading.read_site(settings), reusing the reading of every
         file whose bytes, time, path and settings are those of an entry."""
         settings, readers, files = one_reading.site_files(settings)
@@ -293,7 +298,9 @@ class AuditCache:
                 )
         return readings
 
-    def _cached_reading(self, kind, relative, path, context, stamp):
+    def _cached_reading(
+        self, kind: str, relative: str, path: str, context: str, stamp: list[Any] | None
+    ) -> one_reading.Reading | None:
         if stamp is None:
             return None
         entry = self._load(self._reading_path(kind, relative))
@@ -312,7 +319,7 @@ class AuditCache:
 
     # Output files scanned clean
 
-    def clean(self, fingerprint):
+    def clean(self, fingerprint: Mapping[str, Any]) -> frozenset[str]:
         """The output files (digest and name) scanned clean for needles that
         include all of these: the same code, no secret source new or changed
         since, no public text the needles were judged against gone since.
@@ -335,11 +342,12 @@ class AuditCache:
             return frozenset()
         return files
 
-    def keep_clean(self, fingerprint, files):
+    def keep_clean(self, fingerprint: Mapping[str, Any], files: Iterable[str]) -> None:
+        """Remember the output files a clean scan under `fingerprint` read."""
         self._store(self.folder / "clean.json", {**fingerprint, "files": sorted(files)})
 
 
-def _stamp(path):
+def _stamp(path: str) -> list[Any] | None:
     """[sha256 of the bytes, size, mtime in ns] of a source file, or None."""
     try:
         with open(path, "rb") as handle:
@@ -350,7 +358,7 @@ def _stamp(path):
     return [hashlib.sha256(data).hexdigest(), info.st_size, info.st_mtime_ns]
 
 
-def _rules_digest(settings):
+def _rules_digest(settings: Mapping[str, Any]) -> str:
     from hearth import rules
 
     path = rules.rules_file(settings)
@@ -370,7 +378,7 @@ _RST_OTHER_FILE = re.compile(rb"^\s*\.\.\s+[\w:-]*include::|:file:|:url:", re.M)
 _MARKDOWN_OTHER_FILE = ("snippet", "include")
 
 
-def _may_read_other_files(path, settings):
+def _may_read_other_files(path: str, settings: Mapping[str, Any]) -> bool:
     """Whether the post at path may pull text from another file."""
     if path.endswith((".rst", ".rest", ".txt")):
         try:
@@ -387,7 +395,7 @@ def _may_read_other_files(path, settings):
     )
 
 
-def _in_future(reading, settings):
+def _in_future(reading: one_reading.Reading, settings: Mapping[str, Any]) -> bool:
     """A post dated later than now while WITH_FUTURE_DATES is off: Pelican
     makes it a draft until then, so its reading changes with the clock."""
     date = reading.date

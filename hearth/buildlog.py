@@ -21,8 +21,11 @@ import traceback
 
 from rich.logging import RichHandler
 
+# An exception class whose message is the whole story.
+MessageOnly = type[BaseException]
+
 # Exception classes whose message is the whole story (registered by install).
-_MESSAGE_ONLY = set()
+_MESSAGE_ONLY: set[MessageOnly] = set()
 # What Pelican's FatalLogger raises at the first warning under --fatal.
 _FATAL_WARNING = "Warning or error encountered"
 # Folders of installed code: a stop's "where" is the first frame outside them.
@@ -35,11 +38,11 @@ _LIBRARY_DIRS = tuple(
 DEBUG_HINT = "`invoke --debug build` (or pelican -D) shows the whole traceback."
 
 
-def _debugging():
+def _debugging() -> bool:
     return logging.getLogger().getEffectiveLevel() <= logging.DEBUG
 
 
-def _shown(path):
+def _shown(path: str) -> str:
     """A path relative to the working folder when it is inside it."""
     try:
         rel = os.path.relpath(path)
@@ -48,12 +51,13 @@ def _shown(path):
     return path if rel.startswith("..") else rel
 
 
-def _where(err):
+def _where(err: BaseException) -> str | None:
     """'theme/templates/article.html, line 12': the innermost frame of the
     writer's own files (templates, plugins, settings), or None."""
-    found = getattr(err, "filename", None) and getattr(err, "lineno", None)
-    if found:  # jinja2's TemplateSyntaxError, SyntaxError
-        return f"{_shown(err.filename)}, line {err.lineno}"
+    filename = getattr(err, "filename", None)
+    lineno = getattr(err, "lineno", None)
+    if filename and lineno:  # jinja2's TemplateSyntaxError, SyntaxError
+        return f"{_shown(filename)}, line {lineno}"
     where = None
     for frame in traceback.extract_tb(err.__traceback__):
         real = os.path.realpath(frame.filename)
@@ -63,7 +67,7 @@ def _where(err):
     return where
 
 
-def stop_message(err):
+def stop_message(err: BaseException) -> str:
     """The paragraph a build stopped by `err` prints (without the traceback)."""
     if isinstance(err, tuple(_MESSAGE_ONLY)):
         return str(err)
@@ -82,21 +86,21 @@ def stop_message(err):
     )
 
 
-def _is_console(handler):
+def _is_console(handler: logging.Handler) -> bool:
     # Pelican's two handlers ("rich", "plain"); not pytest's caplog handler
     # or the preview's collector, which are StreamHandler subclasses or
     # plain Handlers and keep the record as it is.
     return isinstance(handler, RichHandler) or type(handler) is logging.StreamHandler
 
 
-def _say(text):
+def _say(text: str) -> None:
     """Print the paragraph on stderr; on a terminal, wrapped between words
     at its width (an indented line, a file in a list, keeps its indent)."""
     try:
         width = os.get_terminal_size(sys.stderr.fileno()).columns - 1
     except (OSError, ValueError, AttributeError):
         width = None  # a file or a pipe: one line per line of the message
-    lines = []
+    lines: list[str] = []
     for line in text.splitlines() or [""]:
         if width is None or len(line) <= width:
             lines.append(line)
@@ -112,34 +116,35 @@ def _say(text):
 
 
 class _MessageOnce(logging.Filter):
-    def __init__(self, console):
+    def __init__(self, console: bool) -> None:
         super().__init__()
         self.console = console
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         if _debugging():
             return True
         err = record.exc_info[1] if record.exc_info else None
-        stops = err is not None and (
+        if err is not None and (
             isinstance(err, tuple(_MESSAGE_ONLY)) or record.levelno >= logging.CRITICAL
-        )
-        if stops:
-            if not hasattr(record, "hearth_stop"):
-                record.hearth_stop = stop_message(err)
+        ):
+            # Kept on the record: every handler that sees it says the same.
+            stop = getattr(record, "hearth_stop", None)
+            if stop is None:
+                stop = record.hearth_stop = stop_message(err)
                 record.hearth_said = False
-            record.msg, record.args = "%s", (record.hearth_stop,)
+            record.msg, record.args = "%s", (stop,)
             record.exc_info = record.exc_text = None
             if not self.console:
                 return True
             # Printed once however many console handlers see the record.
-            if not record.hearth_said:
+            if not getattr(record, "hearth_said", False):
                 record.hearth_said = True
-                _say(record.hearth_stop)
+                _say(stop)
             return False
         return not getattr(record, "hearth_collected", False)
 
 
-def install(*message_only):
+def install(*message_only: MessageOnly) -> None:
     """Show these exceptions as their message alone, on every log handler.
 
     Each handler gets one filter; installing again (once per build) adds
@@ -151,6 +156,6 @@ def install(*message_only):
             handler.addFilter(_MessageOnce(_is_console(handler)))
 
 
-def collected(record):
+def collected(record: logging.LogRecord) -> None:
     """Mark a record as collected into a final message (held back until then)."""
     record.hearth_collected = True

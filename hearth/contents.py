@@ -5,6 +5,12 @@ translations); a plugin that misses one misses posts, so they are listed here
 rather than in each plugin.
 """
 
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+# A signal receiver, returned as it came.
+Receiver = TypeVar("Receiver", bound=Callable[..., object])
+
 ARTICLE_LISTS = (
     "articles",
     "translations",
@@ -25,13 +31,13 @@ PAGE_LISTS = (
 CONTENT_LISTS = tuple(dict.fromkeys(ARTICLE_LISTS + PAGE_LISTS))
 
 
-def listed(generators):
+def listed(generators: Iterable[object]) -> dict[int, Any]:
     """Every content object in any list of the generators, by id.
 
     Walks every list attribute, not only the names above, so content a
     future Pelican keeps elsewhere is not missed by the checks that use it.
     """
-    found = {}
+    found: dict[int, Any] = {}
     for generator in generators:
         for value in vars(generator).values():
             if isinstance(value, list):
@@ -41,7 +47,7 @@ def listed(generators):
     return found
 
 
-def plugin_names(settings):
+def plugin_names(settings: Mapping[str, Any]) -> list[str]:
     """The plugins a build's settings load, by their short names.
 
     Pelican's signals are process-wide: a receiver connected by one build stays
@@ -63,10 +69,10 @@ def plugin_names(settings):
 READ_FIRST = "hearth_read_first"
 
 
-def read_first(rank):
+def read_first(rank: int) -> Callable[[Receiver], Receiver]:
     """Mark a content_object_init receiver to run before other plugins' ones."""
 
-    def mark(receiver):
+    def mark(receiver: Receiver) -> Receiver:
         setattr(receiver, READ_FIRST, rank)
         return receiver
 

@@ -9,7 +9,6 @@ Each function writes a complete folder that a target then serves as it is:
 - write_marker: `.hearth/release.json`, what is live and since when.
 """
 
-import base64
 import hashlib
 import hmac
 import html
@@ -18,17 +17,21 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
+from hearth import envelope
 from hearth import notice as notice_post
-from hearth.targets.base import (
+from hearth.release import (
     MARKER,
     content_type,
     is_feed,
     is_page,
     manifest_digest,
+    read_record,
     tree_manifest,
 )
 
@@ -37,10 +40,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_NOTICE = notice_post.DEFAULT_NOTICE
 NOTICE_CSS = "hearth-notice.css"
 LOCKED_DIR = "hearth-locked"
-LOCK_AUDIENCE = "site"
 ROBOTS_DISALLOW = "User-agent: *\nDisallow: /\n"
-# How a Hearth attachment blob starts (docs/format.md, "Attachments").
-ATTACHMENT_PREFIX = b"hearth\x01"
 
 _NOTICE_STYLE = """\
 body { margin: 0; font: 1.125rem/1.6 Georgia, "Times New Roman", serif;
@@ -61,11 +61,18 @@ _NOTICE_CSP = (
 )
 
 
-def now():
+# What a withdraw or a lock shows: a Notice, the writer's words, or None for
+# the kind's default.
+Message = notice_post.Notice | str | None
+Folder = str | os.PathLike[str]
+
+
+def now() -> str:
+    """This moment in UTC, as the marker and the feeds write it."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def page_url(path):
+def page_url(path: str) -> str:
     """The URL readers use for an output path: a/index.html -> /a/."""
     url = "/" + path
     if url.endswith("/index.html"):
@@ -73,7 +80,7 @@ def page_url(path):
     return quote(url, safe="/")
 
 
-def as_notice(message):
+def as_notice(message: Message) -> notice_post.Notice:
     """A Notice from a Notice, plain text, or None (the kind default)."""
     if isinstance(message, notice_post.Notice):
         return message
@@ -82,21 +89,30 @@ def as_notice(message):
     return notice_post.from_text(str(message))
 
 
-def notice_html(sitename, message, lang="en"):
-    notice = as_notice(message)
-    name = html.escape(sitename)
-    heading = f"<h2>{html.escape(notice.title)}</h2>\n" if notice.title else ""
-    return f"""<!doctype html>
-<html lang="{html.escape(lang)}">
+# The start of the withdraw notice and of the lock's unlock shell: no
+# referrer, no indexing, and the state `invoke status` reads back.
+_HEAD = """<!doctype html>
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{_NOTICE_CSP}">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex, nofollow">
-<meta name="hearth-state" content="withdrawn">
+<meta name="hearth-state" content="{state}">
 <title>{name}</title>
-<link rel="stylesheet" href="/{NOTICE_CSS}">
+"""
+
+
+def notice_html(sitename: str, message: Message, lang: str = "en") -> str:
+    """The withdraw notice page: the site's name and the notice post, no script."""
+    notice = as_notice(message)
+    name = html.escape(sitename)
+    heading = f"<h2>{html.escape(notice.title)}</h2>\n" if notice.title else ""
+    head = _HEAD.format(
+        lang=html.escape(lang), csp=_NOTICE_CSP, state="withdrawn", name=name
+    )
+    return f"""{head}<link rel="stylesheet" href="/{NOTICE_CSS}">
 </head>
 <body>
 <main>
@@ -110,7 +126,7 @@ def notice_html(sitename, message, lang="en"):
 """
 
 
-def notice_entry(message, site_url):
+def notice_entry(message: Message, site_url: str) -> dict[str, str] | None:
     """The feed entry of a notice post (title, link, id, html); None for the
     kind default or bare text given to ops (then feeds keep no entry). The
     tasks always pass a Notice, so the writer's message is in the feeds."""
@@ -127,7 +143,14 @@ def notice_entry(message, site_url):
     }
 
 
-def empty_feed(path, *, sitename, site_url, updated, entry=None):
+def empty_feed(
+    path: str,
+    *,
+    sitename: str,
+    site_url: str,
+    updated: str,
+    entry: Mapping[str, str] | None = None,
+) -> str:
     """A valid feed, Atom or RSS after the file's name, with no entry or the
     notice's one (`entry`, from notice_entry)."""
     name = html.escape(sitename)
@@ -163,7 +186,7 @@ def empty_feed(path, *, sitename, site_url, updated, entry=None):
 """
 
 
-def _rfc822(iso):
+def _rfc822(iso: str) -> str:
     try:
         moment = datetime.fromisoformat(iso).astimezone(UTC)
     except ValueError:
@@ -171,15 +194,16 @@ def _rfc822(iso):
     return moment.strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
-def _write(dest, rel, data):
+def _write(dest: Folder, rel: str, data: str | bytes) -> None:
     path = Path(dest) / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)  # never write through a hard link
     path.write_bytes(data.encode() if isinstance(data, str) else data)
 
 
-def notice_tree(dest, former, *, sitename, site_url, since, message=None, lang="en",
-                feeds=()):  # fmt: skip
+def notice_tree(dest: Folder, former: Iterable[str], *, sitename: str, site_url: str,
+                since: str, message: Message = None, lang: str = "en",
+                feeds: Collection[str] = ()) -> Path:  # fmt: skip
     """Write the withdraw notice tree into dest (a new folder); return dest.
 
     `former` are the paths the target served before: the notice goes at
@@ -187,16 +211,17 @@ def notice_tree(dest, former, *, sitename, site_url, since, message=None, lang="
     `feeds`, the site's configured feeds). `since` dates the feeds, so that
     withdrawing twice writes the same bytes.
     """
-    dest = Path(dest)
-    dest.mkdir(parents=True)
+    tree = Path(dest)
+    tree.mkdir(parents=True)
+    former = set(former)
     pages = sorted({"index.html", "404.html"} | {p for p in former if is_page(p)})
     # One notice, written once and hard-linked at every page: a withdraw of a
     # big site is mostly this loop. Nothing writes into this tree in place.
-    first = dest / pages[0]
-    _write(dest, pages[0], notice_html(sitename, message, lang))
+    first = tree / pages[0]
+    _write(tree, pages[0], notice_html(sitename, message, lang))
     made = {first.parent}
     for rel in pages[1:]:
-        path = dest / rel
+        path = tree / rel
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)
             made.add(path.parent)
@@ -206,34 +231,34 @@ def notice_tree(dest, former, *, sitename, site_url, since, message=None, lang="
             shutil.copyfile(first, path)
     entry = notice_entry(message, site_url)
     for rel in sorted({p for p in former if is_feed(p)} | set(feeds)):
-        _write(dest, rel, empty_feed(rel, sitename=sitename, site_url=site_url,
+        _write(tree, rel, empty_feed(rel, sitename=sitename, site_url=site_url,
                                      updated=since, entry=entry))  # fmt: skip
-    _write(dest, "robots.txt", ROBOTS_DISALLOW)
-    _write(dest, NOTICE_CSS, _NOTICE_STYLE)
-    return dest
+    _write(tree, "robots.txt", ROBOTS_DISALLOW)
+    _write(tree, NOTICE_CSS, _NOTICE_STYLE)
+    return tree
 
 
-def read_marker(data):
+def read_marker(data: bytes | None) -> dict[str, Any] | None:
     """Parse a marker's bytes; None when absent or unreadable."""
-    if not data:
-        return None
-    try:
-        marker = json.loads(data)
-    except ValueError:
-        return None
-    return marker if isinstance(marker, dict) else None
+    return read_record(data)
 
 
-def write_marker(tree, state, previous=None, *, when=None):
+def write_marker(
+    tree: Folder,
+    state: str,
+    previous: Mapping[str, Any] | None = None,
+    *,
+    when: str | None = None,
+) -> dict[str, Any]:
     """Write .hearth/release.json into tree; return the marker dict.
 
     `since` is when the target entered this state and `deployed` when its
     files last changed: both are kept from the previous marker when they
     still hold, so a re-run that changes nothing writes the same marker.
     """
-    tree = Path(tree)
-    (tree / MARKER).unlink(missing_ok=True)
-    manifest = tree_manifest(tree)
+    folder = Path(tree)
+    (folder / MARKER).unlink(missing_ok=True)
+    manifest = tree_manifest(folder)
     digest = manifest_digest(manifest)
     when = when or now()
     previous = previous or {}
@@ -248,14 +273,14 @@ def write_marker(tree, state, previous=None, *, when=None):
         "files": len(manifest),
         "digest": digest,
     }
-    _write(tree, MARKER, json.dumps(marker, indent=1, sort_keys=True) + "\n")
+    _write(folder, MARKER, json.dumps(marker, indent=1, sort_keys=True) + "\n")
     return marker
 
 
-def link_tree(src, dest):
+def link_tree(src: Folder, dest: Folder) -> Path:
     """Copy a folder by hard links where possible (cheap, never edited in place)."""
 
-    def link_or_copy(s, d):
+    def link_or_copy(s: str, d: str) -> None:
         try:
             os.link(s, d)
         except OSError:
@@ -268,7 +293,7 @@ def link_tree(src, dest):
 # --- Lock -------------------------------------------------------------------
 
 
-def locked_name(key, path):
+def locked_name(key: bytes, path: str) -> str:
     """The public name of an encrypted asset: says nothing without the key."""
     tag = hmac.new(key, b"hearth-locked-asset\0" + path.encode(), hashlib.sha256)
     return f"{LOCKED_DIR}/{tag.hexdigest()[:32]}"
@@ -280,17 +305,9 @@ _SHELL_CSP = (
     "object-src 'none'; base-uri 'self'; form-action 'self'"
 )
 
-_SHELL = """<!doctype html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{csp}">
-<meta name="referrer" content="no-referrer">
-<meta name="robots" content="noindex, nofollow">
-<meta name="hearth-state" content="locked">
-<title>{name}</title>
-<link rel="icon" href="data:,">
+_SHELL = (
+    _HEAD.replace("{state}", "locked")
+    + """<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{static_url}/css/hearth.css">
 <link rel="stylesheet" href="{static_url}/css/lockshell.css">
 <script type="module" src="{static_url}/js/lockshell.js"></script>
@@ -315,10 +332,12 @@ browser.</p></noscript>
 </body>
 </html>
 """
+)
 
 
-def lock_shell(sitename, envelope_text, url, *, static_url, lang="en",
-               fallback=False, notice=None):  # fmt: skip
+def lock_shell(sitename: str, envelope_text: str, url: str, *, static_url: str,
+               lang: str = "en", fallback: bool = False,
+               notice: Message = None) -> str:  # fmt: skip
     """The unlock page that carries one page's envelope (and, public beside
     it, the notice post when the lock was given one)."""
     notice_block = ""
@@ -340,7 +359,9 @@ def lock_shell(sitename, envelope_text, url, *, static_url, lang="en",
     )
 
 
-def _referenced(page_text, assets):
+def _referenced(
+    page_text: str, assets: Mapping[str, dict[str, str]]
+) -> dict[str, dict[str, str]]:
     """The locked assets a page refers to (by their root-relative URL)."""
     return {rel: info for rel, info in assets.items() if "/" + rel in page_text}
 
@@ -352,16 +373,17 @@ _CARRIER = re.compile(
 _ATOM_UPDATED = re.compile(rb"<updated>([^<]+)</updated>")
 
 
-def _previous_lock(previous_tree, key, audience):
+def _previous_lock(
+    previous_tree: Folder | None, key: bytes, audience: str
+) -> tuple[dict[str, str], dict[str, envelope.Attachment]]:
     """Envelopes and attachments of the last locked tree, to reuse their bytes."""
-    from hearth import envelope
-
-    envelopes, attachments = {}, {}
+    envelopes: dict[str, str] = {}
+    attachments: dict[str, envelope.Attachment] = {}
     if not previous_tree or not Path(previous_tree).is_dir():
         return envelopes, attachments
-    previous_tree = Path(previous_tree)
-    for path in previous_tree.rglob("*.html"):
-        rel = path.relative_to(previous_tree).as_posix()
+    old = Path(previous_tree)
+    for path in old.rglob("*.html"):
+        rel = path.relative_to(old).as_posix()
         match = _CARRIER.search(path.read_text(encoding="utf-8", errors="replace"))
         if not match:
             continue
@@ -371,30 +393,26 @@ def _previous_lock(previous_tree, key, audience):
         except (envelope.EnvelopeError, ValueError):
             continue  # another passphrase, or damaged: encrypt afresh
         for asset, info in payload.get("assets", {}).items():
-            blob = previous_tree / info["src"]
+            blob = old / info["src"]
+            try:
+                asset_key = envelope.unb64url(info["key"])
+            except ValueError:
+                continue  # damaged: encrypt afresh
             if blob.is_file():
-                attachments[asset] = envelope.Attachment(
-                    _unb64url(info["key"]), blob.read_bytes()
-                )
+                attachments[asset] = envelope.Attachment(asset_key, blob.read_bytes())
     return envelopes, attachments
 
 
-def _b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64url(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _feed_updated(data):
+def _feed_updated(data: bytes) -> str:
     """A feed's own <updated> date, so a re-lock writes the same feed bytes."""
     match = _ATOM_UPDATED.search(data)
     return match.group(1).decode() if match else now()
 
 
-def lock_tree(src, dest, *, recipients, sitename, site_url, lang="en",
-              static_dir="theme", previous_tree=None, notice=None):  # fmt: skip
+def lock_tree(src: Folder, dest: Folder, *, recipients: Sequence[envelope.Recipient],
+              sitename: str, site_url: str, lang: str = "en",
+              static_dir: str = "theme", previous_tree: Folder | None = None,
+              notice: Message = None) -> Path:  # fmt: skip
     """Write the locked tree of the built site `src` into dest; return dest.
 
     Every page becomes an unlock shell carrying the page, encrypted for the
@@ -410,57 +428,57 @@ def lock_tree(src, dest, *, recipients, sitename, site_url, lang="en",
     text) is shown in the clear beside every unlock form and is the feeds'
     one entry.
     """
-    from hearth import envelope
-
-    src, dest = Path(src), Path(dest)
-    dest.mkdir(parents=True)
+    built, locked = Path(src), Path(dest)
+    locked.mkdir(parents=True)
     audience = recipients[0].audience
     key = recipients[0].key
     old_envelopes, old_attachments = _previous_lock(previous_tree, key, audience)
     static_prefix = static_dir.strip("/") + "/"
     static_url = "/" + static_dir.strip("/")
-    files = sorted(p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file())
-    assets = {}
+    files = sorted(
+        p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()
+    )
+    assets: dict[str, dict[str, str]] = {}
     entry = notice_entry(notice, site_url)
     for rel in files:
-        data = (src / rel).read_bytes()
+        data = (built / rel).read_bytes()
         if rel.startswith(static_prefix):
-            _write(dest, rel, data)  # the theme: public, the shell needs it
+            _write(locked, rel, data)  # the theme: public, the shell needs it
         elif is_feed(rel):
-            _write(dest, rel, empty_feed(rel, sitename=sitename, site_url=site_url,
+            _write(locked, rel, empty_feed(rel, sitename=sitename, site_url=site_url,
                                          updated=_feed_updated(data),
                                          entry=entry))  # fmt: skip
         elif rel in ("robots.txt", MARKER) or is_page(rel):
             continue
-        elif data.startswith(ATTACHMENT_PREFIX) or envelope.is_envelope(data):
+        elif data.startswith(envelope.ATTACHMENT_PREFIX) or envelope.is_envelope(data):
             # Already ciphertext: a private post's file, or an audience's
             # list or keyring, which the browser finds at its own address.
-            _write(dest, rel, data)
+            _write(locked, rel, data)
         else:
             sealed = envelope.encrypt_attachment(
                 data, rel, previous=old_attachments.get(rel)
             )
             name = locked_name(key, rel)
-            _write(dest, name, sealed.blob)
+            _write(locked, name, sealed.blob)
             assets[rel] = {
                 "src": name,
-                "key": _b64url(sealed.key),
+                "key": envelope.b64url(sealed.key),
                 "type": content_type(rel),
             }
     for rel in files:
         if not is_page(rel) or rel.startswith(static_prefix):
             continue
-        text = (src / rel).read_text(encoding="utf-8")
+        text = (built / rel).read_text(encoding="utf-8")
         payload = json.dumps(
             {"html": text, "assets": _referenced(text, assets)}, sort_keys=True
         ).encode()
-        sealed = envelope.encrypt(
+        carried = envelope.encrypt(
             payload, rel, recipients, previous=old_envelopes.get(rel)
         )
         shell = lock_shell(
-            sitename, sealed, rel, static_url=static_url, lang=lang,
+            sitename, carried, rel, static_url=static_url, lang=lang,
             fallback=rel == "404.html", notice=notice,
         )  # fmt: skip
-        _write(dest, rel, shell)
-    _write(dest, "robots.txt", ROBOTS_DISALLOW)
-    return dest
+        _write(locked, rel, shell)
+    _write(locked, "robots.txt", ROBOTS_DISALLOW)
+    return locked

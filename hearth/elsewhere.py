@@ -5,6 +5,7 @@ keeps the two in step). Short and calm: these are things to do later, if
 at all, not emergencies.
 """
 
+from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
 GOOGLE_OUTDATED = "https://search.google.com/search-console/remove-outdated-content"
@@ -19,7 +20,7 @@ WAYBACK_EMAIL = "info@archive.org"
 ADDRESSES = (GOOGLE_OUTDATED, GOOGLE_REMOVALS, BING_REMOVAL, WAYBACK_HELP)
 
 
-def checklist(site_url, targets=()):
+def checklist(site_url: str | None, targets: Iterable[object] = ()) -> list[str]:
     """The lines to print after a withdraw (site_url may be empty)."""
     host = urlsplit(site_url).netloc if site_url else ""
     site = site_url.rstrip("/") if site_url else "your blog's address"

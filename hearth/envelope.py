@@ -13,7 +13,8 @@ import os
 import re
 import unicodedata
 import zlib
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -42,7 +43,9 @@ _WRAPPED_BYTES = _KEY_BYTES + _TAG_BYTES
 _MIN_PADDED = 256
 _PAD_MARKER = b"\x80"
 _ATTACHMENT_MAGIC = b"hearth"
-_ATTACHMENT_HEADER = len(_ATTACHMENT_MAGIC) + 1 + _NONCE_BYTES
+# How an attachment blob of this version starts (docs/format.md, "Attachments").
+ATTACHMENT_PREFIX = _ATTACHMENT_MAGIC + bytes([VERSION])
+_ATTACHMENT_HEADER = len(ATTACHMENT_PREFIX) + _NONCE_BYTES
 
 # Every version starts with this prefix, so a reader can name a newer version
 # without understanding the rest of it.
@@ -87,9 +90,9 @@ class Recipient(NamedTuple):
     iterations: int
     key: bytes
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         # Recipients travel through logs and tracebacks; the key never does.
-        salt = self.salt
+        salt: object = self.salt
         if isinstance(salt, (bytes, bytearray)):
             salt = f"<salt id {_salt_id(salt)}>"
         return (
@@ -104,7 +107,7 @@ class Attachment(NamedTuple):
     key: bytes
     blob: bytes
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Attachment(key=<hidden>, blob=<{len(self.blob)} bytes>)"
 
 
@@ -117,7 +120,7 @@ class _Entry(NamedTuple):
 
 
 class _Envelope(NamedTuple):
-    recipients: list
+    recipients: list[_Entry]
     nonce: bytes
     ciphertext: bytes
 
@@ -125,12 +128,12 @@ class _Envelope(NamedTuple):
 # -- keys ------------------------------------------------------------------
 
 
-def new_salt():
+def new_salt() -> bytes:
     """Return a new random 16-byte salt for an audience."""
     return os.urandom(_SALT_BYTES)
 
 
-def salt_id(salt):
+def salt_id(salt: bytes | bytearray) -> str:
     """Return a salt's short public name: b64(SHA-256(salt)[0:9])."""
     _check_salt(salt, "salt")
     return _salt_id(salt)
@@ -139,7 +142,7 @@ def salt_id(salt):
 _TRIMMED = " \t\r\n"
 
 
-def derive_key(passphrase, salt, iterations):
+def derive_key(passphrase: str, salt: bytes | bytearray, iterations: int) -> bytes:
     """Derive an audience's 32-byte key from its passphrase (PBKDF2-HMAC-SHA256).
 
     Slow on purpose (about 0.1 s at the floor): derive once per audience per
@@ -171,7 +174,12 @@ def derive_key(passphrase, salt, iterations):
 # -- envelope --------------------------------------------------------------
 
 
-def encrypt(payload, url, recipients, previous=None):
+def encrypt(
+    payload: bytes | bytearray,
+    url: str,
+    recipients: Sequence[Recipient],
+    previous: str | None = None,
+) -> str:
     """Encrypt `payload` for the page at `url`; return the envelope text.
 
     `recipients` is a list of Recipient. When `previous` (the envelope written
@@ -179,26 +187,26 @@ def encrypt(payload, url, recipients, previous=None):
     recipients, it is returned unchanged; otherwise the envelope is new, with a
     new content key and nonces from the operating system.
     """
-    recipients = _check_encrypt_args(payload, url, recipients)
+    checked = _check_encrypt_args(payload, url, recipients)
     if previous is not None:
         if not isinstance(previous, str):
             raise TypeError(
                 f"previous must be an envelope str or None, "
                 f"not {type(previous).__name__}."
             )
-        if _holds(previous, payload, url, recipients):
+        if _holds(previous, payload, url, checked):
             return previous
     return _encrypt_from_parts(
         payload,
         url,
-        recipients,
+        checked,
         content_key=os.urandom(_KEY_BYTES),
         nonce=os.urandom(_NONCE_BYTES),
-        key_nonces=[os.urandom(_NONCE_BYTES) for _ in recipients],
+        key_nonces=[os.urandom(_NONCE_BYTES) for _ in checked],
     )
 
 
-def decrypt(envelope, url, key, audience):
+def decrypt(envelope: str, url: str, key: bytes | bytearray, audience: str) -> bytes:
     """Open an envelope with an audience key; return the payload bytes.
 
     Raises WrongKey, Damaged or NewerVersion (all EnvelopeError).
@@ -206,29 +214,37 @@ def decrypt(envelope, url, key, audience):
     if not isinstance(envelope, str):
         raise TypeError(f"envelope must be a str, not {type(envelope).__name__}.")
     _check_url(url)
-    key = _check_key(key, "key")
+    checked_key = _check_key(key, "key")
     _check_audience(audience, "audience")
     parsed = _parse(envelope)
-    content_key = _unwrap(parsed, key, audience)
+    content_key = _unwrap(parsed, checked_key, audience)
     return _open_payload(parsed, content_key, url)
 
 
-def _encrypt_from_parts(payload, url, recipients, *, content_key, nonce, key_nonces):
+def _encrypt_from_parts(
+    payload: bytes | bytearray,
+    url: str,
+    recipients: Sequence[Recipient],
+    *,
+    content_key: bytes,
+    nonce: bytes,
+    key_nonces: Sequence[bytes],
+) -> str:
     """Encrypt with the given content key and nonces (the seam for vectors)."""
-    recipients = _check_encrypt_args(payload, url, recipients)
-    content_key = _check_key(content_key, "content_key")
+    checked = _check_encrypt_args(payload, url, recipients)
+    key = _check_key(content_key, "content_key")
     _check_nonce(nonce, "nonce")
-    if len(key_nonces) != len(recipients):
+    if len(key_nonces) != len(checked):
         raise ValueError("key_nonces must hold one nonce per recipient.")
     for key_nonce in key_nonces:
         _check_nonce(key_nonce, "key_nonces")
     padded = _pad(_compress(payload))
-    ciphertext = AESGCM(content_key).encrypt(nonce, padded, _payload_ad(url))
+    ciphertext = AESGCM(key).encrypt(nonce, padded, _payload_ad(url))
     entries = []
-    for recipient, key_nonce in zip(recipients, key_nonces, strict=True):
+    for recipient, key_nonce in zip(checked, key_nonces, strict=True):
         wrapped = AESGCM(recipient.key).encrypt(
             key_nonce,
-            content_key,
+            key,
             _key_ad(recipient.audience, recipient.salt, recipient.iterations),
         )
         entries.append(
@@ -236,23 +252,25 @@ def _encrypt_from_parts(payload, url, recipients, *, content_key, nonce, key_non
                 "audience": recipient.audience,
                 "kdf": KDF,
                 "salt_id": _salt_id(recipient.salt),
-                "salt": _b64(recipient.salt),
+                "salt": b64url(recipient.salt),
                 "iterations": recipient.iterations,
-                "nonce": _b64(key_nonce),
-                "wrapped_key": _b64(wrapped),
+                "nonce": b64url(key_nonce),
+                "wrapped_key": b64url(wrapped),
             }
         )
     return _dump(
         {
             "hearth": VERSION,
             "recipients": entries,
-            "nonce": _b64(nonce),
-            "ciphertext": _b64(ciphertext),
+            "nonce": b64url(nonce),
+            "ciphertext": b64url(ciphertext),
         }
     )
 
 
-def _holds(previous, payload, url, recipients):
+def _holds(
+    previous: str, payload: bytes | bytearray, url: str, recipients: list[Recipient]
+) -> bool:
     """True if `previous` opens to exactly `payload` for exactly `recipients`."""
     try:
         parsed = _parse(previous)
@@ -262,7 +280,7 @@ def _holds(previous, payload, url, recipients):
     wanted = [(r.audience, r.salt, r.iterations) for r in recipients]
     if listed != wanted:
         return False
-    content_keys = set()
+    content_keys: set[bytes] = set()
     for entry, recipient in zip(parsed.recipients, recipients, strict=True):
         try:
             content_keys.add(
@@ -282,7 +300,7 @@ def _holds(previous, payload, url, recipients):
         return False
 
 
-def is_envelope(data):
+def is_envelope(data: bytes) -> bool:
     """Whether bytes are a well-formed Hearth envelope (already ciphertext)."""
     try:
         _parse(data.decode("ascii"))
@@ -291,7 +309,7 @@ def is_envelope(data):
     return True
 
 
-def _parse(text):
+def _parse(text: str) -> _Envelope:
     """Decrypting steps 1-3: the strict parse, before any cryptography."""
     match = _VERSION_PREFIX.match(text)
     if not match:
@@ -325,7 +343,7 @@ def _parse(text):
     )
 
 
-def _parse_entry(entry):
+def _parse_entry(entry: Any) -> _Entry:
     _check_members(entry, _RECIPIENT_MEMBERS, "a recipient")
     audience = entry["audience"]
     if type(audience) is not str or not _AUDIENCE.fullmatch(audience):
@@ -352,7 +370,7 @@ def _parse_entry(entry):
     )
 
 
-def _unwrap(parsed, key, audience):
+def _unwrap(parsed: _Envelope, key: bytes, audience: str) -> bytes:
     """Decrypting steps 4-5: the content key from an entry of `audience`."""
     entries = [e for e in parsed.recipients if e.audience == audience]
     if not entries:
@@ -372,7 +390,7 @@ def _unwrap(parsed, key, audience):
     )
 
 
-def _open_payload(parsed, content_key, url):
+def _open_payload(parsed: _Envelope, content_key: bytes, url: str) -> bytes:
     """Decrypting steps 6-8: decrypt, unpad, inflate."""
     try:
         padded = AESGCM(content_key).decrypt(
@@ -388,7 +406,9 @@ def _open_payload(parsed, content_key, url):
 # -- attachments -----------------------------------------------------------
 
 
-def encrypt_attachment(data, url, previous=None):
+def encrypt_attachment(
+    data: bytes | bytearray, url: str, previous: Attachment | None = None
+) -> Attachment:
     """Encrypt a private-only attachment published at `url`.
 
     Returns Attachment(key, blob): the blob to publish, and the key that goes
@@ -414,15 +434,17 @@ def encrypt_attachment(data, url, previous=None):
     )
 
 
-def decrypt_attachment(blob, url, key):
+def decrypt_attachment(
+    blob: bytes | bytearray, url: str, key: bytes | bytearray
+) -> bytes:
     """Decrypt an attachment blob published at `url` with its key."""
     _check_bytes(blob, "blob")
     _check_url(url)
-    key = _check_key(key, "key")
-    blob = bytes(blob)
-    if len(blob) < len(_ATTACHMENT_MAGIC) + 1 or not blob.startswith(_ATTACHMENT_MAGIC):
+    checked_key = _check_key(key, "key")
+    data = bytes(blob)
+    if len(data) < len(_ATTACHMENT_MAGIC) + 1 or not data.startswith(_ATTACHMENT_MAGIC):
         raise Damaged("This is not a Hearth attachment.")
-    version = blob[len(_ATTACHMENT_MAGIC)]
+    version = data[len(_ATTACHMENT_MAGIC)]
     if version > VERSION:
         raise NewerVersion(
             f"This attachment is format version {version}; this reader knows "
@@ -430,12 +452,12 @@ def decrypt_attachment(blob, url, key):
         )
     if version != VERSION:
         raise Damaged("This attachment has version 0, which does not exist.")
-    if not _is_padded_length(len(blob) - _ATTACHMENT_HEADER - _TAG_BYTES):
+    if not _is_padded_length(len(data) - _ATTACHMENT_HEADER - _TAG_BYTES):
         raise Damaged("The attachment's length is not a padded length.")
-    nonce = blob[len(_ATTACHMENT_MAGIC) + 1 : _ATTACHMENT_HEADER]
+    nonce = data[len(_ATTACHMENT_MAGIC) + 1 : _ATTACHMENT_HEADER]
     try:
-        padded = AESGCM(key).decrypt(
-            nonce, blob[_ATTACHMENT_HEADER:], _ad("attachment", _utf8(url, "url"))
+        padded = AESGCM(checked_key).decrypt(
+            nonce, data[_ATTACHMENT_HEADER:], _ad("attachment", _utf8(url, "url"))
         )
     except InvalidTag:
         raise Damaged(
@@ -444,22 +466,24 @@ def decrypt_attachment(blob, url, key):
     return _unpad(padded)
 
 
-def _encrypt_attachment_from_parts(data, url, key, nonce):
+def _encrypt_attachment_from_parts(
+    data: bytes | bytearray, url: str, key: bytes | bytearray, nonce: bytes
+) -> Attachment:
     _check_bytes(data, "data")
     _check_url(url)
-    key = _check_key(key, "key")
+    checked_key = _check_key(key, "key")
     _check_nonce(nonce, "nonce")
-    ciphertext = AESGCM(key).encrypt(
+    ciphertext = AESGCM(checked_key).encrypt(
         nonce, _pad(bytes(data)), _ad("attachment", _utf8(url, "url"))
     )
-    blob = _ATTACHMENT_MAGIC + bytes([VERSION]) + nonce + ciphertext
-    return Attachment(key, blob)
+    blob = ATTACHMENT_PREFIX + nonce + ciphertext
+    return Attachment(checked_key, blob)
 
 
 # -- associated data, padding, compression, encoding -----------------------
 
 
-def _ad(label, *fields):
+def _ad(label: str, *fields: bytes) -> bytes:
     # The label carries version and kind; length prefixes make the fields
     # unambiguous, so no two field lists give the same associated data.
     parts = [f"hearth/{VERSION}/{label}".encode("ascii"), b"\x00"]
@@ -468,17 +492,17 @@ def _ad(label, *fields):
     return b"".join(parts)
 
 
-def _payload_ad(url):
+def _payload_ad(url: str) -> bytes:
     return _ad("payload", _utf8(url, "url"))
 
 
-def _key_ad(audience, salt, iterations):
+def _key_ad(audience: str, salt: bytes, iterations: int) -> bytes:
     return _ad(
         "key", audience.encode("ascii"), bytes(salt), iterations.to_bytes(4, "big")
     )
 
 
-def _padded_length(n):
+def _padded_length(n: int) -> int:
     """Padmé with a 256-byte floor: see docs/format.md, "Padding"."""
     if n <= _MIN_PADDED:
         return _MIN_PADDED
@@ -487,16 +511,16 @@ def _padded_length(n):
     return -(-n // step) * step
 
 
-def _is_padded_length(m):
+def _is_padded_length(m: int) -> bool:
     return m >= _MIN_PADDED and _padded_length(m) == m
 
 
-def _pad(data):
+def _pad(data: bytes) -> bytes:
     n = len(data) + 1
     return data + _PAD_MARKER + bytes(_padded_length(n) - n)
 
 
-def _unpad(padded):
+def _unpad(padded: bytes) -> bytes:
     data = padded.rstrip(b"\x00")
     if not data.endswith(_PAD_MARKER):
         raise Damaged("The padding is malformed.")
@@ -506,12 +530,12 @@ def _unpad(padded):
     return data
 
 
-def _compress(payload):
+def _compress(payload: bytes | bytearray) -> bytes:
     compressor = zlib.compressobj(level=9, wbits=-15)  # raw DEFLATE
     return compressor.compress(bytes(payload)) + compressor.flush()
 
 
-def _inflate(data):
+def _inflate(data: bytes) -> bytes:
     inflater = zlib.decompressobj(wbits=-15)
     try:
         payload = inflater.decompress(data, MAX_PAYLOAD + 1)
@@ -533,35 +557,45 @@ def _inflate(data):
     return payload
 
 
-def _dump(data):
+def _dump(data: object) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-def _b64(data):
+def b64url(data: bytes | bytearray) -> str:
+    """base64url without padding, the spelling docs/format.md uses."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _unb64(text, length, field):
-    """Strict base64url: canonical, no padding, of the exact decoded length."""
+def unb64url(text: object) -> bytes:
+    """The bytes of canonical, unpadded base64url; ValueError for anything else."""
     if type(text) is not str or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise Damaged(f"The envelope's {field} is not base64url.")
+        raise ValueError("not base64url")
     data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    if _b64(data) != text:
-        raise Damaged(f"The envelope's {field} is not canonical base64url.")
+    if b64url(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
+
+
+def _unb64(text: object, length: int | None, field: str) -> bytes:
+    """Strict base64url: canonical, no padding, of the exact decoded length."""
+    try:
+        data = unb64url(text)
+    except ValueError as err:
+        raise Damaged(f"The envelope's {field} is {err}.") from None
     if length is not None and len(data) != length:
         raise Damaged(f"The envelope's {field} is not {length} bytes long.")
     return data
 
 
-def _salt_id_bytes(salt):
+def _salt_id_bytes(salt: bytes | bytearray) -> bytes:
     return hashlib.sha256(salt).digest()[:_SALT_ID_BYTES]
 
 
-def _salt_id(salt):
-    return _b64(_salt_id_bytes(bytes(salt)))
+def _salt_id(salt: bytes | bytearray) -> str:
+    return b64url(_salt_id_bytes(bytes(salt)))
 
 
-def _check_members(data, members, what):
+def _check_members(data: object, members: list[str], what: str) -> None:
     if type(data) is not dict or list(data) != members:
         raise Damaged(f"{what.capitalize()} does not have exactly its members.")
 
@@ -569,12 +603,14 @@ def _check_members(data, members, what):
 # -- caller checks ---------------------------------------------------------
 
 
-def _check_encrypt_args(payload, url, recipients):
+def _check_encrypt_args(
+    payload: object, url: object, recipients: object
+) -> list[Recipient]:
     """Check encrypt's arguments; return the recipients with bytes fields."""
-    _check_bytes(payload, "payload")
-    if len(payload) > MAX_PAYLOAD:
+    data = _check_bytes(payload, "payload")
+    if len(data) > MAX_PAYLOAD:
         raise ValueError(
-            f"payload is {len(payload)} bytes; an envelope holds at most "
+            f"payload is {len(data)} bytes; an envelope holds at most "
             f"{MAX_PAYLOAD} (docs/format.md). Split the post, or move large "
             "files out of its text into attachments."
         )
@@ -614,12 +650,13 @@ def _check_encrypt_args(payload, url, recipients):
     return checked
 
 
-def _check_bytes(value, name):
+def _check_bytes(value: object, name: str) -> bytes | bytearray:
     if not isinstance(value, (bytes, bytearray)):
         raise TypeError(f"{name} must be bytes, not {type(value).__name__}.")
+    return value
 
 
-def _check_url(url):
+def _check_url(url: object) -> None:
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, not {type(url).__name__}.")
     if not url:
@@ -630,7 +667,7 @@ def _check_url(url):
     _utf8(url, "url")
 
 
-def _check_audience(audience, name):
+def _check_audience(audience: object, name: str) -> None:
     if not isinstance(audience, str):
         raise TypeError(f"{name} must be a str, not {type(audience).__name__}.")
     if not _AUDIENCE.fullmatch(audience):
@@ -640,16 +677,16 @@ def _check_audience(audience, name):
         )
 
 
-def _check_salt(salt, name):
-    _check_bytes(salt, name)
-    if len(salt) != _SALT_BYTES:
+def _check_salt(salt: object, name: str) -> None:
+    data = _check_bytes(salt, name)
+    if len(data) != _SALT_BYTES:
         raise ValueError(
-            f"{name} must be {_SALT_BYTES} bytes, not {len(salt)}; make one "
+            f"{name} must be {_SALT_BYTES} bytes, not {len(data)}; make one "
             "with new_salt()."
         )
 
 
-def _check_iterations(iterations, name):
+def _check_iterations(iterations: object, name: str) -> None:
     if type(iterations) is not int:
         raise TypeError(f"{name} must be an int, not {type(iterations).__name__}.")
     if not ITERATION_FLOOR <= iterations <= ITERATION_CAP:
@@ -659,20 +696,20 @@ def _check_iterations(iterations, name):
         )
 
 
-def _check_key(key, name):
-    _check_bytes(key, name)
-    if len(key) != _KEY_BYTES:
-        raise ValueError(f"{name} must be {_KEY_BYTES} bytes, not {len(key)}.")
-    return bytes(key)
+def _check_key(key: object, name: str) -> bytes:
+    data = _check_bytes(key, name)
+    if len(data) != _KEY_BYTES:
+        raise ValueError(f"{name} must be {_KEY_BYTES} bytes, not {len(data)}.")
+    return bytes(data)
 
 
-def _check_nonce(nonce, name):
-    _check_bytes(nonce, name)
-    if len(nonce) != _NONCE_BYTES:
-        raise ValueError(f"{name} must be {_NONCE_BYTES} bytes, not {len(nonce)}.")
+def _check_nonce(nonce: object, name: str) -> None:
+    data = _check_bytes(nonce, name)
+    if len(data) != _NONCE_BYTES:
+        raise ValueError(f"{name} must be {_NONCE_BYTES} bytes, not {len(data)}.")
 
 
-def _utf8(text, name):
+def _utf8(text: str, name: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:

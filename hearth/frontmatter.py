@@ -5,10 +5,14 @@ these helpers so that a comma list and a YAML list mean the same everywhere.
 """
 
 import re
+from collections.abc import Collection
 
 from hearth.warnings import WARNING_KEYS
 
 PUBLIC = "public"
+# The audience a locked site is encrypted for (`invoke lock`: one passphrase,
+# HEARTH_PASSPHRASE_SITE, no readers; its salt in the state file).
+SITE_AUDIENCE = "site"
 # Hearth's own header keys, beside Pelican's (hearth/reading.py reads a key
 # that is neither as a mistake). A plugin that reads a new key adds it here;
 # the warnings keys (labels, the writer's note, chose-not-to-warn) are named
@@ -26,7 +30,7 @@ class FrontMatterError(ValueError):
     """A front-matter value that cannot be read safely."""
 
 
-def as_list(value):
+def as_list(value: object) -> list[str]:
     """Return a front-matter value as a list of stripped, non-empty strings.
 
     Accepts a comma-separated string (Pelican's native header) or a list
@@ -35,7 +39,7 @@ def as_list(value):
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
-        items = []
+        items: list[str] = []
         for item in value:
             items.extend(as_list(item))
         return items
@@ -44,7 +48,9 @@ def as_list(value):
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def audience_names(value, known, source="a post"):
+def audience_names(
+    value: object, known: Collection[str], source: str = "a post"
+) -> list[str]:
     """Return the audience names of a post, or [] for a public post.
 
     Raise FrontMatterError for anything that is not clearly public or a list
@@ -88,7 +94,7 @@ def audience_names(value, known, source="a post"):
     return list(dict.fromkeys(names))
 
 
-def listing_mode(value, source="a post"):
+def listing_mode(value: object, source: str = "a post") -> str:
     """Return 'hidden' or 'locked' for a private post's `listing` value."""
     if value is None or value == "":
         return DEFAULT_LISTING
@@ -101,6 +107,6 @@ def listing_mode(value, source="a post"):
     return mode
 
 
-def passphrase_variable(audience):
+def passphrase_variable(audience: str) -> str:
     """The environment variable that holds an audience's passphrase."""
     return "HEARTH_PASSPHRASE_" + audience.upper().replace("-", "_")

@@ -8,9 +8,12 @@ and a post with an audience would be written in the clear, feeds first.
 
 import ipaddress
 import urllib.parse
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from pelican import signals
+from pelican import Pelican, signals
 from pelican.contents import Static
+from pelican.generators import Generator
 
 from hearth import buildlog, contents, frontmatter
 
@@ -39,7 +42,8 @@ FEED_SETTINGS = (
 )
 
 
-def install():
+def install() -> None:
+    """Connect the guard's checks (publishconf.py calls this once per read)."""
     # weak=False: nothing else holds this receiver. Connecting the same
     # function again (the settings are read once per build) changes nothing.
     signals.all_generators_finalized.connect(refuse_unsealed, weak=False)
@@ -49,7 +53,7 @@ def install():
     buildlog.install(UnsealedError, SiteAddressError)
 
 
-def is_loopback(url):
+def is_loopback(url: str) -> bool:
     """True if the URL's host is this machine (localhost, 127.x, ::1)."""
     host = (urllib.parse.urlsplit(url).hostname or "").lower()
     if host == "localhost" or host.endswith(".localhost"):
@@ -60,7 +64,7 @@ def is_loopback(url):
         return False
 
 
-def refuse_unreachable_feeds(pelican):
+def refuse_unreachable_feeds(pelican: Pelican) -> None:
     """Stop a publish build whose feeds would link to no address or this machine.
 
     Feed readers need absolute links; Pelican makes them from FEED_DOMAIN
@@ -92,7 +96,7 @@ def refuse_unreachable_feeds(pelican):
     )
 
 
-def refuse_unsealed(generators):
+def refuse_unsealed(generators: Iterable[Generator]) -> None:
     """Stop the build if any content declaring an audience is not sealed.
 
     all_generators_finalized is the last signal before any file (feeds
@@ -120,7 +124,7 @@ def refuse_unsealed(generators):
         )
 
 
-def _declares_audience(metadata, settings):
+def _declares_audience(metadata: object, settings: Mapping[str, Any]) -> bool:
     if not isinstance(metadata, dict):
         return False
     if metadata.get("audience") is None:

@@ -16,7 +16,9 @@ import io
 import os
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps, JpegImagePlugin
 
@@ -44,7 +46,7 @@ class ImageError(ValueError):
     """An image that cannot be read well enough to clean it."""
 
 
-def image_format(data):
+def image_format(data: bytes) -> str | None:
     """'jpeg', 'png', 'webp' from the first bytes, or None for anything else."""
     if data[:3] == b"\xff\xd8\xff":
         return "jpeg"
@@ -55,7 +57,7 @@ def image_format(data):
     return None
 
 
-def clean_image(data):
+def clean_image(data: bytes) -> bytes | None:
     """Return the image without metadata, or None if it has none to remove.
 
     `data` is the bytes of a JPEG, PNG or WebP file (other formats give None).
@@ -86,12 +88,12 @@ class CleanCache:
     (they are public once cleaned); the folder is the owner's alone.
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
-        self._new = {}
+        self._new: dict[Path, bytes] = {}
         self.hits = 0
 
-    def clean(self, data):
+    def clean(self, data: bytes) -> bytes | None:
         """clean_image(data), from the cache when these bytes were seen."""
         path = self.folder / hashlib.sha256(data).hexdigest()
         try:
@@ -105,7 +107,8 @@ class CleanCache:
         self._new[path] = result or b""
         return result
 
-    def save(self):
+    def save(self) -> None:
+        """Write what this build cleaned for the first time (owner-only files)."""
         if not self._new:
             return
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -115,7 +118,7 @@ class CleanCache:
         self._new = {}
 
 
-def _keep_jpeg_segment(marker, payload):
+def _keep_jpeg_segment(marker: int, payload: bytes) -> bool:
     if marker == 0xE0:  # APP0: JFIF yes; JFXX carries a thumbnail
         return payload.startswith(b"JFIF\x00")
     if marker == 0xE2:  # APP2: the colour profile, not FlashPix or MPF
@@ -126,7 +129,7 @@ def _keep_jpeg_segment(marker, payload):
     return not (0xE0 <= marker <= 0xEF or marker == 0xFE)
 
 
-def _strip_jpeg(data):
+def _strip_jpeg(data: bytes) -> bytes | None:
     out = [b"\xff\xd8"]
     changed = False
     i = 2
@@ -178,7 +181,7 @@ def _strip_jpeg(data):
 # PNG --------------------------------------------------------------------------
 
 
-def _strip_png(data):
+def _strip_png(data: bytes) -> bytes | None:
     out = [_PNG_SIGNATURE]
     changed = False
     i = len(_PNG_SIGNATURE)
@@ -204,7 +207,7 @@ def _strip_png(data):
 # WebP -------------------------------------------------------------------------
 
 
-def _webp_chunks(data):
+def _webp_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
     """Yield (kind, chunk with its header and padding) of a WebP file."""
     (size,) = struct.unpack("<I", data[4:8])
     if size + 8 > len(data) or size < 4:
@@ -223,7 +226,7 @@ def _webp_chunks(data):
         i += 8 + padded
 
 
-def _strip_webp(data):
+def _strip_webp(data: bytes) -> bytes | None:
     out = []
     (size,) = struct.unpack("<I", data[4:8])
     changed = size + 8 < len(data)  # bytes after the RIFF container
@@ -248,7 +251,7 @@ _STRIPPERS = {"jpeg": _strip_jpeg, "png": _strip_png, "webp": _strip_webp}
 # Orientation -------------------------------------------------------------------
 
 
-def _orientation(data):
+def _orientation(data: bytes) -> int | None:
     """The EXIF orientation of a still image (None for an animation)."""
     try:
         with Image.open(io.BytesIO(data)) as im:
@@ -259,13 +262,13 @@ def _orientation(data):
         raise ImageError(f"Pillow cannot read the image ({err})") from err
 
 
-def _transpose(data, fmt):
+def _transpose(data: bytes, fmt: str) -> bytes:
     """Apply the EXIF orientation; re-encode as faithfully as Pillow can."""
     with Image.open(io.BytesIO(data)) as im:
-        options = {}
+        options: dict[str, Any] = {}
         if im.info.get("icc_profile"):
             options["icc_profile"] = im.info["icc_profile"]
-        if fmt == "jpeg":
+        if fmt == "jpeg" and isinstance(im, JpegImagePlugin.JpegImageFile):
             # The source's own quantisation tables and chroma subsampling:
             # the closest Pillow gets to the original quality.
             options["qtables"] = im.quantization
@@ -288,7 +291,7 @@ def _transpose(data, fmt):
         return buffer.getvalue()
 
 
-def _check(data, fmt):
+def _check(data: bytes, fmt: str) -> None:
     """Fail closed: the result must open, decode, and carry no metadata."""
     if _STRIPPERS[fmt](data) is not None:
         raise ImageError("metadata survived cleaning")

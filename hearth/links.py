@@ -7,7 +7,7 @@ the passphrase; but anyone who has the link can read every post of that
 audience until its passphrase (or salt) changes.
 """
 
-import base64
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 from hearth import envelope
@@ -18,7 +18,9 @@ class LinkError(ValueError):
     """A link that unlocks cannot be made."""
 
 
-def audience_key(audience, passphrase, state_file):
+def audience_key(
+    audience: str, passphrase: str, state_file: str | os.PathLike[str]
+) -> bytes:
     """Derive an audience's key with the salt and iterations the site uses."""
     known = State.load(state_file, check_key=False).known_audience(audience)
     if known is None:
@@ -31,7 +33,7 @@ def audience_key(audience, passphrase, state_file):
     return envelope.derive_key(passphrase, salt, iterations)
 
 
-def unlock_link(url, key, site_url=""):
+def unlock_link(url: str, key: bytes, site_url: str = "") -> str:
     """Return `url` (made absolute with `site_url`) with `#k=<key>` appended."""
     parts = urlsplit(url)
     if not parts.scheme and site_url:
@@ -39,5 +41,5 @@ def unlock_link(url, key, site_url=""):
         parts = urlsplit(url)
     if not parts.path.startswith("/"):
         raise LinkError(f"{url!r} is not a page address; give it as /p/<id>/.")
-    fragment = "k=" + base64.urlsafe_b64encode(key).rstrip(b"=").decode("ascii")
+    fragment = "k=" + envelope.b64url(key)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, fragment))

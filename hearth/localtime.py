@@ -11,13 +11,13 @@ import time
 from datetime import UTC, datetime
 
 
-def _zone():
+def _zone() -> None:
     # TZ may have changed since the process started (a test, a wrapper):
     # read it again, as `date` would.
     time.tzset()
 
 
-def parse(text):
+def parse(text: object) -> datetime:
     """An aware datetime from ISO text; without an offset, the local zone's."""
     moment = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
     if moment.tzinfo is None:
@@ -26,7 +26,7 @@ def parse(text):
     return moment
 
 
-def local(moment):
+def local(moment: datetime | str) -> datetime:
     """`moment` (an aware datetime or ISO text; naive counts as UTC, as the
     files store it) in the local zone."""
     if isinstance(moment, str):
@@ -37,7 +37,7 @@ def local(moment):
     return moment.astimezone()
 
 
-def zone_name(moment):
+def zone_name(moment: datetime) -> str:
     """'CET', 'UTC', or 'UTC+05:30' where the zone has no letters name."""
     name = moment.tzname() or ""
     if name.isalpha():
@@ -48,7 +48,7 @@ def zone_name(moment):
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def shown(moment):
+def shown(moment: datetime | str | None) -> str:
     """'2026-12-04 10:00 CET': a moment as the writer reads it ('' for none)."""
     if not moment:
         return ""
@@ -59,6 +59,6 @@ def shown(moment):
     return f"{here:%Y-%m-%d %H:%M} {zone_name(here)}"
 
 
-def utc_iso(moment):
+def utc_iso(moment: datetime | str) -> str:
     """'2026-12-04T09:00:00Z': how files store a moment."""
     return local(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -11,9 +11,13 @@ only http(s) and mailto addresses, images are dropped (the notice tree holds
 none of the site's files).
 """
 
+import os
 import re
+import xml.etree.ElementTree as ET
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import markdown
 import yaml
@@ -43,7 +47,7 @@ class Notice:
 
 
 class _Scrub(Treeprocessor):
-    def run(self, root):
+    def run(self, root: ET.Element) -> None:
         for parent in root.iter():
             for child in list(parent):
                 if child.tag == "img":
@@ -62,17 +66,19 @@ class _Scrub(Treeprocessor):
                         child.set("rel", "noopener noreferrer")
 
 
-def render(text):
+def render(text: str) -> str:
     """Markdown to HTML with raw HTML shown as text, no scripts, no images."""
     # Escape before Markdown sees it: `<` and `&` can then never start a tag
     # or an entity of the writer's; `>` stays, for quotations.
     escaped = text.replace("&", "&amp;").replace("<", "&lt;")
     md = markdown.Markdown(extensions=[])
     md.treeprocessors.register(_Scrub(md), "hearth-scrub", 0)
-    return md.convert(escaped)
+    html: str = md.convert(escaped)
+    return html
 
 
-def from_text(text):
+def from_text(text: str | None) -> Notice:
+    """A notice of the writer's words (Markdown); NoticeError when empty."""
     text = (text or "").strip()
     if not text:
         raise NoticeError(
@@ -82,11 +88,14 @@ def from_text(text):
     return Notice(None, render(text), text)
 
 
-def default():
+def default() -> Notice:
+    """The notice when the writer gives none."""
     return Notice(None, render(DEFAULT_NOTICE), DEFAULT_NOTICE)
 
 
-def from_file(path, known_audiences=None):
+def from_file(
+    path: str | os.PathLike[str], known_audiences: Collection[str] | None = None
+) -> Notice:
     """A notice post: a Markdown file, with or without front-matter."""
     path = Path(path)
     try:
@@ -100,7 +109,8 @@ def from_file(path, known_audiences=None):
         raise NoticeError(f"The notice file {path} is not UTF-8 text.") from None
     except OSError as e:
         raise NoticeError(f"The notice file {path} cannot be read: {e}.") from None
-    meta, body = {}, raw
+    meta: Any = {}
+    body = raw
     match = _FRONT.match(raw)
     if match:
         try:
@@ -142,7 +152,13 @@ def from_file(path, known_audiences=None):
     return Notice(str(title) if title else None, render(body), body, str(path))
 
 
-def choose(*, message=None, message_file=None, root=".", known_audiences=None):
+def choose(
+    *,
+    message: str | None = None,
+    message_file: str | os.PathLike[str] | None = None,
+    root: str | os.PathLike[str] = ".",
+    known_audiences: Collection[str] | None = None,
+) -> Notice:
     """The notice from the command's words: a file in content/, a file, or text.
 
     A positional message or --message that names an existing file (relative

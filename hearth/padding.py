@@ -31,18 +31,18 @@ PADME_IS_ENOUGH = 256 * 1024
 PAD_FIELD = "padding"
 
 
-def _compressed_length(data):
+def _compressed_length(data: bytes) -> int:
     # The envelope's compression (hearth.envelope): raw DEFLATE, level 9.
     compressor = zlib.compressobj(level=9, wbits=-15)
     return len(compressor.compress(data) + compressor.flush())
 
 
-def _filler(seed, length):
+def _filler(seed: bytes, length: int) -> str:
     stream = hashlib.shake_256(b"hearth list padding\0" + seed).digest(length)
     return base64.b64encode(stream).decode("ascii")[:length]
 
 
-def pad_list(payload):
+def pad_list(payload: bytes) -> bytes:
     """Return the list payload (JSON bytes of an object) with a "padding"
     member that makes it compress to just under a multiple of LIST_BUCKET.
 
@@ -63,7 +63,7 @@ def pad_list(payload):
     head = zlib.compressobj(level=9, wbits=-15)
     head_out = len(head.compress(prefix))
 
-    def size_with(filler):
+    def size_with(filler: bytes) -> int:
         tail = head.copy()
         return head_out + len(tail.compress(filler) + tail.flush())
 

@@ -10,8 +10,11 @@ never written over an existing file.
 import dataclasses
 import datetime as dt
 import json
+import os
 import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from pelican.settings import DEFAULT_CONFIG
 from pelican.utils import slugify
@@ -19,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hearth import frontmatter, reading, warnings
+from hearth.reading import Reading
 
 POST_SUFFIXES = (".md", ".markdown", ".mkd", ".mdown")
 DEFAULT_SLUG_SUBSTITUTIONS = DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"]
@@ -36,15 +40,14 @@ class LinkTargetError(ValueError):
     """An unlock link that would not open what the writer meant."""
 
 
-def list_posts(settings):
+def list_posts(settings: Mapping[str, Any]) -> list[Reading]:
     """Every article (newest first, undated last) then every page, as Readings.
 
     `settings`: Pelican settings (pelican.settings.read_settings). Broken
     files are in the list with `error` set, so the table shows every file.
     Warnings are shown as the build shows them: `sh` is `self-harm`.
     """
-    vocabulary = settings.get("HEARTH_WARNINGS") or warnings.DEFAULT_VOCABULARY
-    aliases = settings.get("HEARTH_WARNING_ALIASES")
+    vocabulary, aliases = warnings.vocabulary_in(settings)
     return sort_posts(
         [
             dataclasses.replace(
@@ -58,11 +61,12 @@ def list_posts(settings):
     )
 
 
-def sort_posts(found):
+def sort_posts(found: Iterable[Reading]) -> list[Reading]:
     """Readings as the table shows them: articles newest first, then pages."""
     oldest = dt.datetime.min
+    found = list(found)
 
-    def newest_first(post):
+    def newest_first(post: Reading) -> dt.datetime:
         date = post.date or oldest
         return date.replace(tzinfo=None)
 
@@ -73,18 +77,25 @@ def sort_posts(found):
     )
 
 
-def slug_for(title, regex_subs=DEFAULT_SLUG_SUBSTITUTIONS):
+def slug_for(title: str, regex_subs: Any = DEFAULT_SLUG_SUBSTITUTIONS) -> str:
     """The slug Pelican derives from a title (SLUG_REGEX_SUBSTITUTIONS)."""
-    return slugify(title, regex_subs=regex_subs)
+    return str(slugify(title, regex_subs=regex_subs))
 
 
-def _yaml(value):
+def _yaml(value: object) -> str:
     # JSON strings and lists are valid YAML flow scalars and sequences, and
     # quoting every value means a title like "Yes: no" stays a title.
     return json.dumps(value, ensure_ascii=False)
 
 
-def post_text(title, *, date, audience, warnings, listing):
+def post_text(
+    title: str,
+    *,
+    date: dt.datetime,
+    audience: Sequence[str],
+    warnings: Sequence[str],
+    listing: str,
+) -> str:
     """The Markdown text of a new post: front-matter that explains itself."""
     audience_value = "public" if not audience else _yaml(audience)
     lines = [
@@ -119,18 +130,18 @@ def post_text(title, *, date, audience, warnings, listing):
 
 
 def new_post(
-    posts_dir,
-    title,
+    posts_dir: str | os.PathLike[str],
+    title: str | None,
     *,
-    known_audiences,
-    audience=None,
-    warnings=None,
-    listing=None,
-    now=None,
-    regex_subs=DEFAULT_SLUG_SUBSTITUTIONS,
-    default_audience=None,
-    readings=(),
-):
+    known_audiences: Collection[str],
+    audience: object = None,
+    warnings: object = None,
+    listing: str | None = None,
+    now: dt.datetime | None = None,
+    regex_subs: Any = DEFAULT_SLUG_SUBSTITUTIONS,
+    default_audience: object = None,
+    readings: Iterable[Reading] = (),
+) -> Path:
     """Write posts_dir/YYYY-MM-DD-<slug>.md as a draft and return its Path.
 
     `audience` None means the site's default (`default_audience`, the
@@ -169,10 +180,10 @@ def new_post(
                 f"{other} already has the slug {slug!r}; nothing was written. "
                 "Open that file, or choose a different title."
             )
-    for other in readings:
-        if other.kind == "article" and other.slug == slug:
+    for known in readings:
+        if known.kind == "article" and known.slug == slug:
             raise NewPostError(
-                f"{reading.shown_path(other.source_path)} already has the slug "
+                f"{reading.shown_path(known.source_path)} already has the slug "
                 f"{slug!r}; nothing was written. Open that file, or choose a "
                 "different title."
             )
@@ -193,12 +204,17 @@ def new_post(
     return path
 
 
-def _slug_of(path):
+def _slug_of(path: Path) -> str:
     """The slug part of a post file name (after a YYYY-MM-DD- prefix)."""
     return re.sub(r"^\d{4}-\d{2}-\d{2}-", "", path.stem)
 
 
-def unlock_target(readings, post_ids, audience, target):
+def unlock_target(
+    readings: Iterable[Reading],
+    post_ids: Mapping[str, str],
+    audience: str,
+    target: str,
+) -> str:
     """The address an unlock link for `audience` should open, checked.
 
     `target` is a private post's address (/p/<id>/) or its source file
@@ -207,10 +223,15 @@ def unlock_target(readings, post_ids, audience, target):
     LinkTargetError when the post is not for that audience, is public, or
     cannot be read: a link that opens nothing is a mistake to catch now.
     """
+    readings = list(readings)
     by_path = {r.relative_path: r for r in readings}
     by_file = {str(r.source_path): r for r in readings}
     ids = {post_id: source for source, post_id in post_ids.items()}
-    found = _PRIVATE_URL.match(target.split("#")[0].split("?")[0].split("//")[-1])
+    found = _PRIVATE_URL.match(
+        target.split("#", maxsplit=1)[0]
+        .split("?", maxsplit=1)[0]
+        .rsplit("//", maxsplit=1)[-1]
+    )
     if found:
         source = ids.get(found["id"])
         post = by_path.get(source) if source else None
@@ -246,7 +267,9 @@ def unlock_target(readings, post_ids, audience, target):
     return f"/p/{post_ids[post.relative_path]}/"
 
 
-def link_grants(posts, audience, settings):
+def link_grants(
+    posts: Iterable[Reading], audience: str, settings: Mapping[str, Any]
+) -> str:
     """What an unlock link for `audience` lets its holder read, in one line."""
     label = (settings.get("HEARTH_AUDIENCES") or {}).get(audience)
     named = f"{audience!r} ({label})" if label else repr(audience)
@@ -264,11 +287,13 @@ def link_grants(posts, audience, settings):
     )
 
 
-def _title(post):
+def _title(post: Reading) -> str:
     return post.title or post.relative_path
 
 
-def address(post, settings, post_ids):
+def address(
+    post: Reading, settings: Mapping[str, Any], post_ids: Mapping[str, str]
+) -> str:
     """Where a post is read: its public URL, its opaque private address, or
     the preview address of a draft or hidden post ("-" when it has none).
 
@@ -298,15 +323,19 @@ def address(post, settings, post_ids):
         "author": slugify(post.authors[0]) if post.authors else "",
     }
     try:
-        url = "/" + pattern.format(**values).lstrip("/")
+        url = "/" + str(pattern.format(**values)).lstrip("/")
     except (KeyError, ValueError, TypeError, AttributeError, IndexError):
         return "-"
     return url
 
 
-def unknown_labels(posts, vocabulary, aliases=None):
+def unknown_labels(
+    posts: Iterable[Reading],
+    vocabulary: warnings.Vocabulary,
+    aliases: warnings.Aliases | None = None,
+) -> list[str]:
     """One line per post that uses warning labels the vocabulary lacks."""
-    lines = []
+    lines: list[str] = []
     for post in posts:
         if post.error:
             continue
@@ -323,7 +352,11 @@ def unknown_labels(posts, vocabulary, aliases=None):
     return lines
 
 
-def posts_table(posts, settings=None, post_ids=None):
+def posts_table(
+    posts: Sequence[Reading],
+    settings: Mapping[str, Any] | None = None,
+    post_ids: Mapping[str, str] | None = None,
+) -> Table:
     """A rich Table of posts: private rows marked, drafts dimmed.
 
     With `settings` (and the state file's `post_ids`) it has an Address
@@ -337,7 +370,7 @@ def posts_table(posts, settings=None, post_ids=None):
     table.add_column("Warnings")
     if settings is not None:
         table.add_column("Address", no_wrap=True, overflow="fold")
-    extra = [] if settings is None else [None]
+    extra: list[str | None] = [] if settings is None else [None]
     for post in posts:
         if settings is not None:
             extra = [address(post, settings, post_ids or {})]
@@ -379,7 +412,7 @@ def posts_table(posts, settings=None, post_ids=None):
     return table
 
 
-def summary_line(posts):
+def summary_line(posts: Sequence[Reading]) -> str:
     """One line: how many posts are public, private, drafts, broken."""
     articles = [p for p in posts if p.kind == "article"]
     ok = [p for p in articles if not p.error]
@@ -404,7 +437,7 @@ def summary_line(posts):
     return f"{_count(len(articles), 'post')}: " + ", ".join(parts) + "."
 
 
-def left_out(posts):
+def left_out(posts: Iterable[Reading]) -> str | None:
     """What a publish build leaves out, by name: one line, or None if nothing.
 
     Drafts and hidden posts never go public; naming them tells the writer
@@ -417,5 +450,5 @@ def left_out(posts):
     return f"Left out of what goes public (preview only): {names}."
 
 
-def _count(n, noun):
+def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -19,10 +19,13 @@ import errno
 import html
 import logging
 import mimetypes
+import os
 import posixpath
 import socket
 import urllib.parse
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from livereload import Server
 from livereload.handlers import LiveReloadHandler
@@ -39,31 +42,36 @@ class PortInUseError(OSError):
     """The preview's port is taken (another preview, or another program)."""
 
 
+# A WSGI application and its start_response (PEP 3333).
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
 class BuildResult:
     """The last build: ok, or the messages that stopped it."""
 
-    def __init__(self):
-        self.errors = []
+    def __init__(self) -> None:
+        self.errors: list[str] = []
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return not self.errors
 
 
 class _Collect(logging.Handler):
     """Keeps the text of every error a build logs, for the error page."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(level=logging.ERROR)
-        self.messages = []
+        self.messages: list[str] = []
 
-    def emit(self, record):
+    def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
         if text not in self.messages:
             self.messages.append(text)
 
 
-def run_build(build, result):
+def run_build(build: Callable[[], object], result: BuildResult) -> BuildResult:
     """Run `build()` (one Pelican build) and record in `result` how it went."""
     # Pelican drops a warning it has printed before in this process; each
     # build after a change should say its warnings again, once.
@@ -90,7 +98,7 @@ def run_build(build, result):
     return result
 
 
-def error_page(errors, script):
+def error_page(errors: Iterable[str], script: str) -> bytes:
     """The page the browser shows while the build is stopped."""
     items = "\n".join(f"<pre>{html.escape(message)}</pre>" for message in errors)
     return f"""<!doctype html>
@@ -108,15 +116,15 @@ the message says and save the file: this page reloads by itself.</p>
 """.encode()
 
 
-def site_app(root, result, script):
+def site_app(root: str | os.PathLike[str], result: BuildResult, script: str) -> WSGIApp:
     """A WSGI app serving the built site from `root`, or the error page."""
-    root = Path(root).resolve()
+    folder = Path(root).resolve()
 
-    def app(environ, start_response):
+    def app(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         path = urllib.parse.unquote(environ.get("PATH_INFO") or "/")
         clean = posixpath.normpath("/" + path.lstrip("/"))
-        target = (root / clean.lstrip("/")).resolve()
-        if root != target and root not in target.parents:
+        target = (folder / clean.lstrip("/")).resolve()
+        if folder != target and folder not in target.parents:
             return _send(start_response, "404 Not Found", b"Not found", "text/plain")
         if target.is_dir():
             if not path.endswith("/"):
@@ -132,7 +140,7 @@ def site_app(root, result, script):
                 "text/html; charset=utf-8",
             )
         if not target.is_file():
-            missing = root / "404.html"
+            missing = folder / "404.html"
             body = missing.read_bytes() if missing.is_file() else b"Not found"
             return _send(start_response, "404 Not Found", body, "text/html")
         if kind.startswith("text/") or kind.endswith(("javascript", "json", "xml")):
@@ -142,7 +150,9 @@ def site_app(root, result, script):
     return app
 
 
-def _send(start_response, status, body, kind):
+def _send(
+    start_response: StartResponse, status: str, body: bytes, kind: str
+) -> list[bytes]:
     start_response(
         status,
         [
@@ -158,28 +168,28 @@ def _send(start_response, status, body, kind):
 class _PreviewServer(Server):
     """livereload's server with a reload script the theme's CSP allows."""
 
-    def __init__(self, app, script):
+    def __init__(self, app: WSGIApp, script: str) -> None:
         super().__init__(app)
         self._script = script
 
-    def application(self, *args, **kwargs):
+    def application(self, *args: Any, **kwargs: Any) -> Any:
         # livereload ignores a change within 3 s of the last reload (against
         # bursts of saves). Here one change is one build, and a fix saved
         # just after a mistake must still replace the error page.
         LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
         return super().application(*args, **kwargs)
 
-    def get_web_handlers(self, script):
+    def get_web_handlers(self, script: bytes) -> Any:
         return super().get_web_handlers(self._script.encode())
 
-    def _setup_logging(self):
+    def _setup_logging(self) -> None:
         # The preview says what it does itself; livereload's and tornado's
         # lines (watching, each request) only when something goes wrong.
         logging.getLogger("livereload").setLevel(logging.WARNING)
         logging.getLogger("tornado.access").setLevel(logging.WARNING)
 
 
-def free_port_after(host, port):
+def free_port_after(host: str, port: int) -> int:
     """The first port after `port` that nothing listens on (to suggest)."""
     for candidate in range(port + 1, port + 50):
         with socket.socket() as probe:
@@ -191,7 +201,15 @@ def free_port_after(host, port):
     return port + 1
 
 
-def serve(build, output, *, host, port, root, announce=print):
+def serve(
+    build: Callable[[], object],
+    output: str | os.PathLike[str],
+    *,
+    host: str,
+    port: int,
+    root: str | os.PathLike[str],
+    announce: Callable[[str], object] = print,
+) -> None:
     """Build, serve `output` on host:port and rebuild whenever a file changes.
 
     `build()` runs one build (raising SystemExit on failure, as Pelican's
@@ -216,7 +234,7 @@ def serve(build, output, *, host, port, root, announce=print):
     script = f'<script src="/livereload.js?port={port}"></script>'
     server = _PreviewServer(site_app(output, result, script), script)
 
-    def rebuild():
+    def rebuild() -> None:
         run_build(build, result)
         if result.ok:
             announce("Rebuilt; the browser reloads.")

@@ -7,7 +7,7 @@ schemas (docs/architecture.md), derived keys (once, then cached),
 the cache of last build's envelopes, and the fate of each content file.
 """
 
-import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -15,19 +15,29 @@ import mimetypes
 import os
 import posixpath
 import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from hearth import envelope, frontmatter, readers, secrets
+from hearth.envelope import Attachment
 from hearth.images import ImageError, clean_image
 from hearth.ownerfiles import replace_owner_only
-from hearth.state import STATE_FILE_NAME
+from hearth.state import STATE_FILE_NAME, State
+
+# An attachment's entry in a payload: {"key": base64url, "type": MIME type}.
+Meta = dict[str, str]
+# A sealed file: (out path, address, its Meta, the blob).
+Sealed = tuple[str, str, Meta, bytes]
+# A static file as fates() sees it: its site path, or the object itself.
+F = TypeVar("F")
 
 # Attributes that name a file a page loads or links. `srcset` and
 # `imagesrcset` hold several candidates; the rest one address each.
@@ -57,7 +67,7 @@ class PrivateError(Exception):
     """The build stopped: a private post could not be kept private."""
 
 
-def audience_label(audiences, labels):
+def audience_label(audiences: Sequence[str], labels: Mapping[str, str]) -> str:
     """'Close friends', 'Close friends and Family', 'A, B and C'."""
     names = [labels.get(a, a) for a in audiences]
     if len(names) == 1:
@@ -65,23 +75,19 @@ def audience_label(audiences, labels):
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def neutral_title(audiences, labels):
+def neutral_title(audiences: Sequence[str], labels: Mapping[str, str]) -> str:
+    """A private post's public stand-in title: 'A post for Close friends'."""
     return f"A post for {audience_label(audiences, labels)}"
 
 
-def b64url(data):
-    """base64url without padding, the spelling docs/format.md uses."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def page_address(url, siteurl):
+def page_address(url: str, siteurl: str | None) -> str:
     """The address an envelope is bound to: the path as `location.pathname`
     shows it, from the server root (docs/format.md, "Associated data")."""
     prefix = urlsplit(siteurl or "").path.rstrip("/")
     return f"{prefix}/{url}"
 
 
-def site_path(value, page_url, siteurl):
+def site_path(value: str, page_url: str, siteurl: str | None) -> str | None:
     """The site-relative, URL-decoded path a reference points to, or None.
 
     Resolves a relative reference against the page's own address, as the
@@ -115,10 +121,10 @@ def site_path(value, page_url, siteurl):
     return path.lstrip("/")
 
 
-def srcset_urls(value):
+def srcset_urls(value: str) -> list[str]:
     """Every candidate's URL in a srcset ("a.jpg 1x, b.jpg 2x"), as the HTML
     standard splits it: a URL runs to whitespace, trailing commas end it."""
-    urls = []
+    urls: list[str] = []
     pos, end = 0, len(value)
     while pos < end:
         while pos < end and (value[pos].isspace() or value[pos] == ","):
@@ -140,11 +146,11 @@ def srcset_urls(value):
 
 
 class _References(HTMLParser):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.found = []
+        self.found: list[str] = []
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
             if not value:
                 continue
@@ -156,7 +162,7 @@ class _References(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def references(html):
+def references(html: str | None) -> list[str]:
     """Every address an HTML fragment names in an attribute (entities decoded).
 
     src, href, poster, `<object data>`, `<embed src>`, `<source src/srcset>`,
@@ -174,17 +180,19 @@ def references(html):
 class _Tags(HTMLParser):
     """Start tags with their offsets, for rewrite()."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.tags = []
+        self.tags: list[
+            tuple[tuple[int, int], str | None, str, list[tuple[str, str | None]]]
+        ] = []
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((self.getpos(), self.get_starttag_text(), tag, attrs))
 
     handle_startendtag = handle_starttag
 
 
-def rewrite(html, replace):
+def rewrite(html: str, replace: Callable[[str], str | None]) -> str:
     """Rewrite every reference in html through `replace(value) -> new | None`.
 
     Only start tags holding a reference that changes are written anew (with
@@ -196,18 +204,22 @@ def rewrite(html, replace):
     parser.feed(html)
     parser.close()
     starts = [0]
-    for line in html.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-    out, done = [], 0
+    for row in html.splitlines(keepends=True):
+        starts.append(starts[-1] + len(row))
+    out: list[str] = []
+    done = 0
     for (line, col), text, tag, attrs in parser.tags:
-        changed, new_attrs = False, []
+        changed = False
+        new_attrs: list[tuple[str, str | None]] = []
         for name, value in attrs:
             new = value
             if value and name in _SRCSET_ATTRS:
+                swapped_set = value
                 for url in srcset_urls(value):
                     swapped = replace(url)
                     if swapped is not None:
-                        new = new.replace(url, swapped)
+                        swapped_set = swapped_set.replace(url, swapped)
+                new = swapped_set
             elif value and name in _URL_ATTRS:
                 swapped = replace(value)
                 if swapped is not None:
@@ -228,13 +240,13 @@ def rewrite(html, replace):
     return "".join(out)
 
 
-def metadata_references(metadata):
+def metadata_references(metadata: Mapping[str, Any]) -> list[str]:
     """Addresses named in metadata values (image, og_image, cover, ...).
 
     Every string value (and string in a list) counts, with Pelican's link
     directives removed: a key only another plugin knows still names a file.
     """
-    found = []
+    found: list[str] = []
     for value in metadata.values():
         items = value if isinstance(value, (list, tuple)) else [value]
         for item in items:
@@ -249,7 +261,12 @@ def metadata_references(metadata):
     return found
 
 
-def fates(static_paths, public, private, publish):
+def fates(
+    static_paths: Iterable[F],
+    public: Collection[F],
+    private: Collection[F],
+    publish: bool,
+) -> dict[F, str]:
     """What each static file becomes: PUBLIC, SEALED or LEFT_OUT.
 
     `public` and `private` are the site paths public and private pages use.
@@ -273,17 +290,17 @@ def fates(static_paths, public, private, publish):
 
 def post_payload(
     *,
-    title,
-    date,
-    locale_date,
-    content,
-    summary,
-    tags,
-    category,
-    warnings,
-    attachments,
-    warnings_note="",
-):
+    title: str,
+    date: str,
+    locale_date: str,
+    content: str,
+    summary: str,
+    tags: Iterable[str],
+    category: str | None,
+    warnings: Iterable[Mapping[str, str]],
+    attachments: Mapping[str, Meta],
+    warnings_note: str = "",
+) -> bytes:
     """The JSON a private post's envelope holds, as bytes."""
     payload = {
         "warnings_note": warnings_note,
@@ -300,7 +317,7 @@ def post_payload(
     return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-def index_payload(entries):
+def index_payload(entries: Iterable[dict[str, Any]]) -> bytes:
     """An audience's list of posts, newest first, as bytes."""
     entries = sorted(entries, key=lambda e: e["date"], reverse=True)
     return json.dumps({"entries": entries}, ensure_ascii=False).encode("utf-8")
@@ -319,7 +336,7 @@ _DERIVED_FILE_ABOUT = (
 )
 
 
-def _derived_name(passphrase, salt, iterations):
+def _derived_name(passphrase: str, salt: bytes, iterations: int) -> str:
     """Which passphrase, salt and work a derived key is for.
 
     Over the passphrase exactly as given: two spellings that derive the same
@@ -333,10 +350,10 @@ def _derived_name(passphrase, salt, iterations):
     return kdf.derive(secret).hex()
 
 
-def _derived_tag(name, key):
+def _derived_tag(name: str, key: bytes) -> str:
     """Binds a cached key to its name: a damaged or moved entry fails it."""
     mac = hmac.new(bytes(key), b"hearth derived tag\x00" + name.encode(), "sha256")
-    return b64url(mac.digest())
+    return envelope.b64url(mac.digest())
 
 
 class Keys:
@@ -353,14 +370,16 @@ class Keys:
     the cached key, else the early one, else derives.
     """
 
-    def __init__(self, path=None):
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else None
         self._cached = self._load()
-        self._early = {}
-        self._used = {}  # name -> key: what this build used, saved at the end
-        self._names = {}  # (passphrase, salt, work) -> name, until forget()
+        self._early: dict[str, Future[bytes]] = {}
+        # name -> key: what this build used, saved at the end
+        self._used: dict[str, bytes] = {}
+        # (passphrase, salt, work) -> name, until forget()
+        self._names: dict[tuple[str, bytes, int], str] = {}
 
-    def _load(self):
+    def _load(self) -> dict[str, bytes]:
         if self.path is None:
             return {}
         try:
@@ -373,7 +392,7 @@ class Keys:
         found = {}
         for name, entry in entries.items():
             try:
-                key = readers.unb64url(entry["key"])
+                key = envelope.unb64url(entry["key"])
                 good = len(key) == _KEY_BYTES and hmac.compare_digest(
                     entry["tag"], _derived_tag(name, key)
                 )
@@ -383,7 +402,7 @@ class Keys:
                 found[name] = key
         return found
 
-    def start(self, jobs):
+    def start(self, jobs: Iterable[tuple[str, bytes, int]]) -> None:
         """jobs: [(passphrase, salt, iterations)], derived early if not cached."""
         missing = {}
         for phrase, salt, work in jobs:
@@ -402,13 +421,14 @@ class Keys:
             self._early[name] = future
         pool.shutdown(wait=False)
 
-    def _name(self, phrase, salt, work):
+    def _name(self, phrase: str, salt: bytes, work: int) -> str:
         inputs = (phrase, bytes(salt), work)
         if inputs not in self._names:
             self._names[inputs] = _derived_name(phrase, salt, work)
         return self._names[inputs]
 
-    def key(self, phrase, salt, iterations):
+    def key(self, phrase: str, salt: bytes, iterations: int) -> bytes:
+        """The derived key: cached, else derived early, else derived now."""
         name = self._name(phrase, salt, iterations)
         key = self._cached.get(name)
         if key is None:
@@ -424,19 +444,19 @@ class Keys:
         self._used[name] = key
         return key
 
-    def forget(self):
+    def forget(self) -> None:
         """Let unused early derivations (and the passphrases) go."""
         self._early.clear()
         self._names.clear()
 
-    def save(self):
+    def save(self) -> None:
         """Keep the keys this build used (and only those), owner-only."""
         if self.path is None or not self._used:
             return
         data = {
             "about": _DERIVED_FILE_ABOUT,
             "keys": {
-                name: {"key": b64url(key), "tag": _derived_tag(name, key)}
+                name: {"key": envelope.b64url(key), "tag": _derived_tag(name, key)}
                 for name, key in sorted(self._used.items())
             },
         }
@@ -457,14 +477,18 @@ class EnvelopeCache:
     nothing in it is world-readable, and nothing in it is plaintext.
     """
 
-    def __init__(self, folder, owned=None):
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        owned: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.folder = Path(folder)
         # The top folder that is Hearth's alone (made owner-only with it).
         self.owned = Path(owned) if owned is not None else self.folder
-        self._new = {}
-        self._read = {}  # path -> bytes last build left there
+        self._new: dict[Path, bytes] = {}
+        self._read: dict[Path, bytes] = {}  # path -> bytes last build left there
 
-    def _load(self, path):
+    def _load(self, path: Path) -> bytes | None:
         try:
             data = path.read_bytes()
         except OSError:
@@ -472,34 +496,37 @@ class EnvelopeCache:
         self._read[path] = data
         return data
 
-    def _path(self, address, suffix):
+    def _path(self, address: str, suffix: str) -> Path:
         name = hashlib.sha256(address.encode("utf-8")).hexdigest() + suffix
         return self.folder / name
 
-    def envelope(self, address):
+    def envelope(self, address: str) -> str | None:
+        """Last build's envelope text for `address`, or None."""
         data = self._load(self._path(address, ".txt"))
         try:
             return data.decode("ascii") if data is not None else None
         except UnicodeDecodeError:
             return None
 
-    def attachment(self, address):
+    def attachment(self, address: str) -> Attachment | None:
+        """Last build's attachment (key and blob) for `address`, or None."""
         data = self._load(self._path(address, ".bin"))
         if data is None or len(data) <= _KEY_BYTES:
             return None
-        return envelope.Attachment(data[:_KEY_BYTES], data[_KEY_BYTES:])
+        return Attachment(data[:_KEY_BYTES], data[_KEY_BYTES:])
 
-    def _keep(self, path, data):
+    def _keep(self, path: Path, data: bytes) -> None:
         if self._read.get(path) != data:  # an unchanged file is not written again
             self._new[path] = data
 
-    def keep_envelope(self, address, text, tag=b""):
+    def keep_envelope(self, address: str, text: str, tag: bytes = b"") -> None:
+        """Keep this build's envelope (and its reuse tag) for the next."""
         data = text.encode("ascii")
         self._keep(self._path(address, ".txt"), data)
         if tag:
             self._keep(self._path(address, ".tag"), tag + hashlib.sha256(data).digest())
 
-    def unchanged_envelope(self, address, tag):
+    def unchanged_envelope(self, address: str, tag: bytes) -> str | None:
         """Last build's envelope for `address` if it was made for exactly what
         `tag` binds (reuse_tag) and its bytes are whole, else None."""
         kept = self._load(self._path(address, ".tag"))
@@ -509,19 +536,24 @@ class EnvelopeCache:
         digest = hashlib.sha256(text.encode("ascii")).digest()
         return text if hmac.compare_digest(kept, tag + digest) else None
 
-    def keep_attachment(self, address, attachment, source_digest=b""):
+    def keep_attachment(
+        self, address: str, attachment: Attachment, source_digest: bytes = b""
+    ) -> None:
+        """Keep this build's attachment (and its source's digest) for the next."""
         self._keep(self._path(address, ".bin"), attachment.key + attachment.blob)
         if source_digest:
             self._keep(self._path(address, ".src"), source_digest)
 
-    def unchanged_attachment(self, address, source_digest):
+    def unchanged_attachment(
+        self, address: str, source_digest: bytes
+    ) -> Attachment | None:
         """Last build's attachment for `address` if it was sealed from a
         source file with these very bytes (their SHA-256), else None."""
         if self._load(self._path(address, ".src")) != source_digest:
             return None
         return self.attachment(address)
 
-    def save(self):
+    def save(self) -> None:
         """Write what this build made, owner-only, each file atomically."""
         if not self._new:
             return
@@ -537,7 +569,7 @@ class EnvelopeCache:
         self._new = {}
 
 
-def seal(data, address, cache):
+def seal(data: bytes, address: str, cache: EnvelopeCache) -> Attachment:
     """Encrypt one attachment for `address`, reusing last build's if unchanged."""
     sealed = envelope.encrypt_attachment(
         data, address, previous=cache.attachment(address)
@@ -549,7 +581,7 @@ def seal(data, address, cache):
 # --- who may read what ------------------------------------------------------
 
 
-def check_settings(settings):
+def check_settings(settings: Mapping[str, Any]) -> None:
     """Stop the build on any setting about who may read what that is unclear."""
     audiences = settings["HEARTH_AUDIENCES"]
     if not isinstance(audiences, dict):
@@ -598,7 +630,9 @@ def check_settings(settings):
         )
 
 
-def is_held(metadata, labels, publish):
+def is_held(
+    metadata: Mapping[str, Any], labels: Mapping[str, str], publish: bool
+) -> bool:
     """Whether a post with this metadata is kept out of sight (fail closed):
     private, or in a publish build a draft or hidden post; an audience that
     cannot be read counts as private."""
@@ -610,30 +644,26 @@ def is_held(metadata, labels, publish):
         return True
 
 
-def warning_details(labels, vocabulary):
-    """[{label, description}] for front-matter labels, the vocabulary's
-    spelling and description where it knows the label."""
-    index = {" ".join(k.split()).casefold(): k for k in vocabulary}
-    details = []
-    for label in labels:
-        known = index.get(" ".join(str(label).split()).casefold())
-        details.append(
-            {"label": known or str(label), "description": vocabulary.get(known, "")}
-        )
-    return details
-
-
 class Keyring(NamedTuple):
     """An audience's keyring: where it goes and whom it admits."""
 
     path: str  # p/k/<salt id>
-    recipients: list  # one Recipient per reader passphrase and open link
+    recipients: list[envelope.Recipient]  # per reader passphrase and open link
     readers: int
 
 
 def recipients(
-    used, audiences, *, publish, secrets_file, state, iterations, keys, store, today
-):
+    used: Collection[str],
+    audiences: Iterable[str],
+    *,
+    publish: bool,
+    secrets_file: str | os.PathLike[str] | None,
+    state: State,
+    iterations: int,
+    keys: Keys,
+    store: readers.AudienceKeys,
+    today: dt.date,
+) -> tuple[dict[str, list[envelope.Recipient]], dict[str, Keyring]]:
     """({audience: [Recipient]}, {audience: Keyring}) for this build.
 
     Posts and lists are encrypted for each audience's random audience key
@@ -657,19 +687,21 @@ def recipients(
         raise PrivateError(
             f"Hearth stopped the build before writing anything:\n  {err}"
         ) from None
-    result, rings = {}, {}
+    result: dict[str, list[envelope.Recipient]] = {}
+    rings: dict[str, Keyring] = {}
     # Every reader passphrase the cache lacks is derived at once, in threads.
     keys.start(
         (secret, *state.audience(audience, iterations))
         for audience in found
-        for _, kind, secret in readers.keyring_members(found[audience], today)
-        if kind == "passphrase"
+        for _, _kind, secret in readers.keyring_members(found[audience], today)
+        if isinstance(secret, str)  # a passphrase (a link key is its own key)
     )
     for audience in sorted(found):
         salt, work = state.audience(audience, iterations)
-        members, shared = [], None
-        for reader, kind, secret in readers.keyring_members(found[audience], today):
-            if kind == "link":
+        members: list[bytes] = []
+        shared = None
+        for reader, _kind, secret in readers.keyring_members(found[audience], today):
+            if isinstance(secret, bytes):  # kind "link": the link key itself
                 members.append(secret)
                 continue
             members.append(keys.key(secret, salt, work))
@@ -696,7 +728,7 @@ def recipients(
     return result, rings
 
 
-def keyring_payload(recipients_):
+def keyring_payload(recipients_: Sequence[envelope.Recipient]) -> bytes:
     """A keyring's payload: the 32-byte audience key itself."""
     return recipients_[0].key
 
@@ -704,7 +736,14 @@ def keyring_payload(recipients_):
 # --- sealing ----------------------------------------------------------------
 
 
-def seal_file(source, relative, *, state, cache, siteurl):
+def seal_file(
+    source: str | os.PathLike[str],
+    relative: str,
+    *,
+    state: State,
+    cache: EnvelopeCache,
+    siteurl: str | None,
+) -> Sealed:
     """Encrypt a file only private posts use, under an opaque name.
 
     Returns (out path, address, {"key", "type"}, blob). Image metadata goes
@@ -728,17 +767,25 @@ def seal_file(source, relative, *, state, cache, siteurl):
         sealed = seal(data, address, cache)
     cache.keep_attachment(address, sealed, digest)
     mime = mimetypes.guess_type(str(source))[0] or "application/octet-stream"
-    meta = {"key": b64url(sealed.key), "type": mime}
+    meta = {"key": envelope.b64url(sealed.key), "type": mime}
     return out_path, address, meta, sealed.blob
 
 
-def point_at_sealed(html, *, page_url, siteurl, page_root, sealed, attachments):
+def point_at_sealed(
+    html: str,
+    *,
+    page_url: str,
+    siteurl: str | None,
+    page_root: str,
+    sealed: Mapping[str, Sealed],
+    attachments: dict[str, Meta],
+) -> str:
     """Point every reference to a sealed file at its sealed copy, and note
     its key in `attachments` (address -> {"key", "type"})."""
 
-    def swap(value):
+    def swap(value: str) -> str | None:
         path = site_path(value, page_url, siteurl)
-        if path not in sealed:
+        if path is None or path not in sealed:
             return None
         out_path, address, meta, _ = sealed[path]
         attachments[address] = meta
@@ -747,7 +794,9 @@ def point_at_sealed(html, *, page_url, siteurl, page_root, sealed, attachments):
     return rewrite(html, swap)
 
 
-def reuse_tag(payload, address, recipients_):
+def reuse_tag(
+    payload: bytes, address: str, recipients_: Sequence[envelope.Recipient]
+) -> bytes:
     """What an envelope was made for: HMAC-SHA256 under the first recipient's
     key over the address, every recipient (its key by digest) and the payload.
 
@@ -757,13 +806,18 @@ def reuse_tag(payload, address, recipients_):
     mac = hmac.new(bytes(recipients_[0].key), digestmod="sha256")
     mac.update(b"hearth envelope reuse\x00" + address.encode("utf-8") + b"\x00")
     for r in recipients_:
-        head = json.dumps([r.audience, b64url(r.salt), r.iterations]).encode()
+        head = json.dumps([r.audience, envelope.b64url(r.salt), r.iterations]).encode()
         mac.update(head + hashlib.sha256(bytes(r.key)).digest())
     mac.update(bytes(payload))
     return mac.digest()
 
 
-def encrypt_for(payload, address, recipients_, cache):
+def encrypt_for(
+    payload: bytes,
+    address: str,
+    recipients_: Sequence[envelope.Recipient],
+    cache: EnvelopeCache,
+) -> str:
     """The envelope of one page or list, reusing last build's if unchanged.
 
     An envelope made last build for the same payload and recipients is taken
@@ -784,7 +838,16 @@ def encrypt_for(payload, address, recipients_, cache):
     return text
 
 
-def index_entry(*, url, title, date, locale_date, summary, warnings, audiences):
+def index_entry(
+    *,
+    url: str,
+    title: str,
+    date: str,
+    locale_date: str,
+    summary: str,
+    warnings: list[dict[str, str]],
+    audiences: list[str],
+) -> dict[str, Any]:
     """One post in an audience's list (docs/architecture.md)."""
     return {
         "url": url,

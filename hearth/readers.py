@@ -13,7 +13,6 @@ Imports the standard library, `envelope`, xkcdpass's copy of EFF's long
 word list and zxcvbn; no Pelican.
 """
 
-import base64
 import datetime as dt
 import functools
 import hashlib
@@ -21,12 +20,12 @@ import json
 import os
 import re
 import secrets
-import tempfile
-import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from hearth import envelope
+from hearth.ownerfiles import replace_owner_only
 
 WORDS = 6  # 6 words of 7776: 77.5 bits
 # zxcvbn's estimate of guesses a passphrase needs, as a power of ten. At
@@ -54,7 +53,7 @@ class Reader(NamedTuple):
     link: bytes | None = None  # a link key (the #k= fragment), 32 bytes
     link_expires: dt.date | None = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         # Readers travel through logs and tracebacks; their secrets never do.
         return (
             f"Reader(audience={self.audience!r}, name={self.name!r}, "
@@ -62,14 +61,15 @@ class Reader(NamedTuple):
             f"link_expires={self.link_expires!r})"
         )
 
-    def link_open(self, today):
+    def link_open(self, today: dt.date) -> bool:
         """Whether this reader's link still opens what is built `today`."""
         return self.link is not None and (
             self.link_expires is None or today <= self.link_expires
         )
 
 
-def check_name(name, what="reader name"):
+def check_name(name: object, what: str = "reader name") -> str:
+    """The name, if it is a valid reader (or audience) name; ReaderError if not."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ReaderError(
             f"{name!r} is not a valid {what}: lower-case letters, digits, '-' "
@@ -83,7 +83,7 @@ def check_name(name, what="reader name"):
 
 
 @functools.cache
-def _eff_long_list():
+def _eff_long_list() -> tuple[str, ...]:
     from xkcdpass import xkcd_password
 
     path = xkcd_password.locate_wordfile("eff-long")
@@ -99,7 +99,7 @@ def _eff_long_list():
     return tuple(words)
 
 
-def generate_passphrase(words=WORDS):
+def generate_passphrase(words: int = WORDS) -> str:
     """A fresh passphrase of `words` words from EFF's long list (OS randomness)."""
     if words < WORDS:
         raise ReaderError(f"A generated passphrase has at least {WORDS} words.")
@@ -107,22 +107,12 @@ def generate_passphrase(words=WORDS):
     return " ".join(secrets.choice(wordlist) for _ in range(words))
 
 
-def new_link_key():
+def new_link_key() -> bytes:
+    """A reader's new link key (the #k= fragment of an unlock link)."""
     return os.urandom(LINK_KEY_BYTES)
 
 
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def unb64url(text):
-    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    if b64url(data) != text:
-        raise ValueError("not canonical base64url")
-    return data
-
-
-def strength_problem(passphrase):
+def strength_problem(passphrase: str) -> str:
     """'' when zxcvbn rates the passphrase at GUESSES_LOG10_FLOOR or more;
     else a sentence (without the passphrase) saying how weak it is."""
     from zxcvbn import zxcvbn
@@ -140,22 +130,14 @@ def strength_problem(passphrase):
 # --- the audience key and its keyring --------------------------------------
 
 
-def keyring_path(salt):
+def keyring_path(salt: bytes) -> str:
     """The keyring's site path: p/k/<salt id> (the salt id every post's
     entry for the audience carries, so the browser finds it)."""
     return f"{KEYRING_DIR}/{envelope.salt_id(salt)}"
 
 
-def _fingerprint(key):
+def _fingerprint(key: bytes) -> str:
     return hashlib.sha256(b"hearth member\x00" + bytes(key)).hexdigest()[:32]
-
-
-def _derived_name(passphrase, salt, iterations):
-    text = unicodedata.normalize("NFC", passphrase).encode("utf-8")
-    digest = hashlib.sha256(
-        b"hearth derived\x00" + bytes(salt) + iterations.to_bytes(4, "big") + text
-    )
-    return digest.hexdigest()
 
 
 class AudienceKeys:
@@ -163,37 +145,25 @@ class AudienceKeys:
 
     Kept in an owner-only JSON file beside Hearth's envelope cache, never
     online and never tracked: per audience the random audience key and the
-    fingerprints of the reader keys it was last wrapped for, plus readers'
-    derived keys so a build does not run PBKDF2 once per reader. Losing the
-    file only rotates every audience key: readers notice nothing.
+    fingerprints of the reader keys it was last wrapped for (readers' derived
+    keys are hearth.private.Keys'). Losing the file only rotates every
+    audience key: readers notice nothing.
     """
 
-    def __init__(self, path):
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._audiences, self._derived = {}, {}
-        self.rotated = []
+        self._audiences: dict[str, dict[str, Any]] = {}
+        self.rotated: list[str] = []
         try:
             data = json.loads(self.path.read_text(encoding="ascii"))
             self._audiences = {
-                a: {"key": unb64url(e["key"]), "members": list(e["members"])}
+                a: {"key": envelope.unb64url(e["key"]), "members": list(e["members"])}
                 for a, e in data["audiences"].items()
             }
-            self._derived = {k: unb64url(v) for k, v in data["derived"].items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            self._audiences, self._derived = {}, {}  # start afresh: rotation
-        self._used_derived = set()
+            self._audiences = {}  # start afresh: rotation
 
-    def derived(self, passphrase, salt, iterations, derive):
-        """A reader's derived key, from this file or `derive()` (then kept)."""
-        name = _derived_name(passphrase, salt, iterations)
-        key = self._derived.get(name)
-        if key is None or len(key) != 32:
-            key = derive()
-            self._derived[name] = key
-        self._used_derived.add(name)
-        return key
-
-    def key_for(self, audience, members):
+    def key_for(self, audience: str, members: Iterable[bytes]) -> bytes:
         """The audience key for keyring `members` (reader keys, bytes).
 
         The same key while no member is dropped; a new random key as soon as
@@ -207,43 +177,34 @@ class AudienceKeys:
             entry = {"key": os.urandom(32)}
         entry["members"] = prints
         self._audiences[audience] = entry
-        return entry["key"]
+        key: bytes = entry["key"]
+        return key
 
-    def save(self):
+    def save(self) -> None:
         """Write the file atomically, owner-only (mode 0600 in a 0700 folder)."""
         if not self._audiences:
             return
         data = {
             "about": "Hearth's audience keys: secret, owner-only, never commit it.",
             "audiences": {
-                a: {"key": b64url(e["key"]), "members": e["members"]}
+                a: {"key": envelope.b64url(e["key"]), "members": e["members"]}
                 for a, e in sorted(self._audiences.items())
-            },
-            "derived": {
-                k: b64url(v)
-                for k, v in sorted(self._derived.items())
-                if k in self._used_derived
             },
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path.parent, 0o700)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as handle:  # mode 0600
-                json.dump(data, handle, indent=1)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_owner_only(self.path, json.dumps(data, indent=1).encode("ascii"))
 
 
-def keyring_members(readers, today):
+def keyring_members(
+    readers: Iterable[Reader], today: dt.date
+) -> list[tuple[Reader, str, str | bytes]]:
     """[(reader, kind, secret)] the keyring admits: every reader's passphrase
     and every link not past its expiry on `today`."""
-    members = []
+    members: list[tuple[Reader, str, str | bytes]] = []
     for reader in readers:
         if reader.passphrase is not None:
             members.append((reader, "passphrase", reader.passphrase))
-        if reader.link_open(today):
+        if reader.link is not None and reader.link_open(today):
             members.append((reader, "link", reader.link))
     return members

@@ -23,8 +23,15 @@ import difflib
 import logging
 import os
 import re
+from collections.abc import (
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import docutils.nodes
 import docutils.utils
@@ -120,17 +127,18 @@ class Reading:
     authors: tuple[str, ...] = ()
     summary: str | None = None
     content: str = ""  # rendered body HTML ("" when error)
-    metadata: dict = field(default_factory=dict)  # all Pelican's metadata
+    metadata: dict[str, Any] = field(default_factory=dict)  # all Pelican's metadata
     error: str | None = None  # one writer-facing message: file, line, what, fix
     # Added after the first version: what a preview build warns about.
     notes: tuple[str, ...] = ()
 
     @property
-    def is_private(self):
+    def is_private(self) -> bool:
+        """Whether it has an audience (is encrypted when published)."""
         return bool(self.audience)
 
     @property
-    def is_secret(self):
+    def is_secret(self) -> bool:
         """Must never be public in the clear (a broken file counts: fail closed)."""
         return (
             self.is_private
@@ -142,7 +150,7 @@ class Reading:
 # Settings ----------------------------------------------------------------------
 
 
-def known_keys(settings, style="md"):
+def known_keys(settings: Mapping[str, Any], style: str = "md") -> set[str]:
     """Every header key a post may use with these settings."""
     keys = set(PELICAN_KEYS) | set(frontmatter.HEARTH_KEYS)
     keys |= {str(k).lower() for k in settings.get("FORMATTED_FIELDS") or ()}
@@ -163,7 +171,7 @@ def known_keys(settings, style="md"):
     return keys
 
 
-def apply_default_audience(settings):
+def apply_default_audience(settings: dict[str, Any]) -> dict[str, Any]:
     """Make HEARTH_DEFAULT_AUDIENCE Pelican's DEFAULT_METADATA audience.
 
     Pelican documents DEFAULT_METADATA as the way to give every post a value
@@ -202,17 +210,18 @@ def apply_default_audience(settings):
 # Reading a file's text ---------------------------------------------------------
 
 
-def shown_path(path):
+def shown_path(path: str | os.PathLike[str]) -> str:
     """A path as the writer knows it: relative to here when it is below here."""
-    path = str(path)
+    text = str(path)
     try:
-        relative = os.path.relpath(path)
+        relative = os.path.relpath(text)
     except ValueError:
-        return path
-    return path if relative.startswith("..") else relative
+        return text
+    return text if relative.startswith("..") else relative
 
 
-def text_of(source_path):
+def text_of(source_path: str | os.PathLike[str]) -> str:
+    """A source file's text (UTF-8, BOM and CR/CRLF line ends as Pelican takes them)."""
     """The text Pelican reads (BOM dropped, newlines as \\n), or ReadingError."""
     shown = shown_path(source_path)
     try:
@@ -256,12 +265,12 @@ class _Entry:
 @dataclass
 class _Header:
     style: str  # "native", "yaml", "rst", "html"
-    entries: list = field(default_factory=list)
+    entries: list[_Entry] = field(default_factory=list)
     # Body lines that read as header lines: (line, key, text, why).
-    stray: list = field(default_factory=list)
+    stray: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
-def _quoted(key, line):
+def _quoted(key: str, line: str) -> str:
     """A body line as a message may quote it: a title or text could be secret.
 
     Only the value of a key that names who may read (audience, listing,
@@ -272,14 +281,16 @@ def _quoted(key, line):
     return line.split(":", 1)[0].strip() + ": ..."
 
 
-def _stray_lines(lines, start, offset, why):
+def _stray_lines(
+    lines: Sequence[str], start: int, offset: int, why: str
+) -> list[tuple[int, str, str, str]]:
     """Header-like lines at the start of the body (from lines[start])."""
     index = start
     while index < len(lines) and not lines[index].strip():
         index += 1
     if index > start and why == "ended":
         why = "blank"
-    found = []
+    found: list[tuple[int, str, str, str]] = []
     while index < len(lines):
         match = _LOOSE_KEY.match(lines[index].expandtabs(4))
         if not match:
@@ -290,7 +301,7 @@ def _stray_lines(lines, start, offset, why):
     return found
 
 
-def _native_header(text):
+def _native_header(text: str) -> _Header:
     """Python-Markdown's meta extension, as Pelican uses it, line by line."""
     lines = text.split("\n")
     header = _Header("native")
@@ -328,7 +339,7 @@ def _native_header(text):
 
 
 class _AnchorRefused(Exception):
-    def __init__(self, mark):
+    def __init__(self, mark: Any) -> None:
         super().__init__(mark)
         self.mark = mark
 
@@ -341,14 +352,16 @@ class _HeaderLoader(yaml.SafeLoader):
     and a header has no use for them.
     """
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _AnchorRefused(event.start_mark)
         return super().compose_node(parent, index)
 
 
-def _yaml_problem(err, line, shown, source_lines):
+def _yaml_problem(
+    err: yaml.YAMLError, line: int, shown: str, source_lines: Sequence[str]
+) -> str:
     """A writer's message for a YAML error at `line` of the file."""
     problem = getattr(err, "problem", None) or str(err)
     where = f"{shown}, line {line}"
@@ -378,14 +391,14 @@ def _yaml_problem(err, line, shown, source_lines):
     )
 
 
-def _yaml_header(text, match, shown):
+def _yaml_header(text: str, match: re.Match[str], shown: str) -> _Header:
     """The YAML front-matter's keys, lines and values, refusing aliases."""
     offset = text.count("\n", 0, match.start("metadata"))
     source = match.group("metadata")
     source_lines = text.split("\n", offset + source.count("\n") + 1)
 
-    def line_of(mark):
-        return offset + mark.line + 1
+    def line_of(mark: Any) -> int:
+        return int(offset + mark.line + 1)
 
     loader = _HeaderLoader(source)
     try:
@@ -445,17 +458,17 @@ def _yaml_header(text, match, shown):
     return header
 
 
-def _rst_header(document, text):
+def _rst_header(document: Any, text: str) -> _Header:
     """The docinfo fields Pelican reads, and field lists left in the body."""
     lines = text.split("\n")
-    field_lines = {}
+    field_lines: dict[str, list[int]] = {}
     for number, line in enumerate(lines, 1):
         found = _RST_FIELD.match(line)
         if found:
             field_lines.setdefault(found["key"].strip().lower(), []).append(number)
-    used = {}
+    used: dict[str, int] = {}
 
-    def line_of(name):
+    def line_of(name: str) -> int:
         numbers = field_lines.get(name) or [0]
         count = used.get(name, 0)
         used[name] = count + 1
@@ -486,14 +499,14 @@ def _rst_header(document, text):
 # Judging a header ----------------------------------------------------------------
 
 
-def _near(key, candidates, cutoff):
+def _near(key: str, candidates: Iterable[str], cutoff: float) -> str | None:
     if key.rstrip("s") in candidates:
         return key.rstrip("s")
     found = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=cutoff)
     return found[0] if found else None
 
 
-def _empty(entry):
+def _empty(entry: _Entry) -> bool:
     if entry.null or entry.value is None:
         return True
     if isinstance(entry.value, str):
@@ -503,7 +516,9 @@ def _empty(entry):
     return False
 
 
-def _value_problem(entry, where, settings):
+def _value_problem(
+    entry: _Entry, where: str, settings: Mapping[str, Any]
+) -> str | None:
     """A message if a known key's value could change who sees the post."""
     known = settings.get("HEARTH_AUDIENCES") or {}
     try:
@@ -531,11 +546,15 @@ def _value_problem(entry, where, settings):
     return None
 
 
-def judge(shown, header, settings):
+def judge(
+    shown: str, header: _Header, settings: Mapping[str, Any]
+) -> tuple[list[str], list[str]]:
     """(errors, notes) for a header: errors stop the build, notes warn."""
     known = known_keys(settings, "html" if header.style == "html" else "md")
     publish = bool(settings.get("HEARTH_PUBLISH"))
-    errors, notes, seen = [], [], {}
+    errors: list[str] = []
+    notes: list[str] = []
+    seen: dict[str, _Entry] = {}
     for entry in header.entries:
         where = f"{shown}, line {entry.line}"
         if entry.key in seen:
@@ -619,7 +638,10 @@ class _Strict:
     # The build logs what a preview only warns about; read_site collects it.
     log_notes = True
 
-    def _strictly(self, source_path, header):
+    settings: dict[str, Any]
+    notes: list[str]
+
+    def _strictly(self, source_path: str, header: _Header) -> None:
         errors, notes = judge(shown_path(source_path), header, self.settings)
         self.notes = notes
         if self.log_notes:
@@ -628,7 +650,7 @@ class _Strict:
         if errors:
             raise ReadingError("\n".join(errors))
 
-    def _pelican(self, read, source_path):
+    def _pelican(self, read: Callable[[str], Any], source_path: str) -> Any:
         """Pelican's read, with its surprises turned into a message."""
         try:
             return read(source_path)
@@ -644,7 +666,7 @@ class _Strict:
 class HearthMarkdownReader(_Strict, YAMLMetadataReader):
     """Markdown with a YAML or a `Key: value` header, read strictly."""
 
-    def read(self, source_path):
+    def read(self, source_path: str) -> Any:
         self.notes = []
         text = text_of(source_path)
         shown = shown_path(source_path)
@@ -658,7 +680,7 @@ _DOCUTILS_MESSAGE = re.compile(r"^.*?:(?P<line>\d+): \(\w+/\d\) (?P<message>.*)"
 _EMPTY_FIELD = re.compile(r'empty bibliographic field "(?P<key>[^"]+)"')
 
 
-def _rst_problem(err, shown):
+def _rst_problem(err: Exception, shown: str) -> str:
     """A writer's message for docutils' complaint about a file."""
     found = _DOCUTILS_MESSAGE.match(str(err))
     if not found:
@@ -678,7 +700,7 @@ def _rst_problem(err, shown):
 class HearthRstReader(_Strict, RstReader):
     """reStructuredText, its docinfo fields read strictly."""
 
-    def read(self, source_path):
+    def read(self, source_path: str) -> Any:
         self.notes = []
         text = text_of(source_path)
         try:
@@ -687,7 +709,7 @@ class HearthRstReader(_Strict, RstReader):
             raise ReadingError(_rst_problem(err, shown_path(source_path))) from None
         self._strictly(source_path, _rst_header(publisher.document, text))
 
-        def rest(_source_path):
+        def rest(_source_path: str) -> Any:
             # Pelican's RstReader.read, on the document parsed above.
             parts = publisher.writer.parts
             metadata = self._parse_metadata(publisher.document, source_path)
@@ -701,27 +723,29 @@ class HearthHTMLReader(_Strict, HTMLReader):
     """HTML with <meta name=... content=...> headers, read strictly."""
 
     class _HTMLParser(HTMLReader._HTMLParser):
-        def __init__(self, settings, filename):
+        def __init__(self, settings: Mapping[str, Any], filename: str) -> None:
             super().__init__(settings, filename)
-            self.entries = []
-            self.stray = []  # <meta> tags in the body, which Pelican ignores
+            self.entries: list[_Entry] = []
+            self.stray: list[
+                tuple[int, str, str, str]
+            ] = []  # <meta> tags in the body, which Pelican ignores
 
-        def handle_starttag(self, tag, attrs):
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
             self._stray_meta(tag, attrs)
             super().handle_starttag(tag, attrs)
 
-        def handle_startendtag(self, tag, attrs):
+        def handle_startendtag(self, tag: str, attrs: Any) -> None:
             self._stray_meta(tag, attrs)
             super().handle_startendtag(tag, attrs)
 
-        def _stray_meta(self, tag, attrs):
+        def _stray_meta(self, tag: str, attrs: Any) -> None:
             name = self._attr_value(attrs, "name")
             if tag == "meta" and not self._in_head and name:
                 line = self.getpos()[0]
                 text = f'<meta name="{name}">'
                 self.stray.append((line, name.lower().strip(), text, "html"))
 
-        def _handle_meta_tag(self, attrs):
+        def _handle_meta_tag(self, attrs: Any) -> None:
             name = self._attr_value(attrs, "name")
             if name is not None:
                 value = self._attr_value(attrs, "content", "") or self._attr_value(
@@ -732,7 +756,7 @@ class HearthHTMLReader(_Strict, HTMLReader):
                 )
             super()._handle_meta_tag(attrs)
 
-    def read(self, filename):
+    def read(self, filename: str) -> Any:
         self.notes = []
         text = text_of(filename)
         parser = self._HTMLParser(self.settings, filename)
@@ -740,7 +764,7 @@ class HearthHTMLReader(_Strict, HTMLReader):
         parser.close()
         self._strictly(filename, _Header("html", parser.entries, parser.stray))
 
-        def rest(_filename):
+        def rest(_filename: str) -> Any:
             # Pelican's HTMLReader.read, on the document parsed above.
             metadata = {
                 k: self.process_metadata(k, v) for k, v in parser.metadata.items()
@@ -758,7 +782,7 @@ STRICT_READERS = {
 }
 
 
-def use_strict_readers(readers):
+def use_strict_readers(readers: Readers) -> None:
     """Put Hearth's strict readers in place of Pelican's (a readers_init hook).
 
     Markdown extensions always get the YAML-capable reader, so both header
@@ -784,7 +808,7 @@ def use_strict_readers(readers):
 # Checks on what Pelican made of a file -----------------------------------------
 
 
-def _how_to_add(prop, source_path):
+def _how_to_add(prop: str, source_path: str) -> str:
     ext = os.path.splitext(str(source_path))[1].lower()
     if ext in (".html", ".htm"):
         if prop == "title":
@@ -797,7 +821,7 @@ def _how_to_add(prop, source_path):
     return f"Add a '{prop.title()}:' line to the header."
 
 
-def check_content(content):
+def check_content(content: Any) -> tuple[list[str], str, list[str]]:
     """(audience names, listing, warnings) of a content object, or ReadingError.
 
     Run on the metadata as Pelican merged it (DEFAULT_METADATA, path
@@ -846,7 +870,7 @@ def check_content(content):
 _UNCHECKED_READERS = ("markdown", "yamlmetadata", "rst", "html")
 
 
-def _check_reader(shown, meta):
+def _check_reader(shown: str, meta: Mapping[str, Any]) -> None:
     """Refuse a file one of Pelican's own readers read instead of Hearth's.
 
     Another plugin's readers_init hook (pelican-yaml-metadata listed in
@@ -861,7 +885,9 @@ def _check_reader(shown, meta):
         )
 
 
-def check_keys(shown, meta, settings):
+def check_keys(
+    shown: str, meta: Mapping[str, Any], settings: Mapping[str, Any]
+) -> None:
     """Unknown keys in what Pelican merged, for content no strict reader read.
 
     A reader the writer added in READERS (a plugin's format), or Pelican's
@@ -889,13 +915,13 @@ def check_keys(shown, meta, settings):
 class _Finder(Generator):
     """Pelican's Generator for its get_files alone (no templates, no signals)."""
 
-    def __init__(self, settings, readers):
+    def __init__(self, settings: Mapping[str, Any], readers: Readers) -> None:
         self.settings = settings
         self.path = settings["PATH"]
         self.readers = readers
 
 
-def prepare_settings(settings):
+def prepare_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of Pelican settings for reading, with the default audience."""
     settings = dict(settings)
     # Pelican's Markdown reader adds its meta extension to this dict.
@@ -904,7 +930,7 @@ def prepare_settings(settings):
     return apply_default_audience(settings)
 
 
-def strict_readers(settings):
+def strict_readers(settings: Mapping[str, Any]) -> Readers:
     """Pelican's Readers for these settings, with Hearth's strict readers.
 
     readers_init is muted so that plugins a build in this process registered
@@ -920,15 +946,17 @@ def strict_readers(settings):
     return readers
 
 
-def _broken(path, relative, kind, error):
+def _broken(path: str, relative: str, kind: str, error: str) -> Reading:
     return Reading(Path(path), relative, kind, status="", error=error)
 
 
-def _text(value):
+def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def read_file(readers, settings, relative, kind):
+def read_file(
+    readers: Readers, settings: Mapping[str, Any], relative: str, kind: str
+) -> Reading | None:
     """One Reading of a file below settings['PATH'] (None if status is skip)."""
     base = settings["PATH"]
     path = os.path.abspath(os.path.join(base, relative))
@@ -977,7 +1005,7 @@ def read_file(readers, settings, relative, kind):
     )
 
 
-def read_site(settings):
+def read_site(settings: Mapping[str, Any]) -> list[Reading]:
     """Every article and page Pelican would read with these settings.
 
     `settings` is a Pelican settings dict (pelican.settings.read_settings).
@@ -991,7 +1019,7 @@ def read_site(settings):
     to be registered.
     """
     settings, readers, files = site_files(settings)
-    readings = []
+    readings: list[Reading] = []
     for kind, relative in files:
         reading = read_file(readers, settings, relative, kind)
         if reading is not None:
@@ -999,7 +1027,9 @@ def read_site(settings):
     return readings
 
 
-def site_files(settings):
+def site_files(
+    settings: Mapping[str, Any],
+) -> tuple[dict[str, Any], Readers, list[tuple[str, str]]]:
     """(reading settings, strict Readers, [(kind, relative path)]): the files
     read_site reads, in its order, and what read_file needs to read each.
 
@@ -1009,7 +1039,7 @@ def site_files(settings):
     settings = prepare_settings(settings)
     readers = strict_readers(settings)
     finder = _Finder(settings, readers)
-    files = []
+    files: list[tuple[str, str]] = []
     for kind, paths, excludes in (
         ("article", "ARTICLE_PATHS", "ARTICLE_EXCLUDES"),
         ("page", "PAGE_PATHS", "PAGE_EXCLUDES"),

@@ -20,14 +20,19 @@ import posixpath
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hearth import localtime
 from hearth.deploy import read_marker
+from hearth.release import MARKER
 from hearth.secrets import without_secrets
 from hearth.targets import ops
-from hearth.targets.base import MARKER, TargetError
+from hearth.targets.base import Target, TargetError
+from hearth.targets.file import FileTarget, previous_release
+from hearth.targets.ops import Reporter
+from hearth.targets.ssh import SshTarget
 
 SOURCES_BACK = (
     "go back in your sources instead (`git checkout HEAD~1 -- content`, or undo "
@@ -42,11 +47,9 @@ class Result:
     message: str
 
 
-def cannot(target):
+def cannot(target: Target) -> str | None:
     """Why a target keeps no release to go back to (None if it keeps one)."""
-    from hearth.targets.file import FileTarget
-
-    if isinstance(target, FileTarget) or type(target).__name__ == "SshTarget":
+    if isinstance(target, FileTarget | SshTarget):
         return None
     kind = type(target).__name__
     if kind == "GitTarget":
@@ -64,7 +67,7 @@ def cannot(target):
     return f"{target.display}: cannot roll back ({kind}); {SOURCES_BACK}."
 
 
-def _ssh_previous(target, dest):
+def _ssh_previous(target: SshTarget, dest: Path) -> Path | None:
     """Copy the ssh host's previous release (not the live one) into dest."""
     q = shlex.quote
     _, out = target._remote(
@@ -94,17 +97,22 @@ def _ssh_previous(target, dest):
     return Path(dest)
 
 
-def _previous(target, workdir):
-    from hearth.targets.file import FileTarget, previous_release
-
+def _previous(target: Target, workdir: str) -> Path | None:
     if isinstance(target, FileTarget):
         return previous_release(target)
+    if not isinstance(target, SshTarget):
+        return None  # cannot() said why
     return _ssh_previous(target, Path(workdir) / "previous")
 
 
-def rollback(targets, *, dry_run=False, reporter=None):
+def rollback(
+    targets: Sequence[Target],
+    *,
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
+) -> list[Result]:
     """Publish each target's previous release again; say why others cannot."""
-    results = []
+    results: list[Result] = []
     for target in targets:
         reason = cannot(target)
         if reason:
@@ -116,7 +124,9 @@ def rollback(targets, *, dry_run=False, reporter=None):
     return results
 
 
-def _rollback_one(target, workdir, dry_run, reporter):
+def _rollback_one(
+    target: Target, workdir: str, dry_run: bool, reporter: Reporter | None
+) -> Result:
     previous = _previous(target, workdir)
     marker = None
     if previous is not None:

@@ -24,9 +24,12 @@ import datetime as dt
 import inspect
 import json
 import os
-import tempfile
+from collections.abc import Collection, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from hearth.ownerfiles import replace_readable
 
 RULES_FILE_NAME = "hearth-rules.json"
 RULES_SETTING = "HEARTH_RULES_FILE"
@@ -47,10 +50,10 @@ class Rule:
     audience: str | None = None  # set: make the public ones private for it
     unpublish: bool = False
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, False)}
 
-    def selection(self):
+    def selection(self) -> str:
         parts = []
         if self.file:
             parts.append(self.file)
@@ -62,11 +65,11 @@ class Rule:
             parts.append(f"in category {self.category!r}")
         return ", ".join(parts)
 
-    def describe(self):
+    def describe(self) -> str:
         what = "unpublished" if self.unpublish else f"private for {self.audience}"
         return f"{what} (rule: {self.selection()})"
 
-    def matches(self, relative, meta):
+    def matches(self, relative: str, meta: Mapping[str, Any]) -> bool:
         if self.file and relative != self.file:
             return False
         if self.before:
@@ -84,8 +87,11 @@ class Rule:
         return not (self.category and category != self.category.lower())
 
 
-def make_rule(*, file=None, before=None, tag=None, category=None, audience=None,
-              unpublish=False, content_path="content", known=None):  # fmt: skip
+def make_rule(*, file: str | None = None, before: str | None = None,
+              tag: str | None = None, category: str | None = None,
+              audience: str | None = None, unpublish: bool = False,
+              content_path: str | os.PathLike[str] = "content",
+              known: Collection[str] | None = None) -> Rule:  # fmt: skip
     """A checked Rule from a command's options."""
     if not any((file, before, tag, category)):
         raise RulesError(
@@ -126,7 +132,7 @@ def make_rule(*, file=None, before=None, tag=None, category=None, audience=None,
     )  # fmt: skip
 
 
-def relative_to_content(file, content_path):
+def relative_to_content(file: str, content_path: str | os.PathLike[str]) -> str:
     """'content/posts/a.md' or 'posts/a.md' -> 'posts/a.md' (must exist)."""
     content = Path(content_path).resolve()
     for candidate in (Path(file), content / file):
@@ -142,7 +148,7 @@ def relative_to_content(file, content_path):
     )
 
 
-def rules_file(settings):
+def rules_file(settings: Mapping[str, Any]) -> Path:
     """Where the rules are: HEARTH_RULES_FILE (env, then setting), else beside
     the content folder."""
     given = os.environ.get(RULES_SETTING) or settings.get(RULES_SETTING)
@@ -150,7 +156,7 @@ def rules_file(settings):
     return base / (given or RULES_FILE_NAME)
 
 
-def load(path):
+def load(path: str | os.PathLike[str]) -> list[Rule]:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -182,8 +188,9 @@ def load(path):
     return found
 
 
-def save(path, rules):
+def save(path: str | os.PathLike[str], rules: Iterable[Rule]) -> None:
     path = Path(path)
+    rules = list(rules)
     if not rules:
         path.unlink(missing_ok=True)
         return
@@ -193,23 +200,17 @@ def save(path, rules):
         "editing them. Commit this file; `invoke rule --undo` removes one.",
         "rules": [r.as_dict() for r in rules],
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(data, indent=2) + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_readable(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
-def apply(rules, relative, meta, known=None):
+def apply(
+    rules: Iterable[Rule], relative: str, meta: MutableMapping[str, Any]
+) -> list[Rule]:
     """Apply the rules to one article's merged metadata, in place.
 
     Returns the rules that changed it. `unpublish` wins over `audience`.
     """
-    applied = []
+    applied: list[Rule] = []
     for rule in rules:
         if not rule.matches(relative, meta):
             continue
@@ -224,7 +225,7 @@ def apply(rules, relative, meta, known=None):
     return applied
 
 
-def _public(value):
+def _public(value: object) -> bool:
     if value is None:
         return True
     names = [str(v).strip().lower() for v in (value if isinstance(value, list | tuple)
@@ -232,7 +233,7 @@ def _public(value):
     return names == ["public"]
 
 
-def install(readers):
+def install(readers: Any) -> None:
     """Wrap a Readers' read_file so that articles get the rules applied."""
     from pelican.contents import Article
 
@@ -248,7 +249,7 @@ def install(readers):
 
     signature = inspect.signature(original)
 
-    def read_file(*args, **kwargs):
+    def read_file(*args: Any, **kwargs: Any) -> Any:
         call = signature.bind(*args, **kwargs)
         call.apply_defaults()
         given = call.arguments
@@ -271,18 +272,20 @@ class _Bound:
 
     name = "hearth_rules"
 
-    def __init__(self, rules, relative, forward):
+    def __init__(self, rules: list[Rule], relative: str, forward: Any) -> None:
         self.rules, self.relative, self.forward = rules, relative, forward
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return True
 
-    def send(self, sender, metadata):
+    def send(self, sender: object, metadata: MutableMapping[str, Any]) -> None:
         apply(self.rules, self.relative, metadata)
         if self.forward:
             self.forward.send(sender, metadata=metadata)
 
 
-def explain(rules, relative, meta):
+def explain(
+    rules: Iterable[Rule], relative: str, meta: Mapping[str, Any]
+) -> list[Rule]:
     """The rules that apply to a post (for `invoke posts`), by its metadata."""
     return [r for r in rules if r.matches(relative, meta)]

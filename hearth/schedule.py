@@ -21,13 +21,14 @@ clock, for the tests and for trying a schedule out.
 import json
 import os
 import re
-import tempfile
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from hearth import deploy, localtime
+from hearth.ownerfiles import replace_readable
 
 SCHEDULE_FILE_NAME = "hearth-schedule.json"
 FORMAT = 2  # 1: one plan, the file's top level
@@ -46,10 +47,10 @@ class Plan:
     state: str  # withdrawn or locked
     until: str  # ISO UTC, ...Z
     since: str
-    targets: list = field(default_factory=list)  # [] = the configured ones
+    targets: list[str] = field(default_factory=list)  # [] = the configured ones
 
 
-def now():
+def now() -> datetime:
     """The clock: HEARTH_NOW if set, else hearth.deploy.now() (the tests' seam)."""
     fake = os.environ.get(CLOCK_VARIABLE)
     if fake:
@@ -63,17 +64,20 @@ def now():
     return _utc(datetime.fromisoformat(deploy.now().replace("Z", "+00:00")))
 
 
-def iso(moment):
+def iso(moment: datetime) -> str:
+    """A moment as the schedule file writes it: 2026-12-04T09:00:00Z."""
     return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _utc(moment):
+def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
 
 
-def end_of(*, until=None, for_=None, clock=None):
+def end_of(
+    *, until: object = None, for_: object = None, clock: datetime | None = None
+) -> datetime | None:
     """When a withdraw or lock given --until or --for ends; None for neither."""
     if until and for_:
         raise ScheduleError(
@@ -110,7 +114,7 @@ def end_of(*, until=None, for_=None, clock=None):
     return end
 
 
-def load(path):
+def load(path: str | os.PathLike[str]) -> list[Plan]:
     """The plans in the schedule file ([] when there is none)."""
     path = Path(path)
     try:
@@ -146,9 +150,10 @@ def load(path):
     return plans
 
 
-def save(path, plans):
+def save(path: str | os.PathLike[str], plans: Iterable[Plan]) -> None:
     """Write the schedule file atomically; no plans, no file."""
     path = Path(path)
+    plans = list(plans)
     if not plans:
         clear(path)
         return
@@ -161,18 +166,11 @@ def save(path, plans):
             "this file so a CI schedule sees it."
         ),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    replace_readable(path, text.encode("utf-8"))
 
 
-def keepable(url):
+def keepable(url: object) -> bool:
     """Whether a target's address may be written into the (committed) file."""
     try:
         return not urlsplit(str(url).removeprefix("git+")).password
@@ -180,7 +178,11 @@ def keepable(url):
         return False
 
 
-def without(plans, covers, acted):
+def without(
+    plans: Iterable[Plan],
+    covers: Callable[[Plan], dict[str, str]],
+    acted: Collection[str],
+) -> tuple[list[Plan], list[Plan], list[tuple[Plan, list[str]]]]:
     """The plans once the targets `acted` (as shown) were acted on again.
 
     `covers(plan)` is {shown: address} of the targets a plan covers. Returns
@@ -188,7 +190,9 @@ def without(plans, covers, acted):
     that covered some of them is narrowed to the rest (named by address, so
     `due` still finds them), or ends when an address holds a password.
     """
-    kept, ended, narrowed = [], [], []
+    kept: list[Plan] = []
+    ended: list[Plan] = []
+    narrowed: list[tuple[Plan, list[str]]] = []
     for plan in plans:
         covered = covers(plan)
         rest = {shown: url for shown, url in covered.items() if shown not in acted}
@@ -203,7 +207,7 @@ def without(plans, covers, acted):
     return kept, ended, narrowed
 
 
-def clear(path):
+def clear(path: str | os.PathLike[str]) -> bool:
     """Remove the schedule; True if there was one."""
     try:
         Path(path).unlink()
@@ -212,19 +216,20 @@ def clear(path):
     return True
 
 
-def is_due(plan, clock=None):
+def is_due(plan: Plan | None, clock: datetime | None = None) -> bool:
+    """Whether the plan's end has come (False without a plan)."""
     return plan is not None and (clock or now()) >= _parse(plan.until)
 
 
-def _parse(text):
+def _parse(text: str) -> datetime:
     return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
-def until_text(plan):
+def until_text(plan: Plan) -> str:
     """'2026-12-04 10:00 CET': the end in the writer's zone."""
     return localtime.shown(_parse(plan.until))
 
 
-def describe(plan):
+def describe(plan: Plan) -> str:
     """'withdrawn until 2026-12-04 10:00 CET'."""
     return f"{plan.state} until {until_text(plan)}"

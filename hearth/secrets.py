@@ -26,13 +26,19 @@ import datetime as dt
 import logging
 import os
 import stat
-import tempfile
 import tomllib
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
+from hearth import envelope
 from hearth import readers as hearth_readers
-from hearth.frontmatter import passphrase_variable
+from hearth.frontmatter import SITE_AUDIENCE, passphrase_variable
+from hearth.ownerfiles import replace_owner_only
 from hearth.readers import Reader
+
+T = TypeVar("T")
+Path_ = str | os.PathLike[str]
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +48,6 @@ SECRETS_FILE_VARIABLE = "HEARTH_SECRETS_FILE"
 STATE_KEY_VARIABLE = "HEARTH_STATE_KEY"
 STATE_KEY_BYTES = 32
 SECRETS_FILE_NAME = "secrets.toml"
-# `invoke lock`'s audience (hearth.deploy.LOCK_AUDIENCE): one passphrase, no readers.
-SITE_AUDIENCE = "site"
 DEMO_PREFIX = "hearth-demo-"
 # Every demo passphrase warning starts so; the plugin uses it to repeat them.
 DEMO_WARNING = "PREVIEW ONLY:"
@@ -68,12 +72,12 @@ class SecretsError(ValueError):
     """A passphrase is missing, empty or unusable for this build."""
 
 
-def demo_passphrase(audience):
+def demo_passphrase(audience: str) -> str:
     """The documented demo passphrase of an audience (preview builds only)."""
     return DEMO_PREFIX + audience
 
 
-def secrets_file_path(default=None):
+def secrets_file_path(default: Path_ | None = None) -> Path:
     """The secrets file to read: HEARTH_SECRETS_FILE, else `default`."""
     configured = os.environ.get(SECRETS_FILE_VARIABLE)
     if configured:
@@ -81,7 +85,7 @@ def secrets_file_path(default=None):
     return Path(default) if default else Path.cwd() / SECRETS_FILE_NAME
 
 
-def _load(path):
+def _load(path: Path_) -> dict[str, Any]:
     """The whole secrets file as a dict ({} if there is none).
 
     Warns when the file can be read by other users of the machine.
@@ -110,7 +114,9 @@ def _load(path):
         ) from None
 
 
-def read_secrets_file(path, _data=None):
+def read_secrets_file(
+    path: Path_, _data: dict[str, Any] | None = None
+) -> dict[str, str]:
     """Return the `[passphrases]` table of a secrets file ({} if there is none).
 
     Warns when the file can be read by other users of the machine.
@@ -131,7 +137,9 @@ def read_secrets_file(path, _data=None):
     return table
 
 
-def read_readers(path, _data=None):
+def read_readers(
+    path: Path_, _data: dict[str, Any] | None = None
+) -> dict[str, list[Reader]]:
     """{audience: [Reader]} from the `[readers.<audience>.<name>]` tables."""
     data = _load(path) if _data is None else _data
     table = data.get("readers", {})
@@ -141,7 +149,7 @@ def read_readers(path, _data=None):
     )
     if not isinstance(table, dict):
         raise SecretsError(f"The secrets file {path}: 'readers' must be a table. {fix}")
-    found = {}
+    found: dict[str, list[Reader]] = {}
     for audience, names in table.items():
         where = f"The secrets file {path}: [readers.{audience}]"
         if not isinstance(names, dict):
@@ -168,7 +176,7 @@ def read_readers(path, _data=None):
             link = entry.get("link")
             if link is not None:
                 try:
-                    link = hearth_readers.unb64url(link)
+                    link = envelope.unb64url(link)
                 except (ValueError, TypeError, AttributeError):
                     link = b""
                 if len(link) != hearth_readers.LINK_KEY_BYTES:
@@ -188,7 +196,13 @@ def read_readers(path, _data=None):
     return found
 
 
-def passphrase_for(audience, *, publish, secrets_file=None, _table=None):
+def passphrase_for(
+    audience: str,
+    *,
+    publish: bool,
+    secrets_file: Path_ | None = None,
+    _table: Mapping[str, str] | None = None,
+) -> str:
     """Return the passphrase of `audience`, or raise SecretsError.
 
     `publish` is True for a build that goes public: it never falls back to the
@@ -198,6 +212,7 @@ def passphrase_for(audience, *, publish, secrets_file=None, _table=None):
     variable = passphrase_variable(audience)
     path = secrets_file_path(secrets_file)
     where = f'{variable} or add {audience} = "..." under [passphrases] in {path}'
+    value: str | None
     if variable in os.environ:
         value, source = os.environ[variable], variable
     else:
@@ -242,7 +257,9 @@ def passphrase_for(audience, *, publish, secrets_file=None, _table=None):
     return value
 
 
-def _gate(value, audience, source, publish, reader=None):
+def _gate(
+    value: str, audience: str, source: str, publish: bool, reader: str | None = None
+) -> None:
     """The strength gate: a publish build refuses a weak passphrase; a
     preview says so at every build."""
     problem = weakness(value, audience) or hearth_readers.strength_problem(value)
@@ -270,13 +287,16 @@ def _gate(value, audience, source, publish, reader=None):
     )
 
 
-def configured_passphrase(audience, *, secrets_file=None):
+def configured_passphrase(
+    audience: str, *, secrets_file: Path_ | None = None
+) -> str | None:
     """The passphrase the writer set for an audience, or None; never warns.
 
     For audiences no post uses yet: no demo fallback, and an empty or demo
     value counts as not set.
     """
     variable = passphrase_variable(audience)
+    value: str | None
     if variable in os.environ:
         value = os.environ[variable]
     else:
@@ -286,7 +306,9 @@ def configured_passphrase(audience, *, secrets_file=None):
     return value
 
 
-def passphrases(audiences, *, publish, secrets_file=None):
+def passphrases(
+    audiences: Iterable[str], *, publish: bool, secrets_file: Path_ | None = None
+) -> dict[str, str]:
     """Return {audience: passphrase} for several audiences, reading the file once.
 
     Raises SecretsError listing every audience that has a problem, so that the
@@ -295,7 +317,8 @@ def passphrases(audiences, *, publish, secrets_file=None):
     path = secrets_file_path(secrets_file)
     needs_file = any(passphrase_variable(a) not in os.environ for a in audiences)
     table = read_secrets_file(path) if needs_file else {}
-    found, problems = {}, []
+    found: dict[str, str] = {}
+    problems: list[str] = []
     for audience in audiences:
         try:
             found[audience] = passphrase_for(
@@ -308,7 +331,13 @@ def passphrases(audiences, *, publish, secrets_file=None):
     return found
 
 
-def audience_readers(used, audiences, *, publish, secrets_file=None):
+def audience_readers(
+    used: Collection[str],
+    audiences: Iterable[str],
+    *,
+    publish: bool,
+    secrets_file: Path_ | None = None,
+) -> dict[str, list[Reader]]:
     """{audience: [Reader]} for a build, reading the secrets file once.
 
     An audience's readers are its named readers (``[readers.<audience>]``)
@@ -323,20 +352,22 @@ def audience_readers(used, audiences, *, publish, secrets_file=None):
     data = _load(path)
     table = read_secrets_file(path, data)
     named = read_readers(path, data)
-    found, problems = {}, []
+    found: dict[str, list[Reader]] = {}
+    problems: list[str] = []
     for audience in audiences:
         readers = list(named.get(audience, []))
         try:
             if publish:
                 for reader in readers:
                     where = f"[readers.{audience}.{reader.name}] in {path}"
-                    if reader.passphrase.startswith(DEMO_PREFIX):
+                    phrase = reader.passphrase or ""  # read_readers: never empty
+                    if phrase.startswith(DEMO_PREFIX):
                         raise SecretsError(
                             f"The passphrase of {where} is a public demo "
                             "passphrase. Remove the reader and add them again "
                             f"(invoke readers-add {audience} {reader.name})."
                         )
-                    _gate(reader.passphrase, audience, where, True, reader.name)
+                    _gate(phrase, audience, where, True, reader.name)
             shared = None
             variable = passphrase_variable(audience)
             is_set = variable in os.environ or audience in table
@@ -360,11 +391,12 @@ def audience_readers(used, audiences, *, publish, secrets_file=None):
     return found
 
 
-def state_key(*, secrets_file=None):
+def state_key(*, secrets_file: Path_ | None = None) -> bytes | None:
     """The state key (bytes) from HEARTH_STATE_KEY or [state] in the secrets
     file, or None when neither is set. Raises SecretsError for a malformed one.
     """
     path = secrets_file_path(secrets_file)
+    value: Any
     if STATE_KEY_VARIABLE in os.environ:
         value, where = os.environ[STATE_KEY_VARIABLE], STATE_KEY_VARIABLE
     else:
@@ -379,7 +411,7 @@ def state_key(*, secrets_file=None):
         if value is None:
             return None
     try:
-        key = hearth_readers.unb64url(value)
+        key = envelope.unb64url(value)
     except (ValueError, TypeError, AttributeError):
         key = b""
     if len(key) != STATE_KEY_BYTES:
@@ -391,7 +423,7 @@ def state_key(*, secrets_file=None):
     return key
 
 
-def store_state_key(key, *, secrets_file=None):
+def store_state_key(key: bytes, *, secrets_file: Path_ | None = None) -> Path:
     """Write a new state key under [state] in the secrets file (owner-only).
 
     Refuses to replace a different key already there: addresses made with
@@ -399,7 +431,7 @@ def store_state_key(key, *, secrets_file=None):
     """
     path = secrets_file_path(secrets_file)
 
-    def change(document):
+    def change(document: Any) -> None:
         import tomlkit
 
         table = document.get("state")
@@ -410,12 +442,12 @@ def store_state_key(key, *, secrets_file=None):
                 "passphrases; without it private posts cannot keep their addresses"
             )
         old = table.get("key")
-        if old is not None and hearth_readers.unb64url(str(old)) != key:
+        if old is not None and envelope.unb64url(str(old)) != key:
             raise SecretsError(
                 f"{path} already holds another state key (another build made "
                 "one at the same time?). Build again."
             )
-        table["key"] = hearth_readers.b64url(key)
+        table["key"] = envelope.b64url(key)
 
     _edit(path, change)
     return path
@@ -424,7 +456,7 @@ def store_state_key(key, *, secrets_file=None):
 # --- the writer's edits: readers add / remove --------------------------------
 
 
-def _edit(path, change):
+def _edit(path: Path_, change: Callable[[Any], T]) -> T:
     """Apply `change(document)` to the secrets file, atomically, owner-only."""
     import tomlkit
 
@@ -437,18 +469,17 @@ def _edit(path, change):
     document = tomlkit.parse(text)
     result = change(document)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: 0600
-            handle.write(tomlkit.dumps(document))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_owner_only(path, tomlkit.dumps(document).encode("utf-8"))
     return result
 
 
-def add_reader(audience, name, *, link_expires=None, secrets_file=None):
+def add_reader(
+    audience: str,
+    name: str,
+    *,
+    link_expires: dt.date | None = None,
+    secrets_file: Path_ | None = None,
+) -> Reader:
     """Add reader `name` to `audience` with a generated passphrase and link
     key; return their Reader (the only time its secrets leave the file)."""
     import tomlkit
@@ -463,7 +494,7 @@ def add_reader(audience, name, *, link_expires=None, secrets_file=None):
         raise TypeError("link_expires must be a datetime.date or None.")
     path = secrets_file_path(secrets_file)
 
-    def change(document):
+    def change(document: Any) -> Reader:
         readers = document.get("readers")
         if readers is None:
             readers = document["readers"] = tomlkit.table(is_super_table=True)
@@ -485,7 +516,7 @@ def add_reader(audience, name, *, link_expires=None, secrets_file=None):
         )
         entry = tomlkit.table()
         entry["passphrase"] = reader.passphrase
-        entry["link"] = hearth_readers.b64url(reader.link)
+        entry["link"] = envelope.b64url(reader.link or b"")
         if link_expires is not None:
             entry["link_expires"] = link_expires
         names[name] = entry
@@ -494,12 +525,14 @@ def add_reader(audience, name, *, link_expires=None, secrets_file=None):
     return _edit(path, change)
 
 
-def remove_reader(audience, name, *, secrets_file=None):
+def remove_reader(
+    audience: str, name: str, *, secrets_file: Path_ | None = None
+) -> None:
     """Remove a reader (or with name "shared" the audience's shared
     passphrase from the file). The next build rotates the audience key."""
     path = secrets_file_path(secrets_file)
 
-    def change(document):
+    def change(document: Any) -> None:
         if name == hearth_readers.SHARED:
             table = document.get("passphrases")
             if passphrase_variable(audience) in os.environ:
@@ -525,13 +558,15 @@ def remove_reader(audience, name, *, secrets_file=None):
     _edit(path, change)
 
 
-def list_readers(audiences, *, secrets_file=None):
+def list_readers(
+    audiences: Collection[str], *, secrets_file: Path_ | None = None
+) -> list[tuple[str, str, str]]:
     """[(audience, name, what)] for `invoke readers`: never a secret."""
     path = secrets_file_path(secrets_file)
     data = _load(path)
     table = read_secrets_file(path, data)
     named = read_readers(path, data)
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     for audience in sorted(set(audiences) | set(named)):
         variable = passphrase_variable(audience)
         if variable in os.environ:
@@ -553,7 +588,7 @@ def list_readers(audiences, *, secrets_file=None):
     return rows
 
 
-def without_secrets(environ=None):
+def without_secrets(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """A copy of `environ` (default os.environ) for a subprocess: without
     any HEARTH_PASSPHRASE_* variable, HEARTH_STATE_KEY or HEARTH_SECRETS_FILE,
     so that a git hook, ssh or rsync never sees a passphrase, the state key or
@@ -567,7 +602,7 @@ def without_secrets(environ=None):
     }
 
 
-def weakness(passphrase, audience=""):
+def weakness(passphrase: str, audience: str = "") -> str:
     """Say why a passphrase is obviously weak, or return '' if it is not."""
     lowered = passphrase.strip().lower()
     if len(passphrase) < MIN_LENGTH:

@@ -48,7 +48,11 @@ import re
 import secrets
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
+
+from hearth import pids
 
 logger = logging.getLogger(__name__)
 
@@ -71,16 +75,22 @@ DEMO_KEY = hashlib.sha256(b"hearth-demo-state-key").digest()
 _KINDS = ("posts", "attachments")
 
 
+def state_path(settings: Mapping[str, Any], root: str | os.PathLike[str]) -> Path:
+    """The tracked state file: HEARTH_STATE_FILE (from `root`, the folder that
+    holds the content folder), else hearth-state.json there."""
+    return Path(root) / (settings.get("HEARTH_STATE_FILE") or STATE_FILE_NAME)
+
+
 class StateError(ValueError):
     """The state file cannot be read safely."""
 
 
-def key_id(key):
+def key_id(key: bytes) -> str:
     """The 8 hex digits that name a state key in the file (not the key)."""
     return hmac.new(key, b"hearth state key id", hashlib.sha256).hexdigest()[:8]
 
 
-def tag(key, kind, source_path):
+def tag(key: bytes, kind: str, source_path: str | os.PathLike[str]) -> str:
     """The entry tag of a source path under a state key."""
     message = kind.encode("ascii") + b"\0" + Path(source_path).as_posix().encode()
     mac = hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
@@ -94,7 +104,15 @@ class State:
     one where `key` will find it next time (called by save()).
     """
 
-    def __init__(self, path, data=None, *, key=None, store_key=None, secrets_path=None):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        data: dict[str, Any] | None = None,
+        *,
+        key: bytes | None = None,
+        store_key: Callable[[bytes], object] | None = None,
+        secrets_path: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.path = Path(path)
         self._secrets_path = secrets_path  # named in messages
         data = data or {}
@@ -102,20 +120,26 @@ class State:
         self._foreign = _foreign_keys(data, key)
         self._key = key
         self._store_key = store_key
-        self._new_key = None  # made in this build, stored by save()
-        self._audiences = dict(data.get("audiences", {}))
-        self._indexes = dict(data.get("indexes", {}))
-        self._tables = {kind: {} for kind in _KINDS}
+        self._new_key: bytes | None = None  # made in this build, stored by save()
+        self._audiences: dict[str, dict[str, Any]] = dict(data.get("audiences", {}))
+        self._indexes: dict[str, str] = dict(data.get("indexes", {}))
+        self._tables: dict[str, dict[str, str]] = {kind: {} for kind in _KINDS}
         # Format 1: {source path: id}, moved under the key at save.
-        self._legacy = {kind: {} for kind in _KINDS}
+        self._legacy: dict[str, dict[str, str]] = {kind: {} for kind in _KINDS}
         legacy = data.get("format", FORMAT) == 1
         for kind in _KINDS:
             target = self._legacy if legacy else self._tables
             target[kind].update(data.get(kind, {}))
-        self._saved = None if self._has_legacy() else self._serialise()
+        self._saved: str | None = None if self._has_legacy() else self._serialise()
 
     @classmethod
-    def load(cls, path, *, secrets_file=None, check_key=True):
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        secrets_file: str | os.PathLike[str] | None = None,
+        check_key: bool = True,
+    ) -> "State":
         """Read the state file; a missing file is an empty state.
 
         The state key comes from HEARTH_STATE_KEY or [state] in the secrets
@@ -137,9 +161,10 @@ class State:
         except hearth_secrets.SecretsError as err:
             raise StateError(str(err)) from None
 
-        def store_key(new):
+        def store_key(new: bytes) -> Path:
             try:
                 hearth_secrets.store_state_key(new, secrets_file=secrets_path)
+                return secrets_path  # where save() says the key went
             except (hearth_secrets.SecretsError, OSError) as err:
                 raise StateError(
                     f"Could not keep the new state key in {secrets_path} "
@@ -164,7 +189,7 @@ class State:
             state.check_key()
         return state
 
-    def check_key(self):
+    def check_key(self) -> None:
         """Raise StateError if the file's posts were named with a key this
         build does not have: without it no existing private post can be
         found, so every one would get a new address and the links readers
@@ -189,7 +214,7 @@ class State:
             "withdraw` works without the key."
         )
 
-    def audience(self, name, iterations):
+    def audience(self, name: str, iterations: int) -> tuple[bytes, int]:
         """Return (salt, iterations) for an audience, creating a salt if needed.
 
         A change of iteration count makes a new salt, so that a key derived
@@ -202,37 +227,37 @@ class State:
                 "iterations": iterations,
             }
             self._audiences[name] = entry
-        return base64.b64decode(entry["salt"]), entry["iterations"]
+        return base64.b64decode(entry["salt"]), int(entry["iterations"])
 
-    def known_audience(self, name):
+    def known_audience(self, name: str) -> tuple[bytes, int] | None:
         """(salt, iterations) of an audience already in the file, else None."""
         entry = self._audiences.get(name)
         if entry is None:
             return None
-        return base64.b64decode(entry["salt"]), entry["iterations"]
+        return base64.b64decode(entry["salt"]), int(entry["iterations"])
 
-    def post_id(self, source_path):
+    def post_id(self, source_path: str | os.PathLike[str]) -> str:
         """The stable opaque id of a private post, by its source path."""
         return self._id("posts", source_path)
 
-    def post_ids(self, source_paths):
+    def post_ids(self, source_paths: Iterable[str]) -> dict[str, str]:
         """{source path: opaque id} of those of `source_paths` the file knows.
 
         The file cannot list its posts (it does not name them): the caller
         says which it asks about. Nothing is created.
         """
-        found = {}
+        found: dict[str, str] = {}
         for source in source_paths:
             known = self._find("posts", source)
             if known is not None:
                 found[source] = known
         return found
 
-    def attachment_id(self, source_path):
+    def attachment_id(self, source_path: str | os.PathLike[str]) -> str:
         """The stable opaque id of a private-only attachment."""
         return self._id("attachments", source_path)
 
-    def index_id(self, audience):
+    def index_id(self, audience: str) -> str:
         """The stable opaque id of an audience's encrypted list of posts.
 
         Audience names are not secret (the settings name them), so this table
@@ -242,12 +267,12 @@ class State:
             self._indexes[audience] = self._fresh_id()
         return self._indexes[audience]
 
-    def _keys(self):
+    def _keys(self) -> list[bytes]:
         """The keys an entry may have been made with, own key first."""
         own = self._key or self._new_key
         return [own, DEMO_KEY] if own else [DEMO_KEY]
 
-    def _find(self, kind, source_path):
+    def _find(self, kind: str, source_path: str | os.PathLike[str]) -> str | None:
         """The id of a source path, or None; moves an entry found under the
         demo key or in a format 1 table to the build's own key if it has one."""
         source = Path(source_path).as_posix()
@@ -262,7 +287,7 @@ class State:
                 return found
         return self._legacy[kind].get(source)
 
-    def _id(self, kind, source_path):
+    def _id(self, kind: str, source_path: str | os.PathLike[str]) -> str:
         found = self._find(kind, source_path)
         if found is None:
             self.check_key()  # it may be there, under the key that is missing
@@ -270,8 +295,10 @@ class State:
             self._tables[kind][tag(self._own_key(), kind, source_path)] = found
         return found
 
-    def _own_key(self):
-        if self._key is None and self._new_key is None:
+    def _own_key(self) -> bytes:
+        if self._key is not None:
+            return self._key
+        if self._new_key is None:
             if os.environ.get("GITHUB_ACTIONS") or os.environ.get("CI"):
                 # A key made on a CI runner dies with it: the next run, and
                 # the laptop, could not find the addresses it gave.
@@ -283,9 +310,9 @@ class State:
                     'phone"), or build once on your computer first.'
                 )
             self._new_key = secrets.token_bytes(32)
-        return self._key or self._new_key
+        return self._new_key
 
-    def _fresh_id(self):
+    def _fresh_id(self) -> str:
         taken = {*self._indexes.values()}
         for kind in _KINDS:
             taken.update(self._tables[kind].values())
@@ -295,14 +322,15 @@ class State:
             new = secrets.token_hex(ID_BYTES)
         return new
 
-    def _has_legacy(self):
+    def _has_legacy(self) -> bool:
         return any(self._legacy[kind] for kind in _KINDS)
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
+        """Whether anything changed since the file was read or saved."""
         return self._saved is None or self._serialise() != self._saved
 
-    def save(self):
+    def save(self) -> bool:
         """Write the file atomically if anything changed; return True if written.
 
         A state key made in this build is written to the secrets file first:
@@ -344,7 +372,7 @@ class State:
         self._saved = text
         return True
 
-    def _serialise(self):
+    def _serialise(self) -> str:
         # A format 1 file's entries are moved under the key (the same ids).
         for kind in _KINDS:
             legacy = self._legacy[kind]
@@ -370,7 +398,7 @@ class State:
 STALE_UNNAMED = 3600  # seconds after which a temporary without a pid is stale
 
 
-def sweep_temporaries(path):
+def sweep_temporaries(path: str | os.PathLike[str]) -> int:
     """Remove the temporaries of saves that were killed; return how many."""
     path = Path(path)
     removed = 0
@@ -383,7 +411,7 @@ def sweep_temporaries(path):
         pid, _, _rest = middle.partition(".")
         try:
             if pid.isdigit() and _rest:
-                if int(pid) == os.getpid() or _alive(int(pid)):
+                if int(pid) == os.getpid() or pids.alive(int(pid)):
                     continue
             elif time.time() - tmp.stat().st_mtime < STALE_UNNAMED:
                 continue
@@ -394,24 +422,14 @@ def sweep_temporaries(path):
     return removed
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def _b64(data):
+def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _check(data, path):
+def _check(data: object, path: Path) -> None:
     """Refuse a state file whose shape is not what this version writes."""
 
-    def fault(what):
+    def fault(what: str) -> StateError:
         return StateError(
             f"The state file {path}: {what}. Restore it from git "
             f"(git checkout -- {path.name}) or fix that entry by hand."
@@ -453,7 +471,7 @@ def _check(data, path):
                 )
 
 
-def _foreign_keys(data, key):
+def _foreign_keys(data: dict[str, Any], key: bytes | None) -> list[str]:
     """The key ids of entries made with neither `key` nor the demo key."""
     if data.get("format", FORMAT) == 1:
         return []

@@ -31,6 +31,7 @@ import json
 import re
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from urllib.parse import unquote, unquote_to_bytes
 
@@ -181,7 +182,7 @@ class Unreadable(Exception):
     """A file the audit cannot read completely (a bomb, a broken archive)."""
 
 
-def surface_of(name, data=b""):
+def surface_of(name: str, data: bytes = b"") -> str:
     """The kind of surface a file is: page, feed, sitemap, data file, ..."""
     suffix = PurePosixPath(name).suffix.lower()
     if suffix == ".xml":
@@ -196,7 +197,7 @@ def surface_of(name, data=b""):
     return "file"
 
 
-def path_text(relative):
+def path_text(relative: str) -> str:
     """A path as a reader's address bar shows it: percent-decoding undone."""
     text = relative
     for _ in range(3):  # %2520 is %20 encoded once more
@@ -210,14 +211,14 @@ def path_text(relative):
 # Opening containers -------------------------------------------------------------
 
 
-def _limited(read, what):
+def _limited(read: Callable[[int], bytes], what: str) -> bytes:
     data = read(EXPANDED_LIMIT + 1)
     if len(data) > EXPANDED_LIMIT:
         raise Unreadable(f"{what} opens into more than {EXPANDED_LIMIT >> 20} MB")
     return data
 
 
-def _expand(name, data):
+def _expand(name: str, data: bytes) -> tuple[str, bytes] | None:
     """(inner name, bytes) of a compressed copy, or None if it is not one."""
     path = PurePosixPath(name)
     kind = _COMPRESSED.get(path.suffix.lower())
@@ -232,7 +233,9 @@ def _expand(name, data):
                 return inner, _limited(reader.read, f"the zstandard file {name}")
         if kind == "brotli":
             decompressor = brotli.Decompressor()
-            out = decompressor.process(data, output_buffer_limit=EXPANDED_LIMIT + 1)
+            out: bytes = decompressor.process(
+                data, output_buffer_limit=EXPANDED_LIMIT + 1
+            )
             if len(out) > EXPANDED_LIMIT or not decompressor.is_finished():
                 raise Unreadable(
                     f"the brotli file {name} opens into more than "
@@ -248,13 +251,14 @@ def _expand(name, data):
     return None
 
 
-def _members(name, data):
+def _members(name: str, data: bytes) -> list[tuple[str, bytes | None]] | None:
     """[(member name, bytes)] of a zip archive, or None if it is not one."""
     if data[:4] != b"PK\x03\x04" and not name.lower().endswith(".zip"):
         return None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members, total = [], 0
+            members: list[tuple[str, bytes | None]] = []
+            total = 0
             for info in archive.infolist():
                 if info.is_dir():
                     members.append((f"{name}/{info.filename}", None))
@@ -273,7 +277,7 @@ def _members(name, data):
 # Decoding text --------------------------------------------------------------------
 
 
-def _utf16_or_32(data):
+def _utf16_or_32(data: bytes) -> str | None:
     """The encoding of BOM-less UTF-16/32 text, judged by its zero bytes."""
     sample = data[:4096]
     if len(sample) < 4:
@@ -292,15 +296,15 @@ def _utf16_or_32(data):
     return None
 
 
-def decode(data):
+def decode(data: bytes) -> tuple[str, bool]:
     """(text, is_text): the file as text, or the printable runs of a binary."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, "replace"), True
     # UTF-16 and UTF-32 of plain text are valid UTF-8 too: zero bytes tell.
-    encoding = _utf16_or_32(data) if b"\x00" in data[:4096] else None
-    if encoding:
-        return data.decode(encoding, "replace"), True
+    wide = _utf16_or_32(data) if b"\x00" in data[:4096] else None
+    if wide:
+        return data.decode(wide, "replace"), True
     try:
         return data.decode("utf-8"), True
     except UnicodeDecodeError:
@@ -310,10 +314,10 @@ def decode(data):
     return "\n".join(runs), False
 
 
-def _unescape_code(text):
+def _unescape_code(text: str) -> str:
     """JavaScript, JSON and CSS escapes decoded (\\u00e9, \\u{1F600}, \\e9 )."""
 
-    def one(match):
+    def one(match: re.Match[str]) -> str:
         braced, four, two, css, letter = match.groups()
         if letter:
             return " "
@@ -323,7 +327,7 @@ def _unescape_code(text):
     return _ESCAPE.sub(one, text)
 
 
-def markup_texts(text, depth=0):
+def markup_texts(text: str, depth: int = 0) -> list[str]:
     """Texts a reader gets from markup: rendered text, attributes, comments."""
     # A browser shows what follows </body> or </html> (HTML's "after body"
     # modes put it back in the body); libxml2 drops it. Without those end
@@ -351,7 +355,7 @@ def markup_texts(text, depth=0):
     return texts
 
 
-def _json_strings(value, out):
+def _json_strings(value: object, out: list[str]) -> None:
     if isinstance(value, str):
         out.append(value)
     elif isinstance(value, dict):
@@ -363,15 +367,15 @@ def _json_strings(value, out):
             _json_strings(item, out)
 
 
-def _text_views(name, text):
+def _text_views(name: str, text: str) -> list[str]:
     """The texts of a text file, by what kind of file it is."""
     suffix = PurePosixPath(name).suffix.lower()
     stripped = text.lstrip("\ufeff \t\r\n")
     markup = suffix in _HTML_SUFFIXES or stripped[:1] == "<"
-    texts = []
+    texts: list[str] = []
     if not markup and (suffix == ".json" or stripped[:1] in "[{"):
         with contextlib.suppress(ValueError, RecursionError):
-            strings = []
+            strings: list[str] = []
             _json_strings(json.loads(text), strings)
             texts.append("\n".join(strings))
     if markup:
@@ -387,9 +391,9 @@ def _text_views(name, text):
     return texts + more
 
 
-def _data_uris(text):
+def _data_uris(text: str) -> list[bytes]:
     """The bytes of every data: URI in a text (base64 or percent-encoded)."""
-    found = []
+    found: list[bytes] = []
     for match in _DATA_URI.finditer(text):
         params, payload = match.group(1), match.group(2)
         if ";base64" in params.lower():
@@ -408,7 +412,7 @@ def _data_uris(text):
 # Images and PDFs ------------------------------------------------------------------
 
 
-def _metadata_text(value):
+def _metadata_text(value: object) -> str:
     if isinstance(value, bytes):
         return decode(value)[0]
     if isinstance(value, (list, tuple)):
@@ -418,11 +422,11 @@ def _metadata_text(value):
     return str(value)
 
 
-def image_metadata(data):
+def image_metadata(data: bytes) -> tuple[str, bool] | None:
     """(text of every metadata field, has a GPS location), or None."""
     try:
         with Image.open(io.BytesIO(data)) as im:
-            texts = []
+            texts: list[str] = []
             exif = im.getexif()
             gps = exif.get_ifd(_GPS_IFD)
             for table in (exif, exif.get_ifd(_EXIF_IFD), gps):
@@ -446,15 +450,15 @@ def image_metadata(data):
         return None
 
 
-def pdf_text(name, data):
+def pdf_text(name: str, data: bytes) -> list[str]:
     """The text of every page of a PDF and its document information."""
     import pypdf  # only a site that publishes PDFs pays for the import
 
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         texts = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
-        texts += [str(value) for value in info.values()]
+        if reader.metadata is not None:
+            texts += [str(value) for value in reader.metadata.values()]
         if reader.xmp_metadata is not None:
             texts.append(decode(reader.xmp_metadata.stream.get_data())[0])
     except Exception as err:  # noqa: BLE001 - pypdf raises many kinds
@@ -465,7 +469,7 @@ def pdf_text(name, data):
 # All of it --------------------------------------------------------------------
 
 
-def views(name, data, depth=0):
+def views(name: str, data: bytes, depth: int = 0) -> Iterator[tuple[str, str, str]]:
     """Yield (surface, member name, text) for every text in a file's bytes.
 
     `name` is the file's path in the output; a compressed copy or a zip

@@ -7,6 +7,14 @@ Standard library only; it takes the vocabulary and aliases as arguments.
 """
 
 import difflib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# {label: description} and {alias: label}, as settings give them.
+Vocabulary = Mapping[str, str]
+Aliases = Mapping[str, str]
+# One resolved label: {"label": ..., "description": ...}.
+Detail = dict[str, str]
 
 # The labels a writer of a mental-health blog reaches for most, each with the
 # short description a reader sees before choosing to read on.
@@ -73,12 +81,26 @@ class WarningsError(ValueError):
     """A vocabulary, alias table or front-matter value the build cannot use."""
 
 
-def label_key(label):
+def vocabulary_in(settings: Mapping[str, Any]) -> tuple[Vocabulary, Aliases]:
+    """(vocabulary, aliases) as the build takes them from the settings.
+
+    HEARTH_WARNINGS and HEARTH_WARNING_ALIASES, each the default when the
+    settings leave it out, so `invoke posts` resolves labels as the build does.
+    """
+    return (
+        settings.get("HEARTH_WARNINGS", DEFAULT_VOCABULARY),
+        settings.get("HEARTH_WARNING_ALIASES", DEFAULT_ALIASES),
+    )
+
+
+def label_key(label: object) -> str:
     """The form labels are compared in: case and spacing do not matter."""
     return " ".join(str(label).split()).casefold()
 
 
-def check_vocabulary(vocabulary, setting="HEARTH_WARNINGS"):
+def check_vocabulary(
+    vocabulary: object, setting: str = "HEARTH_WARNINGS"
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """The vocabulary, checked: {label: description} with tidy spacing.
 
     Returns (vocabulary, duplicates): duplicates lists (kept, dropped) pairs
@@ -90,7 +112,9 @@ def check_vocabulary(vocabulary, setting="HEARTH_WARNINGS"):
             f"description, like {{'grief': 'Death, loss and mourning.'}}; "
             f"it is a {type(vocabulary).__name__}."
         )
-    checked, kept, duplicates = {}, {}, []
+    checked: dict[str, str] = {}
+    kept: dict[str, str] = {}
+    duplicates: list[tuple[str, str]] = []
     for raw, description in vocabulary.items():
         _check_label(raw, setting)
         if not isinstance(description, str):
@@ -113,7 +137,9 @@ def check_vocabulary(vocabulary, setting="HEARTH_WARNINGS"):
     return checked, duplicates
 
 
-def check_aliases(aliases, vocabulary, setting="HEARTH_WARNING_ALIASES"):
+def check_aliases(
+    aliases: object, vocabulary: Vocabulary, setting: str = "HEARTH_WARNING_ALIASES"
+) -> dict[str, str]:
     """The alias table, checked against the vocabulary: {alias key: label}.
 
     An alias must name a label of the vocabulary and must not be a label
@@ -125,7 +151,7 @@ def check_aliases(aliases, vocabulary, setting="HEARTH_WARNING_ALIASES"):
             f"like {{'sh': 'self-harm'}}; it is a {type(aliases).__name__}."
         )
     labels = {label_key(known): known for known in vocabulary}
-    checked = {}
+    checked: dict[str, str] = {}
     for alias, target in aliases.items():
         _check_label(alias, setting)
         if not isinstance(target, str) or label_key(target) not in labels:
@@ -150,7 +176,7 @@ def check_aliases(aliases, vocabulary, setting="HEARTH_WARNING_ALIASES"):
     return checked
 
 
-def _check_label(raw, setting):
+def _check_label(raw: object, setting: str) -> None:
     if not isinstance(raw, str) or not raw.strip() or "," in raw:
         raise WarningsError(
             f"{setting}: label {raw!r} is not usable; a label is a non-empty "
@@ -158,7 +184,9 @@ def _check_label(raw, setting):
         )
 
 
-def canonical_label(label, vocabulary, aliases=None):
+def canonical_label(
+    label: str, vocabulary: Vocabulary, aliases: Aliases | None = None
+) -> str | None:
     """The vocabulary's spelling of a label or of an alias of one, else None.
 
     `aliases` is an alias table as written in settings or as check_aliases
@@ -174,7 +202,9 @@ def canonical_label(label, vocabulary, aliases=None):
     return None
 
 
-def nearest_label(label, vocabulary, aliases=None):
+def nearest_label(
+    label: str, vocabulary: Vocabulary, aliases: Aliases | None = None
+) -> str | None:
     """The known label closest to an unknown one (aliases too), or None."""
     keys = {label_key(known): known for known in vocabulary}
     for alias, target in (aliases or {}).items():
@@ -184,7 +214,9 @@ def nearest_label(label, vocabulary, aliases=None):
     return keys[match[0]] if match else None
 
 
-def resolve(labels, vocabulary, aliases=None):
+def resolve(
+    labels: Iterable[str], vocabulary: Vocabulary, aliases: Aliases | None = None
+) -> tuple[list[Detail], list[str]]:
     """Resolve front-matter labels against the vocabulary and its aliases.
 
     Return (details, unknown): details is a list of {"label", "description"}
@@ -193,7 +225,9 @@ def resolve(labels, vocabulary, aliases=None):
     the vocabulary does not hold (they are still in details, with an empty
     description).
     """
-    details, unknown, seen = [], [], set()
+    details: list[Detail] = []
+    unknown: list[str] = []
+    seen: set[str] = set()
     for label in labels:
         if not label_key(label):
             continue
@@ -210,13 +244,15 @@ def resolve(labels, vocabulary, aliases=None):
     return details, unknown
 
 
-def canonical_labels(labels, vocabulary, aliases=None):
+def canonical_labels(
+    labels: Iterable[str], vocabulary: Vocabulary, aliases: Aliases | None = None
+) -> list[str]:
     """The labels as the build shows them: aliases resolved, repeats dropped,
     unknown labels as written (for `invoke posts` and other tools)."""
     return [detail["label"] for detail in resolve(labels, vocabulary, aliases)[0]]
 
 
-def chose_not_to_warn(value, source="a post"):
+def chose_not_to_warn(value: object, source: str = "a post") -> bool:
     """The `chose_not_to_warn` value as True or False (YAML bool or a word)."""
     if isinstance(value, bool):
         return value
@@ -234,7 +270,7 @@ def chose_not_to_warn(value, source="a post"):
     )
 
 
-def warnings_note(value, source="a post"):
+def warnings_note(value: object, source: str = "a post") -> str:
     """The writer's note shown before the labels: one line of text, or ""."""
     if value is None:
         return ""
@@ -248,7 +284,7 @@ def warnings_note(value, source="a post"):
     return " ".join(value.split())
 
 
-def warning_line(details):
+def warning_line(details: Iterable[Detail]) -> str:
     """'Content warning: a, b.' for a list of {"label", "description"}."""
     labels = [d["label"] for d in details if d["label"] != CHOSE_NOT_TO_WARN_LABEL]
     return WARNING_PREFIX + ", ".join(labels) + "." if labels else ""

@@ -1,6 +1,6 @@
 """The trees withdraw and lock put online, the marker, headers, target URLs."""
 
-import base64
+import importlib.util
 import json
 import subprocess
 import xml.etree.ElementTree as ET
@@ -15,6 +15,7 @@ from hearth.deploy import (
     notice_tree,
     write_marker,
 )
+from hearth.release import tree_manifest
 from hearth.targets import (
     MARKER,
     TargetError,
@@ -23,7 +24,7 @@ from hearth.targets import (
     content_type,
     open_target,
 )
-from hearth.targets.base import make_plan, tree_manifest
+from hearth.targets.base import make_plan
 from hearth.targets.ops import public_forge_remotes
 from tests.targets.conftest import site_recipients  # noqa: F401 (fixture)
 from tests.targets.cycle import CARRIER, assert_feed_empty, build_files
@@ -117,7 +118,7 @@ def test_locked_tree_carries_every_page_and_hides_every_file(
     assets = json.loads(envelope.decrypt(carried, walk, site.key, "site"))["assets"]
     info = assets["images/bramble.jpg"]
     plain = envelope.decrypt_attachment(
-        locked[info["src"]], "images/bramble.jpg", _unb64(info["key"])
+        locked[info["src"]], "images/bramble.jpg", envelope.unb64url(info["key"])
     )
     assert plain == (sample_publish / "images/bramble.jpg").read_bytes()
     assert info["type"] == "image/jpeg"
@@ -125,10 +126,6 @@ def test_locked_tree_carries_every_page_and_hides_every_file(
     other = envelope.derive_key("not the site passphrase", site.salt, site.iterations)
     with pytest.raises(envelope.WrongKey):
         envelope.decrypt(carried, walk, other, "site")
-
-
-def _unb64(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def test_relocking_an_unchanged_site_writes_the_same_bytes(
@@ -197,6 +194,19 @@ def test_target_urls_are_parsed_or_refused_with_the_valid_spellings(tmp_path):
         open_target("s3://bucket?endpont=http://x")
     with pytest.raises(TargetError, match=r"three slashes"):
         open_target("file://public-site")
+
+
+def test_an_s3_target_without_boto3_says_how_to_install_it(monkeypatch):
+    # boto3 is the optional `s3` extra: a runtime installed without it.
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "boto3" else real(name, *args),
+    )
+    with pytest.raises(TargetError, match=r"needs boto3.*pip install 'hearth\[s3\]'"):
+        open_target("s3://bucket/blog")
+    assert open_target("file:///srv/blog").display == "file:///srv/blog"
 
 
 def test_target_comes_from_flag_then_environment_then_settings():

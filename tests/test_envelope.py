@@ -55,7 +55,7 @@ def flip_field(text, path, position):
             holder = holder[step]
         raw = bytearray(envelope._unb64(holder[path[-1]], None, "test"))
         raw[position] ^= 0x01
-        holder[path[-1]] = envelope._b64(bytes(raw))
+        holder[path[-1]] = envelope.b64url(bytes(raw))
 
     return edit(text, change)
 
@@ -97,7 +97,7 @@ def test_envelope_records_what_decryption_needs():
     entry = data["recipients"][0]
     assert entry["audience"] == "family"
     assert entry["kdf"] == "pbkdf2-sha256"
-    assert entry["salt"] == envelope._b64(FAMILY.salt)
+    assert entry["salt"] == envelope.b64url(FAMILY.salt)
     assert entry["salt_id"] == envelope.salt_id(FAMILY.salt)
     assert entry["iterations"] == ITERATION_FLOOR + 1
 
@@ -112,7 +112,7 @@ def test_wrong_key_is_refused_as_wrong_key_without_secrets_in_the_message():
         envelope.decrypt(text, URL, wrong, "friends")
     message = str(caught.value)
     for secret in (wrong, FRIENDS.key):
-        assert envelope._b64(secret)[:8] not in message
+        assert envelope.b64url(secret)[:8] not in message
         assert secret.hex()[:8] not in message
     assert "quiet" not in message
 
@@ -387,7 +387,7 @@ def test_recipient_repr_hides_the_key():
     text = repr(FRIENDS)
     assert "hidden" in text
     assert repr(FRIENDS.key) not in text
-    assert envelope._b64(FRIENDS.key) not in text
+    assert envelope.b64url(FRIENDS.key) not in text
 
 
 # -- reuse of the previous envelope -----------------------------------------

@@ -100,7 +100,7 @@ def test_a_damaged_or_foreign_entry_is_derived_again(tmp_path, derivations):
     cached(other, phrase="hearth-test-family-passphrase")
     (foreign,) = _entries(other).values()
     good = _entries(path)[name]
-    wrong_key = private.b64url(bytes(32))
+    wrong_key = envelope.b64url(bytes(32))
     damaged = [
         {name: {**good, "key": wrong_key}},  # another key, the old tag
         {name: {**good, "tag": foreign["tag"]}},  # another entry's tag
@@ -126,7 +126,7 @@ def test_only_the_keys_a_build_used_are_kept(tmp_path, derivations):
     cached(path)
     cached(path, phrase="hearth-test-family-passphrase")  # the passphrase changed
     (entry,) = _entries(path).values()
-    assert private.readers.unb64url(entry["key"]) == envelope.derive_key(
+    assert envelope.unb64url(entry["key"]) == envelope.derive_key(
         "hearth-test-family-passphrase", SALT, WORK
     )
 
@@ -213,7 +213,7 @@ def test_a_tampered_key_cache_is_derived_again_and_nothing_wrong_is_published(
     path = warm_site / "cache" / "hearth" / "keys" / "derived.json"
     data = json.loads(path.read_text())
     for entry in data["keys"].values():
-        entry["key"] = private.b64url(bytes(32))
+        entry["key"] = envelope.b64url(bytes(32))
     path.write_text(json.dumps(data))
     output = run(warm_site, "out1")
     # Every audience with a passphrase is keyed (friends and family here).

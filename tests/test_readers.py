@@ -140,7 +140,7 @@ def test_add_reader_writes_an_owner_only_file_and_keeps_what_was_there(tmp_path)
     assert text.startswith("# my notes\n[passphrases]\nfamily =")
     data = tomllib.loads(text)["readers"]["friends"]["sam"]
     assert data["passphrase"] == sam.passphrase
-    assert readers.unb64url(data["link"]) == sam.link
+    assert envelope.unb64url(data["link"]) == sam.link
     assert data["link_expires"] == dt.date(2027, 1, 31)
     assert sam.passphrase not in repr(sam)
     # A new file is owner-only from the start.
@@ -181,7 +181,7 @@ def test_listing_readers_never_shows_a_secret(tmp_path):
     assert ("family", "shared", "shared, from HEARTH_PASSPHRASE_FAMILY") in rows
     assert ("work", "", "no readers yet") in rows
     shown = repr(rows)
-    for secret in (sam.passphrase, jo.passphrase, readers.b64url(sam.link)):
+    for secret in (sam.passphrase, jo.passphrase, envelope.b64url(sam.link)):
         assert secret not in shown
 
 
@@ -315,7 +315,7 @@ def test_the_audience_keys_are_owner_only_and_not_in_the_output(tmp_path):
             data = path.read_bytes()
             assert key.encode() not in data
             assert sam.passphrase.encode() not in data
-            assert readers.b64url(sam.link).encode() not in data
+            assert envelope.b64url(sam.link).encode() not in data
 
 
 def test_the_tasks_show_a_new_readers_secrets_once_and_never_again(
@@ -331,13 +331,13 @@ def test_the_tasks_show_a_new_readers_secrets_once_and_never_again(
     added = capsys.readouterr().out
     (sam,) = secrets.read_readers(file)["friends"]
     assert sam.passphrase in added
-    assert "#k=" + readers.b64url(sam.link) in added
+    assert "#k=" + envelope.b64url(sam.link) in added
     tasks.readers(Context())
     listed = capsys.readouterr().out
     assert "sam" in listed
     assert "until 2027-01-31" in listed
     assert sam.passphrase not in listed
-    assert readers.b64url(sam.link) not in listed
+    assert envelope.b64url(sam.link) not in listed
     with pytest.raises(Exit, match="not an audience in HEARTH_AUDIENCES"):
         tasks.readers_add(Context(), "strangers", "jo")
     with pytest.raises(Exit, match="not a day like 2027-01-31"):

@@ -4,6 +4,7 @@ writer's sections in order, every dependency explained, every link real."""
 import re
 
 from tests.conftest import ROOT
+from tests.test_dependencies import declared
 
 README = (ROOT / "README.md").read_text()
 PREVIEW = "scripts/setup && .venv/bin/invoke preview"
@@ -63,15 +64,13 @@ def test_every_relative_link_in_readme_and_docs_exists():
             assert (page.parent / target).exists(), f"{page.name}: {target}"
 
 
-def test_every_pinned_dependency_says_why_it_is_there():
+def test_every_direct_dependency_says_why_it_is_there():
+    # pyproject.toml's dependencies and extras: the requirements files pin
+    # their dependencies too (tests/test_dependencies.py), which need no row.
     table = README.split("## Dependencies")[1].split("\n## ")[0]
     rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| ")]
     named = " ".join(rows).lower()
-    for file in ("requirements.txt", "requirements-test.txt"):
-        for text in (ROOT / file).read_text().splitlines():
-            line = text.split("#")[0].strip()
-            if not line or line.startswith("-"):
-                continue
-            name = re.split(r"[=<>\[;\s]", line, maxsplit=1)[0].lower()
-            short = "-" + name.removeprefix("pelican-")  # "pelican-x, -y" rows
-            assert name in named or short in named, f"{name} ({file})"
+    for req in declared(ROOT / "pyproject.toml", ["s3", "test"]):
+        name = req.name.lower()
+        short = "-" + name.removeprefix("pelican-")  # "pelican-x, -y" rows
+        assert name in named or short in named, f"{name} (pyproject.toml)"

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from hearth import envelope
 from hearth.state import State, StateError
 from tests.conftest import ROOT
 
@@ -146,6 +147,8 @@ def test_the_state_file_names_no_private_file_title_or_date(
     with caplog.at_level("INFO", logger="hearth.state"):
         output = _build(tmp_path)
     assert "made the state key" in caplog.text and "back it up" in caplog.text
+    # ...and says where it kept the key (the writer must back up that file).
+    assert f"kept it in {tmp_path / 'secrets.toml'}" in caplog.text
     text = (tmp_path / "hearth-state.json").read_text()
     for name in [*NAMES_OF_PRIVATE_FILES, "The night", "23:40"]:
         assert name.lower() not in text.lower(), name
@@ -174,9 +177,7 @@ def test_a_build_on_a_ci_runner_makes_no_state_key_that_would_die_with_it(
         "posts" not in (tmp_path / "hearth-state.json").read_text()
     )
     # With the key in the environment, as the forge's secrets give it, it builds.
-    from hearth import readers
-
-    monkeypatch.setenv("HEARTH_STATE_KEY", readers.b64url(bytes(range(32))))
+    monkeypatch.setenv("HEARTH_STATE_KEY", envelope.b64url(bytes(range(32))))
     [_address] = _addresses(_build(tmp_path))
 
 
@@ -198,10 +199,9 @@ def test_a_fresh_clone_with_the_same_secrets_gets_the_same_addresses(
 
 
 def test_the_state_key_may_come_from_the_environment(tmp_path, monkeypatch):
-    from hearth import readers
 
     monkeypatch.delenv("HEARTH_SECRETS_FILE", raising=False)
-    monkeypatch.setenv("HEARTH_STATE_KEY", readers.b64url(bytes(range(32))))
+    monkeypatch.setenv("HEARTH_STATE_KEY", envelope.b64url(bytes(range(32))))
     _site(tmp_path)
     built = _build(tmp_path)
     assert not (tmp_path / "secrets.toml").exists()  # nothing to store
@@ -231,11 +231,10 @@ def test_a_lost_state_key_stops_the_build_with_the_fix_and_changes_nothing(
 
 
 def test_another_state_key_is_refused_too(tmp_path, monkeypatch, no_state_key):
-    from hearth import readers
 
     _site(tmp_path)
     _build(tmp_path)
-    monkeypatch.setenv("HEARTH_STATE_KEY", readers.b64url(b"\1" * 32))
+    monkeypatch.setenv("HEARTH_STATE_KEY", envelope.b64url(b"\1" * 32))
     with pytest.raises(StateError, match="this build has a different state key"):
         State.load(tmp_path / "hearth-state.json")
 

@@ -76,7 +76,7 @@ def test_generate_vector_keys_are_derived_from_their_passphrase(recipient):
     key = envelope.derive_key(
         recipient["passphrase"], unb64(recipient["salt"]), recipient["iterations"]
     )
-    assert envelope._b64(key) == recipient["key"]
+    assert envelope.b64url(key) == recipient["key"]
 
 
 @by_desc(VERIFY["envelopes"])
@@ -104,7 +104,7 @@ def test_generate_vector_encrypts_attachment_to_exact_blob(vector):
         unb64(vector["key"]),
         unb64(vector["nonce"]),
     )
-    assert envelope._b64(attachment.blob) == vector["blob"]
+    assert envelope.b64url(attachment.blob) == vector["blob"]
 
 
 @by_desc(VERIFY["attachments"])
@@ -172,12 +172,12 @@ def test_every_member_of_the_hand_written_keyring_opens_the_post(vector):
     derived = envelope.derive_key(
         with_passphrase["passphrase"], unb64(vector["salt"]), vector["iterations"]
     )
-    assert envelope._b64(derived) == with_passphrase["key"]
+    assert envelope.b64url(derived) == with_passphrase["key"]
     for member in ring["members"]:
         audience_key = envelope.decrypt(
             ring["envelope"], ring["url"], unb64(member["key"]), vector["audience"]
         )
-        assert envelope._b64(audience_key) == vector["audience_key"]
+        assert envelope.b64url(audience_key) == vector["audience_key"]
         payload = envelope.decrypt(
             post["envelope"], post["url"], audience_key, vector["audience"]
         )

@@ -11,15 +11,15 @@ withdraws, locks and checks a list of them.
 
 import os
 import shlex
+from collections.abc import Iterable, Mapping, Sequence
 
+from hearth.release import MARKER, content_type
 from hearth.targets.base import (
-    MARKER,
     Interrupted,
     Plan,
     Target,
     TargetError,
     cache_control,
-    content_type,
 )
 
 SCHEMES = "file:///path, ssh://user@host/path, s3://bucket/prefix, git+<remote>#branch"
@@ -27,7 +27,11 @@ TARGET_VARIABLE = "HEARTH_TARGET"
 SSH_OPTIONS_VARIABLE = "HEARTH_SSH_OPTIONS"
 
 
-def configured_targets(flag=(), setting=(), environ=None):
+def configured_targets(
+    flag: Iterable[str] | None = (),
+    setting: Iterable[str] | None = (),
+    environ: Mapping[str, str] | None = None,
+) -> list[Target]:
     """The targets to act on: --target, else $HEARTH_TARGET, else HEARTH_TARGETS.
 
     $HEARTH_TARGET holds one URL or several separated by spaces;
@@ -45,7 +49,7 @@ def configured_targets(flag=(), setting=(), environ=None):
     return [open_target(url, ssh_options=ssh_options) for url in urls]
 
 
-def open_target(url, *, ssh_options=()):
+def open_target(url: object, *, ssh_options: Sequence[str] = ()) -> Target:
     """The Target a URL names; TargetError with the valid spellings otherwise."""
     url = str(url).strip()
     if url.startswith("file:"):

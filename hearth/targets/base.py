@@ -1,17 +1,17 @@
 """What every publish target shares: manifests, plans, headers, errors."""
 
 import errno
-import hashlib
-import mimetypes
+import os
 import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs
 
-# The marker each deploy writes: what is live, since when, how many files.
-MARKER = ".hearth/release.json"
-
-STATES = ("published", "withdrawn", "locked")
+from hearth import pids
+from hearth.release import MARKER, is_page
 
 # Fingerprinted static assets (name.0123abcd.css) never change under their
 # name, so they alone may be cached for long; everything else must revalidate,
@@ -20,24 +20,12 @@ _FINGERPRINT = re.compile(r"\.[0-9a-f]{8,}\.[a-z0-9]+$")
 CACHE_NO_CACHE = "no-cache"
 CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
 
-_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".txt": "text/plain; charset=utf-8",
-    ".xml": "application/xml",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
-    ".woff2": "font/woff2",
-    ".ico": "image/vnd.microsoft.icon",
-}
-
 
 class TargetError(Exception):
     """A target cannot be used: the message says what, where and how to fix it."""
+
+    # Set by hearth.targets.ops once the message says what the live site is.
+    checked = False
 
 
 _OS_FAULTS = {
@@ -79,10 +67,15 @@ NET_TIMEOUT_VARIABLE = "HEARTH_NET_TIMEOUT"
 NET_TIMEOUT = 10  # seconds to connect; a transfer idle 6 times this long stops
 
 
-def net_timeout(environ=None):
-    """Seconds a network step may wait to connect ($HEARTH_NET_TIMEOUT, 10)."""
-    import os
+# What a deploy calls per change (the path), and right before its switch.
+Progress = Callable[[str], object]
+Check = Callable[[], object]
+# A folder: the built tree a deploy sends.
+Tree = str | os.PathLike[str]
 
+
+def net_timeout(environ: Mapping[str, str] | None = None) -> int:
+    """Seconds a network step may wait to connect ($HEARTH_NET_TIMEOUT, 10)."""
     environ = os.environ if environ is None else environ
     try:
         value = float(environ.get(NET_TIMEOUT_VARIABLE, NET_TIMEOUT))
@@ -91,7 +84,7 @@ def net_timeout(environ=None):
     return max(1, int(value))
 
 
-def telling_line(text, fallback):
+def telling_line(text: str | None, fallback: str) -> str:
     """The line of a tool's error output that says what went wrong.
 
     Tools print hints and context around their error ("Please make sure you
@@ -106,10 +99,11 @@ def telling_line(text, fallback):
     return lines[-1] if lines else fallback
 
 
-def os_fault(error, where):
+def os_fault(error: OSError, where: str) -> str:
     """One sentence for an OSError while writing `where`: what and what to do."""
-    what = _OS_FAULTS.get(error.errno, error.strerror or str(error))
-    fix = _OS_FIXES.get(error.errno, "fix that and re-run")
+    code = error.errno or 0
+    what = _OS_FAULTS.get(code, error.strerror or str(error))
+    fix = _OS_FIXES.get(code, "fix that and re-run")
     name = getattr(error, "filename", None) or where
     return f"{where}: {what} ({name}). {fix[0].upper()}{fix[1:]}."
 
@@ -117,41 +111,29 @@ def os_fault(error, where):
 SCRATCH_PREFIX = "hearth-"
 
 
-def scratch_dir(kind):
+def scratch_dir(kind: str) -> str:
     """A new folder in the system temp folder, named for this process.
 
     The name carries the pid, so a later run can tell the folder of a
     process that was killed (sweep_scratch) from one still in use.
     """
-    import os
-    import tempfile
-
     return tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{kind}-{os.getpid()}-")
 
 
-def sweep_scratch(tmp=None):
+def sweep_scratch(tmp: str | os.PathLike[str] | None = None) -> int:
     """Remove what killed Hearth processes left in the temp folder; return count."""
-    import os
-    import shutil
-    import tempfile
-
-    tmp = Path(tmp or tempfile.gettempdir())
+    folder = Path(tmp or tempfile.gettempdir())
     pattern = re.compile(rf"^{SCRATCH_PREFIX}[a-z]+-(\d+)-")
     removed = 0
     try:
-        entries = list(tmp.iterdir())
+        entries = list(folder.iterdir())
     except OSError:
         return 0
     for entry in entries:
         match = pattern.match(entry.name)
         if not match or int(match.group(1)) == os.getpid():
             continue
-        try:
-            os.kill(int(match.group(1)), 0)
-            continue  # its process still runs
-        except ProcessLookupError:
-            pass
-        except OSError:
+        if pids.alive(int(match.group(1))):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         removed += 1
@@ -162,21 +144,7 @@ class Interrupted(Exception):
     """Raised by a progress callback to stop a deploy part-way (tests use it)."""
 
 
-def content_type(path):
-    """The Content-Type a web server should send for this output path."""
-    name = path.rsplit("/", 1)[-1].lower()
-    if name.endswith(".atom.xml"):
-        return "application/atom+xml; charset=utf-8"
-    if name.endswith(".rss.xml"):
-        return "application/rss+xml; charset=utf-8"
-    suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-    if suffix in _TYPES:
-        return _TYPES[suffix]
-    guessed, _ = mimetypes.guess_type(name)
-    return guessed or "application/octet-stream"
-
-
-def cache_control(path):
+def cache_control(path: str) -> str:
     """Long-lived caching only for fingerprinted assets; everything else no-cache."""
     name = path.rsplit("/", 1)[-1].lower()
     if name.endswith((".html", ".htm", ".xml", ".json", ".txt")):
@@ -186,52 +154,14 @@ def cache_control(path):
     return CACHE_NO_CACHE
 
 
-def md5_file(path):
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def tree_manifest(tree):
-    """{relative posix path: md5 hex} of every file under tree."""
-    tree = Path(tree)
-    return {
-        p.relative_to(tree).as_posix(): md5_file(p)
-        for p in sorted(tree.rglob("*"))
-        if p.is_file()
-    }
-
-
-def manifest_digest(manifest):
-    """One hash over paths and contents, the marker excluded (it names it)."""
-    digest = hashlib.sha256()
-    for path in sorted(manifest):
-        if path != MARKER:
-            digest.update(f"{path}\0{manifest[path]}\n".encode())
-    return digest.hexdigest()
-
-
-def is_page(path):
-    return path.lower().endswith((".html", ".htm"))
-
-
-def is_feed(path):
-    name = path.lower()
-    return name.endswith((".atom.xml", ".rss.xml")) or (
-        name.startswith("feeds/") and name.endswith(".xml")
-    )
-
-
-def upload_order(paths):
+def upload_order(paths: Iterable[str]) -> list[str]:
     """Assets before the pages that use them, the home page last, the marker after.
 
     Object storage cannot switch a whole tree at once; this order keeps every
     page that is already new pointing at assets that are already there.
     """
 
-    def rank(path):
+    def rank(path: str) -> tuple[int, str]:
         if path == MARKER:
             return (3, path)
         if path in ("index.html", "404.html"):
@@ -245,29 +175,29 @@ def upload_order(paths):
 class Plan:
     """What a deploy changes on one target."""
 
-    upload: list = field(default_factory=list)  # new or changed paths
-    delete: list = field(default_factory=list)  # paths on the target, not in the tree
+    upload: list[str] = field(default_factory=list)  # new or changed paths
+    delete: list[str] = field(default_factory=list)  # on the target, not in the tree
     unchanged: int = 0
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         return bool(self.upload or self.delete)
 
-    def summary(self):
+    def summary(self) -> str:
         return (
             f"{len(self.upload)} to upload, {len(self.delete)} to delete, "
             f"{self.unchanged} unchanged"
         )
 
 
-def make_plan(local, remote):
+def make_plan(local: Mapping[str, str], remote: Mapping[str, str]) -> Plan:
     """Compare two manifests ({path: md5}) and say what must move."""
     upload = [p for p in local if remote.get(p) != local[p]]
     delete = sorted(p for p in remote if p not in local)
     return Plan(upload_order(upload), delete, len(local) - len(upload))
 
 
-def query_options(query, allowed, where):
+def query_options(query: str, allowed: Iterable[str], where: str) -> dict[str, str]:
     """Parse a target URL's ?a=b&c=d, refusing options we do not know."""
     options = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
     unknown = sorted(set(options) - set(allowed))
@@ -286,25 +216,26 @@ class Target:
     # Whether deploy() switches the whole site at once (False: object storage).
     atomic = True
 
-    def __init__(self, url, site_url=None):
+    def __init__(self, url: str, site_url: str | None = None) -> None:
         self.url = url
         # Where readers reach this target over HTTP, for `status` (optional).
         self.site_url = site_url.rstrip("/") if site_url else None
 
     @property
-    def display(self):
+    def display(self) -> str:
         """The target as shown to the writer (no credentials in it)."""
         return self.url
 
-    def manifest(self):
+    def manifest(self) -> dict[str, str]:
         """{path: md5} of what the target serves now ({} when it is empty)."""
         raise NotImplementedError
 
-    def read_file(self, path):
+    def read_file(self, path: str) -> bytes | None:
         """The bytes of one served file, or None when it is not there."""
         raise NotImplementedError
 
-    def deploy(self, tree, plan, *, state, progress, check=lambda: None):
+    def deploy(self, tree: Tree, plan: Plan, *, state: str, progress: Progress,
+               check: Check = lambda: None) -> None:  # fmt: skip
         """Make the target serve exactly `tree`; call progress(path) per change.
 
         check() is called right before the switch (and between steps where
@@ -315,43 +246,43 @@ class Target:
     # Lease records (hearth.targets.lease): "lock" and "preempt", kept
     # beside the site, never served as part of it.
 
-    def lease_read(self, kind):
+    def lease_read(self, kind: str) -> bytes | None:
         """The bytes of a lease record, or None."""
         raise NotImplementedError
 
-    def lease_create(self, kind, data):
+    def lease_create(self, kind: str, data: bytes) -> bool:
         """Write a lease record only if none exists; True if written."""
         raise NotImplementedError
 
-    def lease_write(self, kind, data):
+    def lease_write(self, kind: str, data: bytes) -> None:
         """Write (replace) a lease record."""
         raise NotImplementedError
 
-    def lease_remove(self, kind, data, token):
+    def lease_remove(self, kind: str, data: bytes, token: str) -> None:
         """Remove a lease record if it still holds `token`."""
         raise NotImplementedError
 
-    def empty_problem(self):
+    def empty_problem(self) -> str:
         """What to tell the writer when the target serves nothing."""
         return (
             f"{self.display} serves nothing: nothing was published there, or the "
             "target is mistyped (HEARTH_TARGETS, HEARTH_TARGET or --target)."
         )
 
-    def forget(self):
+    def forget(self) -> None:
         """Drop what was cached about the target, to read it afresh."""
 
-    def leftovers(self, state):
+    def leftovers(self, state: str) -> list[str]:
         """Problems: what of an older site the target keeps beside the live one."""
         return []
 
-    def close(self):
+    def close(self) -> None:
         """Release what the target holds open (a connection); it may be reused."""
 
-    def extra_files(self):
+    def extra_files(self) -> dict[str, bytes]:
         """Files this kind of host needs in every tree ({path: bytes})."""
         return {}
 
-    def warnings(self, state):
+    def warnings(self, state: str) -> list[str]:
         """Things the writer must know after a deploy in this state."""
         return []

@@ -16,12 +16,13 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from hearth.release import tree_manifest
+from hearth.targets import base
 from hearth.targets.base import (
     Target,
     TargetError,
     os_fault,
     query_options,
-    tree_manifest,
 )
 
 logger = logging.getLogger(__name__)
@@ -29,14 +30,15 @@ logger = logging.getLogger(__name__)
 STAGING = "staging"
 
 
-def new_release_id():
+def new_release_id() -> str:
+    """A release folder's name: when (UTC) and a few random hex digits."""
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
 
 
 class FileTarget(Target):
     scheme = "file"
 
-    def __init__(self, url):
+    def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         options = query_options(parts.query, {"url"}, url)
         super().__init__(url, options.get("url"))
@@ -49,10 +51,10 @@ class FileTarget(Target):
         self.releases = self.root.parent.resolve() / f".{self.root.name}.releases"
 
     @property
-    def display(self):
+    def display(self) -> str:
         return f"file://{self.root}"
 
-    def _live(self):
+    def _live(self) -> Path | None:
         """The folder served now (a release, or the writer's own folder), or None."""
         if self.root.is_symlink():
             live = self.root.resolve()
@@ -66,7 +68,7 @@ class FileTarget(Target):
             )
         return None
 
-    def manifest(self):
+    def manifest(self) -> dict[str, str]:
         live = self._live()
         try:
             return tree_manifest(live) if live else {}
@@ -76,7 +78,7 @@ class FileTarget(Target):
                 f"({e.strerror}): give your user read access to the site's folder."
             ) from e
 
-    def empty_problem(self):
+    def empty_problem(self) -> str:
         if self.root.is_symlink():
             return (
                 f"THE SITE IS DOWN: {self.root} is a link to "
@@ -94,10 +96,10 @@ class FileTarget(Target):
 
     # --- lease records: files beside the document root, never served
 
-    def _lease_path(self, kind):
+    def _lease_path(self, kind: str) -> Path:
         return self.root.parent / f".{self.root.name}.hearth-{kind}.json"
 
-    def lease_read(self, kind):
+    def lease_read(self, kind: str) -> bytes | None:
         try:
             return self._lease_path(kind).read_bytes()
         except FileNotFoundError:
@@ -105,14 +107,14 @@ class FileTarget(Target):
         except OSError as e:
             raise TargetError(os_fault(e, self.display)) from e
 
-    def _lease_tmp(self, kind, data):
+    def _lease_tmp(self, kind: str, data: bytes) -> Path:
         tmp = self._lease_path(kind).with_name(
             f".{self.root.name}.hearth-{kind}.{secrets.token_hex(4)}.tmp"
         )
         tmp.write_bytes(data)
         return tmp
 
-    def lease_create(self, kind, data):
+    def lease_create(self, kind: str, data: bytes) -> bool:
         if not self.root.parent.is_dir():
             raise self._no_parent()
         try:
@@ -127,19 +129,19 @@ class FileTarget(Target):
         except OSError as e:
             raise TargetError(os_fault(e, self.display)) from e
 
-    def lease_write(self, kind, data):
+    def lease_write(self, kind: str, data: bytes) -> None:
         try:
             os.replace(self._lease_tmp(kind, data), self._lease_path(kind))
         except OSError as e:
             raise TargetError(os_fault(e, self.display)) from e
 
-    def lease_remove(self, kind, data, token):
+    def lease_remove(self, kind: str, data: bytes, token: str) -> None:
         path = self._lease_path(kind)
         current = self.lease_read(kind)
         if current is not None and (current == data or token.encode() in current):
             path.unlink(missing_ok=True)
 
-    def leftovers(self, state):
+    def leftovers(self, state: str) -> list[str]:
         live = self._live()
         if not self.releases.is_dir():
             return []
@@ -158,20 +160,22 @@ class FileTarget(Target):
             )
         ]
 
-    def _no_parent(self):
+    def _no_parent(self) -> TargetError:
         return TargetError(
             f"The folder {self.root.parent} does not exist, so target "
             f"{self.display} cannot be created there: create it or fix the "
             "target (HEARTH_TARGETS in publishconf.py, HEARTH_TARGET or --target)."
         )
 
-    def read_file(self, path):
+    def read_file(self, path: str) -> bytes | None:
         live = self._live()
         if live and (live / path).is_file():
             return (live / path).read_bytes()
         return None
 
-    def deploy(self, tree, plan, *, state, progress, check=lambda: None):
+    def deploy(self, tree: base.Tree, plan: base.Plan, *, state: str,
+               progress: base.Progress,
+               check: base.Check = lambda: None) -> None:  # fmt: skip
         if not self.root.parent.is_dir():
             raise self._no_parent()
         try:
@@ -179,7 +183,14 @@ class FileTarget(Target):
         except OSError as e:
             raise TargetError(os_fault(e, self.display)) from e
 
-    def _deploy(self, tree, plan, state, progress, check):
+    def _deploy(
+        self,
+        tree: Path,
+        plan: base.Plan,
+        state: str,
+        progress: base.Progress,
+        check: base.Check,
+    ) -> None:
         live = self._live()
         self.releases.mkdir(exist_ok=True)
         staging = self.releases / STAGING
@@ -192,8 +203,9 @@ class FileTarget(Target):
         # Whatever an interrupted run left here is half a tree: start afresh.
         shutil.rmtree(staging, ignore_errors=True)
         changed = set(plan.upload)
-        made = set()
-        copied = {}  # (device, inode) of a linked source -> its copy in staging
+        made: set[Path] = set()
+        # (device, inode) of a linked source -> its copy in staging
+        copied: dict[tuple[int, int] | None, Path] = {}
         for source in sorted(tree.rglob("*")):
             if not source.is_file():
                 continue
@@ -221,7 +233,9 @@ class FileTarget(Target):
         self._prune(self._keep(release, live, state))
 
     @staticmethod
-    def _copy(source, dest, copied):
+    def _copy(
+        source: Path, dest: Path, copied: dict[tuple[int, int] | None, Path]
+    ) -> None:
         """Copy source into the new release; the same file twice (hard links
         in the tree, e.g. the withdraw notice at every page) is copied once
         and linked within the release, which nothing writes to once made."""
@@ -237,13 +251,13 @@ class FileTarget(Target):
         if inode is not None:
             copied[inode] = dest
 
-    def _keep(self, release, live, state):
+    def _keep(self, release: Path, live: Path | None, state: str) -> set[str]:
         keep = {release.name}
         if state == "published" and live and live.parent == self.releases:
             keep.add(live.name)  # one previous release, for a manual rollback
         return keep
 
-    def _switch(self, release):
+    def _switch(self, release: Path) -> None:
         if self.root.exists() and not self.root.is_symlink():
             # First deploy over the writer's own folder: keep it as a release
             # (it is pruned like any other). Until the symlink below exists the
@@ -256,8 +270,8 @@ class FileTarget(Target):
         os.replace(switch, self.root)
         logger.debug("%s now serves %s", self.root, release.name)
 
-    def _prune(self, keep):
-        failed = []
+    def _prune(self, keep: set[str]) -> None:
+        failed: list[tuple[Path, OSError]] = []
         for entry in self.releases.iterdir():
             if entry.name not in keep:
                 try:
@@ -268,16 +282,16 @@ class FileTarget(Target):
                 except OSError as e:
                     failed.append((entry, e))
         if failed:
-            entry, e = failed[0]
+            entry, fault = failed[0]
             raise TargetError(
                 f"{self.display}: the new site is live, but {len(failed)} old "
-                f"release folder(s) could not be deleted ({e.filename or entry}: "
-                f"{e.strerror}). They are not served, but stay on disk: give your "
+                f"release folder(s) could not be deleted ({fault.filename or entry}: "
+                f"{fault.strerror}). They are not served, but stay on disk: give your "
                 "user write access to them (or delete them) and re-run."
             )
 
 
-def previous_release(target):
+def previous_release(target: FileTarget) -> Path | None:
     """The release a file target served before the live one, or None.
 
     A publish over a published site keeps exactly one (FileTarget._keep);

@@ -17,10 +17,12 @@ import os
 import shutil
 import subprocess
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from hearth.secrets import without_secrets
+from hearth.targets import base
 from hearth.targets.base import (
     Target,
     TargetError,
@@ -52,7 +54,7 @@ MESSAGES = {
 class GitTarget(Target):
     scheme = "git"
 
-    def __init__(self, url):
+    def __init__(self, url: str) -> None:
         rest = url[len("git+") :]
         remote, _, fragment = rest.partition("#")
         branch, _, query = fragment.partition("?")
@@ -65,18 +67,20 @@ class GitTarget(Target):
             )
         self.remote = remote
         self.branch = branch or "gh-pages"
-        self._repo = None
-        self._live = None  # commit id of the branch on the remote, once fetched
+        self._repo: Path | None = None
+        # The commit id of the branch on the remote once fetched ("": none).
+        self._live: str | None = None
+        self._md5_cache: dict[str, str] | None = None  # blob id -> MD5
 
     @property
-    def display(self):
+    def display(self) -> str:
         parts = urlsplit(self.remote)
         remote = self.remote
         if parts.password:  # never show a token written into an https URL
             remote = remote.replace(parts.password, "***")
         return f"git+{remote}#{self.branch}"
 
-    def _environment(self, env):
+    def _environment(self, env: Mapping[str, str] | None) -> dict[str, str]:
         timeout = net_timeout()
         # A stalled network cannot hang a command: ssh's connect timeout and
         # keep-alives (the writer's own GIT_SSH_COMMAND options come first,
@@ -99,7 +103,13 @@ class GitTarget(Target):
             **(env or {}),
         }
 
-    def _git(self, *args, env=None, input=None, check=True):
+    def _git(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        input: bytes | None = None,
+        check: bool = True,
+    ) -> bytes:
         cmd = ["git", "--git-dir", str(self.repo), *args]
         limit = max(300, 12 * net_timeout())
         try:
@@ -116,7 +126,9 @@ class GitTarget(Target):
             raise self._error(args[0], result)
         return result.stdout
 
-    def _error(self, verb, result):
+    def _error(
+        self, verb: str, result: subprocess.CompletedProcess[bytes]
+    ) -> TargetError:
         stderr = result.stderr.decode(errors="replace")
         detail = telling_line(stderr, f"exit {result.returncode}")
         if verb == "push" and ("rejected" in stderr or "denied" in stderr.lower()):
@@ -138,7 +150,7 @@ class GitTarget(Target):
         )
 
     @property
-    def repo(self):
+    def repo(self) -> Path:
         if self._repo is None:
             self._repo = Path(scratch_dir("git"))
             weakref.finalize(self, shutil.rmtree, self._repo, True)
@@ -149,7 +161,7 @@ class GitTarget(Target):
             )
         return self._repo
 
-    def _fetch(self):
+    def _fetch(self) -> str | None:
         """Fetch the live branch (depth 1); return its commit id or None."""
         if self._live is None:
             out = self._git("ls-remote", self.remote, f"refs/heads/{self.branch}")
@@ -163,11 +175,11 @@ class GitTarget(Target):
                 self._live = self._git("rev-parse", LIVE).decode().strip()
         return self._live or None
 
-    def manifest(self):
+    def manifest(self) -> dict[str, str]:
         if not self._fetch():
             return {}
         entries = self._git("ls-tree", "-r", "-z", LIVE).split(b"\0")
-        blobs = {}
+        blobs: dict[str, str] = {}
         for entry in filter(None, entries):
             meta, _, path = entry.partition(b"\t")
             _mode, kind, sha = meta.split()
@@ -175,13 +187,14 @@ class GitTarget(Target):
                 blobs[path.decode(errors="surrogateescape")] = sha.decode()
         return {path: self._md5s(blobs)[sha] for path, sha in blobs.items()}
 
-    def _md5s(self, blobs):
-        if not hasattr(self, "_md5_cache"):
+    def _md5s(self, blobs: Mapping[str, str]) -> dict[str, str]:
+        if self._md5_cache is None:
             shas = sorted(set(blobs.values()))
             out = self._git(
                 "cat-file", "--batch", input="\n".join(shas).encode() + b"\n"
             )
-            cache, pos = {}, 0
+            cache: dict[str, str] = {}
+            pos = 0
             for _ in shas:
                 header_end = out.index(b"\n", pos)
                 sha, _kind, size = out[pos:header_end].split()
@@ -194,12 +207,11 @@ class GitTarget(Target):
             self._md5_cache = cache
         return self._md5_cache
 
-    def forget(self):
+    def forget(self) -> None:
         self._live = None
-        if hasattr(self, "_md5_cache"):
-            del self._md5_cache
+        self._md5_cache = None
 
-    def empty_problem(self):
+    def empty_problem(self) -> str:
         return (
             f"{self.display}: the remote has no branch {self.branch!r}: nothing was "
             "published there, or the branch or remote is mistyped."
@@ -208,11 +220,11 @@ class GitTarget(Target):
     # --- lease records: refs/hearth/<kind> on the remote, commits whose
     # message is the record; pushes with a lease make them atomic.
 
-    def _lease_sha(self, kind):
+    def _lease_sha(self, kind: str) -> str | None:
         out = self._git("ls-remote", self.remote, LEASE_REF.format(kind=kind))
         return out.split()[0].decode() if out.strip() else None
 
-    def lease_read(self, kind):
+    def lease_read(self, kind: str) -> bytes | None:
         sha = self._lease_sha(kind)
         if sha is None:
             return None
@@ -220,7 +232,7 @@ class GitTarget(Target):
         self._git("fetch", "-q", self.remote, f"+{LEASE_REF.format(kind=kind)}:{seen}")
         return self._git("log", "-1", "--format=%B", seen).strip() or None
 
-    def _lease_commit(self, data):
+    def _lease_commit(self, data: bytes) -> str:
         self._git("hash-object", "-t", "tree", "-w", "--stdin", input=b"")
         return (
             self._git("commit-tree", EMPTY_TREE, "-m", data.decode(), env=IDENTITY)
@@ -228,7 +240,7 @@ class GitTarget(Target):
             .strip()
         )
 
-    def lease_create(self, kind, data):
+    def lease_create(self, kind: str, data: bytes) -> bool:
         commit = self._lease_commit(data)
         ref = LEASE_REF.format(kind=kind)
         result = subprocess.run(
@@ -244,12 +256,12 @@ class GitTarget(Target):
             return False
         raise self._error("push", result)
 
-    def lease_write(self, kind, data):
+    def lease_write(self, kind: str, data: bytes) -> None:
         commit = self._lease_commit(data)
         ref = LEASE_REF.format(kind=kind)
         self._git("push", "-q", "--force", self.remote, f"{commit}:{ref}")
 
-    def lease_remove(self, kind, data, token):
+    def lease_remove(self, kind: str, data: bytes, token: str) -> None:
         sha = self._lease_sha(kind)
         current = self.lease_read(kind) if sha else None
         if current is None or (current != data and token.encode() not in current):
@@ -260,18 +272,20 @@ class GitTarget(Target):
             check=False,
         )  # fmt: skip
 
-    def read_file(self, path):
+    def read_file(self, path: str) -> bytes | None:
         if not self._fetch():
             return None
         result = self._git("cat-file", "blob", f"{LIVE}:{path}", check=False)
         return result or None
 
-    def extra_files(self):
+    def extra_files(self) -> dict[str, bytes]:
         # GitHub Pages runs Jekyll unless told not to; Jekyll would drop
         # .hearth/ and any file whose name starts with an underscore.
         return {".nojekyll": b""}
 
-    def deploy(self, tree, plan, *, state, progress, check=lambda: None):
+    def deploy(self, tree: base.Tree, plan: base.Plan, *, state: str,
+               progress: base.Progress,
+               check: base.Check = lambda: None) -> None:  # fmt: skip
         live = self._fetch()
         env = {"GIT_INDEX_FILE": str(self.repo / "hearth-index")}
         self._git("--work-tree", str(tree), "add", "-A", "--", ".", env=env)
@@ -295,12 +309,11 @@ class GitTarget(Target):
         )
         self._live = commit
         self._git("update-ref", LIVE, commit)
-        if hasattr(self, "_md5_cache"):
-            del self._md5_cache
+        self._md5_cache = None
         for rel in [*plan.upload, *plan.delete]:
             progress(rel)
 
-    def warnings(self, state):
+    def warnings(self, state: str) -> list[str]:
         if state == "published":
             return []
         return [

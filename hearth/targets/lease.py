@@ -31,8 +31,15 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from hearth.targets.base import TargetError
+from hearth import pids
+from hearth.release import read_record
+from hearth.targets.base import Target, TargetError
+
+# A lease record as stored (JSON): command, pid, host, started, heartbeat, token.
+Record = dict[str, Any]
 
 LEASE = 60  # seconds without a heartbeat after which a holder counts as dead
 HEARTBEAT = 10
@@ -43,33 +50,17 @@ DEFAULT_WAIT = 300
 TAKE_DOWN = ("withdraw", "lock")
 
 
-def host_id():
+def host_id() -> str:
     """This computer, as a hash: the lock may sit on a public host."""
     return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:12]
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
-def parse(data):
+def parse(data: bytes | None) -> Record | None:
     """A lease record, or None when absent or unreadable."""
-    if not data:
-        return None
-    try:
-        record = json.loads(data)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
+    return read_record(data)
 
 
-def is_stale(record, now=None):
+def is_stale(record: Record, now: float | None = None) -> bool:
     """True when the holder of `record` is known dead or silent too long."""
     now = time.time() if now is None else now
     try:
@@ -77,7 +68,7 @@ def is_stale(record, now=None):
         pid = int(record.get("pid", 0))
     except (TypeError, ValueError):
         return True
-    if record.get("host") == host_id() and pid and not _alive(pid):
+    if record.get("host") == host_id() and pid and not pids.alive(pid):
         return True
     if record.get("host") == host_id() and pid == os.getpid():
         # This very process: stale unless one of its leases still holds it.
@@ -85,7 +76,12 @@ def is_stale(record, now=None):
     return now - beat > LEASE
 
 
-def describe(record, now=None):
+def _token(record: Record) -> str:
+    # A record Hearth wrote always has one; a damaged one may not.
+    return str(record.get("token") or "")
+
+
+def describe(record: Record, now: float | None = None) -> str:
     """'a publish (pid 123 on this computer, started 12 s ago)'."""
     now = time.time() if now is None else now
     where = "this computer" if record.get("host") == host_id() else "another computer"
@@ -99,7 +95,8 @@ def describe(record, now=None):
     )
 
 
-def wait_limit(environ=None):
+def wait_limit(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds to wait for another command's lock ($HEARTH_LOCK_WAIT, 300)."""
     environ = os.environ if environ is None else environ
     try:
         return max(0.0, float(environ.get(WAIT_VARIABLE, DEFAULT_WAIT)))
@@ -111,7 +108,7 @@ def wait_limit(environ=None):
 
 
 # Tokens of the leases this process holds now (and of its waiting preempts).
-_HELD = set()
+_HELD: set[str] = set()
 
 
 class Preempted(TargetError):
@@ -121,20 +118,28 @@ class Preempted(TargetError):
 class Lease:
     """The target's lock for one command, with its heartbeat; a context manager."""
 
-    def __init__(self, target, command, *, say=None, wait=None):
+    def __init__(
+        self,
+        target: Target,
+        command: str,
+        *,
+        say: Callable[[str], object] | None = None,
+        wait: float | None = None,
+    ) -> None:
         self.target = target
         self.command = command
         self.say = say or (lambda message: None)
         self.wait = wait_limit() if wait is None else wait
         self.token = secrets.token_hex(8)
-        self.record = None
+        self.record: Record | None = None
         self._stop = threading.Event()
-        self._thread = None
+        self._thread: threading.Thread | None = None
         self._last_check = 0.0
         self._preempted_by_us = False
+        self._abandoned = False
         self.lost = False
 
-    def _record(self):
+    def _record(self) -> Record:
         now = time.time()
         return {
             "hearth": 1,
@@ -147,17 +152,18 @@ class Lease:
         }
 
     @staticmethod
-    def _dump(record):
+    def _dump(record: Record) -> bytes:
         return json.dumps(record, sort_keys=True).encode()
 
-    def __enter__(self):
+    def __enter__(self) -> "Lease":
         self.acquire()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.release()
 
-    def acquire(self):
+    def acquire(self) -> None:
+        """Take the target's lock, waiting (up to `wait` s) for another command."""
         _HELD.add(self.token)
         try:
             self._acquire()
@@ -165,7 +171,7 @@ class Lease:
             _HELD.discard(self.token)
             raise
 
-    def _acquire(self):
+    def _acquire(self) -> None:
         target = self.target
         deadline = time.monotonic() + self.wait
         told = None
@@ -185,7 +191,7 @@ class Lease:
                     f"{target.display}: {describe(held)} stopped before it "
                     "finished; taking over its lock."
                 )
-                target.lease_remove("lock", self._dump(held), held.get("token"))
+                target.lease_remove("lock", self._dump(held), _token(held))
                 continue
             takes_over = self.command in TAKE_DOWN and held.get("command") == "publish"
             if takes_over and not self._preempted_by_us:
@@ -224,12 +230,12 @@ class Lease:
                 self.release()
                 raise
 
-    def _clear_own_preempt(self):
+    def _clear_own_preempt(self) -> None:
         held = parse(self.target.lease_read("preempt"))
         if held and (held.get("token") == self.token or is_stale(held)):
-            self.target.lease_remove("preempt", self._dump(held), held.get("token"))
+            self.target.lease_remove("preempt", self._dump(held), _token(held))
 
-    def _beat(self):
+    def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT):
             try:
                 held = parse(self.target.lease_read("lock"))
@@ -241,7 +247,7 @@ class Lease:
             except Exception:  # noqa: BLE001 - the deploy reports real faults
                 pass
 
-    def check(self, force=False):
+    def check(self, force: bool = False) -> None:
         """Stop if the lock was lost; for a publish, also (Preempted) if a
         withdraw or lock is waiting."""
         if self.lost:
@@ -260,7 +266,7 @@ class Lease:
         if held is None:
             return
         if is_stale(held):
-            self.target.lease_remove("preempt", self._dump(held), held.get("token"))
+            self.target.lease_remove("preempt", self._dump(held), _token(held))
             return
         raise Preempted(
             f"{self.target.display}: a {held.get('command')} was typed while this "
@@ -268,7 +274,7 @@ class Lease:
             f"before switching the site, and the {held.get('command')} goes ahead."
         )
 
-    def abandon(self):
+    def abandon(self) -> None:
         """Leave the lock as a stopped command's: `status` reports it half done."""
         _HELD.discard(self.token)
         self._stop.set()
@@ -280,9 +286,10 @@ class Lease:
         with contextlib.suppress(TargetError):
             self.target.lease_write("lock", self._dump(record))
 
-    def release(self):
+    def release(self) -> None:
+        """Let the lock go (unless abandoned), stopping the heartbeat."""
         _HELD.discard(self.token)
-        if getattr(self, "_abandoned", False):
+        if self._abandoned:
             return
         self._stop.set()
         if self._thread is not None:
@@ -295,9 +302,9 @@ class Lease:
             pass  # the host went away: the lease expires on its own
 
 
-def lease_status(target):
+def lease_status(target: Target) -> list[str]:
     """Problems `status` reports about commands running or stopped half done."""
-    problems = []
+    problems: list[str] = []
     held = parse(target.lease_read("lock"))
     if held:
         if is_stale(held):

@@ -9,8 +9,8 @@ the target itself.
 """
 
 import contextlib
-import json
 import logging
+import os
 import re
 import secrets
 import shutil
@@ -18,13 +18,15 @@ import subprocess
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from hearth import envelope
 from hearth.deploy import (
-    ATTACHMENT_PREFIX,
     LOCKED_DIR,
     NOTICE_CSS,
     link_tree,
@@ -35,19 +37,19 @@ from hearth.deploy import (
     read_marker,
     write_marker,
 )
+from hearth.envelope import Recipient
+from hearth.notice import Notice
+from hearth.release import MARKER, is_feed, is_page, manifest_digest, tree_manifest
 from hearth.secrets import without_secrets
 from hearth.targets.base import (
-    MARKER,
+    Plan,
+    Target,
     TargetError,
-    is_feed,
-    is_page,
     make_plan,
-    manifest_digest,
     net_timeout,
     os_fault,
     scratch_dir,
     sweep_scratch,
-    tree_manifest,
 )
 from hearth.targets.lease import Lease, lease_status
 
@@ -72,42 +74,55 @@ HTTP_SAMPLE = 10
 _STATE_META = re.compile(rb'<meta name="hearth-state" content="(\w+)">')
 
 
+# A published, withdrawn or locked tree to deploy: (manifest of the target, the
+# `since` of its marker, where to make it) -> the tree's folder.
+MakeTree = Callable[[dict[str, str], str, Path], Path]
+# (status code, body) of an HTTP GET; 0 when nothing answers.
+Fetch = Callable[[str], tuple[int, bytes]]
+
+
 class Reporter:
     """What the operations tell the writer. This one says nothing (tests)."""
 
-    def plan(self, target, plan, dry_run):
-        pass
+    def plan(self, target: Target, plan: Plan, dry_run: bool) -> None:
+        """The plan for one target, before anything moves."""
 
-    def progress(self, target, total):
+    def progress(
+        self, target: Target, total: int
+    ) -> AbstractContextManager[Callable[[str], object]]:
+        """A context giving the callable a deploy calls per changed path."""
         return contextlib.nullcontext(lambda path: None)
 
-    def done(self, target, state, plan):
-        pass
+    def done(self, target: Target, state: str, plan: Plan) -> None:
+        """One target now serves the new tree."""
 
-    def warn(self, message):
+    def warn(self, message: str) -> None:
+        """A problem the writer must read (a failed target, a host's warning)."""
         logger.warning("%s", message)
 
-    def note(self, message):
+    def note(self, message: str) -> None:
         """Something the writer should know now (e.g. waiting for a lock)."""
         logger.info("%s", message)
 
 
 @dataclass
 class Outcome:
+    """What one deploy did: the target, its plan, the marker it wrote."""
+
     target: str
-    plan: object
-    marker: dict
+    plan: Plan
+    marker: dict[str, Any]
 
 
-def since_for(state, previous, when):
+def since_for(state: str, previous: Mapping[str, Any] | None, when: str) -> str:
     """When the target entered `state`: kept from the last marker if unchanged."""
     if previous and previous.get("state") == state and previous.get("since"):
-        return previous["since"]
+        return str(previous["since"])
     return when
 
 
 @contextlib.contextmanager
-def _scratch(kind):
+def _scratch(kind: str) -> Iterator[str]:
     """A temporary folder removed on every exit (Ctrl-C too); a kill leaves it
     to the next run's sweep_scratch."""
     folder = scratch_dir(kind)
@@ -117,8 +132,11 @@ def _scratch(kind):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_all(targets, one, reporter):
-    outcomes, errors = [], []
+def _run_all(
+    targets: Sequence[Target], one: Callable[[Target], Outcome], reporter: Reporter
+) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    errors: list[TargetError] = []
     for target in targets:
         try:
             outcomes.append(one(target))
@@ -134,7 +152,15 @@ def _run_all(targets, one, reporter):
     return outcomes
 
 
-def _deploy_one(target, make_tree, state, workdir, *, dry_run, reporter):
+def _deploy_one(
+    target: Target,
+    make_tree: MakeTree,
+    state: str,
+    workdir: str,
+    *,
+    dry_run: bool,
+    reporter: Reporter,
+) -> Outcome:
     if dry_run:  # reads only: no lock, nothing written
         return _plan_and_deploy(target, make_tree, state, workdir, None,
                                 dry_run=True, reporter=reporter)  # fmt: skip
@@ -143,7 +169,7 @@ def _deploy_one(target, make_tree, state, workdir, *, dry_run, reporter):
             return _plan_and_deploy(target, make_tree, state, workdir, lease,
                                     dry_run=False, reporter=reporter)  # fmt: skip
     except TargetError as e:
-        if getattr(e, "checked", False):
+        if e.checked:
             raise
         # Failed before its deploy began: it sent nothing to the site.
         raise _checked(
@@ -153,13 +179,22 @@ def _deploy_one(target, make_tree, state, workdir, *, dry_run, reporter):
         ) from e
 
 
-def _checked(message, kind=TargetError):
+def _checked(message: str, kind: type[TargetError] = TargetError) -> TargetError:
     error = kind(message)
     error.checked = True
     return error
 
 
-def _plan_and_deploy(target, make_tree, state, workdir, lease, *, dry_run, reporter):
+def _plan_and_deploy(
+    target: Target,
+    make_tree: MakeTree,
+    state: str,
+    workdir: str,
+    lease: Lease | None,
+    *,
+    dry_run: bool,
+    reporter: Reporter,
+) -> Outcome:
     # Read the target only once it is ours: a withdraw that waited for a
     # publish covers the pages that publish added.
     remote = target.manifest()
@@ -181,13 +216,13 @@ def _plan_and_deploy(target, make_tree, state, workdir, lease, *, dry_run, repor
         raise TargetError(os_fault(e, "the temporary folder")) from e
     plan = make_plan(local, remote)
     reporter.plan(target, plan, dry_run)
-    if dry_run:
+    if dry_run or lease is None:
         return Outcome(target.display, plan, marker)
     lease.check(force=True)
     try:
         with reporter.progress(target, len(plan.upload) + len(plan.delete)) as advance:
 
-            def step(path):
+            def step(path: str) -> None:
                 lease.check()
                 advance(path)
 
@@ -214,7 +249,9 @@ def _plan_and_deploy(target, make_tree, state, workdir, lease, *, dry_run, repor
     return Outcome(target.display, plan, marker)
 
 
-def _after_fault(target, before, intended, state):
+def _after_fault(
+    target: Target, before: Mapping[str, str], intended: Mapping[str, str], state: str
+) -> str:
     """What the live site is after a failed deploy: read back, never assumed."""
     try:
         target.forget()
@@ -236,55 +273,93 @@ def _after_fault(target, before, intended, state):
     )
 
 
-def publish(build, targets, *, dry_run=False, reporter=None):
+def _each(
+    targets: Sequence[Target],
+    make_tree: MakeTree,
+    state: str,
+    workdir: str,
+    *,
+    dry_run: bool,
+    reporter: Reporter,
+) -> list[Outcome]:
+    """Deploy the tree of `state` to every target (the others go on past a failure)."""
+    return _run_all(
+        targets,
+        lambda t: _deploy_one(
+            t, make_tree, state, workdir, dry_run=dry_run, reporter=reporter
+        ),
+        reporter,
+    )
+
+
+def publish(
+    build: str | os.PathLike[str],
+    targets: Sequence[Target],
+    *,
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
+) -> list[Outcome]:
     """Make every target serve the built site `build` exactly."""
-    reporter = reporter or Reporter()
+    told = reporter or Reporter()
     sweep_scratch()
     with _scratch("publish") as workdir:
 
-        def make_tree(remote, since, dest):
-            return link_tree(build, dest)
+        def make_tree(remote: dict[str, str], since: str, dest: Path) -> Path:
+            return Path(link_tree(build, dest))
 
-        return _run_all(
-            targets,
-            lambda t: _deploy_one(
-                t, make_tree, "published", workdir, dry_run=dry_run, reporter=reporter
-            ),
-            reporter,
+        return _each(
+            targets, make_tree, "published", workdir, dry_run=dry_run, reporter=told
         )
 
 
-def withdraw(targets, *, sitename, site_url, message=None, lang="en", feeds=(),
-             dry_run=False, reporter=None):  # fmt: skip
+def withdraw(
+    targets: Sequence[Target],
+    *,
+    sitename: str,
+    site_url: str,
+    message: str | Notice | None = None,
+    lang: str = "en",
+    feeds: Collection[str] = (),
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
+) -> list[Outcome]:
     """Replace every target's site by the notice, at every page it served."""
-    reporter = reporter or Reporter()
+    told = reporter or Reporter()
     sweep_scratch()
     with _scratch("withdraw") as workdir:
 
-        def make_tree(remote, since, dest):
-            return notice_tree(
+        def make_tree(remote: dict[str, str], since: str, dest: Path) -> Path:
+            return Path(notice_tree(
                 dest, remote, sitename=sitename, site_url=site_url, since=since,
                 message=message, lang=lang, feeds=feeds,
-            )  # fmt: skip
+            ))  # fmt: skip
 
-        return _run_all(
-            targets,
-            lambda t: _deploy_one(
-                t, make_tree, "withdrawn", workdir, dry_run=dry_run, reporter=reporter
-            ),
-            reporter,
+        return _each(
+            targets, make_tree, "withdrawn", workdir, dry_run=dry_run, reporter=told
         )
 
 
-def lock(build, targets, *, recipients, sitename, site_url, lang="en",
-         static_dir="theme", previous_tree=None, keep_tree=None, dry_run=False,
-         reporter=None, notice=None):  # fmt: skip
+def lock(
+    build: str | os.PathLike[str],
+    targets: Sequence[Target],
+    *,
+    recipients: Sequence[Recipient],
+    sitename: str,
+    site_url: str,
+    lang: str = "en",
+    static_dir: str = "theme",
+    previous_tree: str | os.PathLike[str] | None = None,
+    keep_tree: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
+    notice: str | Notice | None = None,
+) -> list[Outcome]:
     """Put every target's site behind the site passphrase (the `site` audience).
 
     `previous_tree` is the last locked tree, so unchanged pages keep their
     bytes; after a deploy the new locked tree is copied to `keep_tree`.
     """
-    reporter = reporter or Reporter()
+    told = reporter or Reporter()
     sweep_scratch()
     with _scratch("lock") as workdir:
         locked = lock_tree(
@@ -293,16 +368,12 @@ def lock(build, targets, *, recipients, sitename, site_url, lang="en",
             static_dir=static_dir, previous_tree=previous_tree, notice=notice,
         )  # fmt: skip
 
-        def make_tree(remote, since, dest):
-            return link_tree(locked, dest)
+        def make_tree(remote: dict[str, str], since: str, dest: Path) -> Path:
+            return Path(link_tree(locked, dest))
 
         try:
-            return _run_all(
-                targets,
-                lambda t: _deploy_one(
-                    t, make_tree, "locked", workdir, dry_run=dry_run, reporter=reporter
-                ),
-                reporter,
+            return _each(
+                targets, make_tree, "locked", workdir, dry_run=dry_run, reporter=told
             )
         finally:
             if keep_tree and not dry_run:
@@ -310,7 +381,11 @@ def lock(build, targets, *, recipients, sitename, site_url, lang="en",
                 shutil.copytree(locked, keep_tree)
 
 
-def leak_audit(settings, tree, root):
+def leak_audit(
+    settings: Mapping[str, Any],
+    tree: str | os.PathLike[str],
+    root: str | os.PathLike[str],
+) -> list[str]:
     """Run the leak audit (hearth.audit) over a tree about to go out.
 
     Returns one line per finding ([] when clean). An audit that cannot run
@@ -341,15 +416,15 @@ class Status:
     deployed: str | None = None
     files: int = 0
     checked_urls: int = 0
-    problems: list = field(default_factory=list)
-    warnings: list = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return not self.problems
 
 
-def http_get(url, timeout=None):
+def http_get(url: str, timeout: float | None = None) -> tuple[int, bytes]:
     """(status code, body) of a GET; (0, b"") when nothing answers."""
     request = urllib.request.Request(url, headers={"User-Agent": "hearth-status"})
     timeout = net_timeout() if timeout is None else timeout
@@ -362,14 +437,14 @@ def http_get(url, timeout=None):
         return 0, b""
 
 
-def _served_state(body):
+def _served_state(body: bytes | None) -> str:
     match = _STATE_META.search(body or b"")
     return match.group(1).decode() if match else "published"
 
 
-def status(targets, *, fetch=http_get):
+def status(targets: Sequence[Target], *, fetch: Fetch = http_get) -> list[Status]:
     """Check each target: its marker, its files, and over HTTP what readers get."""
-    results = []
+    results: list[Status] = []
     for target in targets:
         try:
             results.append(_status_one(target, fetch))
@@ -380,7 +455,7 @@ def status(targets, *, fetch=http_get):
     return results
 
 
-def _status_one(target, fetch):
+def _status_one(target: Target, fetch: Fetch) -> Status:
     running = lease_status(target)
     remote = target.manifest()
     marker = read_marker(target.read_file(MARKER)) if remote else None
@@ -416,13 +491,15 @@ def _status_one(target, fetch):
     return result
 
 
-def _verb(state):
+def _verb(state: str) -> str:
     return {"published": "publish", "withdrawn": "withdraw", "locked": "lock"}.get(
         state, "publish"
     )
 
 
-def _check_files(target, remote, state, result):
+def _check_files(
+    target: Target, remote: Mapping[str, str], state: str, result: Status
+) -> None:
     """After a withdraw or a lock, nothing of the old site may sit on the target."""
     if state == "published":
         return
@@ -455,15 +532,26 @@ def _check_files(target, remote, state, result):
             # A private post's file (a Hearth attachment) and an audience's
             # list or keyring (an envelope) are ciphertext already.
             data = target.read_file(path) or b""
-            if not (data.startswith(ATTACHMENT_PREFIX) or envelope.is_envelope(data)):
+            if not (
+                data.startswith(envelope.ATTACHMENT_PREFIX)
+                or envelope.is_envelope(data)
+            ):
                 result.problems.append(
                     f"UNLOCKED FILE ON THE TARGET: {target.display} /{path}. Re-run "
                     "`invoke lock`."
                 )
 
 
-def _check_http(target, remote, marker, state, result, *, fetch):
-    base = target.site_url
+def _check_http(
+    target: Target,
+    remote: Mapping[str, str],
+    marker: Mapping[str, Any],
+    state: str,
+    result: Status,
+    *,
+    fetch: Fetch,
+) -> None:
+    base = target.site_url or ""
     code, body = fetch(base + "/" + MARKER)
     result.checked_urls += 1
     if code == 0:
@@ -472,8 +560,7 @@ def _check_http(target, remote, marker, state, result, *, fetch):
         )
         return
     if code == 200:
-        served = read_marker(body)
-        if served != marker:
+        if read_marker(body) != marker:
             result.problems.append(
                 f"{base} serves an older release marker than {target.display} holds: "
                 "a cache (CDN, proxy or nginx open_file_cache) is serving old files. "
@@ -522,7 +609,7 @@ def _check_http(target, remote, marker, state, result, *, fetch):
 # --- the source repository -------------------------------------------------
 
 
-def public_forge_remotes(repo):
+def public_forge_remotes(repo: str | os.PathLike[str]) -> list[tuple[str, str]]:
     """The git remotes of `repo` that point at a public forge: [(name, url)]."""
     try:
         out = subprocess.run(
@@ -531,7 +618,7 @@ def public_forge_remotes(repo):
         ).stdout  # fmt: skip
     except OSError:
         return []
-    found = []
+    found: list[tuple[str, str]] = []
     for line in out.splitlines():
         parts = line.split()
         if len(parts) < 2 or (parts[0], parts[1]) in found:
@@ -541,7 +628,7 @@ def public_forge_remotes(repo):
     return found
 
 
-def _forge_host(url):
+def _forge_host(url: str) -> str | None:
     host = urlsplit(url).hostname
     if host is None and "@" in url and ":" in url:  # scp-like git@host:path
         host = url.split("@", 1)[1].split(":", 1)[0]
@@ -550,8 +637,3 @@ def _forge_host(url):
         if host == forge or host.endswith("." + forge):
             return forge
     return None
-
-
-def dump_status(results):
-    """Statuses as JSON (for scripts and the tests)."""
-    return json.dumps([r.__dict__ for r in results], indent=1)

@@ -1,11 +1,14 @@
 """What the writer sees while a publish, withdraw or lock runs (rich)."""
 
 import contextlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from hearth.targets.base import Plan, Target
 from hearth.targets.ops import Reporter
 
 LIST_LIMIT = 25
@@ -20,13 +23,15 @@ class RichReporter(Reporter):
     run, whose point is to see them; otherwise the plan is its counts.
     """
 
-    def __init__(self, console=None, *, verbose=False):
+    def __init__(
+        self, console: Console | None = None, *, verbose: bool = False
+    ) -> None:
         # soft_wrap: a long path or address is not broken at 80 columns in a
         # pipe or a log; a terminal wraps it itself.
         self.console = console or Console(highlight=False, soft_wrap=True)
         self.verbose = verbose
 
-    def plan(self, target, plan, dry_run):
+    def plan(self, target: Target, plan: Plan, dry_run: bool) -> None:
         what = "would change" if dry_run else "changes"
         self.console.print(f"[bold]{escape(target.display)}[/]: {plan.summary()}")
         if not plan.changed:
@@ -44,13 +49,15 @@ class RichReporter(Reporter):
                     f"    {sign} … and {len(paths) - limit} more (--verbose lists all)"
                 )
 
-    def progress(self, target, total):
+    def progress(
+        self, target: Target, total: int
+    ) -> AbstractContextManager[Callable[[str], object]]:
         if total < PROGRESS_FROM or not self.console.is_terminal:
             return contextlib.nullcontext(lambda path: None)
         return self._bar(target, total)
 
     @contextlib.contextmanager
-    def _bar(self, target, total):
+    def _bar(self, target: Target, total: int) -> Iterator[Callable[[str], object]]:
         columns = (
             TextColumn("  {task.description}"),
             BarColumn(),
@@ -60,14 +67,14 @@ class RichReporter(Reporter):
             task = bar.add_task(escape(target.display), total=total)
             yield lambda path: bar.advance(task)
 
-    def done(self, target, state, plan):
+    def done(self, target: Target, state: str, plan: Plan) -> None:
         self.console.print(
             f"[green]✓[/] {escape(target.display)} is {state} "
             f"({len(plan.upload)} sent, {len(plan.delete)} removed)."
         )
 
-    def note(self, message):
+    def note(self, message: str) -> None:
         self.console.print(escape(message))
 
-    def warn(self, message):
+    def warn(self, message: str) -> None:
         self.console.print(f"[yellow]Warning:[/] {escape(message)}")

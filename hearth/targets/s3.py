@@ -14,21 +14,23 @@ old version on a versioned bucket, and with `cdn=` every deploy asks the CDN
 
 import base64
 import hashlib
+import importlib.util
 import logging
 import time
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from itertools import groupby
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from hearth.release import MARKER, content_type, is_page
+from hearth.targets import base
 from hearth.targets.base import (
-    MARKER,
     Target,
     TargetError,
     cache_control,
-    content_type,
-    is_page,
     net_timeout,
     query_options,
 )
@@ -40,12 +42,13 @@ UPLOAD_WORKERS = 8
 # Lease records (hearth.targets.lease) live beside the marker; not site files.
 LEASE_KEYS = {kind: f".hearth/{kind}.json" for kind in ("lock", "preempt")}
 OPTIONS = {"endpoint", "region", "profile", "cdn", "cdn_endpoint", "url"}
+T = TypeVar("T")
 
 
-def _groups(paths):
+def _groups(paths: Iterable[str]) -> list[list[str]]:
     """Split upload_order's sequence into assets, pages, then home pages."""
 
-    def group(path):
+    def group(path: str) -> int:
         if path in ("index.html", "404.html"):
             return 2
         return 1 if is_page(path) else 0
@@ -53,11 +56,16 @@ def _groups(paths):
     return [list(g) for _, g in groupby(paths, key=group)]
 
 
+def _all_pages(pages: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every page of a paginated listing, fetched inside _call for its messages."""
+    return list(pages)
+
+
 class S3Target(Target):
     scheme = "s3"
     atomic = False
 
-    def __init__(self, url):
+    def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         self.options = query_options(parts.query, OPTIONS, url)
         super().__init__(url, self.options.get("url"))
@@ -66,25 +74,32 @@ class S3Target(Target):
                 f"Target {url!r} names no bucket: write it as "
                 "s3://bucket/prefix?endpoint=https://... (prefix optional)."
             )
+        if importlib.util.find_spec("boto3") is None:
+            # boto3 is the `s3` extra: a runtime installed without it.
+            raise TargetError(
+                f"Target {url!r} needs boto3, which is not installed: run "
+                "`pip install -r requirements.txt` (it pins it) or "
+                "`pip install 'hearth[s3]'`."
+            )
         self.bucket = parts.netloc
         self.prefix = parts.path.strip("/")
-        self._s3 = None
+        self._s3: Any = None  # a boto3 S3 client, made on first use
 
     @property
-    def display(self):
+    def display(self) -> str:
         where = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
         endpoint = self.options.get("endpoint")
         return f"{where} at {endpoint}" if endpoint else where
 
-    def _key(self, path):
+    def _key(self, path: str) -> str:
         return f"{self.prefix}/{path}" if self.prefix else path
 
-    def _session(self):
+    def _session(self) -> Any:
         import boto3
 
         return boto3.session.Session(profile_name=self.options.get("profile") or None)
 
-    def _config(self):
+    def _config(self) -> Any:
         from botocore.config import Config
 
         # Fail fast on an unreachable or stalled host instead of retrying
@@ -97,7 +112,7 @@ class S3Target(Target):
         )
 
     @property
-    def s3(self):
+    def s3(self) -> Any:
         if self._s3 is None:
             self._s3 = self._session().client(
                 "s3",
@@ -107,7 +122,7 @@ class S3Target(Target):
             )
         return self._s3
 
-    def _call(self, what, fn, *args, **kwargs):
+    def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call boto3, turning its failures into messages a writer can act on."""
         from botocore import exceptions as bx
 
@@ -152,15 +167,15 @@ class S3Target(Target):
         except bx.BotoCoreError as e:
             raise TargetError(f"{self.display}: could not {what} ({e}).") from e
 
-    def manifest(self):
+    def manifest(self) -> dict[str, str]:
         # An ETag is the MD5 of the bytes for a single-part upload (all of
         # Hearth's); a multipart ETag ("...-3") never matches, so re-uploads.
         base = f"{self.prefix}/" if self.prefix else ""
-        found = {}
+        found: dict[str, str] = {}
         pages = self.s3.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=base
         )
-        for page in self._call("list the bucket", list, pages):
+        for page in self._call("list the bucket", _all_pages, pages):
             for obj in page.get("Contents", []):
                 path = obj["Key"][len(base) :]
                 if path in LEASE_KEYS.values():
@@ -169,33 +184,34 @@ class S3Target(Target):
                     found[path] = obj["ETag"].strip('"')
         return found
 
-    def read_file(self, path):
+    def read_file(self, path: str) -> bytes | None:
         from botocore.exceptions import ClientError
 
-        def get():
+        def get() -> bytes | None:
             try:
                 obj = self.s3.get_object(Bucket=self.bucket, Key=self._key(path))
             except ClientError as e:
                 if e.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                     return None
                 raise
-            return obj["Body"].read()
+            body: bytes = obj["Body"].read()
+            return body
 
         return self._call("read " + path, get)
 
     # --- lease records: objects under .hearth/, kept out of the manifest
 
-    def lease_read(self, kind):
+    def lease_read(self, kind: str) -> bytes | None:
         return self.read_file(LEASE_KEYS[kind])
 
-    def lease_create(self, kind, data):
+    def lease_create(self, kind: str, data: bytes) -> bool:
         from botocore.exceptions import ClientError
 
         key = self._key(LEASE_KEYS[kind])
         # A missing bucket must say so (some stores would create it on write).
         self._call("find the bucket", self.s3.head_bucket, Bucket=self.bucket)
 
-        def create():
+        def create() -> bool:
             try:
                 self.s3.put_object(
                     Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*",
@@ -217,7 +233,7 @@ class S3Target(Target):
 
         return self._call("take the target's lock", create)
 
-    def lease_write(self, kind, data):
+    def lease_write(self, kind: str, data: bytes) -> None:
         self._call(
             "write the target's lock",
             self.s3.put_object,
@@ -225,7 +241,7 @@ class S3Target(Target):
             ContentType="application/json", CacheControl="no-store",
         )  # fmt: skip
 
-    def lease_remove(self, kind, data, token):
+    def lease_remove(self, kind: str, data: bytes, token: str) -> None:
         current = self.lease_read(kind)
         if current is None or (current != data and token.encode() not in current):
             return
@@ -237,7 +253,7 @@ class S3Target(Target):
         )
         versions = [
             {"Key": v["Key"], "VersionId": v["VersionId"]}
-            for page in self._call("release the target's lock", list, pages)
+            for page in self._call("release the target's lock", _all_pages, pages)
             for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
             if v["Key"] == key
         ]
@@ -250,7 +266,7 @@ class S3Target(Target):
                 Bucket=self.bucket, Key=key,
             )  # fmt: skip
 
-    def leftovers(self, state):
+    def leftovers(self, state: str) -> list[str]:
         if state == "published":
             return []
         count = self.old_versions()
@@ -266,8 +282,10 @@ class S3Target(Target):
             )
         ]
 
-    def deploy(self, tree, plan, *, state, progress, check=lambda: None):
-        tree = Path(tree)
+    def deploy(self, tree: base.Tree, plan: base.Plan, *, state: str,
+               progress: base.Progress,
+               check: base.Check = lambda: None) -> None:  # fmt: skip
+        folder = Path(tree)
         marker_changed = MARKER in plan.upload
         uploads = [rel for rel in plan.upload if rel != MARKER]
         # Assets, then pages, then the home page (upload_order): each group
@@ -277,18 +295,20 @@ class S3Target(Target):
         # `status` reports as a command half done.
         for group in _groups(uploads):
             check()
-            self._put_all(tree, group, progress)
+            self._put_all(folder, group, progress)
         check()
         self._delete([self._key(rel) for rel in plan.delete], progress)
         # The marker last: it says the deploy finished.
         if marker_changed:
-            self._put(tree, MARKER)
+            self._put(folder, MARKER)
             progress(MARKER)
         if state in ("withdrawn", "locked"):
             self._purge_old_versions()
         self._invalidate()
 
-    def _put_all(self, tree, paths, progress):
+    def _put_all(
+        self, tree: Path, paths: Iterable[str], progress: base.Progress
+    ) -> None:
         pool = ThreadPoolExecutor(max_workers=UPLOAD_WORKERS)
         try:
             futures = {pool.submit(self._put, tree, rel): rel for rel in paths}
@@ -299,7 +319,7 @@ class S3Target(Target):
             # Stopped part-way (an error, Ctrl-C): send nothing more.
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _put(self, tree, rel):
+    def _put(self, tree: Path, rel: str) -> None:
         body = (tree / rel).read_bytes()
         md5 = hashlib.md5(body, usedforsecurity=False).digest()
         self._call(
@@ -313,7 +333,11 @@ class S3Target(Target):
             ContentMD5=base64.b64encode(md5).decode(),
         )
 
-    def _delete(self, objects, progress=None):
+    def _delete(
+        self,
+        objects: Sequence[str | dict[str, str]],
+        progress: base.Progress | None = None,
+    ) -> None:
         """Delete keys (or {Key, VersionId} dicts) in batches the API accepts."""
         base = f"{self.prefix}/" if self.prefix else ""
         for start in range(0, len(objects), DELETE_BATCH):
@@ -336,14 +360,14 @@ class S3Target(Target):
                 for item in items:
                     progress(item["Key"][len(base) :])
 
-    def _purge_old_versions(self):
-        """On a versioned bucket, old versions still hold the old site: delete them."""
+    def _noncurrent(self) -> list[dict[str, str]]:
+        """Every old version and delete marker under the prefix: [{Key, VersionId}]."""
         base = f"{self.prefix}/" if self.prefix else ""
         pages = self.s3.get_paginator("list_object_versions").paginate(
             Bucket=self.bucket, Prefix=base
         )
-        old = []
-        for page in self._call("list old versions", list, pages):
+        old: list[dict[str, str]] = []
+        for page in self._call("list old versions", _all_pages, pages):
             for v in page.get("Versions", []):
                 if not v["IsLatest"]:
                     old.append({"Key": v["Key"], "VersionId": v["VersionId"]})
@@ -351,30 +375,21 @@ class S3Target(Target):
             # are clutter that `list_object_versions` would keep reporting.
             for m in page.get("DeleteMarkers", []):
                 old.append({"Key": m["Key"], "VersionId": m["VersionId"]})
+        return old
+
+    def _purge_old_versions(self) -> None:
+        """On a versioned bucket, old versions still hold the old site: delete them."""
+        old = self._noncurrent()
         if old:
             logger.info("Deleting %d old object versions at %s", len(old), self.display)
             self._delete(old)
 
-    def old_versions(self):
-        """How many non-current versions and delete markers the prefix holds."""
-        base = f"{self.prefix}/" if self.prefix else ""
-        pages = self.s3.get_paginator("list_object_versions").paginate(
-            Bucket=self.bucket, Prefix=base
-        )
+    def old_versions(self) -> int:
+        """How many old versions and delete markers the prefix holds, lease aside."""
         lease = {self._key(k) for k in LEASE_KEYS.values()}
-        count = 0
-        for page in self._call("list old versions", list, pages):
-            count += sum(
-                1
-                for v in page.get("Versions", [])
-                if not v["IsLatest"] and v["Key"] not in lease
-            )
-            count += sum(
-                1 for m in page.get("DeleteMarkers", []) if m["Key"] not in lease
-            )
-        return count
+        return sum(1 for item in self._noncurrent() if item["Key"] not in lease)
 
-    def _invalidate(self):
+    def _invalidate(self) -> None:
         distribution = self.options.get("cdn")
         if not distribution:
             return

@@ -18,10 +18,12 @@ import shlex
 import shutil
 import subprocess
 import weakref
+from collections.abc import Container, Iterable, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from hearth.secrets import without_secrets
+from hearth.targets import base
 from hearth.targets.base import (
     Target,
     TargetError,
@@ -46,7 +48,7 @@ RSYNC_NETWORK = {
 class SshTarget(Target):
     scheme = "ssh"
 
-    def __init__(self, url, ssh_options=()):
+    def __init__(self, url: str, ssh_options: Sequence[str] = ()) -> None:
         parts = urlsplit(url)
         options = query_options(parts.query, {"identity", "url"}, url)
         super().__init__(url, options.get("url"))
@@ -83,9 +85,9 @@ class SshTarget(Target):
         if options.get("identity"):
             self.ssh += ["-i", options["identity"], "-o", "IdentitiesOnly=yes"]
         self.ssh += list(ssh_options)
-        self._control = None
+        self._control: str | None = None
 
-    def _connection(self):
+    def _connection(self) -> list[str]:
         """ssh options sharing one connection for this operation's commands."""
         if self._control is None:
             # One SSH connection per operation instead of one per command;
@@ -99,7 +101,7 @@ class SshTarget(Target):
             "-o", "ControlPersist=30",
         ]  # fmt: skip
 
-    def close(self):
+    def close(self) -> None:
         if self._control:
             subprocess.run(
                 [*self._connection(), "-O", "exit", self.login],
@@ -109,15 +111,15 @@ class SshTarget(Target):
             self._control = None
 
     @property
-    def login(self):
+    def login(self) -> str:
         return f"{self.user}@{self.host}" if self.user else self.host
 
     @property
-    def display(self):
+    def display(self) -> str:
         port = f":{self.port}" if self.port else ""
         return f"ssh://{self.login}{port}/{self.root.lstrip('/')}"
 
-    def _remote(self, script, *, ok=(0,)):
+    def _remote(self, script: str, *, ok: Container[int] = (0,)) -> tuple[int, bytes]:
         """Run a shell script on the host; return (exit code, stdout bytes)."""
         cmd = [*self._connection(), self.login, "--", "sh -c " + shlex.quote(script)]
         try:
@@ -135,7 +137,7 @@ class SshTarget(Target):
             raise self._error(result.returncode, result.stderr)
         return result.returncode, result.stdout
 
-    def _error(self, code, stderr, rsync=False):
+    def _error(self, code: int, stderr: bytes, rsync: bool = False) -> TargetError:
         detail = telling_line(stderr.decode(errors="replace"), f"exit {code}")
         low = detail.lower()
         if code == 255 or (rsync and "connection" in low and "closed" in low):
@@ -165,20 +167,20 @@ class SshTarget(Target):
             )
         return TargetError(f"{self.display}: the remote command failed ({detail}).")
 
-    def manifest(self):
+    def manifest(self) -> dict[str, str]:
         root = shlex.quote(self.root)
         _, out = self._remote(
             f"if [ -d {root} ]; then cd {root} && "
             "find . -type f -exec md5sum {} +; fi"
         )
-        manifest = {}
+        manifest: dict[str, str] = {}
         for line in out.decode(errors="surrogateescape").splitlines():
             digest, _, path = line.partition("  ")
             if digest and path.startswith("./"):
                 manifest[path[2:]] = digest.lstrip("\\")
         return manifest
 
-    def read_file(self, path):
+    def read_file(self, path: str) -> bytes | None:
         full = shlex.quote(posixpath.join(self.root, path))
         code, out = self._remote(
             f"if [ -f {full} ]; then cat {full}; else exit 3; fi", ok=(0, 3)
@@ -187,18 +189,18 @@ class SshTarget(Target):
 
     # --- lease records: files beside the document root, never served
 
-    def _lease_path(self, kind):
+    def _lease_path(self, kind: str) -> str:
         name = posixpath.basename(self.root)
         return posixpath.join(self.parent, f".{name}.hearth-{kind}.json")
 
-    def lease_read(self, kind):
+    def lease_read(self, kind: str) -> bytes | None:
         path = shlex.quote(self._lease_path(kind))
         code, out = self._remote(
             f"if [ -f {path} ]; then cat {path}; else exit 3; fi", ok=(0, 3)
         )
         return out if code == 0 else None
 
-    def _lease_script(self, kind, data, final):
+    def _lease_script(self, kind: str, data: bytes, final: str) -> str:
         q = shlex.quote
         path = self._lease_path(kind)
         tmp = f"{path}.$$.tmp"
@@ -208,7 +210,7 @@ class SshTarget(Target):
             f"|| exit 5; {final.format(tmp=q(tmp), path=q(path))}"
         )
 
-    def lease_create(self, kind, data):
+    def lease_create(self, kind: str, data: bytes) -> bool:
         # ln fails when the record exists: an atomic create-if-absent.
         code, _ = self._remote(
             self._lease_script(
@@ -220,17 +222,17 @@ class SshTarget(Target):
         )  # fmt: skip
         return code == 0
 
-    def lease_write(self, kind, data):
+    def lease_write(self, kind: str, data: bytes) -> None:
         self._remote(self._lease_script(kind, data, "mv -f {tmp} {path}"))
 
-    def lease_remove(self, kind, data, token):
+    def lease_remove(self, kind: str, data: bytes, token: str) -> None:
         path = shlex.quote(self._lease_path(kind))
         self._remote(
             f"if [ -f {path} ] && grep -q {shlex.quote(token)} {path}; then "
             f"rm -f {path}; fi"
         )
 
-    def empty_problem(self):
+    def empty_problem(self) -> str:
         q = shlex.quote
         root = q(self.root)
         _, out = self._remote(
@@ -253,7 +255,7 @@ class SshTarget(Target):
             )
         return super().empty_problem()
 
-    def leftovers(self, state):
+    def leftovers(self, state: str) -> list[str]:
         if state == "published":
             return []
         q = shlex.quote
@@ -276,7 +278,9 @@ class SshTarget(Target):
             )
         ]
 
-    def deploy(self, tree, plan, *, state, progress, check=lambda: None):
+    def deploy(self, tree: base.Tree, plan: base.Plan, *, state: str,
+               progress: base.Progress,
+               check: base.Check = lambda: None) -> None:  # fmt: skip
         q = shlex.quote
         root, releases = q(self.root), q(self.releases)
         _, out = self._remote(
@@ -320,22 +324,29 @@ class SshTarget(Target):
         for rel in plan.delete:
             progress(rel)
 
-    def _prune_script(self, keep, releases=True):
+    def _prune_script(self, keep: Iterable[str], releases: bool = True) -> str:
         """Shell that removes staging folders left by stopped runs (if it can:
         a dying rsync may still write there) and, with `releases`, every
         release but `keep`, failing if one cannot be removed."""
         folder = shlex.quote(self.releases)
         old = 'rm -rf "$d"' if releases else ":"
-        keep = "|".join(keep) or "''"
+        kept = "|".join(keep) or "''"
         return (
             f"for d in {folder}/* {folder}/.[!.]*; do "
             '[ -e "$d" ] || continue; '
-            f'case "${{d##*/}}" in {keep}) ;; '
+            f'case "${{d##*/}}" in {kept}) ;; '
             f'{STAGING}-*) rm -rf "$d" 2>/dev/null || true;; '
             f"*) {old};; esac; done"
         )
 
-    def _rsync(self, tree, staging, live, changed, progress):
+    def _rsync(
+        self,
+        tree: Path,
+        staging: str,
+        live: str,
+        changed: Container[str],
+        progress: base.Progress,
+    ) -> None:
         cmd = [
             "rsync",
             "--recursive",
@@ -357,6 +368,7 @@ class SshTarget(Target):
         proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=without_secrets()
         )
+        assert proc.stdout is not None and proc.stderr is not None  # PIPE: both open
         try:
             for line in proc.stdout:
                 rel = line.decode(errors="replace").rstrip("\n")

@@ -3,9 +3,13 @@
 import logging
 import os
 import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from pelican import signals
-from pelican.contents import Static
+from pelican import Pelican, signals
+from pelican.contents import Content, Static
+from pelican.generators import Generator
+from pelican.readers import Readers
 
 from hearth import buildlog, contents, reading
 
@@ -15,12 +19,12 @@ logger = logging.getLogger(__name__)
 # that silently vanished, or was read without its `audience`, is a fault: the
 # guard collects errors logged while reading and stops before anything is
 # written, printing each once, in that one final message.
-_GUARD = None
+_GUARD: "_ErrorGuard | None" = None
 # Every content object read in this run. hearth_private marks each private one
 # it has taken the text off (`hearth_sealed`); one left unmarked means it did
 # not run (left out of PLUGINS, or Pelican could not load it and only logged
 # that), and the post would be written in the clear.
-_READ = []
+_READ: list[Content] = []
 # Whether the build now running loads this plugin: receivers stay connected
 # for the rest of the process, and a later build whose PLUGINS leave it out
 # must not be touched by it (its own guard, hearth/guard.py, still runs).
@@ -37,13 +41,13 @@ class ContentError(Exception):
 class _ErrorGuard(logging.Handler):
     """Collects every error logged while content is read, once each."""
 
-    def __init__(self, settings):
+    def __init__(self, settings: Mapping[str, Any]) -> None:
         super().__init__(level=logging.ERROR)
-        self.messages = []
+        self.messages: list[str] = []
         self.collecting = True
         self.path = settings.get("PATH") or "."
 
-    def emit(self, record):
+    def emit(self, record: logging.LogRecord) -> None:
         if record.levelno >= logging.CRITICAL or not self.collecting:
             return
         message = self._message(record)
@@ -53,7 +57,7 @@ class _ErrorGuard(logging.Handler):
         # the message to the final one that lists them all (hearth.buildlog).
         buildlog.collected(record)
 
-    def _message(self, record):
+    def _message(self, record: logging.LogRecord) -> str:
         if record.msg != _COULD_NOT_PROCESS:
             return record.getMessage()
         # Pelican logs this inside its `except` block, without the exception
@@ -61,17 +65,22 @@ class _ErrorGuard(logging.Handler):
         err = sys.exc_info()[1] or (record.exc_info or (None, None))[1]
         if isinstance(err, reading.ReadingError):
             return str(err)
-        shown = reading.shown_path(os.path.join(self.path, str(record.args[0])))
+        args = record.args if isinstance(record.args, tuple) else ()
+        shown = reading.shown_path(
+            os.path.join(self.path, str(args[0] if args else ""))
+        )
         what = f" ({type(err).__name__}: {err})" if err else ""
         return f"{shown}: Pelican could not read this file{what}. Check its header."
 
 
-def add_strict_readers(readers):
+def add_strict_readers(readers: Readers) -> None:
+    """Hearth's strict readers in place of Pelican's (when this build loads us)."""
     if _ACTIVE:
         reading.use_strict_readers(readers)
 
 
-def start_guard(pelican):
+def start_guard(pelican: Pelican) -> None:
+    """Collect reading errors from here on; apply HEARTH_DEFAULT_AUDIENCE."""
     global _GUARD, _ACTIVE
     root = logging.getLogger()
     if _GUARD is not None:
@@ -94,7 +103,7 @@ def start_guard(pelican):
 
 
 @contents.read_first(0)  # before hearth_private takes a private post's text off
-def check_metadata(content):
+def check_metadata(content: Content) -> None:
     """Normalise `warnings` and `audience`, failing on anything unclear."""
     if not _ACTIVE:
         return
@@ -113,7 +122,7 @@ def check_metadata(content):
     _READ.append(content)
 
 
-def forget_earlier_runs(pelican):
+def forget_earlier_runs(pelican: Pelican) -> None:
     """Autoreload runs one Pelican object many times: check this run's content.
 
     Connected to get_generators, it adds no generator (returns None).
@@ -123,7 +132,7 @@ def forget_earlier_runs(pelican):
         _GUARD.collecting = True
 
 
-def _unsealed(generators):
+def _unsealed(generators: Sequence[Generator]) -> list[str]:
     """Source paths of private content that hearth_private has not sealed."""
     # The generators' lists too: content loaded from Pelican's cache is not
     # read again, so it never passes through content_object_init.
@@ -139,7 +148,7 @@ def _unsealed(generators):
     )
 
 
-def _unpublished(generators):
+def _unpublished(generators: Sequence[Generator]) -> list[str]:
     """Drafts and hidden posts a publish build would still write."""
     if not generators or not generators[0].settings.get("HEARTH_PUBLISH"):
         return []
@@ -168,7 +177,7 @@ _READING_SETTINGS = (
 )
 
 
-def _stale_cache(generators):
+def _stale_cache(generators: Sequence[Generator]) -> list[str]:
     """Posts Pelican's cache loaded as an earlier build read them, differently.
 
     A cached object keeps the metadata of the build that read it: with
@@ -198,7 +207,7 @@ def _stale_cache(generators):
     return [message]
 
 
-def _unchecked_keys(generators):
+def _unchecked_keys(generators: Sequence[Generator]) -> list[str]:
     """Unknown keys on content Pelican's generator cache loaded unread.
 
     Such objects never met Hearth's readers in this build; one read by a
@@ -207,7 +216,7 @@ def _unchecked_keys(generators):
     if not generators or not generators[0].settings.get("HEARTH_PUBLISH"):
         return []
     settings = generators[0].settings  # a cached object has an old build's
-    problems = []
+    problems: list[str] = []
     for content in contents.listed(generators).values():
         if isinstance(content, Static):
             continue
@@ -220,7 +229,8 @@ def _unchecked_keys(generators):
     return problems
 
 
-def stop_on_errors(generators):
+def stop_on_errors(generators: Sequence[Generator]) -> None:
+    """Stop before anything is written on a reading error or unsealed post."""
     # all_generators_finalized is the last signal before any file is written.
     if not _ACTIVE:
         return
@@ -258,7 +268,8 @@ def stop_on_errors(generators):
         )
 
 
-def register():
+def register() -> None:
+    """Connect the handlers (Pelican calls this once per plugin load)."""
     # readers_init: Hearth's strict readers (hearth/reading.py) in place of
     # Pelican's, so the build reads every header as read_site() does.
     signals.readers_init.connect(add_strict_readers)

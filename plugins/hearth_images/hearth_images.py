@@ -1,14 +1,15 @@
 """Strip EXIF, GPS, XMP, IPTC and text metadata from every published image."""
 
 import logging
-import os
-import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from pelican import signals
+from pelican import Pelican, signals
 
 from hearth import contents
 from hearth.images import CleanCache, ImageError, image_format
+from hearth.ownerfiles import replace_in_place
 
 logger = logging.getLogger(__name__)
 
@@ -21,35 +22,17 @@ class ImageMetadataError(Exception):
     """An output image could not be cleaned; the build stops."""
 
 
-def _replace(path, data):
-    """Write data in place of path without writing through a link.
-
-    Pelican may hard-link or symlink static files to the writer's originals
-    (STATIC_CREATE_LINKS); writing a new file and renaming it over the output
-    entry replaces the link itself, so content/ is never touched.
-    """
-    mode = os.stat(path).st_mode & 0o777
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".hearth-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _is_image(path):
+def _is_image(path: Path) -> bool:
     with open(path, "rb") as handle:
         return image_format(handle.read(_HEADER_BYTES)) is not None
 
 
-def _loaded(settings):
+def _loaded(settings: Mapping[str, Any]) -> bool:
     return PLUGIN_NAME in contents.plugin_names(settings)
 
 
-def strip_output_images(pelican):
+def strip_output_images(pelican: Pelican) -> None:
+    """Clean every image in the output (the originals are never touched)."""
     # Receivers stay connected for the rest of the process; a later build in
     # the same process without this plugin must not be touched by it.
     if not _loaded(pelican.settings):
@@ -57,7 +40,7 @@ def strip_output_images(pelican):
     output = Path(pelican.output_path)
     cache = CleanCache(Path(pelican.settings["CACHE_PATH"]) / "hearth" / "images")
     seen = cleaned = 0
-    failed = []
+    failed: list[str] = []
     for path in sorted(output.rglob("*")):
         if not path.is_file() or not _is_image(path):
             continue
@@ -70,7 +53,8 @@ def strip_output_images(pelican):
             failed.append(f"{path.relative_to(output)}: {err}")
             continue
         if clean is not None:
-            _replace(path, clean)
+            # Never through a link: content/ must not be touched.
+            replace_in_place(path, clean)
             cleaned += 1
             logger.debug("Removed metadata from %s", path.relative_to(output))
     cache.save()
@@ -90,7 +74,8 @@ def strip_output_images(pelican):
     )
 
 
-def register():
+def register() -> None:
+    """Connect the handler (Pelican calls this once per plugin load)."""
     # finalized: every generator has written its files, static copies
     # included, so the output copies (never the originals) can be cleaned.
     signals.finalized.connect(strip_output_images)

@@ -9,8 +9,9 @@ a new Pelican that moves one breaks here, not silently elsewhere.
 """
 
 import os
-import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 from pelican.contents import Article, Content, Page, Static
 from pelican.generators import SourceFileGenerator, StaticGenerator
@@ -43,61 +44,71 @@ __all__ = [
 GENERATED = "generated_content"
 
 
-def is_content(obj):
+def is_content(obj: object) -> bool:
     """A post or page (not a static file), as content_object_init sends it."""
     return isinstance(obj, Content) and not isinstance(obj, Static)
 
 
-def is_article(obj):
+def is_article(obj: object) -> bool:
+    """An article (not a page or a static file)."""
     return isinstance(obj, Article)
 
 
-def context_of(content):
+def context_of(content: Content) -> dict[str, Any]:
     """The shared context a content object renders its links with."""
-    return content._context
+    context: dict[str, Any] = content._context
+    return context
 
 
-def raw_text(content):
+def raw_text(content: Content) -> str:
     """The HTML the reader made, before Pelican resolves its links."""
     if "_get_content" in vars(content) or hasattr(type(content), "_get_content"):
-        return content._get_content() or ""
-    return content._content or ""
+        return str(content._get_content() or "")
+    return str(content._content or "")
 
 
-def render(content, text, siteurl, source_path=None):
+def render(
+    content: Content, text: str, siteurl: str, source_path: str | None = None
+) -> str:
     """Resolve `{filename}`, `{static}`... in text as Pelican does for content.
 
     `source_path`: the file the text was read from, when the object no longer
     names it (a stripped one): relative links resolve from there.
     """
     if source_path is None:
-        return content._update_content(text, siteurl)
+        return str(content._update_content(text, siteurl))
     shown = content.source_path, content.relative_source_path
     content.source_path = source_path
     content.relative_source_path = content.get_relative_source_path()
     try:
-        return content._update_content(text, siteurl)
+        return str(content._update_content(text, siteurl))
     finally:
         content.source_path, content.relative_source_path = shown
 
 
-def render_public(content, siteurl):
+def render_public(content: Content, siteurl: str) -> tuple[str, str]:
     """A public content object's body and summary as its page shows them."""
     body = render(content, raw_text(content), siteurl)
     summary = content.metadata.get("summary")
     if summary is not None:
         return body, render(content, str(summary), siteurl)
-    return body, content.get_summary(siteurl) or ""
+    return body, str(content.get_summary(siteurl) or "")
 
 
-def forget_rendered(content):
+def forget_rendered(content: Content) -> None:
     """Drop Pelican's memoised renderings of this object (they hold plaintext)."""
     for method in (Content.get_content, Content.get_summary):
         for key in [k for k in method.cache if k and k[0] is content]:
             del method.cache[key]
 
 
-def strip(content, *, title, keep, source):
+def strip(
+    content: Content,
+    *,
+    title: str,
+    keep: Mapping[str, object],
+    source: str | os.PathLike[str],
+) -> None:
     """Leave nothing of the writer's text on a read object, in place.
 
     Plugins that ran on content_object_init before Hearth may hold this
@@ -124,7 +135,7 @@ def strip(content, *, title, keep, source):
     forget_rendered(content)
 
 
-def forget_earlier_renderings():
+def forget_earlier_renderings() -> None:
     """Drop every memoised rendering, at the start of a build.
 
     Pelican memoises get_content and get_summary per object for the whole
@@ -136,7 +147,7 @@ def forget_earlier_renderings():
         method.cache.clear()
 
 
-def purge_cache(generator, quarantined):
+def purge_cache(generator: Any, quarantined: Callable[[object], bool]) -> None:
     """Drop quarantined objects from a generator's content cache.
 
     With CONTENT_CACHING_LAYER = "generator" Pelican pickles the read
@@ -154,20 +165,31 @@ def purge_cache(generator, quarantined):
             del cache[key]
 
 
-def _cached_object(value):
+def _cached_object(value: object) -> object:
     if isinstance(value, tuple) and len(value) == 2:
         return value[1]  # (file stamp, object)
     return value
 
 
-def day_of(date):
+def day_of(date: datetime | None) -> datetime | None:
     """Midnight of a date's day (its time of day is the writer's)."""
     if date is None:
         return None
     return datetime(date.year, date.month, date.day, tzinfo=date.tzinfo)
 
 
-def stand_in(kind, *, settings, context, url, date, title, lang, source, attrs):
+def stand_in(
+    kind: type[Content],
+    *,
+    settings: Mapping[str, Any],
+    context: dict[str, Any],
+    url: str,
+    date: datetime | None,
+    title: str,
+    lang: str,
+    source: str | os.PathLike[str],
+    attrs: Mapping[str, object],
+) -> Any:
     """A neutral object of Pelican's own class that templates and plugins
     can list: the day, a label and an address, nothing the writer wrote.
 
@@ -179,8 +201,8 @@ def stand_in(kind, *, settings, context, url, date, title, lang, source, attrs):
     obj._context = context
     obj.metadata = {"title": title}
     obj.title = title
-    if date is not None:
-        day = day_of(date)
+    day = day_of(date)
+    if day is not None:
         obj.metadata["date"] = obj.date = day
         fmt = settings["DATE_FORMATS"].get(lang, settings["DEFAULT_DATE_FORMAT"])
         if isinstance(fmt, tuple):
@@ -205,7 +227,7 @@ def stand_in(kind, *, settings, context, url, date, title, lang, source, attrs):
     return obj
 
 
-def write_page(generator, obj, save_as, name):
+def write_page(generator: Any, obj: Content, save_as: str, name: str) -> None:
     """Render and write one private page as Pelican's writer would, but
     without content_written: no plugin (sitemap, seo...) hears of it."""
     settings = generator.settings
@@ -225,21 +247,21 @@ def write_page(generator, obj, save_as, name):
         handle.write(html)
 
 
-def site_root_for(save_as, settings):
+def site_root_for(save_as: str, settings: Mapping[str, Any]) -> str:
     """The SITEURL a page at `save_as` is rendered with (as Pelican's writer)."""
     if settings["RELATIVE_URLS"]:
-        return path_to_url(get_relative_path(save_as))
-    return settings["SITEURL"]
+        return str(path_to_url(get_relative_path(save_as)))
+    return str(settings["SITEURL"])
 
 
-def reset_log_limits():
+def reset_log_limits() -> None:
     """Pelican's LimitFilter drops a repeated message for the rest of the
     process; each build (autoreload's too) reports its own mistakes."""
     LimitFilter._raised_messages.clear()
     LimitFilter._group_count.clear()
 
 
-def sources_context(generator, hidden):
+def sources_context(generator: Any, hidden: Callable[[Content], bool]) -> None:
     """OUTPUT_SOURCES copies the source of everything in the context's lists:
     give SourceFileGenerator lists without stand-ins."""
     generator.context = {
@@ -249,7 +271,7 @@ def sources_context(generator, hidden):
     }
 
 
-def note_static_links(content):
+def note_static_links(content: Content) -> None:
     """Files a post links with {static}, for the static generator to find
     (Pelican asks the object after reading it, when Hearth has stripped it)."""
     content._context.setdefault("static_links", set()).update(
@@ -257,15 +279,18 @@ def note_static_links(content):
     )
 
 
-def slugify(text, settings):
-    return _slugify(text, regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []))
+def slugify(text: str, settings: Mapping[str, Any]) -> str:
+    """Pelican's slug of a text, with the site's SLUG_REGEX_SUBSTITUTIONS."""
+    subs = settings.get("SLUG_REGEX_SUBSTITUTIONS", [])
+    return str(_slugify(text, regex_subs=subs))
 
 
-def order(contents, order_by):
+def order(contents: list[Content], order_by: object) -> None:
+    """Sort a content list in place as Pelican orders it (ARTICLE_ORDER_BY...)."""
     contents[:] = order_content(contents, order_by)
 
 
-def truncated_summary(html, settings):
+def truncated_summary(html: str, settings: Mapping[str, Any]) -> str:
     """The summary Pelican makes from a body without a `summary:`."""
     summary = html
     if settings.get("SUMMARY_MAX_PARAGRAPHS") is not None:
@@ -274,19 +299,12 @@ def truncated_summary(html, settings):
         summary = truncate_html_words(
             summary, settings["SUMMARY_MAX_LENGTH"], settings["SUMMARY_END_SUFFIX"]
         )
-    return summary
+    return str(summary)
 
 
-_IMG = re.compile(r"<img\b[^>]*>", re.I)
-
-
-def without_images(html):
-    return _IMG.sub("", html)
-
-
-def setting_strings(settings):
+def setting_strings(settings: Mapping[str, Any]) -> Iterator[str]:
     """Every string in the settings, nested ones and dict keys included."""
-    stack = [settings]
+    stack: list[object] = [settings]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
@@ -298,9 +316,9 @@ def setting_strings(settings):
             stack.extend(value)
 
 
-def theme_text(settings):
+def theme_text(settings: Mapping[str, Any]) -> str:
     """The theme's templates, as one text (they may name a content file)."""
-    texts = []
+    texts: list[str] = []
     folders = [os.path.join(settings["THEME"], "templates")]
     folders += list(settings.get("THEME_TEMPLATES_OVERRIDES") or [])
     for folder in folders:
@@ -324,17 +342,19 @@ class _QuietContextSignal:
     there); Hearth's own decision comes later, on content_object_init.
     """
 
-    def __init__(self, signal, neutral):
+    def __init__(
+        self, signal: Any, neutral: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> None:
         self._signal = signal
         self._neutral = neutral
         self.name = signal.name
 
-    def send(self, sender, *, metadata):
+    def send(self, sender: object, *, metadata: dict[str, Any]) -> Any:
         shown = self._neutral(metadata)
         return self._signal.send(sender, metadata=metadata if shown is None else shown)
 
 
-def _send_hearth_first(signal, content):
+def _send_hearth_first(signal: Any, content: Content) -> None:
     """content_object_init as Pelican sends it, but Hearth's receivers first
     (those marked with hearth.contents.read_first, in rank order)."""
     receivers = list(signal.receivers_for(content))
@@ -348,7 +368,9 @@ def _send_hearth_first(signal, content):
             receiver(content)
 
 
-def read_hearth_first(generator, neutral):
+def read_hearth_first(
+    generator: Any, neutral: Callable[[dict[str, Any]], dict[str, Any] | None]
+) -> None:
     """Wrap the generator's Readers.read_file, which makes every post and page.
 
     Content.__init__ sends content_object_init as its last step, to every
@@ -361,7 +383,7 @@ def read_hearth_first(generator, neutral):
     if getattr(read_file, "hearth_first", False):
         return
 
-    def hearth_read_file(*args, **kwargs):
+    def hearth_read_file(*args: Any, **kwargs: Any) -> Any:
         signal = kwargs.get("context_signal")
         if signal is not None:
             kwargs["context_signal"] = _QuietContextSignal(signal, neutral)
@@ -376,11 +398,11 @@ def read_hearth_first(generator, neutral):
             _send_hearth_first(init, content)
         return content
 
-    hearth_read_file.hearth_first = True
+    hearth_read_file.hearth_first = True  # type: ignore[attr-defined]
     readers.read_file = hearth_read_file
 
 
-def adopt_context(generator, names):
+def adopt_context(generator: Any, names: Iterable[str]) -> None:
     """Objects from Pelican's generator cache carry the context they were
     pickled with, where `{static}` targets were not known yet: Pelican 4.12
     then leaves `{static}` links unresolved on every build after the first
@@ -392,7 +414,7 @@ def adopt_context(generator, names):
                 forget_rendered(content)
 
 
-def owner_only_caches(generators):
+def owner_only_caches(generators: Iterable[Any]) -> None:
     """Pelican's content cache holds what it read from every source, private
     posts included (its own caching, in the clear): make its files the
     owner's only, as the sources themselves should be."""

@@ -6,15 +6,29 @@ import json
 import logging
 import os
 import weakref
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
-from pelican import signals
+from pelican import Pelican, signals
+from pelican.contents import Content, Static
+from pelican.generators import Generator
+from pelican.writers import Writer
 
-from hearth import contents, envelope, frontmatter, padding, private, readers, secrets
-from hearth.state import STATE_FILE_NAME, State, StateError
+from hearth import (
+    contents,
+    envelope,
+    frontmatter,
+    padding,
+    private,
+    readers,
+    secrets,
+    warnings,
+)
+from hearth.state import State, StateError, state_path
 
 from . import glue
 
@@ -46,64 +60,64 @@ PrivateError = private.PrivateError
 class _Held:
     """A post or page taken out of Pelican's sight as soon as it was read."""
 
-    content: object  # the read object, stripped of everything the writer wrote
+    content: Any  # the read object, stripped of everything the writer wrote
     private: bool  # True: encrypted for `audiences`; False: left out
     source: str  # relative to the content folder
     source_path: str  # the file itself
     status: str
-    audiences: list
+    audiences: list[str]
     listing: str
     title: str
     raw_content: str
     raw_summary: object
-    metadata: dict  # the writer's metadata, for the files it names
-    tags: list
-    category: object
-    warnings: list  # [{label, description}]
+    metadata: dict[str, Any]  # the writer's metadata, for the files it names
+    tags: list[str]
+    category: Any
+    warnings: list[dict[str, str]]  # [{label, description}]
     warnings_note: str  # the writer's own words before the labels
-    date: object
+    date: Any  # a datetime, or None
     locale_date: str
     lang: str
     translation: object  # the value Pelican pairs translations by
     public_save_as: str  # where Pelican would have written it
     url_id: str = ""
     listed_in: str = ""  # the generator list Pelican sorted it into
-    stand_in: object = None  # what templates and plugins may see
-    rendered: tuple = ()  # (content html, summary html, siteurl)
+    stand_in: Any = None  # what templates and plugins may see
+    rendered: tuple[str, ...] = ()  # (content html, summary html, siteurl)
 
 
 @dataclass
 class _Build:
     """Everything the plugin knows during one build of one Pelican object."""
 
-    settings: dict
+    settings: dict[str, Any]
     state: State
     root: Path
     publish: bool
     cache: private.EnvelopeCache
-    keys: private.Keys = None  # derived keys, cached across builds
-    held: dict = field(default_factory=dict)  # id(content) -> _Held
-    errors: list = field(default_factory=list)
-    stand_ins: dict = field(default_factory=dict)  # id(stand-in) -> _Held
+    keys: private.Keys  # derived keys, cached across builds
+    store: readers.AudienceKeys  # the audience keys of this kind of build
+    held: dict[int, _Held] = field(default_factory=dict)  # id(content) -> _Held
+    errors: list[str] = field(default_factory=list)
+    stand_ins: dict[int, _Held] = field(default_factory=dict)  # id(stand-in) -> _Held
     # site path -> (Static, (out path, address, meta, blob)) of sealed files
-    sealed: dict = field(default_factory=dict)
-    left_out: list = field(default_factory=list)  # Static objects not published
-    context: dict = field(default_factory=dict)
+    sealed: dict[str, tuple[Static, private.Sealed]] = field(default_factory=dict)
+    left_out: list[Static] = field(default_factory=list)  # not published
+    context: dict[str, Any] = field(default_factory=dict)
     counter: int = 0
-    indexes: dict = field(default_factory=dict)  # out path -> envelope text
-    store: object = None  # readers.AudienceKeys of this kind of build
-    stand_in_source: Path = None  # the empty file, once made
+    indexes: dict[str, str] = field(default_factory=dict)  # out path -> envelope
+    stand_in_source: Path | None = None  # the empty file, once made
 
 
 # One _Build per running build, by its settings dict (content objects and
 # generators carry that dict, not the Pelican object). The build holds the
 # dict, so its id cannot be reused while the entry exists.
-_BUILDS = {}
+_BUILDS: dict[int, "_Build"] = {}
 # Pelican objects whose settings passed the checks on `initialized`.
-_CHECKED = weakref.WeakSet()
+_CHECKED: weakref.WeakSet[Pelican] = weakref.WeakSet()
 
 
-def _build_for(settings):
+def _build_for(settings: dict[str, Any]) -> "_Build | None":
     build = _BUILDS.get(id(settings))
     return build if build is not None and build.settings is settings else None
 
@@ -117,13 +131,13 @@ class _Unpublished:
     """
 
     linking = ""  # the public post being rendered (class-wide, one build at a time)
-    found = []  # (linking, target)
+    found: list[tuple[str, str]] = []  # (linking, target)
 
-    def __init__(self, source):
+    def __init__(self, source: str) -> None:
         self.source = source
 
     @property
-    def url(self):
+    def url(self) -> str:
         _Unpublished.found.append((_Unpublished.linking, self.source))
         return ""
 
@@ -131,13 +145,13 @@ class _Unpublished:
 # --- reading what Pelican read ----------------------------------------------
 
 
-def _warnings_of(content, settings):
+def _warnings_of(content: Content, settings: dict[str, Any]) -> list[dict[str, str]]:
     """[{label, description}]: hearth_warnings' details, else the vocabulary's."""
     details = getattr(content, "warning_details", None)
     if details is None:
-        details = private.warning_details(
+        details, _ = warnings.resolve(
             frontmatter.as_list(content.metadata.get("warnings")),
-            settings.get("HEARTH_WARNINGS") or {},
+            *warnings.vocabulary_in(settings),
         )
     return [
         {
@@ -150,7 +164,7 @@ def _warnings_of(content, settings):
     ]
 
 
-def _translation_names(content):
+def _translation_names(content: Content) -> list[str]:
     kind = "ARTICLE" if glue.is_article(content) else "PAGE"
     names = content.settings.get(f"{kind}_TRANSLATION_ID", "slug")
     if not names:
@@ -158,7 +172,7 @@ def _translation_names(content):
     return [names] if isinstance(names, str) else list(names)
 
 
-def _translation_attrs(content):
+def _translation_attrs(content: Content) -> dict[str, object]:
     return {
         n: getattr(content, n)
         for n in _translation_names(content)
@@ -166,18 +180,18 @@ def _translation_attrs(content):
     }
 
 
-def _digest(text):
+def _digest(text: str) -> str:
     return "hearth-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _translation_key(content):
+def _translation_key(content: Content) -> tuple[str, ...] | None:
     names = _translation_names(content)
     if not names:
         return None
     return tuple(str(getattr(content, n, "")) for n in names)
 
 
-def _hold(content, build):
+def _hold(content: Content, build: "_Build") -> None:
     """Take a private, draft or hidden post out of sight, if it is one.
 
     Called on content_object_init, the moment Pelican has made the object,
@@ -231,7 +245,7 @@ def _hold(content, build):
     # Pelican still pairs the held object with its translations (so that a
     # translation is not listed as a post of its own), by what it pairs on.
     # The values are hashed: a plugin that meets the object sees no slug.
-    pairing = {"slug": f"hearth-held-{build.counter}"}
+    pairing: dict[str, object] = {"slug": f"hearth-held-{build.counter}"}
     pairing.update(
         {
             name: _digest(value) if isinstance(value, str) else value
@@ -264,7 +278,7 @@ def _hold(content, build):
     build.held[id(content)] = held
 
 
-def _url_id(held, build, paired):
+def _url_id(held: _Held, build: "_Build", paired: bool) -> str:
     """The opaque id of a private post's address (its explicit slug, if any).
 
     A translation names its original's slug only to be paired with it (the
@@ -288,10 +302,10 @@ def _url_id(held, build, paired):
                 held.source,
                 key,
             )
-    return build.state.post_id(held.source)
+    return str(build.state.post_id(held.source))
 
 
-def _make_stand_in(held, kind, build):
+def _make_stand_in(held: _Held, kind: type[Content], build: "_Build") -> Any:
     settings = build.settings
     labels = settings["HEARTH_AUDIENCES"]
     title = private.neutral_title(held.audiences, labels)
@@ -328,7 +342,7 @@ def _make_stand_in(held, kind, build):
     return stand_in
 
 
-def _empty_source(build):
+def _empty_source(build: "_Build") -> Path:
     """The empty file stand-ins name as their source (in the cache folder)."""
     if build.stand_in_source is None:
         path = Path(build.settings["CACHE_PATH"]) / "hearth" / "stand-in.txt"
@@ -340,14 +354,16 @@ def _empty_source(build):
     return build.stand_in_source
 
 
-def _check_translations(generator, names, build):
+def _check_translations(
+    generator: Generator, names: Iterable[str], build: "_Build"
+) -> None:
     """A translation is the same post in another language, for the same readers.
 
     Pelican writes each translation at its own URL and in its language's
     feed: a public translation of a private post would be the private post,
     in the clear.
     """
-    groups = {}
+    groups: dict[object, list[tuple[str, list[str], str]]] = {}
     for held in build.held.values():
         if held.translation and (held.private or held.audiences):
             groups.setdefault(held.translation, []).append(
@@ -379,7 +395,7 @@ def _check_translations(generator, names, build):
                 )
 
 
-def _raise_errors(build):
+def _raise_errors(build: "_Build") -> None:
     if build.errors:
         messages = "\n  ".join(dict.fromkeys(build.errors))
         build.errors = []
@@ -389,7 +405,9 @@ def _raise_errors(build):
         )
 
 
-def _quarantine(generator, names, kind):
+def _quarantine(
+    generator: Generator, names: Sequence[str], kind: type[Content]
+) -> None:
     """Take every held object off the generator's lists and the shared
     context, leaving stand-ins for private posts (listed if `listing: locked`)."""
     build = _build_for(generator.settings)
@@ -402,7 +420,7 @@ def _quarantine(generator, names, kind):
     _check_translations(generator, names, build)
     _raise_errors(build)
 
-    def held(content):
+    def held(content: Content) -> bool:
         return id(content) in build.held
 
     listed = []
@@ -447,7 +465,8 @@ def _quarantine(generator, names, kind):
 # --- signal handlers ------------------------------------------------------
 
 
-def check_settings(pelican):
+def check_settings(pelican: Pelican) -> None:
+    """Check the settings once, before anything is read or written."""
     settings = pelican.settings
     _CHECKED.discard(pelican)
     _BUILDS.pop(id(settings), None)
@@ -472,7 +491,7 @@ def check_settings(pelican):
     _CHECKED.add(pelican)
 
 
-def start_run(pelican):
+def start_run(pelican: Pelican) -> None:
     """Fresh per-build state: autoreload runs one Pelican object many times.
 
     Connected to get_generators, it adds no generator (returns None).
@@ -506,7 +525,7 @@ def start_run(pelican):
     _start_derivations(build)
 
 
-def _start_derivations(build):
+def _start_derivations(build: "_Build") -> None:
     """Derive the keys of the audiences we can already name, in threads,
     if the cache of derived keys does not hold them.
 
@@ -531,23 +550,24 @@ def _start_derivations(build):
     build.keys.start(jobs)
 
 
-def _root(settings):
+def _root(settings: dict[str, Any]) -> Path:
     """The repository root: the folder that holds the content folder."""
     return Path(settings["PATH"]).resolve().parent
 
 
-def _load_state(settings):
-    state_file = _root(settings) / (settings["HEARTH_STATE_FILE"] or STATE_FILE_NAME)
+def _load_state(settings: dict[str, Any]) -> State:
+    state_file = state_path(settings, _root(settings))
     try:
         # The state key sits with the passphrases, in the root's secrets file.
-        return State.load(
+        state: State = State.load(
             state_file, secrets_file=_root(settings) / secrets.SECRETS_FILE_NAME
         )
+        return state
     except StateError as err:
         raise PrivateError(str(err)) from None
 
 
-def prepare_generator(generator):
+def prepare_generator(generator: Generator) -> None:
     """Before a generator reads: its cache must not hand back a stripped
     object, and its context signal must not hand held metadata around."""
     build = _build_for(generator.settings)
@@ -557,7 +577,9 @@ def prepare_generator(generator):
     glue.read_hearth_first(generator, lambda meta: _neutral_metadata(meta, build))
 
 
-def _neutral_metadata(metadata, build):
+def _neutral_metadata(
+    metadata: dict[str, Any], build: "_Build"
+) -> dict[str, Any] | None:
     """What other plugins may see of a held post's metadata before it is an
     object (None: not held): a neutral title, the day, the status."""
     labels = build.settings["HEARTH_AUDIENCES"]
@@ -579,21 +601,23 @@ def _neutral_metadata(metadata, build):
 
 
 @contents.read_first(2)  # after the header check and the warnings, then others
-def hold_on_read(content):
-    build = _build_for(getattr(content, "settings", None))
+def hold_on_read(content: Content) -> None:
+    build = _build_for(getattr(content, "settings", {}))
     if build is not None and glue.is_content(content):
         _hold(content, build)
 
 
-def quarantine_articles(generator):
+def quarantine_articles(generator: Generator) -> None:
+    """Every article is listed, nothing counted yet: take the held ones off."""
     _quarantine(generator, glue.ARTICLE_LISTS, glue.Article)
 
 
-def quarantine_pages(generator):
+def quarantine_pages(generator: Generator) -> None:
+    """Every page is listed: take the held ones off."""
     _quarantine(generator, glue.PAGE_LISTS, glue.Page)
 
 
-def seal_private(generators):
+def seal_private(generators: Sequence[Generator]) -> None:
     """Every file and link is known and nothing is written: decide which
     content files are public, sealed or left out, and encrypt the posts."""
     build = _build_for(generators[0].settings) if generators else None
@@ -622,7 +646,7 @@ def seal_private(generators):
             "Hearth stopped the publish build before writing anything:\n  "
             f"{links}\nRemove the link, or publish that post (status: published)."
         )
-    private_paths = {}
+    private_paths: dict[str, list[_Held]] = {}
     for record in records:
         content = record.content
         page_root = glue.site_root_for(record.stand_in.url + "index.html", settings)
@@ -640,14 +664,14 @@ def seal_private(generators):
             private_paths.setdefault(path, []).append(record)
     # Only now: rendering moved the files `{attach}` links name, and asking a
     # static file its address first would have pinned it where it was.
-    by_path = {}
+    by_path: dict[str, Static] = {}
     for sf in staticfiles:
         by_path.setdefault(sf.url, sf)
         by_path.setdefault(sf.save_as, sf)
     # The theme's templates may name a content file.
     theme = glue.theme_text(settings) if staticfiles else ""
     public |= {p for p in by_path if p and p in theme}
-    used_privately = {}
+    used_privately: dict[Static, list[_Held]] = {}
     for path, users in private_paths.items():
         if path in by_path:
             used_privately.setdefault(by_path[path], []).extend(users)
@@ -701,7 +725,9 @@ def seal_private(generators):
     )
 
 
-def _recipients(build, records):
+def _recipients(
+    build: "_Build", records: Iterable[_Held]
+) -> tuple[dict[str, list[envelope.Recipient]], dict[str, private.Keyring]]:
     settings = build.settings
     return private.recipients(
         {a for r in records for a in r.audiences},
@@ -716,7 +742,11 @@ def _recipients(build, records):
     )
 
 
-def _encrypt_keyrings(build, recipients, keyrings):
+def _encrypt_keyrings(
+    build: "_Build",
+    recipients: dict[str, list[envelope.Recipient]],
+    keyrings: dict[str, private.Keyring],
+) -> None:
     """Each audience's keyring: its audience key for every reader secret."""
     siteurl = build.settings["SITEURL"]
     for audience, ring in sorted(keyrings.items()):
@@ -735,11 +765,11 @@ def _encrypt_keyrings(build, recipients, keyrings):
         )
 
 
-def _paths(values, page_url, siteurl):
+def _paths(values: Iterable[str], page_url: str, siteurl: str) -> set[str]:
     return {p for v in values if (p := private.site_path(v, page_url, siteurl))}
 
 
-def _public_references(generators, build):
+def _public_references(generators: Sequence[Generator], build: "_Build") -> set[str]:
     """Site paths that public content or the settings name.
 
     Once per build, over every public post and page as its page renders it
@@ -767,14 +797,14 @@ def _public_references(generators, build):
     return paths
 
 
-def _named_in_settings(sf, values):
+def _named_in_settings(sf: Static, values: set[str]) -> bool:
     """A setting names this file (a logo, a favicon, EXTRA_PATH_METADATA's
     source path or its `path:`, like CNAME): the writer asked for it."""
     names = (sf.relative_source_path, sf.save_as, sf.url)
     return any(n and n.replace(os.sep, "/").strip("/") in values for n in names)
 
 
-def _summary_html(record, content_html, settings_root):
+def _summary_html(record: _Held, content_html: str, settings_root: str) -> str:
     """The summary Pelican would have made: the writer's, or the opening words."""
     settings = record.content.settings
     if record.raw_summary is not None:
@@ -784,7 +814,7 @@ def _summary_html(record, content_html, settings_root):
     return glue.truncated_summary(content_html, settings)
 
 
-def _seal_attachment(build, sf, users):
+def _seal_attachment(build: "_Build", sf: Static, users: Sequence[_Held]) -> None:
     """Encrypt a file only private posts use, under an opaque name."""
     source = Path(build.settings["PATH"]) / sf.source_path
     if not source.is_file():
@@ -804,11 +834,13 @@ def _seal_attachment(build, sf, users):
         build.sealed[sf.save_as] = build.sealed[sf.url]
 
 
-def _encrypt_post(build, record, recipients):
+def _encrypt_post(
+    build: "_Build", record: _Held, recipients: dict[str, list[envelope.Recipient]]
+) -> None:
     settings = build.settings
     body, summary, page_root = record.rendered
     sealed = {path: entry[1] for path, entry in build.sealed.items()}
-    attachments = {}
+    attachments: dict[str, private.Meta] = {}
     page = {
         "page_url": record.stand_in.url,
         "siteurl": settings["SITEURL"],
@@ -845,7 +877,11 @@ def _encrypt_post(build, record, recipients):
     record.stand_in.hearth_envelope = Markup(text)
 
 
-def _encrypt_indexes(build, records, recipients):
+def _encrypt_indexes(
+    build: "_Build",
+    records: Sequence[_Held],
+    recipients: dict[str, list[envelope.Recipient]],
+) -> None:
     """Encrypt, per audience, the list of its posts for the home page and
     archives, and tell the templates where each list is."""
     settings = build.settings
@@ -916,7 +952,7 @@ def _encrypt_indexes(build, records, recipients):
     )
 
 
-def write_private_articles(generator, writer):
+def write_private_articles(generator: Generator, writer: Writer) -> None:
     """Hearth writes private pages itself: no writer signal names them."""
     build = _build_for(generator.settings)
     if build is None:
@@ -935,13 +971,16 @@ def write_private_articles(generator, writer):
     _write_pages(build, generator, glue.Article, "article")
 
 
-def write_private_pages(generator, writer):
+def write_private_pages(generator: Generator, writer: Writer) -> None:
+    """Hearth writes private pages itself, as it does articles."""
     build = _build_for(generator.settings)
     if build is not None:
         _write_pages(build, generator, glue.Page, "page")
 
 
-def _write_pages(build, generator, kind, name):
+def _write_pages(
+    build: "_Build", generator: Generator, kind: type[Content], name: str
+) -> None:
     for record in build.held.values():
         if (
             record.private
@@ -952,7 +991,7 @@ def _write_pages(build, generator, kind, name):
             glue.write_page(generator, record.stand_in, save_as, name)
 
 
-def _remove_stale_plaintext(build):
+def _remove_stale_plaintext(build: "_Build") -> None:
     """Remove what an earlier build wrote in the clear at an old location."""
     out_root = Path(build.settings["OUTPUT_PATH"])
     stale = [h.public_save_as for h in build.held.values()]
@@ -965,7 +1004,7 @@ def _remove_stale_plaintext(build):
             logger.debug("Removed stale plaintext %s", save_as)
 
 
-def drop_private_feed_items(context, feed):
+def drop_private_feed_items(context: dict[str, Any], feed: Any) -> None:
     """Remove stand-ins from every feed, whichever generator wrote it."""
     build = next((b for b in _BUILDS.values() if b.context is context), None)
     if build is None or not build.stand_ins:
@@ -980,7 +1019,7 @@ def drop_private_feed_items(context, feed):
     feed.items[:] = kept
 
 
-def save_state(pelican):
+def save_state(pelican: Pelican) -> None:
     build = _BUILDS.pop(id(pelican.settings), None)
     if build is None or build.settings is not pelican.settings:
         return
@@ -991,7 +1030,8 @@ def save_state(pelican):
         logger.info("Hearth: updated %s (commit it)", build.state.path)
 
 
-def register():
+def register() -> None:
+    """Connect the handlers (Pelican calls this once per plugin load)."""
     # initialized: check settings and load the state file before any content
     # is read, so a bad setting stops the build with nothing written.
     signals.initialized.connect(check_settings)

@@ -2,12 +2,16 @@
 
 import html
 import logging
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from pelican import signals
+from pelican import Pelican, signals
+from pelican.contents import Content
 from pelican.generators import Generator
 from pelican.log import LimitFilter
 from pelican.utils import truncate_html_paragraphs, truncate_html_words
+from pelican.writers import Writer
 
 from hearth import contents, frontmatter, warnings
 from hearth.warnings import (
@@ -49,9 +53,9 @@ DEFAULTS = {
 }
 
 # Labels already reported as unknown in this build: one warning per label.
-_REPORTED = set()
+_REPORTED: set[str] = set()
 # (source, label) of every unknown label this build: a publish build stops.
-_UNKNOWN = []
+_UNKNOWN: list[tuple[str, str]] = []
 UNKNOWN_MARK = "is not in HEARTH_WARNINGS"
 UNKNOWN_LIMIT_MSG = (
     "More content warnings are not in HEARTH_WARNINGS; add them in pelicanconf.py."
@@ -59,16 +63,7 @@ UNKNOWN_LIMIT_MSG = (
 PASSAGE_FEED_LINE = "Content warning for a part of this post: "
 
 
-# Kept for the plugin's callers; the work is in hearth/warnings.py.
-WarningsSettingsError = WarningsError
-
-
-def warning_details(labels, vocabulary, aliases=None):
-    """hearth.warnings.resolve: (details, unknown) for front-matter labels."""
-    return warnings.resolve(labels, vocabulary, aliases)
-
-
-def _is_private(content):
+def _is_private(content: Content) -> bool:
     """True unless the post is clearly public: a bad `audience` counts as private."""
     known = content.settings.get("HEARTH_AUDIENCES", {})
     try:
@@ -77,9 +72,9 @@ def _is_private(content):
         return True  # hearth_frontmatter stops the build; show nothing meanwhile
 
 
-def _check_quick_exit(url):
+def _check_quick_exit(url: object) -> str:
     if url == "":
-        return url
+        return ""
     parts = urlsplit(url) if isinstance(url, str) else None
     if not parts or parts.scheme not in ("https", "http") or not parts.netloc:
         raise WarningsError(
@@ -87,10 +82,10 @@ def _check_quick_exit(url):
             f"like 'https://www.bbc.co.uk/weather', or '' for no quick exit; "
             f"it is {url!r}."
         )
-    return url
+    return str(url)
 
 
-def _passage_line(labels):
+def _passage_line(labels: Sequence[str]) -> str:
     return (
         WARNING_PREFIX.rstrip(": ")
         + " for this part"
@@ -101,7 +96,7 @@ def _passage_line(labels):
 # Signal handlers
 
 
-def check_settings(pelican):
+def check_settings(pelican: Pelican) -> None:
     """Check the settings once, before any content is read."""
     settings = pelican.settings
     for name, default in DEFAULTS.items():
@@ -133,7 +128,7 @@ def check_settings(pelican):
     _forget_earlier_builds()
 
 
-def _add_passage_syntax(settings):
+def _add_passage_syntax(settings: dict[str, Any]) -> None:
     """Put the `::: warning:` block into Pelican's Markdown reader."""
     markdown = dict(settings.get("MARKDOWN") or {})
     extensions = [
@@ -151,7 +146,7 @@ def _add_passage_syntax(settings):
     settings["MARKDOWN"] = markdown
 
 
-def _forget_earlier_builds():
+def _forget_earlier_builds() -> None:
     """Let this build warn again about labels an earlier build warned about.
 
     Pelican's LimitFilter drops repeated messages for the whole process, so
@@ -165,11 +160,10 @@ def _forget_earlier_builds():
 
 
 @contents.read_first(1)  # before hearth_private takes a private post's text
-def attach_warnings(content):
+def attach_warnings(content: Content) -> None:
     """Give every article, page and draft its warnings, note and passages."""
     settings = content.settings
-    vocabulary = settings.get("HEARTH_WARNINGS", DEFAULT_VOCABULARY)
-    aliases = settings.get("HEARTH_WARNING_ALIASES", DEFAULT_ALIASES)
+    vocabulary, aliases = warnings.vocabulary_in(settings)
     source = content.source_path
     labels = frontmatter.as_list(content.metadata.get("warnings"))
     details, unknown = warnings.resolve(labels, vocabulary, aliases)
@@ -233,7 +227,7 @@ def attach_warnings(content):
         content.public_warning_note = ""
 
 
-def _summary_without_passages(content, raw):
+def _summary_without_passages(content: Content, raw: str) -> None:
     """Pelican's summary, cut from the text with each passage left out.
 
     A summary cut from the whole text could end inside a passage, past its
@@ -258,7 +252,9 @@ def _summary_without_passages(content, raw):
     content._summary = text
 
 
-def _report_unknown(label, source, vocabulary, aliases):
+def _report_unknown(
+    label: str, source: str, vocabulary: warnings.Vocabulary, aliases: warnings.Aliases
+) -> None:
     key = label_key(label)
     if key in _REPORTED:
         return
@@ -278,7 +274,7 @@ def _report_unknown(label, source, vocabulary, aliases):
     )
 
 
-def stop_publish_on_unknown_labels(generators):
+def stop_publish_on_unknown_labels(generators: Sequence[Generator]) -> None:
     """A publish build stops on a label the vocabulary does not know.
 
     A typo escapes every reader's "hide" choice for the label meant; the
@@ -293,7 +289,7 @@ def stop_publish_on_unknown_labels(generators):
         return
     vocabulary = generators[0].settings["HEARTH_WARNINGS"]
     aliases = generators[0].settings["HEARTH_WARNING_ALIASES"]
-    lines = []
+    lines: list[str] = []
     for source, label in found:
         suggestion = nearest_label(label, vocabulary, aliases)
         hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
@@ -308,11 +304,11 @@ def stop_publish_on_unknown_labels(generators):
     )
 
 
-def _feed_path(link):
+def _feed_path(link: str) -> str:
     return unquote(link.split("?", 1)[0])
 
 
-def _absolute(link, context):
+def _absolute(link: str, context: dict[str, Any]) -> str:
     """An entry's address for links inside its text, which feed readers show
     without the feed's base (Pelican's links are relative when SITEURL is "")."""
     if urlsplit(link).scheme:
@@ -321,7 +317,7 @@ def _absolute(link, context):
     return base.rstrip("/") + "/" + link.lstrip("/")
 
 
-def _feed_lines(details, note):
+def _feed_lines(details: Iterable[warnings.Detail], note: str) -> str:
     """The paragraphs a feed entry of a warned post begins (or consists) with."""
     lines = [note] if note else []
     line = warning_line(details)
@@ -333,7 +329,7 @@ def _feed_lines(details, note):
     return "".join(f"<p>{html.escape(text)}</p>" for text in lines)
 
 
-def _feed_passages(text, link):
+def _feed_passages(text: str, link: str) -> str:
     """Each passage with its own warning becomes that warning and a link."""
     base = html.escape(link.split("#", 1)[0], quote=True)
     return without_passages(
@@ -346,16 +342,17 @@ def _feed_passages(text, link):
     )
 
 
-def warn_in_feeds(context, feed):
+def warn_in_feeds(context: dict[str, Any], feed: Any) -> None:
     """A warned entry carries its warnings and a link instead of its text.
 
     Feed readers show <content> at once, so the text would skip the gate.
     Passages with their own warning become that warning in every entry.
+    `feed` is the feedgenerator feed Pelican is about to write.
     feed_generated fires after Pelican has added every item and before the
     file is written, so templates keep the original content and summary.
     """
     full_text = context.get("HEARTH_WARNINGS_FEED_FULL_TEXT", False)
-    by_url = {}
+    by_url: dict[str, tuple[list[warnings.Detail], str]] = {}
     for article in context.get("articles", []):
         for item in (article, *getattr(article, "translations", [])):
             details = getattr(item, "public_warning_details", None)
@@ -391,7 +388,7 @@ def warn_in_feeds(context, feed):
 class PreferencesGenerator(Generator):
     """Writes the reader preferences page: one choice per warning label."""
 
-    def generate_context(self):
+    def generate_context(self) -> None:
         vocabulary = self.settings["HEARTH_WARNINGS"]
         choices = [{"label": k, "description": v} for k, v in vocabulary.items()]
         known = {label_key(k) for k in vocabulary} | {CHOSE_NOT_TO_WARN_LABEL}
@@ -415,7 +412,7 @@ class PreferencesGenerator(Generator):
             len(choices),
         )
 
-    def _public_content(self):
+    def _public_content(self) -> Iterator[Content]:
         for name in (
             "articles",
             "hidden_articles",
@@ -428,7 +425,7 @@ class PreferencesGenerator(Generator):
                 yield content
                 yield from getattr(content, "translations", [])
 
-    def generate_output(self, writer):
+    def generate_output(self, writer: Writer) -> None:
         save_as = self.settings["HEARTH_WARNINGS_PREFERENCES_SAVE_AS"]
         if not save_as:
             return
@@ -443,7 +440,7 @@ class PreferencesGenerator(Generator):
         )
 
 
-def add_preferences_generator(pelican):
+def add_preferences_generator(pelican: Pelican) -> type[Generator] | None:
     """Each run (autoreload's too) reports its own unknown labels; a build
     whose PLUGINS leave this plugin out gets no preferences page.
 
@@ -451,16 +448,13 @@ def add_preferences_generator(pelican):
     """
     _REPORTED.clear()
     _forget_earlier_builds()
-    plugins = [
-        (getattr(p, "__name__", None) or str(p)).split(".")[-1]
-        for p in pelican.settings.get("PLUGINS") or []
-    ]
-    if "hearth_warnings" in plugins:
+    if "hearth_warnings" in contents.plugin_names(pelican.settings):
         return PreferencesGenerator
     return None
 
 
-def register():
+def register() -> None:
+    """Connect the handlers (Pelican calls this once per plugin load)."""
     # initialized: check settings once, before anything is read or written.
     signals.initialized.connect(check_settings)
     # content_object_init: every article, page and draft passes through here,

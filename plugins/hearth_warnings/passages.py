@@ -12,11 +12,18 @@ import html
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from typing import Any
 
+from markdown import Markdown
+from markdown.blockparser import BlockParser
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions import Extension
 
 from hearth import warnings
+
+# What without_passages calls for each passage: (its number, its labels) -> text.
+Replacement = Callable[[int, list[str]], str]
 
 START_RE = re.compile(r"^:::[ \t]*warnings?[ \t]*:?[ \t]*(?P<labels>.*?)[ \t]*$", re.I)
 END_RE = re.compile(r"^[ \t]*:::[ \t]*$", re.M)
@@ -31,7 +38,7 @@ LABELS_RE = re.compile(r'data-cw-labels="(?P<labels>[^"]*)"')
 PASSAGE_LINE = "Content warning for this part: "
 
 
-def passage_labels(markup):
+def passage_labels(markup: str) -> list[str]:
     """The labels of one passage's markup (as PASSAGE_RE matched it)."""
     match = LABELS_RE.search(markup)
     if not match:
@@ -43,7 +50,7 @@ def passage_labels(markup):
     return [str(label) for label in labels if isinstance(label, str)]
 
 
-def find_passages(text):
+def find_passages(text: str) -> list[tuple[int, list[str]]]:
     """[(number, labels)] for every passage gate in a post's HTML."""
     return [
         (int(m.group("n")), passage_labels(m.group(0)))
@@ -51,7 +58,7 @@ def find_passages(text):
     ]
 
 
-def without_passages(text, replacement):
+def without_passages(text: str, replacement: Replacement) -> str:
     """The HTML with each passage (gate and text) replaced by replacement(n, labels)."""
     return PASSAGE_RE.sub(
         lambda m: replacement(int(m.group("n")), passage_labels(m.group(0))), text
@@ -61,17 +68,19 @@ def without_passages(text, replacement):
 class PassageProcessor(BlockProcessor):
     """`::: warning: labels` ... `:::` around any blocks."""
 
-    def __init__(self, parser, extension):
+    def __init__(self, parser: BlockParser, extension: "PassageExtension") -> None:
         super().__init__(parser)
         self.extension = extension
 
-    def test(self, parent, block):
+    def test(self, parent: ET.Element, block: str) -> bool:
         return bool(START_RE.match(block.split("\n", 1)[0]))
 
-    def run(self, parent, blocks):
+    def run(self, parent: ET.Element, blocks: list[str]) -> None:
         head, _, current = blocks.pop(0).partition("\n")
-        raw = START_RE.match(head).group("labels")
-        inner, unclosed = [], False
+        start = START_RE.match(head)
+        raw = start.group("labels") if start else ""  # test() saw it match
+        inner: list[str] = []
+        unclosed = False
         while True:
             end = END_RE.search(current)
             if end:
@@ -103,7 +112,9 @@ class PassageProcessor(BlockProcessor):
         if not labels:
             gate.set("data-cw-unlabelled", "")
 
-    def _gate(self, parent, number, labels, text):
+    def _gate(
+        self, parent: ET.Element, number: int, labels: list[str], text: str
+    ) -> ET.Element:
         line_id = f"cw-passage-{number}-line"
         gate = ET.SubElement(
             parent,
@@ -146,7 +157,7 @@ class PassageProcessor(BlockProcessor):
 class PassageExtension(Extension):
     """Registered in Pelican's MARKDOWN setting by the hearth_warnings plugin."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         self.config = {
             "vocabulary": [{}, "label -> description (HEARTH_WARNINGS)"],
             "aliases": [{}, "alias -> label (HEARTH_WARNING_ALIASES)"],
@@ -154,10 +165,10 @@ class PassageExtension(Extension):
         super().__init__(**kwargs)
         self.count = 0
 
-    def reset(self):
+    def reset(self) -> None:
         self.count = 0
 
-    def extendMarkdown(self, md):
+    def extendMarkdown(self, md: Markdown) -> None:
         md.registerExtension(self)
         self.reset()
         # Above fenced code and lists: the fence line is ours.

@@ -106,7 +106,7 @@ def test_browser_derives_the_same_key_as_python(harness):
         "([p, s, i]) => window.hearthTest.derive(p, s, i)",
         [recipient["passphrase"], recipient["salt"], recipient["iterations"]],
     )
-    assert browser_key == envelope._b64(python_key) == recipient["key"]
+    assert browser_key == envelope.b64url(python_key) == recipient["key"]
 
 
 def test_browser_normalises_the_passphrase_to_nfc_as_python_does(harness):
@@ -117,10 +117,10 @@ def test_browser_normalises_the_passphrase_to_nfc_as_python_does(harness):
     decomposed = unicodedata.normalize("NFD", "hearth-test-café")
     browser_key = harness.evaluate(
         "([p, s, i]) => window.hearthTest.derive(p, s, i)",
-        [decomposed, envelope._b64(salt), envelope.ITERATION_FLOOR],
+        [decomposed, envelope.b64url(salt), envelope.ITERATION_FLOOR],
     )
     python_key = envelope.derive_key(composed, salt, envelope.ITERATION_FLOOR)
-    assert browser_key == envelope._b64(python_key)
+    assert browser_key == envelope.b64url(python_key)
 
 
 def test_browser_trims_a_pasted_passphrase_as_python_does(harness):
@@ -136,9 +136,9 @@ def test_browser_trims_a_pasted_passphrase_as_python_does(harness):
     ):
         browser_key = harness.evaluate(
             "([p, s, i]) => window.hearthTest.derive(p, s, i)",
-            [typed, envelope._b64(salt), envelope.ITERATION_FLOOR],
+            [typed, envelope.b64url(salt), envelope.ITERATION_FLOOR],
         )
-        assert (browser_key == envelope._b64(python_key)) is same, repr(typed)
+        assert (browser_key == envelope.b64url(python_key)) is same, repr(typed)
 
 
 def test_browser_parse_lists_the_recipients_python_wrote(harness):

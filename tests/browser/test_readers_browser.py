@@ -11,7 +11,7 @@ import shutil
 import pytest
 from pelican.log import LimitFilter
 
-from hearth import readers, secrets
+from hearth import envelope, secrets
 from tests.conftest import build
 
 pytestmark = pytest.mark.browser
@@ -78,7 +78,7 @@ def test_a_reader_opens_with_their_passphrase_and_their_link(
     page.get_by_text("Opened through the keyring.").wait_for()
     assert page.watch.errors == []
     other = page.context.new_page()
-    other.goto(base + url + "#k=" + readers.b64url(jo.link))
+    other.goto(base + url + "#k=" + envelope.b64url(jo.link))
     other.get_by_text("Opened through the keyring.").wait_for()
     assert "#" not in other.evaluate("location.href")
 

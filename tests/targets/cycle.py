@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from hearth import envelope
+from hearth.release import MARKER, is_feed, is_page
 from hearth.targets import ops
-from hearth.targets.base import MARKER, is_feed, is_page
 
 CARRIER = re.compile(r'id="hearth-locked-page"[^>]*>([^<]*)</script>')
 

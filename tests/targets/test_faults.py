@@ -35,9 +35,9 @@ from pathlib import Path
 import pytest
 
 from hearth import envelope
-from hearth.deploy import ATTACHMENT_PREFIX
+from hearth.envelope import ATTACHMENT_PREFIX
+from hearth.release import MARKER, is_feed, is_page
 from hearth.targets import open_target, ops
-from hearth.targets.base import MARKER, is_feed, is_page
 from tests.targets.conftest import S3_KEY, S3_SECRET, free_port, s3_client
 from tests.targets.cycle import LOCKED_META, MESSAGE, NOTICE_META, build_files
 

@@ -24,7 +24,7 @@ import sys
 import pytest
 import yaml
 
-from hearth import readers, state
+from hearth import envelope, state
 from tests.conftest import ROOT, passphrase_env
 from tests.targets.cycle import LOCKED_META, NOTICE_META, marker_state
 from tests.targets.test_git import branch_reader
@@ -40,7 +40,7 @@ SERVER_URL = "https://github.com"
 INSTALL = "scripts/setup"
 SITEURL = "https://blog.example"
 # The tests' state key for the forge's secret store (a public test value).
-FORGE_STATE_KEY = readers.b64url(
+FORGE_STATE_KEY = envelope.b64url(
     hashlib.sha256(b"hearth-test-forge-state-key").digest()
 )
 # The forge's repository files that a developer's checkout may hold but that
@@ -353,7 +353,7 @@ def test_lock_status_and_publish_from_the_phone_keep_the_state_file(forge):
     text = forge.source_file("hearth-state.json")
     assert "2026-11-30-phone" not in text  # entries are keyed, not named
     posts = json.loads(text)["posts"]
-    forge_key = readers.unb64url(FORGE_STATE_KEY)
+    forge_key = envelope.unb64url(FORGE_STATE_KEY)
     # Every entry is under the key from the forge's secrets (the sample's
     # demo-key entries move to it), so the next run, or the laptop with the
     # same secrets.toml, finds the same addresses; the old ids are kept and

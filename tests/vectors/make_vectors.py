@@ -39,7 +39,7 @@ def fixed(label, length):
 
 
 def b64(data):
-    return env._b64(data)
+    return env.b64url(data)
 
 
 KEYS = {a: env.derive_key(PASSPHRASES[a], SALTS[a], FLOOR) for a in PASSPHRASES}
