@@ -450,7 +450,7 @@ def lock_tree(src: Folder, dest: Folder, *, recipients: Sequence[envelope.Recipi
                                          entry=entry))  # fmt: skip
         elif rel in ("robots.txt", MARKER) or is_page(rel):
             continue
-        elif data.startswith(envelope.ATTACHMENT_PREFIX) or envelope.is_envelope(data):
+        elif envelope.is_ciphertext(data):
             # Already ciphertext: a private post's file, or an audience's
             # list or keyring, which the browser finds at its own address.
             _write(locked, rel, data)

@@ -300,8 +300,11 @@ def _holds(
         return False
 
 
-def is_envelope(data: bytes) -> bool:
-    """Whether bytes are a well-formed Hearth envelope (already ciphertext)."""
+def is_ciphertext(data: bytes) -> bool:
+    """Whether bytes are already Hearth ciphertext: an attachment (a private
+    post's file) or a well-formed envelope (an audience's list or keyring)."""
+    if data.startswith(ATTACHMENT_PREFIX):
+        return True
     try:
         _parse(data.decode("ascii"))
     except (UnicodeDecodeError, ValueError, EnvelopeError):

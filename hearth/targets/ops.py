@@ -532,10 +532,7 @@ def _check_files(
             # A private post's file (a Hearth attachment) and an audience's
             # list or keyring (an envelope) are ciphertext already.
             data = target.read_file(path) or b""
-            if not (
-                data.startswith(envelope.ATTACHMENT_PREFIX)
-                or envelope.is_envelope(data)
-            ):
+            if not envelope.is_ciphertext(data):
                 result.problems.append(
                     f"UNLOCKED FILE ON THE TARGET: {target.display} /{path}. Re-run "
                     "`invoke lock`."

@@ -93,11 +93,7 @@ def assert_locked(read, build, recipients, *, missing_is_shell=False):
         if rel == "robots.txt":
             continue  # the build's own, replaced by the lock's
         body = read(rel)
-        if (
-            rel.startswith("theme/")
-            or old.startswith(b"hearth\x01")
-            or envelope.is_envelope(old)
-        ):
+        if rel.startswith("theme/") or envelope.is_ciphertext(old):
             # The theme stays public (the unlock page needs it), and a
             # private post's files and an audience's list and keyring are
             # ciphertext already.

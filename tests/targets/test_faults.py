@@ -35,7 +35,6 @@ from pathlib import Path
 import pytest
 
 from hearth import envelope
-from hearth.envelope import ATTACHMENT_PREFIX
 from hearth.release import MARKER, is_feed, is_page
 from hearth.targets import open_target, ops
 from tests.targets.conftest import S3_KEY, S3_SECRET, free_port, s3_client
@@ -122,10 +121,7 @@ def name_view(view, a, b):
     ):
         return "notice"
     if all(seen[p] is None or LOCKED_META in seen[p] for p in pages) and all(
-        seen[p] is None
-        or p.startswith("theme/")
-        or seen[p].startswith(ATTACHMENT_PREFIX)
-        or envelope.is_envelope(seen[p])
+        seen[p] is None or p.startswith("theme/") or envelope.is_ciphertext(seen[p])
         for p in rest
     ):
         return "locked"
