@@ -937,6 +937,17 @@ def due(c):
         publish(c, target=plan.targets or None)
 
 
+def _take_down(message, message_file, until, for_, target):
+    """What withdraw and lock both start from: (settings, end, notice, targets)."""
+    settings = _publish_settings()
+    end = _end(until, for_, target)
+    notice = _notice(message, message_file, settings)
+    targets = _targets(target, settings)
+    # Never held back by two addresses: the bad week comes first.
+    settings = _addressed(settings, targets, strict=False)
+    return settings, end, notice, targets
+
+
 @task(
     positional=["message"],
     iterable=["target"],
@@ -955,12 +966,9 @@ def withdraw(  # noqa: PLR0917 - invoke maps flags to parameters
     dry_run=False, verbose=False,
 ):  # fmt: skip
     """Take the whole site down: one notice at every address, nothing else."""
-    settings = _publish_settings()
-    end = _end(until, for_, target)
-    notice = _notice(message, message_file, settings)
-    targets = _targets(target, settings)
-    # Never held back by two addresses: the bad week comes first.
-    settings = _addressed(settings, targets, strict=False)
+    settings, end, notice, targets = _take_down(
+        message, message_file, until, for_, target
+    )
     with _calmly("withdraw"):
         ops.withdraw(
             targets,
@@ -998,11 +1006,9 @@ def lock(  # noqa: PLR0917 - invoke maps flags to parameters
     """Put the whole site behind the site passphrase (HEARTH_PASSPHRASE_SITE)."""
     from hearth.secrets import SecretsError, passphrase_for
 
-    settings = _publish_settings()
-    end = _end(until, for_, target)
-    notice = _notice(message, message_file, settings)
-    targets = _targets(target, settings)
-    settings = _addressed(settings, targets, strict=False)
+    settings, end, notice, targets = _take_down(
+        message, message_file, until, for_, target
+    )
     try:
         passphrase = passphrase_for(SITE_AUDIENCE, publish=True)
     except SecretsError as e:
