@@ -73,6 +73,20 @@ def build(output, settings_file="pelicanconf.py", content=None, **override):
     return output
 
 
+@contextlib.contextmanager
+def kept_log_limits():
+    """Pelican's process-wide log limits (LimitFilter) put back as found."""
+    raised = set(LimitFilter._raised_messages)
+    counts = dict(LimitFilter._group_count)
+    try:
+        yield
+    finally:
+        LimitFilter._raised_messages.clear()
+        LimitFilter._raised_messages.update(raised)
+        LimitFilter._group_count.clear()
+        LimitFilter._group_count.update(counts)
+
+
 @pytest.fixture(autouse=True)
 def isolated_log_limits():
     """Give every test Pelican's process-wide log limits as it found them.
@@ -81,13 +95,8 @@ def isolated_log_limits():
     whole process, and Hearth resets them at each build: without this, one
     test's builds could silence a warning a later test waits for.
     """
-    raised = set(LimitFilter._raised_messages)
-    counts = dict(LimitFilter._group_count)
-    yield
-    LimitFilter._raised_messages.clear()
-    LimitFilter._raised_messages.update(raised)
-    LimitFilter._group_count.clear()
-    LimitFilter._group_count.update(counts)
+    with kept_log_limits():
+        yield
 
 
 @pytest.fixture

@@ -10,12 +10,18 @@ import threading
 from pathlib import Path
 
 import pytest
-from pelican.log import LimitFilter
 from PIL import Image
 
 from hearth import envelope
 from hearth.state import State
-from tests.conftest import ROOT, TEST_PASSPHRASES, build, environ, passphrase_env
+from tests.conftest import (
+    ROOT,
+    TEST_PASSPHRASES,
+    build,
+    environ,
+    kept_log_limits,
+    passphrase_env,
+)
 
 # Every Pelican output that could carry a post: each feed kind, every archive,
 # copied sources. Private posts must reach none of them.
@@ -102,13 +108,8 @@ def isolated_log_limits():
     whole process; these builds log many, which must not silence warnings
     that later tests (in other modules) wait for.
     """
-    raised = set(LimitFilter._raised_messages)
-    counts = dict(LimitFilter._group_count)
-    yield
-    LimitFilter._raised_messages.clear()
-    LimitFilter._raised_messages.update(raised)
-    LimitFilter._group_count.clear()
-    LimitFilter._group_count.update(counts)
+    with kept_log_limits():
+        yield
 
 
 def png(colour):
