@@ -17,9 +17,11 @@ Every message names the file and the line (counted from 1, as editors count),
 says what is wrong and how to fix it.
 """
 
+import contextlib
 import copy
 import datetime as dt
 import difflib
+import functools
 import logging
 import os
 import re
@@ -36,11 +38,16 @@ from typing import Any
 import docutils.nodes
 import docutils.utils
 import yaml
+from markdown import Markdown
 from markdown.extensions.meta import BEGIN_RE, END_RE, META_MORE_RE, META_RE
 from pelican.contents import Article, Page, SkipStub
 from pelican.generators import Generator
 from pelican.plugins import signals
-from pelican.plugins.yaml_metadata.yaml_metadata import HEADER_RE, YAMLMetadataReader
+from pelican.plugins.yaml_metadata.yaml_metadata import (
+    HEADER_RE,
+    YAMLMetadataReader,
+    _convert_py_to_meta,
+)
 from pelican.readers import HTMLReader, MarkdownReader, Readers, RstReader
 from pelican.utils import get_date, posixize_path
 
@@ -150,8 +157,39 @@ class Reading:
 # Settings ----------------------------------------------------------------------
 
 
-def known_keys(settings: Mapping[str, Any], style: str = "md") -> set[str]:
-    """Every header key a post may use with these settings."""
+# The settings known_keys reads; its answer is kept while these are unchanged.
+_KEY_SETTINGS = (
+    "FORMATTED_FIELDS",
+    EXTRA_KEYS_SETTING,
+    "DEFAULT_METADATA",
+    "EXTRA_PATH_METADATA",
+    "FILENAME_METADATA",
+    "PATH_METADATA",
+)
+_known_cache: dict[tuple[int, str], tuple[list[Any], frozenset[str]]] = {}
+
+
+def known_keys(settings: Mapping[str, Any], style: str = "md") -> frozenset[str]:
+    """Every header key a post may use with these settings.
+
+    Asked once or twice per file: the answer is kept per settings object and
+    style, and given again only while the settings it reads compare equal to
+    a copy taken when it was made (a plugin that changes one mid-build gets
+    a fresh answer).
+    """
+    key = (id(settings), style)
+    values = [settings.get(name) for name in _KEY_SETTINGS]
+    kept = _known_cache.get(key)
+    if kept is not None and kept[0] == values:
+        return kept[1]
+    keys = frozenset(_known_keys(settings, style))
+    if len(_known_cache) > 64:
+        _known_cache.clear()
+    _known_cache[key] = (copy.deepcopy(values), keys)
+    return keys
+
+
+def _known_keys(settings: Mapping[str, Any], style: str) -> set[str]:
     keys = set(PELICAN_KEYS) | set(frontmatter.HEARTH_KEYS)
     keys |= {str(k).lower() for k in settings.get("FORMATTED_FIELDS") or ()}
     extra = settings.get(EXTRA_KEYS_SETTING) or ()
@@ -212,9 +250,15 @@ def apply_default_audience(settings: dict[str, Any]) -> dict[str, Any]:
 
 def shown_path(path: str | os.PathLike[str]) -> str:
     """A path as the writer knows it: relative to here when it is below here."""
-    text = str(path)
+    return _shown_from(str(path), os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _shown_from(text: str, here: str) -> str:
+    # Every message about a file names it, and a file is named several times
+    # per build: relpath is worth keeping (per folder the build runs from).
     try:
-        relative = os.path.relpath(text)
+        relative = os.path.relpath(text, here)
     except ValueError:
         return text
     return text if relative.startswith("..") else relative
@@ -499,6 +543,25 @@ def _rst_header(document: Any, text: str) -> _Header:
 # Judging a header ----------------------------------------------------------------
 
 
+# 2026-01-31, 2026-01-31 18:00 or 2026-01-31T18:00:05: how nearly every
+# header writes a date, and one dateutil reads whenever datetime does. Any
+# other text, or one datetime refuses (dateutil may still read "2026-13-01"),
+# goes to Pelican's own get_date.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+
+
+def _check_date(text: str) -> None:
+    """Raise ValueError if Pelican's get_date cannot read `text`."""
+    if _ISO_DATE.fullmatch(text):
+        try:
+            dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return
+    get_date(text)
+
+
 def _near(key: str, candidates: Iterable[str], cutoff: float) -> str | None:
     if key.rstrip("s") in candidates:
         return key.rstrip("s")
@@ -537,7 +600,7 @@ def _value_problem(
             )
     if entry.key in ("date", "modified") and not isinstance(entry.value, dt.date):
         try:
-            get_date(str(entry.value).strip().replace("_", " "))
+            _check_date(str(entry.value).strip().replace("_", " "))
         except (ValueError, OverflowError, TypeError):
             return (
                 f"{where}: '{entry.key}' {str(entry.value)!r} is not a date "
@@ -664,7 +727,19 @@ class _Strict:
 
 
 class HearthMarkdownReader(_Strict, YAMLMetadataReader):
-    """Markdown with a YAML or a `Key: value` header, read strictly."""
+    """Markdown with a YAML or a `Key: value` header, read strictly.
+
+    The file is read once: the text whose header was checked is the text
+    converted (an editor saving the file in between cannot slip an unchecked
+    header past the check), by the same steps as pelican-yaml-metadata's
+    read for a YAML header and Pelican's MarkdownReader.read for the other.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # pelican-yaml-metadata makes its Markdown here, for every file
+        # extension of every generator (16 a build); made on first use instead.
+        MarkdownReader.__init__(self, *args, **kwargs)
+        self._yaml_md: Markdown | None = None
 
     def read(self, source_path: str) -> Any:
         self.notes = []
@@ -673,7 +748,31 @@ class HearthMarkdownReader(_Strict, YAMLMetadataReader):
         match = HEADER_RE.fullmatch(text)
         header = _yaml_header(text, match, shown) if match else _native_header(text)
         self._strictly(source_path, header)
-        return self._pelican(super().read, source_path)
+        if match:
+            return self._pelican(lambda path: self._read_yaml(match, path), source_path)
+        return self._pelican(lambda path: self._read_native(text, path), source_path)
+
+    def _read_yaml(self, match: re.Match[str], source_path: str) -> Any:
+        """YAMLMetadataReader.read, on the text already read."""
+        if self._yaml_md is None:
+            md_settings = copy.deepcopy(self.settings["MARKDOWN"])
+            with contextlib.suppress(KeyError, ValueError):
+                md_settings["extensions"].remove("markdown.extensions.meta")
+            self._yaml_md = Markdown(**md_settings)
+        # Its formatted fields (a summary) convert with this Markdown too.
+        self._md = self._yaml_md
+        metadata = self._load_yaml_metadata(match.group("metadata"), source_path)
+        self._md.Meta = {k: _convert_py_to_meta(v) for k, v in metadata.items()}
+        return self._md.reset().convert(match.group("content")), metadata
+
+    def _read_native(self, text: str, source_path: str) -> Any:
+        """MarkdownReader.read, on the text already read."""
+        self._source_path = source_path
+        self._md = Markdown(**self.settings["MARKDOWN"])
+        content = self._md.convert(text)
+        if hasattr(self._md, "Meta"):
+            return content, self._parse_metadata(self._md.Meta)
+        return content, {}
 
 
 _DOCUTILS_MESSAGE = re.compile(r"^.*?:(?P<line>\d+): \(\w+/\d\) (?P<message>.*)", re.S)

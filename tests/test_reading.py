@@ -232,3 +232,46 @@ def test_unlock_link_refuses_a_post_the_audience_cannot_open(repo):
         tasks.unlock_link(Context(), "friends", "content/posts/native.md", preview=True)
     with pytest.raises(Exit, match="no address yet: build the site once"):
         tasks.unlock_link(Context(), "family", phone, preview=True)
+
+
+def _markdown_files(mixed):
+    roots = [ROOT / "content", mixed / "content", mixed / "elsewhere"]
+    files = sorted(p for root in roots for p in root.rglob("*.md"))
+    # A YAML summary (a formatted field) and a body whose first line reads
+    # like a header key, each right after a native file on the same reader.
+    extra = mixed / "extra"
+    extra.mkdir()
+    (extra / "yaml-summary.md").write_text(
+        "---\ntitle: Summed\ndate: 2026-01-02\nsummary: Some *words*\n---\n\n"
+        "Key: not a header\n\nBody [a link](https://example.org).\n"
+    )
+    (extra / "native-summary.md").write_text(
+        "Title: Native\nDate: 2026-01-03 10:00\nSummary: Other *words*\n"
+        "Tags: a, b\n\nText with a footnote[^1].\n\n[^1]: The note.\n"
+    )
+    files += sorted(extra.iterdir())
+    return [f for pair in zip(files, reversed(files), strict=True) for f in pair]
+
+
+def test_the_strict_markdown_reader_reads_as_pelican_yaml_metadata_does(mixed):
+    """Hearth's reader converts the text it checked (one read of the file):
+    what it gives is what pelican-yaml-metadata's own reader gives, for each
+    Markdown file of the sample and the test sites, native and YAML headers
+    read in turns by one reader (a reader keeps a Markdown between files)."""
+    from pelican.plugins.yaml_metadata.yaml_metadata import YAMLMetadataReader
+
+    _, settings = mixed_settings(mixed)
+    files = _markdown_files(mixed)
+    ours = reading.HearthMarkdownReader(settings)
+    ours.log_notes = False
+    compared = 0
+    for path in files:
+        # A fresh plain reader each time: its answer cannot depend on order.
+        theirs = YAMLMetadataReader(settings).read(str(path))
+        try:
+            mine = ours.read(str(path))
+        except reading.ReadingError:
+            continue  # a file the strict reader refuses on purpose
+        assert mine == theirs, path
+        compared += 1
+    assert compared >= 20
