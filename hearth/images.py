@@ -20,8 +20,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps, JpegImagePlugin
-
 from hearth.ownerfiles import replace_owner_only
 
 # EXIF tag 0x0112: how the camera held the picture. 1 is "as stored".
@@ -253,6 +251,8 @@ _STRIPPERS = {"jpeg": _strip_jpeg, "png": _strip_png, "webp": _strip_webp}
 
 def _orientation(data: bytes) -> int | None:
     """The EXIF orientation of a still image (None for an animation)."""
+    from PIL import Image  # only for an image not cleaned before (CleanCache)
+
     try:
         with Image.open(io.BytesIO(data)) as im:
             if getattr(im, "n_frames", 1) > 1:
@@ -264,6 +264,8 @@ def _orientation(data: bytes) -> int | None:
 
 def _transpose(data: bytes, fmt: str) -> bytes:
     """Apply the EXIF orientation; re-encode as faithfully as Pillow can."""
+    from PIL import Image, ImageOps, JpegImagePlugin
+
     with Image.open(io.BytesIO(data)) as im:
         options: dict[str, Any] = {}
         if im.info.get("icc_profile"):
@@ -295,6 +297,8 @@ def _check(data: bytes, fmt: str) -> None:
     """Fail closed: the result must open, decode, and carry no metadata."""
     if _STRIPPERS[fmt](data) is not None:
         raise ImageError("metadata survived cleaning")
+    from PIL import Image
+
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.load()

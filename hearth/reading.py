@@ -248,6 +248,10 @@ def apply_default_audience(settings: dict[str, Any]) -> dict[str, Any]:
 # Reading a file's text ---------------------------------------------------------
 
 
+# "//", "/./" or "/../" anywhere, or "/." or "/.." at the end.
+_UNNORMAL = re.compile(r"//|/\.\.?(?:/|$)")
+
+
 def shown_path(path: str | os.PathLike[str]) -> str:
     """A path as the writer knows it: relative to here when it is below here."""
     return _shown_from(str(path), os.getcwd())
@@ -257,16 +261,28 @@ def shown_path(path: str | os.PathLike[str]) -> str:
 def _shown_from(text: str, here: str) -> str:
     # Every message about a file names it, and a file is named several times
     # per build: relpath is worth keeping (per folder the build runs from).
+    # A normalised absolute path (as Pelican's are) is cut without relpath.
+    below = here.rstrip("/") + "/"
+    if (
+        os.sep == "/"
+        and text.startswith("/")
+        and not text.endswith("/")
+        and text != below[:-1]
+        and not _UNNORMAL.search(text)
+        and not _UNNORMAL.search(below)
+    ):
+        return text[len(below) :] if text.startswith(below) else text
     try:
         relative = os.path.relpath(text, here)
     except ValueError:
         return text
-    return text if relative.startswith("..") else relative
+    outside = relative == os.pardir or relative.startswith(os.pardir + os.sep)
+    return text if outside else relative
 
 
 def text_of(source_path: str | os.PathLike[str]) -> str:
-    """A source file's text (UTF-8, BOM and CR/CRLF line ends as Pelican takes them)."""
-    """The text Pelican reads (BOM dropped, newlines as \\n), or ReadingError."""
+    """The text Pelican reads (UTF-8, BOM dropped, CR and CRLF line ends as
+    \\n), or ReadingError saying why it cannot be read."""
     shown = shown_path(source_path)
     try:
         data = Path(source_path).read_bytes()

@@ -276,3 +276,54 @@ def test_a_build_without_hearth_images_is_not_touched(tmp_path):
     strip_output_images(SimpleNamespace(output_path=str(output), settings=settings))
     with Image.open(output / "dog.jpg") as im:
         assert len(im.getexif()) > 0
+
+
+def test_every_output_file_is_looked_at_whatever_its_name_or_folder(
+    tmp_path, monkeypatch
+):
+    """The walk of the output finds what sorted(rglob('*')) finds (files and
+    links to files, not linked folders), in that order; an image named like
+    a page, deep in a folder, is cleaned by its signature; a folder it
+    cannot read stops the build instead of being skipped."""
+    import os
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from plugins.hearth_images.hearth_images import (
+        ImageMetadataError,
+        _output_files,
+        strip_output_images,
+    )
+
+    output = tmp_path / "out"
+    (output / "a" / "b").mkdir(parents=True)
+    (output / "a-b").mkdir()
+    (output / "a" / "b" / "page.html").write_bytes(imagefactory.jpeg(description="x"))
+    (output / "a-b" / "z.txt").write_text("text")
+    (output / "a.txt").write_text("text")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "hidden.jpg").write_bytes(imagefactory.jpeg())
+    (output / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (output / "a" / "photo.jpg").symlink_to(elsewhere / "hidden.jpg")
+    expected = [str(p) for p in sorted(output.rglob("*")) if p.is_file()]
+    assert _output_files(str(output)) == expected
+    assert len(expected) == 4
+
+    settings = {"PLUGINS": ["hearth_images"], "CACHE_PATH": str(tmp_path / "cache")}
+    strip_output_images(SimpleNamespace(output_path=str(output), settings=settings))
+    with Image.open(output / "a" / "b" / "page.html") as im:
+        assert len(im.getexif()) == 0
+
+    locked = str(output / "a-b")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if str(path) == locked:  # as for another user's folder (tests run as root)
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(ImageMetadataError, match=r"cannot look for images in .*a-b"):
+        strip_output_images(SimpleNamespace(output_path=str(output), settings=settings))
+    assert Path(output / "a.txt").read_text() == "text"

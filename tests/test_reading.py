@@ -275,3 +275,25 @@ def test_the_strict_markdown_reader_reads_as_pelican_yaml_metadata_does(mixed):
         assert mine == theirs, path
         compared += 1
     assert compared >= 20
+
+
+def test_shown_path_names_a_file_as_relpath_would():
+    """The quick cut of a normalised absolute path gives what os.path.relpath
+    gives (relative below the folder, else the path as it is), on paths
+    with dots, double slashes, trailing slashes and the folder itself."""
+    import os
+    import random
+
+    def by_relpath(text, here):
+        relative = os.path.relpath(text, here)
+        outside = relative == ".." or relative.startswith("../")
+        return text if outside else relative
+
+    parts = ["a", "b", ".", "..", "", ".x", "..y", "c.d", "é"]
+    rng = random.Random(7)
+    for _ in range(5000):
+        text = "/" + "/".join(rng.choice(parts) for _ in range(rng.randint(0, 5)))
+        here = "/" + "/".join(rng.choice(parts) for _ in range(rng.randint(0, 3)))
+        assert reading._shown_from(text, here) == by_relpath(text, here), (text, here)
+    assert reading._shown_from("/site/content/a.md", "/site") == "content/a.md"
+    assert reading._shown_from("/elsewhere/a.md", "/site") == "/elsewhere/a.md"

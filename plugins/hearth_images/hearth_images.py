@@ -1,6 +1,7 @@
 """Strip EXIF, GPS, XMP, IPTC and text metadata from every published image."""
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,36 @@ class ImageMetadataError(Exception):
     """An output image could not be cleaned; the build stops."""
 
 
-def _is_image(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return image_format(handle.read(_HEADER_BYTES)) is not None
+def _is_image(path: str) -> bool:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return image_format(os.read(fd, _HEADER_BYTES)) is not None
+    finally:
+        os.close(fd)
+
+
+def _output_files(folder: str) -> list[str]:
+    """Every file under folder (a link to a file counts; a linked folder is
+    not entered), in the order sorted(Path(folder).rglob("*")) gives."""
+    found: list[str] = []
+    pending = [folder]
+    while pending:
+        here = pending.pop()
+        try:
+            with os.scandir(here) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    elif entry.is_file():
+                        found.append(entry.path)
+        except OSError as err:
+            # Fail closed: images in a folder that cannot be read are not
+            # known to be clean.
+            raise ImageMetadataError(
+                f"Hearth cannot look for images in {here} ({err.strerror}): "
+                "make the output folder readable, or delete it and build again."
+            ) from None
+    return sorted(found, key=lambda path: path.split(os.sep))
 
 
 def _loaded(settings: Mapping[str, Any]) -> bool:
@@ -41,9 +69,11 @@ def strip_output_images(pelican: Pelican) -> None:
     cache = CleanCache(Path(pelican.settings["CACHE_PATH"]) / "hearth" / "images")
     seen = cleaned = 0
     failed: list[str] = []
-    for path in sorted(output.rglob("*")):
-        if not path.is_file() or not _is_image(path):
+    # By signature, not by name: an image called page.html is cleaned too.
+    for name in _output_files(str(output)):
+        if not _is_image(name):
             continue
+        path = Path(name)
         seen += 1
         try:
             clean = cache.clean(path.read_bytes())
