@@ -356,6 +356,13 @@ def _derived_tag(name: str, key: bytes) -> str:
     return envelope.b64url(mac.digest())
 
 
+def _strong_tag(name: str, key: bytes) -> str:
+    """Says the passphrase behind a cached key passed the strength estimate,
+    under this rule: only the key's holder can write it."""
+    label = f"hearth strong\x00{name}\x00{readers.strength_rule()}".encode()
+    return envelope.b64url(hmac.new(bytes(key), label, "sha256").digest())
+
+
 class Keys:
     """Derived keys: PBKDF2 once per passphrase, salt and work, then cached.
 
@@ -372,6 +379,8 @@ class Keys:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        # names whose passphrase passed the strength estimate (tagged)
+        self._strong: set[str] = set()
         self._cached = self._load()
         self._early: dict[str, Future[bytes]] = {}
         # name -> key: what this build used, saved at the end
@@ -400,6 +409,11 @@ class Keys:
                 good = False
             if good:
                 found[name] = key
+                strong = entry.get("strong")
+                if isinstance(strong, str) and hmac.compare_digest(
+                    strong, _strong_tag(name, key)
+                ):
+                    self._strong.add(name)
         return found
 
     def start(self, jobs: Iterable[tuple[str, bytes, int]]) -> None:
@@ -444,6 +458,15 @@ class Keys:
         self._used[name] = key
         return key
 
+    def strong(self, phrase: str, salt: bytes, iterations: int) -> bool:
+        """Whether this passphrase passed the strength estimate in a build
+        that kept its key (the estimate need not run again)."""
+        return self._name(phrase, salt, iterations) in self._strong
+
+    def mark_strong(self, phrase: str, salt: bytes, iterations: int) -> None:
+        """The passphrase passed the estimate: say so beside its key."""
+        self._strong.add(self._name(phrase, salt, iterations))
+
     def forget(self) -> None:
         """Let unused early derivations (and the passphrases) go."""
         self._early.clear()
@@ -456,7 +479,15 @@ class Keys:
         data = {
             "about": _DERIVED_FILE_ABOUT,
             "keys": {
-                name: {"key": envelope.b64url(key), "tag": _derived_tag(name, key)}
+                name: {
+                    "key": envelope.b64url(key),
+                    "tag": _derived_tag(name, key),
+                    **(
+                        {"strong": _strong_tag(name, key)}
+                        if name in self._strong
+                        else {}
+                    ),
+                }
                 for name, key in sorted(self._used.items())
             },
         }
@@ -652,6 +683,28 @@ class Keyring(NamedTuple):
     readers: int
 
 
+class _StrengthMemo:
+    """secrets.StrengthMemo over the derived-key cache: a passphrase that
+    passed zxcvbn once is marked beside its key (tagged with the key, under
+    readers.strength_rule), and the next build skips the estimate for it."""
+
+    def __init__(self, keys: Keys, state: State, iterations: int) -> None:
+        self.keys, self.state, self.iterations = keys, state, iterations
+
+    def known(self, passphrase: str, audience: str) -> bool:
+        salt = self.state.known_audience(audience)
+        return (
+            salt is not None
+            and salt[1] == self.iterations
+            and self.keys.strong(passphrase, *salt)
+        )
+
+    def passed(self, passphrase: str, audience: str) -> None:
+        self.keys.mark_strong(
+            passphrase, *self.state.audience(audience, self.iterations)
+        )
+
+
 def recipients(
     used: Collection[str],
     audiences: Iterable[str],
@@ -681,7 +734,11 @@ def recipients(
     """
     try:
         found = secrets.audience_readers(
-            used, audiences, publish=publish, secrets_file=secrets_file
+            used,
+            audiences,
+            publish=publish,
+            secrets_file=secrets_file,
+            memo=_StrengthMemo(keys, state, iterations),
         )
     except secrets.SecretsError as err:
         raise PrivateError(

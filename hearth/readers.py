@@ -112,6 +112,15 @@ def new_link_key() -> bytes:
     return os.urandom(LINK_KEY_BYTES)
 
 
+@functools.cache
+def strength_rule() -> str:
+    """What a passed strength estimate depends on: a verdict kept under
+    another rule (a new zxcvbn, a new floor) does not count."""
+    from importlib.metadata import version
+
+    return f"zxcvbn {version('zxcvbn')} floor {GUESSES_LOG10_FLOOR} {_ESTIMATE_CHARS}"
+
+
 def strength_problem(passphrase: str) -> str:
     """'' when zxcvbn rates the passphrase at GUESSES_LOG10_FLOOR or more;
     else a sentence (without the passphrase) saying how weak it is."""

@@ -936,11 +936,16 @@ def _how_to_add(prop: str, source_path: str) -> str:
     return f"Add a '{prop.title()}:' line to the header."
 
 
-def check_content(content: Any) -> tuple[list[str], str, list[str]]:
+def check_content(
+    content: Any, *, names: bool = True
+) -> tuple[list[str], str, list[str]]:
     """(audience names, listing, warnings) of a content object, or ReadingError.
 
     Run on the metadata as Pelican merged it (DEFAULT_METADATA, path
     metadata, header), so a value from the settings is checked too.
+    `names`: also refuse a page whose file name would be too long (the
+    build leaves that to hearth_private, which knows where each page is
+    written once every plugin has had its say: see file_name_problem).
     """
     shown = shown_path(content.source_path)
     kind = "article" if isinstance(content, Article) else "page"
@@ -969,15 +974,23 @@ def check_content(content: Any) -> tuple[list[str], str, list[str]]:
         warnings = frontmatter.as_list(meta.get("warnings"))
     except frontmatter.FrontMatterError as err:
         raise ReadingError(str(err)) from None
-    save_as = getattr(content, "save_as", "") or ""
+    if names:
+        problem = file_name_problem(shown, getattr(content, "save_as", "") or "")
+        if problem:
+            raise ReadingError(problem)
+    return audience, listing, warnings
+
+
+def file_name_problem(shown: str, save_as: str) -> str | None:
+    """A message if a page written at `save_as` has a file name too long."""
     for part in str(save_as).split("/"):
         if len(part.encode()) > NAME_MAX:
-            raise ReadingError(
+            return (
                 f"{shown}: its address would be a file name of "
                 f"{len(part.encode())} bytes, longer than file systems allow "
                 f"({NAME_MAX}). Shorten the title, or add a short 'slug:'."
             )
-    return audience, listing, warnings
+    return None
 
 
 # What Pelican's `reader` metadata says for its own readers (and the plain

@@ -29,7 +29,7 @@ import stat
 import tomllib
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from hearth import envelope
 from hearth import readers as hearth_readers
@@ -196,12 +196,25 @@ def read_readers(
     return found
 
 
+class StrengthMemo(Protocol):
+    """Passphrases the strength estimate passed before (a build's cache).
+
+    `known` is True only for one that passed with the same rule; `passed`
+    records one that passes now. The estimate runs for every other one.
+    """
+
+    def known(self, passphrase: str, audience: str) -> bool: ...
+
+    def passed(self, passphrase: str, audience: str) -> None: ...
+
+
 def passphrase_for(
     audience: str,
     *,
     publish: bool,
     secrets_file: Path_ | None = None,
     _table: Mapping[str, str] | None = None,
+    memo: StrengthMemo | None = None,
 ) -> str:
     """Return the passphrase of `audience`, or raise SecretsError.
 
@@ -253,17 +266,29 @@ def passphrase_for(
             variable,
         )
     else:
-        _gate(value, audience, source, publish)
+        _gate(value, audience, source, publish, memo=memo)
     return value
 
 
 def _gate(
-    value: str, audience: str, source: str, publish: bool, reader: str | None = None
+    value: str,
+    audience: str,
+    source: str,
+    publish: bool,
+    reader: str | None = None,
+    *,
+    memo: StrengthMemo | None = None,
 ) -> None:
     """The strength gate: a publish build refuses a weak passphrase; a
-    preview says so at every build."""
-    problem = weakness(value, audience) or hearth_readers.strength_problem(value)
+    preview says so at every build. The estimate (zxcvbn) is skipped for a
+    passphrase `memo` knows passed it."""
+    problem = weakness(value, audience)
+    if not problem and memo is not None and memo.known(value, audience):
+        return
+    problem = problem or hearth_readers.strength_problem(value)
     if not problem:
+        if memo is not None:
+            memo.passed(value, audience)
         return
     whose = (
         f"reader {reader!r} of audience {audience!r}"
@@ -337,6 +362,7 @@ def audience_readers(
     *,
     publish: bool,
     secrets_file: Path_ | None = None,
+    memo: StrengthMemo | None = None,
 ) -> dict[str, list[Reader]]:
     """{audience: [Reader]} for a build, reading the secrets file once.
 
@@ -367,13 +393,17 @@ def audience_readers(
                             "passphrase. Remove the reader and add them again "
                             f"(invoke readers-add {audience} {reader.name})."
                         )
-                    _gate(phrase, audience, where, True, reader.name)
+                    _gate(phrase, audience, where, True, reader.name, memo=memo)
             shared = None
             variable = passphrase_variable(audience)
             is_set = variable in os.environ or audience in table
             if audience in used and (is_set or not readers):
                 shared = passphrase_for(
-                    audience, publish=publish, secrets_file=path, _table=table
+                    audience,
+                    publish=publish,
+                    secrets_file=path,
+                    _table=table,
+                    memo=memo,
                 )
             elif audience not in used:
                 shared = configured_passphrase(audience, secrets_file=path)

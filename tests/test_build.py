@@ -146,3 +146,44 @@ def test_sample_image_has_a_caption_and_alt_text(sample_publish):
     assert re.search(r'<img src="/images/bramble\.jpg"[^>]*alt="[^"]+"', figure)
     assert "<figcaption>Bramble on the canal path" in figure
     assert (sample_publish / "images" / "bramble.jpg").is_file()
+
+
+LONG_TITLE = "A very long title " * 16  # about 290 bytes as a slug
+
+
+@pytest.mark.parametrize("plugins", ["every", "frontmatter only"])
+def test_a_file_name_too_long_stops_the_build_before_anything_is_written(
+    tmp_path, plugins
+):
+    """A public post whose address would be a file name longer than 255
+    bytes stops the build, naming the file and the fix, with nothing
+    written: checked where Pelican will write it (hearth_private), or on
+    reading when hearth_private is not in the build."""
+    content = tmp_path / "content"
+    (content / "posts").mkdir(parents=True)
+    (content / "posts" / "long.md").write_text(
+        f"Title: {LONG_TITLE}\nDate: 2026-01-03\n\nBody\n"
+    )
+    extra = {} if plugins == "every" else {"PLUGINS": ["hearth_frontmatter"]}
+    with pytest.raises(
+        Exception, match=r"long\.md: its address would be a file name of 2\d\d bytes"
+    ) as err:
+        build(tmp_path / "out", content=content, **extra)
+    assert "add a short 'slug:'" in str(err.value)
+    assert not list((tmp_path / "out").rglob("*.html"))
+
+
+def test_a_long_title_on_a_private_post_is_no_problem(tmp_path):
+    """A private post is written at p/<id>/, whatever its title: no false
+    alarm; a slug fixes the public one."""
+    content = tmp_path / "content"
+    (content / "posts").mkdir(parents=True)
+    (content / "posts" / "long.md").write_text(
+        f"Title: {LONG_TITLE}\nDate: 2026-01-03\nAudience: friends\n\nBody\n"
+    )
+    (content / "posts" / "public.md").write_text(
+        f"Title: {LONG_TITLE}\nDate: 2026-01-04\nSlug: short\n\nBody\n"
+    )
+    out = build(tmp_path / "out", content=content)
+    assert len(list((out / "p").glob("*/index.html"))) == 1
+    assert (out / "2026" / "short" / "index.html").is_file()

@@ -234,3 +234,75 @@ def test_preview_and_publish_builds_share_one_derivation(tmp_path, derivations):
     assert derivations == before
     assert opens_with(tmp_path, preview, PHRASE)
     assert opens_with(tmp_path, publish, PHRASE)
+
+
+# --- the strength estimate, kept beside the key -------------------------------
+
+
+@pytest.fixture
+def estimates(monkeypatch):
+    """Every run of the strength estimate (zxcvbn), by passphrase."""
+    from hearth import readers
+
+    calls = []
+    real = readers.strength_problem
+
+    def counting(passphrase):
+        calls.append(passphrase)
+        return real(passphrase)
+
+    monkeypatch.setattr(readers, "strength_problem", counting)
+    return calls
+
+
+def _key_entries(root):
+    """derived.json's entries, and the name of the friends passphrase's."""
+    path = Path(root) / "cache" / "hearth" / "keys" / "derived.json"
+    salt, work = State.load(Path(root) / "hearth-state.json").known_audience("friends")
+    return path, json.loads(path.read_text()), private._derived_name(PHRASE, salt, work)
+
+
+def test_a_passphrase_that_passed_the_estimate_is_not_estimated_again(
+    warm_site, estimates
+):
+    """zxcvbn is the slowest import of a build: a passphrase that passed it
+    is marked beside its cached key, and the next build trusts the mark.
+    (family's passphrase guards no post here, so no build estimates it.)"""
+    _, data, friends = _key_entries(warm_site)
+    assert "strong" in data["keys"][friends]
+    assert PHRASE not in json.dumps(data)
+    output = run(warm_site, "out1")
+    assert estimates == []
+    assert opens_with(warm_site, output, PHRASE)
+
+
+@pytest.mark.parametrize("damage", ["copied", "garbled"])
+def test_a_damaged_mark_or_a_new_rule_runs_the_estimate_again(
+    warm_site, estimates, monkeypatch, damage
+):
+    from hearth import readers
+
+    path, data, friends = _key_entries(warm_site)
+    other = next(name for name in data["keys"] if name != friends)
+    if damage == "copied":
+        # A mark made for another entry is bound to that entry's name and key.
+        tag = private._strong_tag(other, envelope.unb64url(data["keys"][other]["key"]))
+        data["keys"][friends]["strong"] = tag
+    else:
+        tag = data["keys"][friends]["strong"]
+        data["keys"][friends]["strong"] = ("A" if tag[0] != "A" else "B") + tag[1:]
+    path.write_text(json.dumps(data))
+    run(warm_site, "out1")
+    assert estimates == [PHRASE]
+    run(warm_site, "out2")
+    assert estimates == [PHRASE]  # marked again by the build before
+    # Another zxcvbn or another floor: the verdict is taken again.
+    monkeypatch.setattr(readers, "strength_rule", lambda: "zxcvbn 9.9 floor 20 100")
+    run(warm_site, "out3")
+    assert estimates == [PHRASE, PHRASE]
+
+
+def test_a_weak_passphrase_is_refused_however_warm_the_cache(warm_site, estimates):
+    with pytest.raises(Exception, match="too easy to guess"):
+        run(warm_site, "out1", friends="friends friends friends")
+    assert "friends friends friends" in estimates

@@ -29,6 +29,8 @@ _READ: list[Content] = []
 # for the rest of the process, and a later build whose PLUGINS leave it out
 # must not be touched by it (its own guard, hearth/guard.py, still runs).
 _ACTIVE = False
+# hearth_private is loaded too: it checks file names (check_metadata).
+_NAMES_LATER = False
 PLUGIN_NAME = "hearth_frontmatter"
 # Pelican logs a file its generator could not read with this message.
 _COULD_NOT_PROCESS = "Could not process %s"
@@ -81,13 +83,14 @@ def add_strict_readers(readers: Readers) -> None:
 
 def start_guard(pelican: Pelican) -> None:
     """Collect reading errors from here on; apply HEARTH_DEFAULT_AUDIENCE."""
-    global _GUARD, _ACTIVE
+    global _GUARD, _ACTIVE, _NAMES_LATER
     root = logging.getLogger()
     if _GUARD is not None:
         root.removeHandler(_GUARD)
         _GUARD = None
     _READ.clear()
     _ACTIVE = PLUGIN_NAME in contents.plugin_names(pelican.settings)
+    _NAMES_LATER = "hearth_private" in contents.plugin_names(pelican.settings)
     if not _ACTIVE:
         return
     _GUARD = _ErrorGuard(pelican.settings)
@@ -114,7 +117,10 @@ def check_metadata(content: Content) -> None:
         return
     # A ReadingError raised here reaches Pelican's per-file handler, which
     # logs it; the guard then stops the build.
-    audiences, listing, warnings = reading.check_content(content)
+    # hearth_private checks each page's file name where it is written.
+    audiences, listing, warnings = reading.check_content(
+        content, names=not _NAMES_LATER
+    )
     content.warnings = warnings
     content.audience = audiences
     content.listing = listing

@@ -9,7 +9,7 @@ a new Pelican that moves one breaks here, not silently elsewhere.
 """
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -354,18 +354,32 @@ class _QuietContextSignal:
         return self._signal.send(sender, metadata=metadata if shown is None else shown)
 
 
+# The order to call a set of receivers in, by the receivers themselves (held,
+# so that no other function can take one's place under the same key).
+_ORDERS: dict[tuple[Any, ...], list[int]] = {}
+
+
+def _rank(receivers: Sequence[Any]) -> list[int]:
+    ranked = [(getattr(r, READ_FIRST, None), i) for i, r in enumerate(receivers)]
+    first = [i for _, i in sorted((k, i) for k, i in ranked if k is not None)]
+    return first + [i for i in range(len(receivers)) if i not in first]
+
+
 def _send_hearth_first(signal: Any, content: Content) -> None:
     """content_object_init as Pelican sends it, but Hearth's receivers first
     (those marked with hearth.contents.read_first, in rank order)."""
-    receivers = list(signal.receivers_for(content))
-    ranked = [(getattr(r, READ_FIRST, None), i) for i, r in enumerate(receivers)]
-    first = sorted((rank, i) for rank, i in ranked if rank is not None)
-    for _, i in first:
+    receivers = tuple(signal.receivers_for(content))
+    try:
+        order = _ORDERS.get(receivers)
+    except TypeError:  # a receiver that cannot be a key: ranked every time
+        order = _rank(receivers)
+    if order is None:
+        order = _rank(receivers)
+        if len(_ORDERS) > 32:
+            _ORDERS.clear()
+        _ORDERS[receivers] = order
+    for i in order:
         receivers[i](content)
-    done = {i for _, i in first}
-    for i, receiver in enumerate(receivers):
-        if i not in done:
-            receiver(content)
 
 
 def read_hearth_first(

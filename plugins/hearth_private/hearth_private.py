@@ -25,6 +25,7 @@ from hearth import (
     padding,
     private,
     readers,
+    reading,
     secrets,
     warnings,
 )
@@ -634,7 +635,9 @@ def seal_private(generators: Sequence[Generator]) -> None:
     staticfiles = static.staticfiles if static else []
     siteurl = settings["SITEURL"]
     _Unpublished.found = []
-    public = _public_references(generators, build) if staticfiles else set()
+    written = _written_in_the_clear(generators, build)
+    _check_file_names(written)
+    public = _public_references(written, build) if staticfiles else set()
     bad_links, _Unpublished.found = _Unpublished.found, []
     if bad_links:
         links = "\n  ".join(
@@ -769,15 +772,13 @@ def _paths(values: Iterable[str], page_url: str, siteurl: str) -> set[str]:
     return {p for v in values if (p := private.site_path(v, page_url, siteurl))}
 
 
-def _public_references(generators: Sequence[Generator], build: "_Build") -> set[str]:
-    """Site paths that public content or the settings name.
-
-    Once per build, over every public post and page as its page renders it
-    (body, summary, metadata), parsed as HTML.
-    """
-    settings = build.settings
-    siteurl = settings["SITEURL"]
-    paths = set()
+def _written_in_the_clear(
+    generators: Sequence[Generator], build: "_Build"
+) -> list[tuple[Content, str]]:
+    """(content, save_as) for every post and page Pelican will write itself:
+    every one left on the lists (public, or a preview's draft), not a
+    stand-in. Where each is written is asked once, here."""
+    written = []
     seen = set()
     for generator in generators:
         for name in glue.CONTENT_LISTS:
@@ -785,15 +786,53 @@ def _public_references(generators: Sequence[Generator], build: "_Build") -> set[
                 if id(content) in seen or id(content) in build.stand_ins:
                     continue
                 seen.add(id(content))
-                if not content.save_as:
-                    continue
-                _Unpublished.linking = content.relative_source_path
-                body, summary = glue.render_public(
-                    content, glue.site_root_for(content.save_as, settings)
-                )
-                values = private.references(body + summary)
-                values += private.metadata_references(content.metadata)
-                paths |= _paths(values, content.url, siteurl)
+                save_as = content.save_as
+                if save_as:
+                    written.append((content, str(save_as)))
+    return written
+
+
+def _check_file_names(written: Iterable[tuple[Content, str]]) -> None:
+    """Stop before anything is written if a page's file name is too long.
+
+    Checked where Pelican will write each page, once every plugin has had
+    its say; a private post is written at p/<id>/, whatever its title.
+    """
+    problems = [
+        problem
+        for content, save_as in written
+        if (
+            problem := reading.file_name_problem(
+                reading.shown_path(content.source_path), save_as
+            )
+        )
+    ]
+    if problems:
+        raise PrivateError(
+            "Hearth stopped the build before writing anything:\n  "
+            + "\n  ".join(problems)
+        )
+
+
+def _public_references(
+    written: Iterable[tuple[Content, str]], build: "_Build"
+) -> set[str]:
+    """Site paths that public content or the settings name.
+
+    Once per build, over every post and page Pelican writes as its page
+    renders it (body, summary, metadata), parsed as HTML.
+    """
+    settings = build.settings
+    siteurl = settings["SITEURL"]
+    paths = set()
+    for content, save_as in written:
+        _Unpublished.linking = content.relative_source_path
+        body, summary = glue.render_public(
+            content, glue.site_root_for(save_as, settings)
+        )
+        values = private.references(body + summary)
+        values += private.metadata_references(content.metadata)
+        paths |= _paths(values, content.url, siteurl)
     return paths
 
 
