@@ -283,12 +283,14 @@ def _shown_from(text: str, here: str) -> str:
 def text_of(source_path: str | os.PathLike[str]) -> str:
     """The text Pelican reads (UTF-8, BOM dropped, CR and CRLF line ends as
     \\n), or ReadingError saying why it cannot be read."""
-    shown = shown_path(source_path)
     try:
-        data = Path(source_path).read_bytes()
+        with open(source_path, "rb") as handle:
+            data = handle.read()
     except OSError as err:
+        shown = shown_path(source_path)
         raise ReadingError(f"{shown}: cannot be read ({err.strerror}).") from None
     if b"\x00" in data:
+        shown = shown_path(source_path)
         raise ReadingError(
             f"{shown}: this is not a text file (it holds binary data). Move it "
             "out of the content folder, or into the images folder if it is one."
@@ -296,18 +298,22 @@ def text_of(source_path: str | os.PathLike[str]) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
+        shown = shown_path(source_path)
         line = data.count(b"\n", 0, err.start) + 1
         raise ReadingError(
             f"{shown}, line {line}: this is not UTF-8 text (byte "
             f"0x{data[err.start]:02x}). Save the file as UTF-8 in your editor "
             "(often 'Save with encoding' or 'Reopen with encoding')."
         ) from None
-    if not text.strip():
+    if not text or text.isspace():
+        shown = shown_path(source_path)
         raise ReadingError(
             f"{shown}: the file is empty. Write a header (a title and a date) "
             "and some text, or delete the file."
         )
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 # Headers: what each reader takes as header lines, with line numbers ------------
@@ -345,6 +351,13 @@ def _stray_lines(
     lines: Sequence[str], start: int, offset: int, why: str
 ) -> list[tuple[int, str, str, str]]:
     """Header-like lines at the start of the body (from lines[start])."""
+    return _stray_scan(lines, start, offset, why)[0]
+
+
+def _stray_scan(
+    lines: Sequence[str], start: int, offset: int, why: str
+) -> tuple[list[tuple[int, str, str, str]], int]:
+    """_stray_lines, and the index of the last line it looked at."""
     index = start
     while index < len(lines) and not lines[index].strip():
         index += 1
@@ -358,12 +371,26 @@ def _stray_lines(
         key = " ".join(match["key"].split()).lower()
         found.append((offset + index + 1, key, _quoted(key, lines[index]), why))
         index += 1
-    return found
+    return found, index
+
+
+# A header and the lines after it fit in the first lines of a file: only
+# those are split off (a post's text is not cut into lines to read its head).
+_HEAD_LINES = 200
 
 
 def _native_header(text: str) -> _Header:
     """Python-Markdown's meta extension, as Pelican uses it, line by line."""
-    lines = text.split("\n")
+    lines = text.split("\n", _HEAD_LINES)
+    header, last = _native_lines(lines)
+    if len(lines) > _HEAD_LINES and last >= _HEAD_LINES:
+        # It reached the unsplit rest: read the whole text by lines.
+        header, _ = _native_lines(text.split("\n"))
+    return header
+
+
+def _native_lines(lines: Sequence[str]) -> tuple[_Header, int]:
+    """The header in these lines, and the index of the last one looked at."""
     header = _Header("native")
     index, entry = 0, None
     if lines and BEGIN_RE.match(lines[0]):
@@ -394,8 +421,8 @@ def _native_header(text: str) -> _Header:
             why = "ended"
             break
         index += 1
-    header.stray = _stray_lines(lines, index, 0, why)
-    return header
+    header.stray, last = _stray_scan(lines, index, 0, why)
+    return header, last
 
 
 class _AnchorRefused(Exception):

@@ -671,3 +671,24 @@ def test_a_cached_post_read_before_a_default_audience_was_set_stops_the_build(
     # Rebuilt without the cache, the post is private, as the setting says.
     output = site_build(tmp_path, HEARTH_DEFAULT_AUDIENCE="friends")
     assert not secret_in(output)
+
+
+@pytest.mark.parametrize("long_part", ["header", "blank lines"])
+def test_a_header_pushed_out_is_caught_however_long_the_header(tmp_path, long_part):
+    """The header is read from the first lines of a file only; a header
+    (or a run of blank lines) longer than those is still read whole, and
+    `Audience:` pushed into the text by a blank line still stops the build."""
+    many = 260
+    if long_part == "header":
+        lines = "Summary: a walk\n" + "    and more\n" * many + "\n"
+        line = 3 + many + 3
+    else:
+        lines = "\n" * many
+        line = 4 + many
+    make_site(
+        tmp_path, {"posts/long.md": native(lines, body_prefix="Audience: friends\n")}
+    )
+    message = stopped(tmp_path)
+    assert f"long.md, line {line}:" in message, message
+    assert "blank line above it" in message
+    assert SECRET not in message

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import weakref
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -439,16 +440,16 @@ def _quarantine(
     links = generator.context.setdefault(glue.GENERATED, {})
     for key in [k for k, v in links.items() if held(v)]:
         del links[key]  # Pelican filed stripped objects under their empty source
-    keys = [h.translation for h in build.held.values() if isinstance(h.content, kind)]
+    keys = Counter(
+        h.translation for h in build.held.values() if isinstance(h.content, kind)
+    )
     for name in names:
-        keys += [_translation_key(c) for c in getattr(generator, name, None) or []]
+        keys.update(_translation_key(c) for c in getattr(generator, name, None) or [])
     for record in build.held.values():
         if record.stand_in is not None or not isinstance(record.content, kind):
             continue
         if record.private:
-            paired = (
-                record.translation is not None and keys.count(record.translation) > 1
-            )
+            paired = record.translation is not None and keys[record.translation] > 1
             record.url_id = _url_id(record, build, paired)
             stand_in = _make_stand_in(record, kind, build)
             links[record.source] = stand_in

@@ -73,7 +73,8 @@ class PassageProcessor(BlockProcessor):
         self.extension = extension
 
     def test(self, parent: ET.Element, block: str) -> bool:
-        return bool(START_RE.match(block.split("\n", 1)[0]))
+        # Asked of every block of every post: most do not start with ":::".
+        return block.startswith(":::") and bool(START_RE.match(block.split("\n", 1)[0]))
 
     def run(self, parent: ET.Element, blocks: list[str]) -> None:
         head, _, current = blocks.pop(0).partition("\n")
