@@ -95,30 +95,42 @@ def site_path(value: str, page_url: str, siteurl: str | None) -> str | None:
     directive Pelican left in place (`{static}/x` in a srcset) names /x. None for
     another host, a bare fragment or query, and `data:`/`mailto:` values.
     """
-    value = value.strip()
-    for directive in _DIRECTIVES:
-        # Pelican resolves these in src and href, not in srcset: a
-        # candidate may still carry one. It names a file from the site root.
-        if value.startswith(directive):
-            value = "/" + value[len(directive) :].lstrip("/")
-            break
-    parts = urlsplit(value)
-    site = urlsplit(siteurl or "")
-    if (parts.scheme or parts.netloc) and (parts.scheme, parts.netloc) != (
-        site.scheme,
-        site.netloc,
-    ):
-        return None
-    if not parts.path:
-        return None
-    page = page_address(page_url, siteurl)
-    path = posixpath.normpath(
-        posixpath.join(posixpath.dirname(page), unquote(parts.path))
-    )
-    prefix = site.path.rstrip("/")
-    if prefix and path.startswith(prefix + "/"):
-        path = path[len(prefix) :]
-    return path.lstrip("/")
+    return _Resolver(page_url, siteurl).site_path(value)
+
+
+def site_paths(values: Iterable[str], page_url: str, siteurl: str | None) -> set[str]:
+    """site_path of each value named on one page (its address worked out once)."""
+    resolve = _Resolver(page_url, siteurl).site_path
+    return {path for value in values if (path := resolve(value))}
+
+
+class _Resolver:
+    """site_path for one page: the site's and the page's parts split once."""
+
+    def __init__(self, page_url: str, siteurl: str | None) -> None:
+        site = urlsplit(siteurl or "")
+        self.site = (site.scheme, site.netloc)
+        self.prefix = site.path.rstrip("/")
+        self.folder = posixpath.dirname(page_address(page_url, siteurl))
+
+    def site_path(self, value: str) -> str | None:
+        value = value.strip()
+        for directive in _DIRECTIVES:
+            # Pelican resolves these in src and href, not in srcset: a
+            # candidate may still carry one. It names a file from the site root.
+            if value.startswith(directive):
+                value = "/" + value[len(directive) :].lstrip("/")
+                break
+        parts = urlsplit(value)
+        if (parts.scheme or parts.netloc) and (parts.scheme, parts.netloc) != self.site:
+            return None
+        if not parts.path:
+            return None
+        path = posixpath.normpath(posixpath.join(self.folder, unquote(parts.path)))
+        prefix = self.prefix
+        if prefix and path.startswith(prefix + "/"):
+            path = path[len(prefix) :]
+        return path.lstrip("/")
 
 
 def srcset_urls(value: str) -> list[str]:

@@ -770,7 +770,7 @@ def _encrypt_keyrings(
 
 
 def _paths(values: Iterable[str], page_url: str, siteurl: str) -> set[str]:
-    return {p for v in values if (p := private.site_path(v, page_url, siteurl))}
+    return private.site_paths(values, page_url, siteurl)
 
 
 def _written_in_the_clear(
