@@ -661,6 +661,10 @@ def _unit(key):
 # ---------------------------------------------------------------- sections
 
 
+# Issue 11's targets for the full build's CPU time against plain Pelican's.
+SCALING_TARGETS = {100: "<= 1.15", 1000: "<= 1.05"}
+
+
 def section_build(bench):
     """Full builds, plain Pelican against Hearth; a one-post cached rebuild.
 
@@ -696,7 +700,13 @@ def section_build(bench):
                 site = generate_site(bench.scratch / f"site-{size}", size)
                 rounds = o.rounds if size <= 1000 else 1
                 t, _ = _build_pair(site, bench.scratch / f"scale-{size}", rounds)
-            _put_builds(bench, f"_at_{size}", t, posts=size)
+            _put_builds(
+                bench,
+                f"_at_{size}",
+                t,
+                posts=size,
+                target=SCALING_TARGETS.get(size, ""),
+            )
             bench.put(
                 f"build_cpu_ms_per_post_hearth_at_{size}",
                 figure([c * 1000 / size for c in t["hearth_cpu"]], "ms", posts=size),
