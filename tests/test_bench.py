@@ -152,3 +152,18 @@ def test_only_merges_the_named_sections_and_keeps_the_rest(tmp_path, monkeypatch
     assert figures["build_x"]["value"] == 2.0 and figures["keep"] == old
     with pytest.raises(ValueError, match="No benchmark section named nothing"):
         run("nothing")
+
+
+def test_quick_bench_splits_the_builds_cpu_time_from_the_kernels(quick_results):
+    """The build's CPU time, and its user share alone (the kernel's share,
+    deleting and writing the output folder, moves most between runs)."""
+    figures = quick_results[0]["figures"]
+    for variant in ("plain", "hearth"):
+        cpu = figures[f"build_cpu_s_{variant}"]["median"]
+        user = figures[f"build_user_s_{variant}"]["median"]
+        assert 0 < user <= cpu * 1.01, (variant, user, cpu)
+    user_ratio = figures["build_user_ratio_vs_pelican"]
+    assert user_ratio["median"] == pytest.approx(
+        figures["build_user_s_hearth"]["median"]
+        / figures["build_user_s_plain"]["median"]
+    )
