@@ -78,13 +78,19 @@ def test_withdraw_until_a_local_time_stores_utc_and_says_it_in_local_time(
     assert "UTC" not in out
 
 
+def _withdrawn_in(site, zone, place, capsys, **when):
+    """The site withdrawn by a writer in `place` (what withdraw said is dropped)."""
+    url, _ = site
+    zone(place)
+    tasks.withdraw(MockContext(), target=[url], **when)
+    capsys.readouterr()
+    return url
+
+
 def test_another_zone_shows_the_same_moment_in_its_own_time(
     site, zone, tmp_path, capsys
 ):
-    url, _ = site
-    zone("Europe/Paris")
-    tasks.withdraw(MockContext(), until="2026-12-04T18:00", target=[url])
-    capsys.readouterr()
+    url = _withdrawn_in(site, zone, "Europe/Paris", capsys, until="2026-12-04T18:00")
     new_york = zone("America/New_York")  # the writer has travelled
     tasks.status(MockContext(), target=[url])
     out = capsys.readouterr().out
@@ -114,10 +120,7 @@ def test_an_until_in_the_past_says_both_times_in_local_time(site, zone):
 def test_due_before_its_time_says_the_time_now_in_local_time(
     site, zone, monkeypatch, capsys
 ):
-    url, _ = site
-    zone("Australia/Sydney")
-    tasks.withdraw(MockContext(), for_="3d", target=[url])
-    capsys.readouterr()
+    _withdrawn_in(site, zone, "Australia/Sydney", capsys, for_="3d")
     tasks.due(MockContext())
     out = capsys.readouterr().out
     assert "Nothing is due yet: the site is withdrawn until 2026-12-04 20:00 AEDT" in (
