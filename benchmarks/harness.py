@@ -1527,22 +1527,43 @@ def _lock_recipients():
     return [envelope.Recipient("site", salt, iterations, key)]
 
 
-def _verbs(bench, build, target, reporter):
-    """What one round does to a target, in order: {verb: () -> outcomes}."""
+def _verbs(bench, build, target, reporter, notice=None):
+    """What one round does to a target, in order: {verb: () -> outcomes}.
+
+    publish, withdraw and lock; with a `notice` post, withdraw and lock with
+    and without it instead (the bad week's section publishes before each).
+    """
     from hearth.targets import ops
 
     if bench.lock_recipients is None:
         bench.lock_recipients = _lock_recipients()
+    site = {"sitename": SITENAME, "site_url": SITE_URL, "reporter": reporter}
+    locking = {"recipients": bench.lock_recipients, "static_dir": "theme", **site}
+    if notice is None:
+        return {
+            "publish": lambda: ops.publish(build, [target], reporter=reporter),
+            "withdraw": lambda: ops.withdraw([target], **site),
+            "lock": lambda: ops.lock(build, [target], **locking),
+        }
     return {
-        "publish": lambda: ops.publish(build, [target], reporter=reporter),
-        "withdraw": lambda: ops.withdraw(
-            [target], sitename=SITENAME, site_url=SITE_URL, reporter=reporter
-        ),
-        "lock": lambda: ops.lock(
-            build, [target], recipients=bench.lock_recipients, sitename=SITENAME,
-            site_url=SITE_URL, static_dir="theme", reporter=reporter,
-        ),
-    }  # fmt: skip
+        "withdraw": lambda: ops.withdraw([target], **site),
+        "withdraw_notice": lambda: ops.withdraw([target], message=notice, **site),
+        "lock": lambda: ops.lock(build, [target], **locking),
+        "lock_notice": lambda: ops.lock(build, [target], notice=notice, **locking),
+    }
+
+
+def _target_build(bench, name):
+    """A fresh folder for a targets section, with a Hearth publish build of
+    the synthetic site in it: (folder, build folder, its settings)."""
+    if bench.site is None:
+        raise NotAvailable("the build section did not run")
+    folder = bench.scratch / name
+    shutil.rmtree(folder, ignore_errors=True)
+    build = folder / "build"
+    override = build_overrides(bench.site, build, plugins=True)
+    run_build(override)
+    return folder, build, override
 
 
 class _QuietReporter:
@@ -1615,15 +1636,9 @@ def _republish_one_post(bench, build, override, targets, reporter):
 
 def section_publish(bench):
     """Publish, one-post republish, withdraw and lock on every kind of target."""
-    if bench.site is None:
-        raise NotAvailable("the build section did not run")
     from hearth.targets import open_target
 
-    folder = bench.scratch / "publish"
-    shutil.rmtree(folder, ignore_errors=True)
-    build = folder / "build"
-    override = build_overrides(bench.site, build, plugins=True)
-    run_build(override)
+    folder, build, override = _target_build(bench, "publish")
     # Each round publishes onto what the last one left (empty, then locked),
     # so every publish sends the whole site.
     rounds = 1 if bench.options.quick else bench.options.rounds
@@ -1775,32 +1790,11 @@ def _notice_post(folder):
     return notice.from_file(path)
 
 
-def _badweek_verbs(bench, build, target, reporter, notice):
-    """{name: () -> outcomes}: withdraw and lock, without and with the notice."""
-    from hearth.targets import ops
-
-    if bench.lock_recipients is None:
-        bench.lock_recipients = _lock_recipients()
-    site = {"sitename": SITENAME, "site_url": SITE_URL, "reporter": reporter}
-    locking = {"recipients": bench.lock_recipients, "static_dir": "theme", **site}
-    return {
-        "withdraw": lambda: ops.withdraw([target], **site),
-        "withdraw_notice": lambda: ops.withdraw([target], message=notice, **site),
-        "lock": lambda: ops.lock(build, [target], **locking),
-        "lock_notice": lambda: ops.lock(build, [target], notice=notice, **locking),
-    }
-
-
 def section_badweek(bench):
     """Withdraw and lock with a notice post on every target; rollback on file."""
-    if bench.site is None:
-        raise NotAvailable("the build section did not run")
     from hearth.targets import open_target, ops
 
-    folder = bench.scratch / "badweek"
-    shutil.rmtree(folder, ignore_errors=True)
-    build = folder / "build"
-    run_build(build_overrides(bench.site, build, plugins=True))
+    folder, build, _ = _target_build(bench, "badweek")
     notice = _notice_post(folder)
     rounds = 1 if bench.options.quick else bench.options.rounds
     reporter = _QuietReporter()
@@ -1809,7 +1803,7 @@ def section_badweek(bench):
         for name, (url, kwargs) in targets.items():
             bench.log(f"[bench] withdraw and lock, with and without notice, on {name}")
             target = open_target(url, **kwargs)
-            acts = _badweek_verbs(bench, build, target, reporter, notice)
+            acts = _verbs(bench, build, target, reporter, notice)
             times = {verb: [] for verb in acts}
             cpu = {verb: [] for verb in acts}
             for round_ in range(rounds):
