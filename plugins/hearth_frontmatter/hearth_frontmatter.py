@@ -89,8 +89,9 @@ def start_guard(pelican: Pelican) -> None:
         root.removeHandler(_GUARD)
         _GUARD = None
     _READ.clear()
-    _ACTIVE = PLUGIN_NAME in contents.plugin_names(pelican.settings)
-    _NAMES_LATER = "hearth_private" in contents.plugin_names(pelican.settings)
+    loaded = contents.plugin_names(pelican.settings)
+    _ACTIVE = PLUGIN_NAME in loaded
+    _NAMES_LATER = "hearth_private" in loaded
     if not _ACTIVE:
         return
     _GUARD = _ErrorGuard(pelican.settings)

@@ -657,7 +657,7 @@ def seal_private(generators: Sequence[Generator]) -> None:
         body = glue.render(content, record.raw_content, page_root, record.source_path)
         summary = _summary_html(record, body, page_root)
         record.rendered = (body, summary, page_root)
-        for path in _paths(
+        for path in private.site_paths(
             [
                 *private.references(body + summary),
                 *private.metadata_references(record.metadata),
@@ -769,10 +769,6 @@ def _encrypt_keyrings(
         )
 
 
-def _paths(values: Iterable[str], page_url: str, siteurl: str) -> set[str]:
-    return private.site_paths(values, page_url, siteurl)
-
-
 def _written_in_the_clear(
     generators: Sequence[Generator], build: "_Build"
 ) -> list[tuple[Content, str]]:
@@ -833,7 +829,7 @@ def _public_references(
         )
         values = private.references(body + summary)
         values += private.metadata_references(content.metadata)
-        paths |= _paths(values, content.url, siteurl)
+        paths |= private.site_paths(values, content.url, siteurl)
     return paths
 
 
