@@ -42,18 +42,12 @@ def _debugging() -> bool:
     return logging.getLogger().getEffectiveLevel() <= logging.DEBUG
 
 
-def _shown(path: str) -> str:
-    """A path relative to the working folder when it is inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
-
-
 def _where(err: BaseException) -> str | None:
     """'theme/templates/article.html, line 12': the innermost frame of the
     writer's own files (templates, plugins, settings), or None."""
+    # Only for a build that stops: the guard imports this module, light.
+    from hearth.reading import shown_path as _shown
+
     filename = getattr(err, "filename", None)
     lineno = getattr(err, "lineno", None)
     if filename and lineno:  # jinja2's TemplateSyntaxError, SyntaxError

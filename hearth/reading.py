@@ -347,17 +347,11 @@ def _quoted(key: str, line: str) -> str:
     return line.split(":", 1)[0].strip() + ": ..."
 
 
-def _stray_lines(
-    lines: Sequence[str], start: int, offset: int, why: str
-) -> list[tuple[int, str, str, str]]:
-    """Header-like lines at the start of the body (from lines[start])."""
-    return _stray_scan(lines, start, offset, why)[0]
-
-
 def _stray_scan(
     lines: Sequence[str], start: int, offset: int, why: str
 ) -> tuple[list[tuple[int, str, str, str]], int]:
-    """_stray_lines, and the index of the last line it looked at."""
+    """Header-like lines at the start of the body (from lines[start]), and
+    the index of the last line it looked at."""
     index = start
     while index < len(lines) and not lines[index].strip():
         index += 1
@@ -541,7 +535,7 @@ def _yaml_header(text: str, match: re.Match[str], shown: str) -> _Header:
         loader.dispose()
     body_start = offset + source.count("\n") + 1  # index of the line after '---'
     lines = text.split("\n")
-    header.stray = _stray_lines(lines, body_start, 0, "yaml")
+    header.stray, _ = _stray_scan(lines, body_start, 0, "yaml")
     return header
 
 
