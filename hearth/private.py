@@ -532,6 +532,10 @@ class EnvelopeCache:
         self._read: dict[Path, bytes] = {}  # path -> bytes last build left there
 
     def _load(self, path: Path) -> bytes | None:
+        # Nothing here is written before save(): a file is read once a build
+        # (an envelope is asked for by its tag check, then by encrypt).
+        if path in self._read:
+            return self._read[path]
         try:
             data = path.read_bytes()
         except OSError:
@@ -612,12 +616,15 @@ class EnvelopeCache:
         self._new = {}
 
 
-def seal(data: bytes, address: str, cache: EnvelopeCache) -> Attachment:
-    """Encrypt one attachment for `address`, reusing last build's if unchanged."""
+def seal(
+    data: bytes, address: str, cache: EnvelopeCache, source_digest: bytes = b""
+) -> Attachment:
+    """Encrypt one attachment for `address`, reusing last build's if unchanged
+    (kept in `cache` with its source's digest, if given)."""
     sealed = envelope.encrypt_attachment(
         data, address, previous=cache.attachment(address)
     )
-    cache.keep_attachment(address, sealed)
+    cache.keep_attachment(address, sealed, source_digest)
     return sealed
 
 
@@ -833,8 +840,9 @@ def seal_file(
                 f"{relative}: {err}, so its metadata cannot be removed. Re-save "
                 "it from an image editor, then build again."
             ) from None
-        sealed = seal(data, address, cache)
-    cache.keep_attachment(address, sealed, digest)
+        sealed = seal(data, address, cache, digest)
+    else:
+        cache.keep_attachment(address, sealed, digest)
     mime = mimetypes.guess_type(str(source))[0] or "application/octet-stream"
     meta = {"key": envelope.b64url(sealed.key), "type": mime}
     return out_path, address, meta, sealed.blob
@@ -852,8 +860,12 @@ def point_at_sealed(
     """Point every reference to a sealed file at its sealed copy, and note
     its key in `attachments` (address -> {"key", "type"})."""
 
+    if not sealed:
+        return html
+    resolve = _Resolver(page_url, siteurl).site_path
+
     def swap(value: str) -> str | None:
-        path = site_path(value, page_url, siteurl)
+        path = resolve(value)
         if path is None or path not in sealed:
             return None
         out_path, address, meta, _ = sealed[path]

@@ -325,11 +325,6 @@ class State:
     def _has_legacy(self) -> bool:
         return any(self._legacy[kind] for kind in _KINDS)
 
-    @property
-    def changed(self) -> bool:
-        """Whether anything changed since the file was read or saved."""
-        return self._saved is None or self._serialise() != self._saved
-
     def save(self) -> bool:
         """Write the file atomically if anything changed; return True if written.
 
