@@ -533,9 +533,15 @@ def _unpad(padded: bytes) -> bytes:
     return data
 
 
+def compressor() -> "zlib._Compress":
+    """The envelope's compression: raw DEFLATE at level 9 (hearth.padding
+    sizes lists by it)."""
+    return zlib.compressobj(level=9, wbits=-15)
+
+
 def _compress(payload: bytes | bytearray) -> bytes:
-    compressor = zlib.compressobj(level=9, wbits=-15)  # raw DEFLATE
-    return compressor.compress(bytes(payload)) + compressor.flush()
+    deflate = compressor()
+    return deflate.compress(bytes(payload)) + deflate.flush()
 
 
 def _inflate(data: bytes) -> bytes:

@@ -17,7 +17,8 @@ import base64
 import hashlib
 import json
 import math
-import zlib
+
+from hearth import envelope
 
 # 8 KiB compressed: about 25 posts' entries (title, day, summary, warnings).
 # An observer learns the list's size only to within that many posts.
@@ -32,9 +33,8 @@ PAD_FIELD = "padding"
 
 
 def _compressed_length(data: bytes) -> int:
-    # The envelope's compression (hearth.envelope): raw DEFLATE, level 9.
-    compressor = zlib.compressobj(level=9, wbits=-15)
-    return len(compressor.compress(data) + compressor.flush())
+    deflate = envelope.compressor()
+    return len(deflate.compress(data) + deflate.flush())
 
 
 def _filler(seed: bytes, length: int) -> str:
@@ -60,7 +60,7 @@ def pad_list(payload: bytes) -> bytes:
     # filler lengths on copies of that compressor.
     prefix = payload.rstrip()[:-1] + (b', "' if data else b'"') + PAD_FIELD.encode()
     prefix += b'": "'
-    head = zlib.compressobj(level=9, wbits=-15)
+    head = envelope.compressor()
     head_out = len(head.compress(prefix))
 
     def size_with(filler: bytes) -> int:

@@ -193,6 +193,11 @@ def _translation_key(content: Content) -> tuple[str, ...] | None:
     return tuple(str(getattr(content, n, "")) for n in names)
 
 
+def _shown_title(audiences: Sequence[str], labels: dict[str, str]) -> str:
+    """The title other code sees on a held post: neutral, or 'left out'."""
+    return private.neutral_title(audiences, labels) if audiences else "A post left out"
+
+
 def _hold(content: Content, build: "_Build") -> None:
     """Take a private, draft or hidden post out of sight, if it is one.
 
@@ -256,11 +261,7 @@ def _hold(content: Content, build: "_Build") -> None:
     )
     glue.strip(
         content,
-        title=(
-            private.neutral_title(held.audiences, labels)
-            if held.audiences
-            else "A post left out"
-        ),
+        title=_shown_title(held.audiences, labels),
         source=_empty_source(build),
         keep={
             "date": glue.day_of(held.date),
@@ -592,9 +593,7 @@ def _neutral_metadata(
     except frontmatter.FrontMatterError:
         audiences = []
     neutral = {
-        "title": private.neutral_title(audiences, labels)
-        if audiences
-        else "A post left out",
+        "title": _shown_title(audiences, labels),
         "status": metadata.get("status", "published"),
     }
     if isinstance(metadata.get("date"), dt.datetime):
