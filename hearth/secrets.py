@@ -313,19 +313,27 @@ def _gate(
 
 
 def configured_passphrase(
-    audience: str, *, secrets_file: Path_ | None = None
+    audience: str,
+    *,
+    secrets_file: Path_ | None = None,
+    _table: Mapping[str, str] | None = None,
 ) -> str | None:
     """The passphrase the writer set for an audience, or None; never warns.
 
     For audiences no post uses yet: no demo fallback, and an empty or demo
-    value counts as not set.
+    value counts as not set. `_table`: the secrets file already read.
     """
     variable = passphrase_variable(audience)
     value: str | None
     if variable in os.environ:
         value = os.environ[variable]
     else:
-        value = read_secrets_file(secrets_file_path(secrets_file)).get(audience)
+        table = (
+            read_secrets_file(secrets_file_path(secrets_file))
+            if _table is None
+            else _table
+        )
+        value = table.get(audience)
     if not value or not value.strip() or value.startswith(DEMO_PREFIX):
         return None
     return value
@@ -406,7 +414,9 @@ def audience_readers(
                     memo=memo,
                 )
             elif audience not in used:
-                shared = configured_passphrase(audience, secrets_file=path)
+                shared = configured_passphrase(
+                    audience, secrets_file=path, _table=table
+                )
                 if shared is None and not publish and not readers:
                     shared = demo_passphrase(audience)
             if shared is not None:

@@ -538,10 +538,17 @@ def _start_derivations(build: "_Build") -> None:
     settings = build.settings
     iterations = settings["HEARTH_PBKDF2_ITERATIONS"]
     jobs = []
+    path = build.root / secrets.SECRETS_FILE_NAME
+    audiences = settings["HEARTH_AUDIENCES"]
     try:
-        for audience in settings["HEARTH_AUDIENCES"]:
+        # Read once for every audience, as secrets.passphrases does.
+        needs_file = any(
+            frontmatter.passphrase_variable(a) not in os.environ for a in audiences
+        )
+        table = secrets.read_secrets_file(path) if needs_file else {}
+        for audience in audiences:
             phrase = secrets.configured_passphrase(
-                audience, secrets_file=build.root / secrets.SECRETS_FILE_NAME
+                audience, secrets_file=path, _table=table
             )
             known = build.state.known_audience(audience)
             if phrase is None and not build.publish:
