@@ -249,16 +249,19 @@ def write_marker(
     previous: Mapping[str, Any] | None = None,
     *,
     when: str | None = None,
+    manifest: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Write .hearth/release.json into tree; return the marker dict.
 
     `since` is when the target entered this state and `deployed` when its
     files last changed: both are kept from the previous marker when they
     still hold, so a re-run that changes nothing writes the same marker.
+    `manifest`: the tree's, without a marker, when the caller has made it.
     """
     folder = Path(tree)
     (folder / MARKER).unlink(missing_ok=True)
-    manifest = tree_manifest(folder)
+    if manifest is None:
+        manifest = tree_manifest(folder)
     digest = manifest_digest(manifest)
     when = when or now()
     previous = previous or {}

@@ -39,7 +39,14 @@ from hearth.deploy import (
 )
 from hearth.envelope import Recipient
 from hearth.notice import Notice
-from hearth.release import MARKER, is_feed, is_page, manifest_digest, tree_manifest
+from hearth.release import (
+    MARKER,
+    is_feed,
+    is_page,
+    manifest_digest,
+    md5_file,
+    tree_manifest,
+)
 from hearth.secrets import without_secrets
 from hearth.targets.base import (
     Plan,
@@ -210,8 +217,13 @@ def _plan_and_deploy(
             # notice): replace, never write through one.
             (tree / rel).unlink(missing_ok=True)
             (tree / rel).write_bytes(data)
-        marker = write_marker(tree, state, previous, when=when)
-        local = tree_manifest(tree)
+        # Every file of the tree hashed once: the marker's digest is over
+        # these, and the plan compares these and the marker's own.
+        (tree / MARKER).unlink(missing_ok=True)
+        manifest = tree_manifest(tree)
+        marker = write_marker(tree, state, previous, when=when, manifest=manifest)
+        manifest[MARKER] = md5_file(tree / MARKER)
+        local = dict(sorted(manifest.items()))
     except OSError as e:
         raise TargetError(os_fault(e, "the temporary folder")) from e
     plan = make_plan(local, remote)
