@@ -93,8 +93,8 @@ def build(c, publish=False):
     """Build the site (the preview, or with --publish what goes public)."""
     with _say_if_state_changed():
         if publish:
-            settings = _publish_settings()
-            extra = _address_overrides(_addressed(settings, _targets(None, settings)))
+            settings, targets = _publish_targets()
+            extra = _address_overrides(_addressed(settings, targets))
             overrides = f" -e {shlex.join(extra)}" if extra else ""
             pelican_run(
                 f"-s {SETTINGS_FILE_PUBLISH}{overrides} -o {CONFIG['publish_output']}"
@@ -1066,8 +1066,7 @@ def rollback(c, target=None, dry_run=False, verbose=False):
     """Put the previous release back on each target that keeps one; say which cannot."""
     from hearth import rollback as hearth_rollback
 
-    settings = _publish_settings()
-    targets = _targets(target, settings)
+    _, targets = _publish_targets(target)
     with _calmly("rollback"):
         results = hearth_rollback.rollback(
             targets, dry_run=dry_run, reporter=RichReporter(verbose=verbose)
@@ -1083,8 +1082,7 @@ def rollback(c, target=None, dry_run=False, verbose=False):
 @task(iterable=["target"], help={"target": TARGET_HELP})
 def status(c, target=None):
     """Tell what each target serves now (published, withdrawn, locked) and check it."""
-    settings = _publish_settings()
-    targets = _targets(target, settings)
+    settings, targets = _publish_targets(target)
     with _calmly("status"):
         results = ops.status(targets)
     plans, covers = _plans(), _covers(settings)
