@@ -55,13 +55,13 @@ def now() -> datetime:
     fake = os.environ.get(CLOCK_VARIABLE)
     if fake:
         try:
-            return _utc(datetime.fromisoformat(fake.replace("Z", "+00:00")))
+            return _parse(fake)
         except ValueError:
             raise ScheduleError(
                 f"{CLOCK_VARIABLE}={fake!r} is not a time: write e.g. "
                 "2026-12-04T09:00:00Z, or unset it."
             ) from None
-    return _utc(datetime.fromisoformat(deploy.now().replace("Z", "+00:00")))
+    return _parse(deploy.now())
 
 
 def iso(moment: datetime) -> str:
@@ -134,7 +134,7 @@ def load(path: str | os.PathLike[str]) -> list[Plan]:
             for entry in entries
         ]
         for plan in plans:
-            datetime.fromisoformat(plan.until.replace("Z", "+00:00"))
+            _parse(plan.until)
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ScheduleError(
             f"The schedule file {path} cannot be read: restore it from git "
