@@ -34,7 +34,7 @@ from typing import Any
 from pelican.utils import posixize_path
 
 from hearth import reading as one_reading
-from hearth.ownerfiles import replace_owner_only
+from hearth.ownerfiles import owner_only_folder, replace_owner_only
 
 FORMAT = 1
 _KEY_BYTES = 32
@@ -195,8 +195,7 @@ class AuditCache:
         if self._key is not None:
             return self._key
         for folder in (self.folder, self.folder / "readings"):
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(folder, 0o700)
+            owner_only_folder(folder)
         path = self.folder / "key"
         key = self._owner_only_bytes(path)
         if key is None or len(key) != _KEY_BYTES:

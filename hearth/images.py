@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hearth.ownerfiles import replace_owner_only
+from hearth.ownerfiles import owner_only_folder, replace_owner_only
 
 # EXIF tag 0x0112: how the camera held the picture. 1 is "as stored".
 _ORIENTATION = 0x0112
@@ -109,8 +109,7 @@ class CleanCache:
         """Write what this build cleaned for the first time (owner-only files)."""
         if not self._new:
             return
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(self.folder, 0o700)
+        owner_only_folder(self.folder)
         for path, data in self._new.items():
             replace_owner_only(path, data)
         self._new = {}

@@ -7,6 +7,12 @@ import tempfile
 from pathlib import Path
 
 
+def owner_only_folder(path: str | os.PathLike[str]) -> None:
+    """Make the folder `path` (and its parents) if needed; mode 0700 either way."""
+    Path(path).mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
 def replace_owner_only(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to `path` whole or not at all, readable by its owner only.
 

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from hearth import envelope, frontmatter, readers, secrets
 from hearth.envelope import Attachment
 from hearth.images import ImageError, clean_image
-from hearth.ownerfiles import replace_owner_only
+from hearth.ownerfiles import owner_only_folder, replace_owner_only
 from hearth.state import STATE_FILE_NAME, State
 
 # An attachment's entry in a payload: {"key": base64url, "type": MIME type}.
@@ -503,8 +503,7 @@ class Keys:
                 for name, key in sorted(self._used.items())
             },
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.path.parent, 0o700)
+        owner_only_folder(self.path.parent)
         text = json.dumps(data, indent=1) + "\n"
         replace_owner_only(self.path, text.encode("ascii"))
 

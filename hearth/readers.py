@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hearth import envelope
-from hearth.ownerfiles import replace_owner_only
+from hearth.ownerfiles import owner_only_folder, replace_owner_only
 
 WORDS = 6  # 6 words of 7776: 77.5 bits
 # zxcvbn's estimate of guesses a passphrase needs, as a power of ten. At
@@ -200,8 +200,7 @@ class AudienceKeys:
                 for a, e in sorted(self._audiences.items())
             },
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.path.parent, 0o700)
+        owner_only_folder(self.path.parent)
         replace_owner_only(self.path, json.dumps(data, indent=1).encode("ascii"))
 
 
