@@ -18,6 +18,7 @@ save work, never skip a check it cannot prove was done on the same bytes.
 """
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -54,17 +55,15 @@ _READING_LIBRARIES = (
 SCAN_CODE = ("audit.py", "surfaces.py", "envelope.py", "secrets.py")
 SCAN_LIBRARIES = ("lxml", "brotli", "zstandard", "Pillow", "pypdf", "cryptography")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-_READING_FIELDS = (
-    "kind",
-    "title",
-    "slug",
-    "status",
-    "listing",
-    "category",
-    "summary",
-    "content",
-)
-_READING_LISTS = ("audience", "warnings", "tags", "authors", "notes")
+# A cached reading keeps every field of Reading but these (its path is the
+# entry's key, date and metadata are encoded apart, a reading with an error
+# is never kept); a field Reading gains is kept too, not silently dropped.
+_KEPT_APART = ("source_path", "relative_path", "date", "metadata", "error")
+_KEPT = [
+    f for f in dataclasses.fields(one_reading.Reading) if f.name not in _KEPT_APART
+]
+_READING_LISTS = tuple(f.name for f in _KEPT if isinstance(f.default, tuple))
+_READING_FIELDS = tuple(f.name for f in _KEPT if f.name not in _READING_LISTS)
 
 
 def _digest(*parts: object) -> str:
