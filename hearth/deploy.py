@@ -31,7 +31,6 @@ from hearth.release import (
     is_feed,
     is_page,
     manifest_digest,
-    read_record,
     tree_manifest,
 )
 
@@ -236,11 +235,6 @@ def notice_tree(dest: Folder, former: Iterable[str], *, sitename: str, site_url:
     _write(tree, "robots.txt", ROBOTS_DISALLOW)
     _write(tree, NOTICE_CSS, _NOTICE_STYLE)
     return tree
-
-
-def read_marker(data: bytes | None) -> dict[str, Any] | None:
-    """Parse a marker's bytes; None when absent or unreadable."""
-    return read_record(data)
 
 
 def write_marker(

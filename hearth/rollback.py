@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hearth import localtime
-from hearth.deploy import read_marker
-from hearth.release import MARKER
+from hearth.release import MARKER, read_record
 from hearth.secrets import without_secrets
 from hearth.targets import ops
 from hearth.targets.base import Target, TargetError
@@ -131,7 +130,7 @@ def _rollback_one(
     marker = None
     if previous is not None:
         path = Path(previous) / MARKER
-        marker = read_marker(path.read_bytes() if path.is_file() else None)
+        marker = read_record(path.read_bytes() if path.is_file() else None)
     if previous is None or not marker or marker.get("state") != "published":
         target.close()
         return Result(target.display, False, (

@@ -34,7 +34,6 @@ from hearth.deploy import (
     notice_tree,
     now,
     page_url,
-    read_marker,
     write_marker,
 )
 from hearth.envelope import Recipient
@@ -45,6 +44,7 @@ from hearth.release import (
     is_page,
     manifest_digest,
     md5_file,
+    read_record,
     tree_manifest,
 )
 from hearth.secrets import without_secrets
@@ -205,7 +205,7 @@ def _plan_and_deploy(
     # Read the target only once it is ours: a withdraw that waited for a
     # publish covers the pages that publish added.
     remote = target.manifest()
-    previous = read_marker(target.read_file(MARKER)) if remote else None
+    previous = read_record(target.read_file(MARKER)) if remote else None
     when = now()
     since = since_for(state, previous, when)
     try:
@@ -470,7 +470,7 @@ def status(targets: Sequence[Target], *, fetch: Fetch = http_get) -> list[Status
 def _status_one(target: Target, fetch: Fetch) -> Status:
     running = lease_status(target)
     remote = target.manifest()
-    marker = read_marker(target.read_file(MARKER)) if remote else None
+    marker = read_record(target.read_file(MARKER)) if remote else None
     if not remote:
         return Status(
             target.display, "empty", problems=[*running, target.empty_problem()]
@@ -569,7 +569,7 @@ def _check_http(
         )
         return
     if code == 200:
-        if read_marker(body) != marker:
+        if read_record(body) != marker:
             result.problems.append(
                 f"{base} serves an older release marker than {target.display} holds: "
                 "a cache (CDN, proxy or nginx open_file_cache) is serving old files. "
