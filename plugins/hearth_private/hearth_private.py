@@ -716,8 +716,9 @@ def seal_private(generators: Sequence[Generator]) -> None:
                 "\n  ".join(unused),
             )
 
+    sealed = {path: entry[1] for path, entry in build.sealed.items()}
     for record in records:
-        _encrypt_post(build, record, recipients)
+        _encrypt_post(build, record, recipients, sealed)
     _encrypt_indexes(build, records, recipients)
     _encrypt_keyrings(build, recipients, keyrings)
     _remove_stale_plaintext(build)
@@ -877,11 +878,14 @@ def _seal_attachment(build: "_Build", sf: Static, users: Sequence[_Held]) -> Non
 
 
 def _encrypt_post(
-    build: "_Build", record: _Held, recipients: dict[str, list[envelope.Recipient]]
+    build: "_Build",
+    record: _Held,
+    recipients: dict[str, list[envelope.Recipient]],
+    sealed: dict[str, private.Sealed],
 ) -> None:
+    """One private post's envelope; `sealed`: {site path: sealed file}."""
     settings = build.settings
     body, summary, page_root = record.rendered
-    sealed = {path: entry[1] for path, entry in build.sealed.items()}
     attachments: dict[str, private.Meta] = {}
     page = {
         "page_url": record.stand_in.url,
