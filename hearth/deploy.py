@@ -438,15 +438,20 @@ def lock_tree(src: Folder, dest: Folder, *, recipients: Sequence[envelope.Recipi
     assets: dict[str, dict[str, str]] = {}
     entry = notice_entry(notice, site_url)
     for rel in files:
+        public = rel.startswith(static_prefix)
+        if (
+            not public
+            and not is_feed(rel)
+            and (rel in ("robots.txt", MARKER) or is_page(rel))
+        ):
+            continue  # pages are locked below, robots.txt and the marker anew
         data = (built / rel).read_bytes()
-        if rel.startswith(static_prefix):
+        if public:
             _write(locked, rel, data)  # the theme: public, the shell needs it
         elif is_feed(rel):
             _write(locked, rel, empty_feed(rel, sitename=sitename, site_url=site_url,
                                          updated=_feed_updated(data),
                                          entry=entry))  # fmt: skip
-        elif rel in ("robots.txt", MARKER) or is_page(rel):
-            continue
         elif envelope.is_ciphertext(data):
             # Already ciphertext: a private post's file, or an audience's
             # list or keyring, which the browser finds at its own address.
