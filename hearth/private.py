@@ -764,18 +764,26 @@ def recipients(
         ) from None
     result: dict[str, list[envelope.Recipient]] = {}
     rings: dict[str, Keyring] = {}
+    # {audience: ((salt, work), its keyring's members)}, worked out once.
+    planned = {
+        audience: (
+            state.audience(audience, iterations),
+            readers.keyring_members(found[audience], today),
+        )
+        for audience in found
+    }
     # Every reader passphrase the cache lacks is derived at once, in threads.
     keys.start(
-        (secret, *state.audience(audience, iterations))
-        for audience in found
-        for _, _kind, secret in readers.keyring_members(found[audience], today)
+        (secret, *salted)
+        for salted, members_ in planned.values()
+        for _, _kind, secret in members_
         if isinstance(secret, str)  # a passphrase (a link key is its own key)
     )
     for audience in sorted(found):
-        salt, work = state.audience(audience, iterations)
+        (salt, work), keyring = planned[audience]
         members: list[bytes] = []
         shared = None
-        for reader, _kind, secret in readers.keyring_members(found[audience], today):
+        for reader, _kind, secret in keyring:
             if isinstance(secret, bytes):  # kind "link": the link key itself
                 members.append(secret)
                 continue
