@@ -602,16 +602,17 @@ def _covers(settings):
     return covers
 
 
-def _acted_on(targets, settings):
+def _acted_on(targets, settings, save=True):
     """Take the targets just acted on out of the schedule's plans; say what
-    that did. Returns (plans kept, plans ended)."""
+    that did. Returns (plans kept, plans ended). `save=False`: the caller
+    writes the schedule itself, with a plan of its own added."""
     plans = _plans()
     if not plans:
         return [], []
     kept, ended, narrowed = schedule.without(
         plans, _covers(settings), {t.display for t in targets}
     )
-    if ended or narrowed:
+    if save and (ended or narrowed):
         schedule.save(_schedule_file(), kept)
     for plan, rest in narrowed:
         print(
@@ -625,7 +626,7 @@ def _record(state, end, target, targets, settings):
     """After a withdraw or lock: keep its end for `invoke due`, or cancel an
     earlier plan for these targets (a withdraw or lock without an end lasts
     until you publish). Plans for other targets stay."""
-    kept, ended = _acted_on(targets, settings)
+    kept, ended = _acted_on(targets, settings, save=end is None)
     if end is None:
         for earlier in ended:
             print(
