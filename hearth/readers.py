@@ -38,6 +38,21 @@ SHARED = "shared"  # the reader of an audience's one shared passphrase
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 KEYRING_DIR = "p/k"
 LINK_KEY_BYTES = 32
+MIN_LENGTH = 12
+# Passphrases that a guesser tries first. Not a strength meter: a short list
+# of the obvious, so that the writer hears about it once per build.
+_COMMON = {
+    "password",
+    "passphrase",
+    "123456789012",
+    "qwertyuiop",
+    "letmein",
+    "iloveyou",
+    "correct horse battery staple",
+    "correcthorsebatterystaple",
+    "changeme",
+    "secret",
+}
 
 
 class ReaderError(ValueError):
@@ -79,6 +94,47 @@ def check_name(name: object, what: str = "reader name") -> str:
     return name
 
 
+# --- strength --------------------------------------------------------------
+
+
+def weakness(passphrase: str, audience: str = "") -> str:
+    """Say why a passphrase is obviously weak, or return '' if it is not."""
+    lowered = passphrase.strip().lower()
+    if len(passphrase) < MIN_LENGTH:
+        return f"is shorter than {MIN_LENGTH} characters"
+    if lowered in _COMMON or "password" in lowered:
+        return "is one that guessers try first"
+    if len(set(lowered)) <= 3:
+        return "repeats the same few characters"
+    if audience and lowered.replace(" ", "") in {audience, audience * 2}:
+        return "is the audience's own name"
+    return ""
+
+
+@functools.cache
+def strength_rule() -> str:
+    """What a passed strength estimate depends on: a verdict kept under
+    another rule (a new zxcvbn, a new floor) does not count."""
+    from importlib.metadata import version
+
+    return f"zxcvbn {version('zxcvbn')} floor {GUESSES_LOG10_FLOOR} {_ESTIMATE_CHARS}"
+
+
+def strength_problem(passphrase: str) -> str:
+    """'' when zxcvbn rates the passphrase at GUESSES_LOG10_FLOOR or more;
+    else a sentence (without the passphrase) saying how weak it is."""
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(passphrase[:_ESTIMATE_CHARS])
+    guesses = float(result["guesses_log10"])
+    if guesses >= GUESSES_LOG10_FLOOR:
+        return ""
+    return (
+        f"is too easy to guess: a strength estimate (zxcvbn) puts it at about "
+        f"10^{int(guesses)} guesses, and Hearth asks for 10^{GUESSES_LOG10_FLOOR}"
+    )
+
+
 # --- generated secrets ------------------------------------------------------
 
 
@@ -104,36 +160,19 @@ def generate_passphrase(words: int = WORDS) -> str:
     if words < WORDS:
         raise ReaderError(f"A generated passphrase has at least {WORDS} words.")
     wordlist = _eff_long_list()
-    return " ".join(secrets.choice(wordlist) for _ in range(words))
+    # A draw that Hearth's own checks would refuse (one in about 1,300 holds
+    # the list's word "password") is drawn again, so a generated passphrase
+    # is always one a publish build accepts. That leaves out a vanishing
+    # share of the 7776**words passphrases.
+    while True:
+        passphrase = " ".join(secrets.choice(wordlist) for _ in range(words))
+        if not weakness(passphrase) and not strength_problem(passphrase):
+            return passphrase
 
 
 def new_link_key() -> bytes:
     """A reader's new link key (the #k= fragment of an unlock link)."""
     return os.urandom(LINK_KEY_BYTES)
-
-
-@functools.cache
-def strength_rule() -> str:
-    """What a passed strength estimate depends on: a verdict kept under
-    another rule (a new zxcvbn, a new floor) does not count."""
-    from importlib.metadata import version
-
-    return f"zxcvbn {version('zxcvbn')} floor {GUESSES_LOG10_FLOOR} {_ESTIMATE_CHARS}"
-
-
-def strength_problem(passphrase: str) -> str:
-    """'' when zxcvbn rates the passphrase at GUESSES_LOG10_FLOOR or more;
-    else a sentence (without the passphrase) saying how weak it is."""
-    from zxcvbn import zxcvbn
-
-    result = zxcvbn(passphrase[:_ESTIMATE_CHARS])
-    guesses = float(result["guesses_log10"])
-    if guesses >= GUESSES_LOG10_FLOOR:
-        return ""
-    return (
-        f"is too easy to guess: a strength estimate (zxcvbn) puts it at about "
-        f"10^{int(guesses)} guesses, and Hearth asks for 10^{GUESSES_LOG10_FLOOR}"
-    )
 
 
 # --- the audience key and its keyring --------------------------------------

@@ -35,7 +35,7 @@ from hearth import envelope
 from hearth import readers as hearth_readers
 from hearth.frontmatter import SITE_AUDIENCE, passphrase_variable
 from hearth.ownerfiles import replace_owner_only
-from hearth.readers import Reader
+from hearth.readers import Reader, weakness
 
 T = TypeVar("T")
 Path_ = str | os.PathLike[str]
@@ -51,21 +51,6 @@ SECRETS_FILE_NAME = "secrets.toml"
 DEMO_PREFIX = "hearth-demo-"
 # Every demo passphrase warning starts so; the plugin uses it to repeat them.
 DEMO_WARNING = "PREVIEW ONLY:"
-MIN_LENGTH = 12
-# Passphrases that a guesser tries first. Not a strength meter: a short list
-# of the obvious, so that the writer hears about it once per build.
-_COMMON = {
-    "password",
-    "passphrase",
-    "123456789012",
-    "qwertyuiop",
-    "letmein",
-    "iloveyou",
-    "correct horse battery staple",
-    "correcthorsebatterystaple",
-    "changeme",
-    "secret",
-}
 
 
 class SecretsError(ValueError):
@@ -640,17 +625,3 @@ def without_secrets(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         if not name.startswith("HEARTH_PASSPHRASE")
         and name not in (SECRETS_FILE_VARIABLE, STATE_KEY_VARIABLE)
     }
-
-
-def weakness(passphrase: str, audience: str = "") -> str:
-    """Say why a passphrase is obviously weak, or return '' if it is not."""
-    lowered = passphrase.strip().lower()
-    if len(passphrase) < MIN_LENGTH:
-        return f"is shorter than {MIN_LENGTH} characters"
-    if lowered in _COMMON or "password" in lowered:
-        return "is one that guessers try first"
-    if len(set(lowered)) <= 3:
-        return "repeats the same few characters"
-    if audience and lowered.replace(" ", "") in {audience, audience * 2}:
-        return "is the audience's own name"
-    return ""

@@ -130,6 +130,31 @@ def test_a_generated_passphrase_is_six_words_of_the_eff_long_list():
         readers.generate_passphrase(4)
 
 
+def test_a_draw_that_hearth_would_refuse_is_drawn_again(monkeypatch):
+    # The EFF list holds "password", and Hearth refuses any passphrase that
+    # contains it: about one draw in 1,300. Such a draw is never handed out
+    # (it once made a 30-reader benchmark build stop as "weak").
+    assert "password" in readers._eff_long_list()
+    draws = iter(["password", *["abacus"] * 5, *["zoom", "heron", "lantern"] * 2])
+    monkeypatch.setattr(readers.secrets, "choice", lambda _words: next(draws))
+    phrase = readers.generate_passphrase()
+    assert phrase == "zoom heron lantern zoom heron lantern"
+    assert next(draws, None) is None  # exactly two draws
+    assert not readers.weakness(phrase)
+    # The draw that was refused is one the build's gate refuses.
+    refused = "password abacus abacus abacus abacus abacus"
+    assert readers.weakness(refused) == "is one that guessers try first"
+
+
+def test_a_generated_passphrase_is_drawn_again_when_zxcvbn_rates_it_low(monkeypatch):
+    # Six words of the list that zxcvbn would rate low do not exist in
+    # practice; the rule is tested with one word repeated, which it does.
+    draws = iter([*["abacus"] * 6, *["zoom", "heron", "lantern"] * 2])
+    monkeypatch.setattr(readers.secrets, "choice", lambda _words: next(draws))
+    assert readers.strength_problem("abacus " * 5 + "abacus")
+    assert readers.generate_passphrase() == "zoom heron lantern zoom heron lantern"
+
+
 def test_add_reader_writes_an_owner_only_file_and_keeps_what_was_there(tmp_path):
     file = tmp_path / "secrets.toml"
     file.write_text('# my notes\n[passphrases]\nfamily = "a b c d e f g"\n')

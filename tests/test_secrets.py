@@ -6,7 +6,7 @@ import os
 import pytest
 from pelican.log import LimitFilter
 
-from hearth import secrets
+from hearth import readers
 from hearth.secrets import SecretsError, passphrase_for, passphrases
 from tests.conftest import environ
 
@@ -210,7 +210,7 @@ def test_passphrases_reports_every_audience_with_a_problem_at_once(tmp_path):
 
 
 def test_weakness_accepts_the_documented_test_passphrases():
-    assert secrets.weakness("hearth-test-friends-passphrase", "friends") == ""
+    assert readers.weakness("hearth-test-friends-passphrase", "friends") == ""
 
 
 def test_a_subprocess_gets_no_passphrase_and_no_secrets_file(tmp_path):
