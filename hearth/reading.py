@@ -763,6 +763,80 @@ class _Strict:
             ) from err
 
 
+# Markdown's own extensions whose reset() clears all a document leaves in
+# them (Markdown 3.11; tests/test_reading.py converts every sample file both
+# ways), and the modules of Markdown's core processors.
+_RESETTABLE_EXTENSIONS = frozenset(
+    [
+        "abbr",
+        "admonition",
+        "attr_list",
+        "codehilite",
+        "def_list",
+        "extra",
+        "fenced_code",
+        "footnotes",
+        "legacy_attrs",
+        "legacy_em",
+        "md_in_html",
+        "meta",
+        "nl2br",
+        "sane_lists",
+        "smarty",
+        "tables",
+        "toc",
+        "wikilinks",
+    ]
+)
+# Where markdown.extensions.meta registers its preprocessor.
+_META_PRIORITY = 27
+_MARKDOWN_CORE = frozenset(
+    f"markdown.{name}"
+    for name in [
+        "blockprocessors",
+        "inlinepatterns",
+        "postprocessors",
+        "preprocessors",
+        "treeprocessors",
+    ]
+)
+
+
+def _resets_fully(part: object) -> bool:
+    kind = type(part)
+    if getattr(kind, "hearth_resets_fully", False):  # Hearth's own passages
+        return True
+    module = kind.__module__
+    if module in _MARKDOWN_CORE:
+        return True
+    package, _, name = module.rpartition(".")
+    if package != "markdown.extensions" or name not in _RESETTABLE_EXTENSIONS:
+        return False
+    # Footnotes' UNIQUE_IDS numbers the notes by the resets so far.
+    get_config = getattr(part, "getConfig", None)
+    return not (get_config and get_config("UNIQUE_IDS", False))
+
+
+def reusable_markdown(md: Markdown) -> bool:
+    """Whether `md`, reset between files, converts each file of a build as
+    a new Markdown would (Pelican makes one per file: about 5% of a build).
+
+    Only when every processor and every extension with state is Markdown's
+    own from _RESETTABLE_EXTENSIONS or marked `hearth_resets_fully`: any
+    other extension may keep something of one post (a private one) into
+    the next, so it gets a new Markdown per file.
+    """
+    registries = (
+        md.preprocessors,
+        md.parser.blockprocessors,
+        md.inlinePatterns,
+        md.treeprocessors,
+        md.postprocessors,
+    )
+    parts = [*(part for registry in registries for part in registry)]
+    return all(map(_resets_fully, [*parts, *md.registeredExtensions]))
+
+
 class HearthMarkdownReader(_Strict, YAMLMetadataReader):
     """Markdown with a YAML or a `Key: value` header, read strictly.
 
@@ -777,6 +851,8 @@ class HearthMarkdownReader(_Strict, YAMLMetadataReader):
         # extension of every generator (16 a build); made on first use instead.
         MarkdownReader.__init__(self, *args, **kwargs)
         self._yaml_md: Markdown | None = None
+        self._native_md: Markdown | None = None
+        self._meta: Any = None
 
     def read(self, source_path: str) -> Any:
         self.notes = []
@@ -791,13 +867,18 @@ class HearthMarkdownReader(_Strict, YAMLMetadataReader):
 
     def _read_yaml(self, match: re.Match[str], source_path: str) -> Any:
         """YAMLMetadataReader.read, on the text already read."""
-        if self._yaml_md is None:
+        md = self._yaml_md
+        if md is None:
             md_settings = copy.deepcopy(self.settings["MARKDOWN"])
             with contextlib.suppress(KeyError, ValueError):
                 md_settings["extensions"].remove("markdown.extensions.meta")
-            self._yaml_md = Markdown(**md_settings)
+            md = Markdown(**md_settings)
+            # pelican-yaml-metadata keeps one always; Hearth only when no
+            # state of one file can reach the next (reusable_markdown).
+            if reusable_markdown(md):
+                self._yaml_md = md
         # Its formatted fields (a summary) convert with this Markdown too.
-        self._md = self._yaml_md
+        self._md = md
         metadata = self._load_yaml_metadata(match.group("metadata"), source_path)
         self._md.Meta = {k: _convert_py_to_meta(v) for k, v in metadata.items()}
         return self._md.reset().convert(match.group("content")), metadata
@@ -805,10 +886,26 @@ class HearthMarkdownReader(_Strict, YAMLMetadataReader):
     def _read_native(self, text: str, source_path: str) -> Any:
         """MarkdownReader.read, on the text already read."""
         self._source_path = source_path
-        self._md = Markdown(**self.settings["MARKDOWN"])
-        content = self._md.convert(text)
-        if hasattr(self._md, "Meta"):
-            return content, self._parse_metadata(self._md.Meta)
+        kept = self._native_md
+        md: Markdown
+        if kept is None:
+            md = Markdown(**self.settings["MARKDOWN"])
+            if "meta" in md.preprocessors and reusable_markdown(md):
+                self._native_md = md
+                self._meta = md.preprocessors["meta"]
+        else:
+            md = kept.reset()
+        self._md = md
+        content = md.convert(text)
+        if hasattr(md, "Meta"):
+            try:
+                return content, self._parse_metadata(md.Meta)
+            finally:
+                # Pelican's takes the header's preprocessor off (for the
+                # formatted fields) and leaves it off: the kept one is whole.
+                reused = self._native_md is not None
+                if reused and "meta" not in md.preprocessors:
+                    md.preprocessors.register(self._meta, "meta", _META_PRIORITY)
         return content, {}
 
 

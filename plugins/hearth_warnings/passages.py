@@ -68,6 +68,10 @@ def without_passages(text: str, replacement: Replacement) -> str:
 class PassageProcessor(BlockProcessor):
     """`::: warning: labels` ... `:::` around any blocks."""
 
+    # It keeps nothing between documents but its extension's count, which
+    # reset() clears: one Markdown may convert many files (hearth.reading).
+    hearth_resets_fully = True
+
     def __init__(self, parser: BlockParser, extension: "PassageExtension") -> None:
         super().__init__(parser)
         self.extension = extension
@@ -157,6 +161,8 @@ class PassageProcessor(BlockProcessor):
 
 class PassageExtension(Extension):
     """Registered in Pelican's MARKDOWN setting by the hearth_warnings plugin."""
+
+    hearth_resets_fully = True  # reset() clears its count
 
     def __init__(self, **kwargs: Any) -> None:
         self.config = {
