@@ -2061,6 +2061,11 @@ def run(options, log=print):
         kept = json.loads(out.read_text())
         kept["figures"] = {**kept.get("figures", {}), **results["figures"]}
         kept["command"] = f"{kept.get('command', '')}; then {results['command']}"
+        # The header describes the latest run (docs/benchmarks.md's "Latest
+        # run ... on" line); each figure keeps its own `measured`.
+        kept.setdefault("first_when", kept.get("when", results["when"]))
+        for key in ("when", "machine", "hearth_plugins", "posts", "repeats", "quick"):
+            kept[key] = results[key]
         results = kept
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

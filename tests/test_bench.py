@@ -7,6 +7,7 @@ a number rather than a "not available" entry.
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -136,9 +137,9 @@ def test_only_merges_the_named_sections_and_keeps_the_rest(tmp_path, monkeypatch
     )
     out = tmp_path / "results.json"
     old = {"value": 9.0, "unit": "s", "median": 9.0}
-    out.write_text(
-        json.dumps({"command": "earlier", "figures": {"build_x": old, "keep": old}})
-    )
+    earlier = {"command": "earlier", "when": "2026-01-02T03:04:05"}
+    earlier |= {"hearth_plugins": ["hearth_gone"], "machine": {"cpu_count": 64}}
+    out.write_text(json.dumps({**earlier, "figures": {"build_x": old, "keep": old}}))
 
     def run(*only):
         options = bench.Options(only=only, out=out, scratch=tmp_path / "s", repeats=1)
@@ -147,6 +148,13 @@ def test_only_merges_the_named_sections_and_keeps_the_rest(tmp_path, monkeypatch
 
     figures = run("other")
     assert figures["build_x"] == old and figures["keep"] == old
+    # The header is the latest run's; the first run's date is kept beside it.
+    header = json.loads(out.read_text())
+    assert header["first_when"] == earlier["when"]
+    assert header["when"] > earlier["when"]
+    assert header["hearth_plugins"] == bench.hearth_plugins() != ["hearth_gone"]
+    assert header["machine"]["cpu_count"] == os.cpu_count()
+    assert header["command"].startswith("earlier; then ")
     assert figures["other_y"]["value"] == 2.0
     figures = run("build", "other")
     assert figures["build_x"]["value"] == 2.0 and figures["keep"] == old
