@@ -22,6 +22,7 @@ import copy
 import datetime as dt
 import difflib
 import functools
+import itertools
 import logging
 import os
 import re
@@ -833,8 +834,8 @@ def reusable_markdown(md: Markdown) -> bool:
         md.treeprocessors,
         md.postprocessors,
     )
-    parts = [*(part for registry in registries for part in registry)]
-    return all(map(_resets_fully, [*parts, *md.registeredExtensions]))
+    parts = itertools.chain(*registries, md.registeredExtensions)
+    return all(map(_resets_fully, parts))
 
 
 class HearthMarkdownReader(_Strict, YAMLMetadataReader):
@@ -898,15 +899,18 @@ class HearthMarkdownReader(_Strict, YAMLMetadataReader):
         self._md = md
         content = md.convert(text)
         if hasattr(md, "Meta"):
-            try:
-                return content, self._parse_metadata(md.Meta)
-            finally:
-                # Pelican's takes the header's preprocessor off (for the
-                # formatted fields) and leaves it off: the kept one is whole.
-                reused = self._native_md is not None
-                if reused and "meta" not in md.preprocessors:
-                    md.preprocessors.register(self._meta, "meta", _META_PRIORITY)
+            return content, self._parse_metadata(md.Meta)
         return content, {}
+
+    def _parse_metadata(self, meta: Any) -> Any:
+        """Pelican's, which takes the header's preprocessor off the Markdown
+        (for the formatted fields) and leaves it off: a kept one gets it back."""
+        try:
+            return super()._parse_metadata(meta)
+        finally:
+            kept = self._native_md
+            if kept is not None and "meta" not in kept.preprocessors:
+                kept.preprocessors.register(self._meta, "meta", _META_PRIORITY)
 
 
 _DOCUTILS_MESSAGE = re.compile(r"^.*?:(?P<line>\d+): \(\w+/\d\) (?P<message>.*)", re.S)
