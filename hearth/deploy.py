@@ -6,7 +6,8 @@ Each function writes a complete folder that a target then serves as it is:
 - lock_tree: every page replaced by an unlock shell carrying that page
   encrypted for the `site` audience, other content files encrypted under
   names that say nothing, feeds without entries;
-- write_marker: `.hearth/release.json`, what is live and since when.
+- write_marker, marked_manifest: `.hearth/release.json`, what is live and
+  since when (and the tree's manifest with it).
 """
 
 import hashlib
@@ -31,6 +32,7 @@ from hearth.release import (
     is_feed,
     is_page,
     manifest_digest,
+    md5_file,
     tree_manifest,
 )
 
@@ -243,19 +245,28 @@ def write_marker(
     previous: Mapping[str, Any] | None = None,
     *,
     when: str | None = None,
-    manifest: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Write .hearth/release.json into tree; return the marker dict.
+    """Write .hearth/release.json into tree; return the marker dict."""
+    return marked_manifest(tree, state, previous, when=when)[0]
+
+
+def marked_manifest(
+    tree: Folder,
+    state: str,
+    previous: Mapping[str, Any] | None = None,
+    *,
+    when: str | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Write .hearth/release.json into tree; return the marker dict and the
+    tree's manifest with the marker in it (every file hashed once).
 
     `since` is when the target entered this state and `deployed` when its
     files last changed: both are kept from the previous marker when they
     still hold, so a re-run that changes nothing writes the same marker.
-    `manifest`: the tree's, without a marker, when the caller has made it.
     """
     folder = Path(tree)
     (folder / MARKER).unlink(missing_ok=True)
-    if manifest is None:
-        manifest = tree_manifest(folder)
+    manifest = tree_manifest(folder)
     digest = manifest_digest(manifest)
     when = when or now()
     previous = previous or {}
@@ -271,7 +282,8 @@ def write_marker(
         "digest": digest,
     }
     _write(folder, MARKER, json.dumps(marker, indent=1, sort_keys=True) + "\n")
-    return marker
+    manifest[MARKER] = md5_file(folder / MARKER)
+    return marker, dict(sorted(manifest.items()))
 
 
 def link_tree(src: Folder, dest: Folder) -> Path:
@@ -439,11 +451,7 @@ def lock_tree(src: Folder, dest: Folder, *, recipients: Sequence[envelope.Recipi
     entry = notice_entry(notice, site_url)
     for rel in files:
         public = rel.startswith(static_prefix)
-        if (
-            not public
-            and not is_feed(rel)
-            and (rel in ("robots.txt", MARKER) or is_page(rel))
-        ):
+        if not public and (rel in ("robots.txt", MARKER) or is_page(rel)):
             continue  # pages are locked below, robots.txt and the marker anew
         data = (built / rel).read_bytes()
         if public:

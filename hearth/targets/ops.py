@@ -31,10 +31,10 @@ from hearth.deploy import (
     NOTICE_CSS,
     link_tree,
     lock_tree,
+    marked_manifest,
     notice_tree,
     now,
     page_url,
-    write_marker,
 )
 from hearth.envelope import Recipient
 from hearth.notice import Notice
@@ -43,9 +43,7 @@ from hearth.release import (
     is_feed,
     is_page,
     manifest_digest,
-    md5_file,
     read_record,
-    tree_manifest,
 )
 from hearth.secrets import without_secrets
 from hearth.targets.base import (
@@ -217,13 +215,7 @@ def _plan_and_deploy(
             # notice): replace, never write through one.
             (tree / rel).unlink(missing_ok=True)
             (tree / rel).write_bytes(data)
-        # Every file of the tree hashed once: the marker's digest is over
-        # these, and the plan compares these and the marker's own.
-        (tree / MARKER).unlink(missing_ok=True)
-        manifest = tree_manifest(tree)
-        marker = write_marker(tree, state, previous, when=when, manifest=manifest)
-        manifest[MARKER] = md5_file(tree / MARKER)
-        local = dict(sorted(manifest.items()))
+        marker, local = marked_manifest(tree, state, previous, when=when)
     except OSError as e:
         raise TargetError(os_fault(e, "the temporary folder")) from e
     plan = make_plan(local, remote)
