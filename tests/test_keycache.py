@@ -141,6 +141,37 @@ def test_early_derivations_start_only_for_what_the_cache_lacks(tmp_path, derivat
     assert [d[0] for d in derivations] == [PHRASE, "hearth-test-site-passphrase"]
 
 
+def test_early_derivations_read_the_secrets_file_hearth_secrets_file_names(
+    tmp_path, monkeypatch
+):
+    """The early derivations read the same secrets file as the build: the
+    one HEARTH_SECRETS_FILE names, not one that happens to sit in the site."""
+    from types import SimpleNamespace
+
+    from plugins.hearth_private import hearth_private
+
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text(f'[passphrases]\nfriends = "{PHRASE}"\n')
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "secrets.toml").write_text('[passphrases]\nfriends = "not this one x"\n')
+    started = []
+    build = SimpleNamespace(
+        settings={
+            "HEARTH_PBKDF2_ITERATIONS": WORK,
+            "HEARTH_AUDIENCES": {"friends": ""},
+        },
+        root=site,
+        publish=True,
+        state=SimpleNamespace(known_audience=lambda audience: (SALT, WORK)),
+        keys=SimpleNamespace(start=started.extend),
+    )
+    monkeypatch.delenv("HEARTH_PASSPHRASE_FRIENDS", raising=False)
+    monkeypatch.setenv("HEARTH_SECRETS_FILE", str(elsewhere))
+    hearth_private._start_derivations(build)
+    assert started == [(PHRASE, SALT, WORK)]
+
+
 # --- in a real build --------------------------------------------------------
 
 POST = """---

@@ -538,7 +538,7 @@ def _start_derivations(build: "_Build") -> None:
     settings = build.settings
     iterations = settings["HEARTH_PBKDF2_ITERATIONS"]
     jobs = []
-    path = build.root / secrets.SECRETS_FILE_NAME
+    path = secrets.secrets_file_path(build.root / secrets.SECRETS_FILE_NAME)
     audiences = settings["HEARTH_AUDIENCES"]
     try:
         # Read once for every audience, as secrets.passphrases does.
