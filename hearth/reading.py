@@ -1096,7 +1096,7 @@ def check_content(
         warnings = frontmatter.as_list(meta.get("warnings"))
     except frontmatter.FrontMatterError as err:
         raise ReadingError(str(err)) from None
-    if names:
+    if names and not audience:  # a private post is written at p/<id>/
         problem = file_name_problem(shown, getattr(content, "save_as", "") or "")
         if problem:
             raise ReadingError(problem)

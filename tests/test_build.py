@@ -187,3 +187,15 @@ def test_a_long_title_on_a_private_post_is_no_problem(tmp_path):
     out = build(tmp_path / "out", content=content)
     assert len(list((out / "p").glob("*/index.html"))) == 1
     assert (out / "2026" / "short" / "index.html").is_file()
+    # The one reading (the leak audit, `invoke posts`) agrees with the build.
+    from pelican.settings import read_settings
+
+    from hearth import reading
+    from tests.conftest import ROOT
+
+    settings = read_settings(
+        str(ROOT / "publishconf.py"), override={"PATH": str(content)}
+    )
+    read = {r.relative_path: r for r in reading.read_site(settings)}
+    assert read["posts/long.md"].error is None
+    assert read["posts/long.md"].audience == ("friends",)
